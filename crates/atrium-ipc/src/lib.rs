@@ -1,0 +1,92 @@
+//! The contract between Atrium's UI (wasm32) and its backend (the Tauri shell over `atrium-core`).
+//!
+//! Everything the UI sends or receives is defined here once, as serde types that compile for both
+//! wasm32 and native. It is not a ThingsBoard wire format: it never re-exports `tb-proto`, so the UI
+//! stays independent of the server's shapes and the backend converts in one place (`atrium-core`).
+//! Every command takes a single argument named `args` (see [`cmd`]).
+//!
+//! ```no_run
+//! use atrium_ipc::{cmd, LoginArgs};
+//! let args = LoginArgs { server_url: "https://tb.example.com".into(), username: "me".into(), password: "pw".into() };
+//! let body = serde_json::json!({ "args": args });
+//! assert_eq!(cmd::LOGIN, "login");
+//! # let _ = body;
+//! ```
+
+mod control;
+mod error;
+mod live;
+mod tree;
+
+pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
+pub use error::{AppError, ErrorCode};
+pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
+pub use tree::{DeviceArgs, DeviceDetail, NodeKind, TreeNode};
+
+use serde::{Deserialize, Serialize};
+
+/// Command names, shared by `src/ipc` (invoke) and `src-tauri` (handlers).
+pub mod cmd {
+    pub const LOGIN: &str = "login";
+    pub const OPEN_DEMO: &str = "open_demo";
+    pub const LOGOUT: &str = "logout";
+    pub const SESSION: &str = "session";
+    pub const LOAD_TREE: &str = "load_tree";
+    pub const DEVICE_DETAIL: &str = "device_detail";
+    pub const WATCH_DEVICE: &str = "watch_device";
+    pub const UNWATCH: &str = "unwatch";
+    pub const OPERATE_CONTROL: &str = "operate_control";
+}
+
+/// Event names emitted by the backend.
+pub mod event {
+    /// Payload: [`crate::ConnectionState`].
+    pub const CONNECTION: &str = "atrium://connection";
+    /// Payload: [`crate::AppError`]; the session is over and the UI returns to login.
+    pub const SESSION_ENDED: &str = "atrium://session-ended";
+}
+
+/// Arguments of [`cmd::LOGIN`]. The password never comes back in any answer.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginArgs {
+    pub server_url: String,
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginArgs")
+            .field("server_url", &self.server_url)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Who is logged in, where.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionInfo {
+    pub server_url: String,
+    pub user_email: String,
+    pub display_name: String,
+    /// `TENANT_ADMIN`, `CUSTOMER_USER`, ...
+    pub authority: String,
+    /// True when connected to the embedded demo building.
+    pub demo: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn login_args_use_camel_case_and_hide_password() {
+        let args = LoginArgs { server_url: "u".into(), username: "n".into(), password: "secret".into() };
+        let v = serde_json::to_value(&args).unwrap();
+        assert_eq!(v["serverUrl"], "u");
+        assert!(!format!("{args:?}").contains("secret"));
+    }
+}

@@ -1,0 +1,62 @@
+use crate::control::ControlDescriptor;
+use serde::{Deserialize, Serialize};
+
+/// What a node is to a building manager; derived from asset types and device profiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum NodeKind {
+    Site,
+    Building,
+    Floor,
+    Room,
+    Zone,
+    Device,
+    /// An asset whose type has no known kind.
+    Other,
+}
+
+/// One node of the building tree. A device related from two rooms appears under both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TreeNode {
+    /// The entity's UUID.
+    pub id: String,
+    /// `ASSET` or `DEVICE`.
+    pub entity_type: String,
+    pub name: String,
+    pub label: Option<String>,
+    pub kind: NodeKind,
+    /// The asset type or device profile name, as on the server.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    pub children: Vec<TreeNode>,
+}
+
+impl TreeNode {
+    /// The label when set, else the name.
+    pub fn display_name(&self) -> &str {
+        self.label.as_deref().filter(|l| !l.is_empty()).unwrap_or(&self.name)
+    }
+}
+
+/// Arguments naming one device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceArgs {
+    pub device_id: String,
+}
+
+/// A device as the panel shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeviceDetail {
+    pub id: String,
+    pub name: String,
+    pub label: Option<String>,
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// From the server's `active` attribute; `None` when the server does not say.
+    pub active: Option<bool>,
+    pub controls: Vec<ControlDescriptor>,
+}

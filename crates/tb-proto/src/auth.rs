@@ -1,0 +1,164 @@
+//! Login, refresh, the JWT claims and the current user (`/api/auth/*`).
+
+use crate::id::EntityId;
+use serde::{Deserialize, Serialize};
+
+/// `POST /api/auth/login` body.
+#[derive(Clone, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+impl std::fmt::Debug for LoginRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginRequest")
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .finish()
+    }
+}
+
+/// `JwtPair`: the answer to login and refresh. With 2FA on, login answers a
+/// pre-verification token with `scope` set and no `refreshToken`.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JwtPair {
+    pub token: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Authority>,
+}
+
+impl std::fmt::Debug for JwtPair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtPair")
+            .field("token", &"<redacted>")
+            .field("refresh_token", &self.refresh_token.as_ref().map(|_| "<redacted>"))
+            .field("scope", &self.scope)
+            .finish()
+    }
+}
+
+/// `POST /api/auth/token` body.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefreshTokenRequest {
+    pub refresh_token: String,
+}
+
+impl std::fmt::Debug for RefreshTokenRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("RefreshTokenRequest { refresh_token: <redacted> }")
+    }
+}
+
+/// `CD/security/Authority`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum Authority {
+    SysAdmin,
+    TenantAdmin,
+    CustomerUser,
+    RefreshToken,
+    PreVerificationToken,
+    MfaConfigurationToken,
+}
+
+/// The claims of a ThingsBoard JWT (access, refresh or pre-verification token).
+/// `iat` and `exp` are epoch **seconds**.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JwtClaims {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    #[serde(default)]
+    pub scopes: Vec<Authority>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    pub iat: i64,
+    pub exp: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_public: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+}
+
+/// `GET /api/auth/user`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: EntityId,
+    #[serde(default)]
+    pub created_time: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<EntityId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customer_id: Option<EntityId>,
+    pub email: String,
+    #[serde(default)]
+    pub name: String,
+    pub authority: Authority,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub additional_info: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normal_login_has_no_scope_and_debug_hides_tokens() {
+        let pair: JwtPair =
+            serde_json::from_str(r#"{"token":"eyJhbGciOiJIUzUxMiJ9.a.b","refreshToken":"eyJr.c.d"}"#).unwrap();
+        assert!(pair.scope.is_none());
+        let shown = format!("{pair:?}");
+        assert!(!shown.contains("eyJ"), "{shown}");
+    }
+
+    #[test]
+    fn two_factor_login_has_scope_and_no_refresh_token() {
+        let pair: JwtPair =
+            serde_json::from_str(r#"{"token":"eyJ.a.b","scope":"PRE_VERIFICATION_TOKEN"}"#).unwrap();
+        assert_eq!(pair.scope, Some(Authority::PreVerificationToken));
+        assert!(pair.refresh_token.is_none());
+        let text = serde_json::to_string(&pair).unwrap();
+        assert!(!text.contains("refreshToken"), "JwtPair is NON_NULL on the server: {text}");
+    }
+
+    #[test]
+    fn user_parses_reference_example() {
+        let user: User = serde_json::from_str(
+            r#"{"id": {"entityType": "USER", "id": "7d3f2b10-3b7e-11ef-9a1d-1b2c3d4e5f60"}, "createdTime": 1719830400000,
+ "tenantId": {"entityType": "TENANT", "id": "1a2b3c40-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+ "customerId": {"entityType": "CUSTOMER", "id": "9e8d7c60-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+ "email": "viewer@acme-farms.example", "name": "viewer@acme-farms.example", "authority": "CUSTOMER_USER",
+ "firstName": "Ivan", "lastName": "Koval", "phone": null, "additionalInfo": {"description": "", "lang": "en_US"}, "version": 3}"#,
+        )
+        .unwrap();
+        assert_eq!(user.authority, Authority::CustomerUser);
+    }
+}

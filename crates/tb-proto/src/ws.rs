@@ -1,0 +1,264 @@
+//! WebSocket commands and updates (`/api/ws` and the legacy `/api/ws/plugins/telemetry`).
+//!
+//! The server reads commands with Jackson's `FAIL_ON_UNKNOWN_PROPERTIES=true`: an unknown field
+//! drops the whole message. The command types here deny unknown fields for the same reason, so an
+//! emulator built on them is exactly as strict, and the client cannot send a field the server refuses.
+//! `type` inside a command is `@JsonIgnore`d by the server (`WsCmd.getType`), hence tolerated.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// The new wrapper: `{"authCmd": {...}, "cmds": [{"type": "TIMESERIES", ...}]}` (ThingsBoard 3.6.2+).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WsCommandsWrapper {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_cmd: Option<AuthCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cmds: Vec<WsCmd>,
+}
+
+/// The first-message authentication. The server answers success with nothing
+/// and failure with a close frame.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AuthCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Ignored by the server (`@JsonIgnore`); accepted so clients that send `"type":"AUTH"` parse.
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+impl AuthCmd {
+    pub fn token(cmd_id: i32, token: impl Into<String>) -> Self {
+        Self { cmd_id, token: Some(token.into()), api_key: None, ignored_type: None }
+    }
+}
+
+impl std::fmt::Debug for AuthCmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthCmd")
+            .field("cmd_id", &self.cmd_id)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// One command of the new wrapper, discriminated by `type`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum WsCmd {
+    Timeseries(TimeseriesSubscriptionCmd),
+    Attributes(AttributesSubscriptionCmd),
+}
+
+impl WsCmd {
+    pub fn cmd_id(&self) -> i32 {
+        match self {
+            Self::Timeseries(c) => c.cmd_id,
+            Self::Attributes(c) => c.cmd_id,
+        }
+    }
+}
+
+/// `TimeseriesSubscriptionCmd` (fields of `SubscriptionCmd` plus the history part).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TimeseriesSubscriptionCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    /// Comma-separated; absent or empty means every key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unsubscribe: bool,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_ts: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub time_window: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero_i32")]
+    pub limit: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agg: Option<String>,
+    /// Inside the legacy wrapper `type` is `@JsonIgnore`d; accepted, never sent.
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+/// `AttributesSubscriptionCmd`; `scope` is `CLIENT_SCOPE`/`SHARED_SCOPE`/`SERVER_SCOPE` or absent for all.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttributesSubscriptionCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keys: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub unsubscribe: bool,
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+/// The legacy wrapper, served only on `/api/ws/plugins/telemetry` (authenticated by `?token=`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TelemetryCmdsWrapper {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attr_sub_cmds: Vec<AttributesSubscriptionCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ts_sub_cmds: Vec<TimeseriesSubscriptionCmd>,
+}
+
+/// One point of a legacy update: `[ts, "value"]` (`null` for a key with no data, `""` with ts 0 when deleted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TsPoint(pub i64, pub Value);
+
+/// `TelemetrySubscriptionUpdate`, the legacy-shaped update. Errors for any command, new-style
+/// ones included, also arrive in this shape, keyed by `subscriptionId` (= the client's `cmdId`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TelemetrySubscriptionUpdate {
+    pub subscription_id: i32,
+    #[serde(default)]
+    pub error_code: i32,
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    #[serde(default)]
+    pub data: Option<BTreeMap<String, Vec<TsPoint>>>,
+    /// key -> ts of the **last element as sent**, not the newest: never treat it as "max ts".
+    #[serde(default)]
+    pub latest_values: Option<BTreeMap<String, i64>>,
+}
+
+/// WebSocket `SubscriptionErrorCode` values (plus 34, too many updates).
+pub mod error_code {
+    pub const NO_ERROR: i32 = 0;
+    pub const INTERNAL_ERROR: i32 = 1;
+    pub const BAD_REQUEST: i32 = 2;
+    pub const UNAUTHORIZED: i32 = 3;
+    pub const TOO_MANY_UPDATES: i32 = 34;
+}
+
+/// Close codes the server sends.
+pub mod close_code {
+    pub const BAD_DATA: u16 = 1007;
+    pub const POLICY_VIOLATION: u16 = 1008;
+    pub const SERVER_ERROR: u16 = 1011;
+    pub const SERVICE_RESTARTED: u16 = 1012;
+    pub const SESSION_NOT_RELIABLE: u16 = 4500;
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(v: &i64) -> bool {
+    *v == 0
+}
+
+fn is_zero_i32(v: &i32) -> bool {
+    *v == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reference_auth_and_subscribe_message_parses() {
+        let text = r#"{"authCmd": {"cmdId": 0, "token": "eyJhbGciOiJIUzUxMiJ9..."},
+ "cmds": [{"type": "TIMESERIES", "cmdId": 1, "entityType": "DEVICE", "entityId": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60", "keys": "temperature,humidity", "scope": "LATEST_TELEMETRY"}]}"#;
+        let w: WsCommandsWrapper = serde_json::from_str(text).unwrap();
+        assert_eq!(w.auth_cmd.as_ref().unwrap().token.as_deref(), Some("eyJhbGciOiJIUzUxMiJ9..."));
+        let WsCmd::Timeseries(ts) = &w.cmds[0] else { panic!("expected TIMESERIES") };
+        assert_eq!(ts.keys.as_deref(), Some("temperature,humidity"));
+    }
+
+    #[test]
+    fn auth_cmd_type_is_tolerated_like_the_server() {
+        let w: WsCommandsWrapper =
+            serde_json::from_str(r#"{"authCmd":{"cmdId":0,"type":"AUTH","token":"t"}}"#).unwrap();
+        assert_eq!(w.auth_cmd.unwrap().cmd_id, 0);
+    }
+
+    #[test]
+    fn unknown_fields_reject_the_whole_message() {
+        for text in [
+            r#"{"tsSubCmds":[]}"#,
+            r#"{"authCmd":{"cmdId":0,"token":"t","extra":1}}"#,
+            r#"{"cmds":[{"type":"TIMESERIES","cmdId":1,"entityId":"x","bogus":true}]}"#,
+            r#"{"cmds":[{"type":"NO_SUCH_TYPE","cmdId":1}]}"#,
+        ] {
+            assert!(serde_json::from_str::<WsCommandsWrapper>(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn serialised_commands_carry_type_and_omit_defaults() {
+        let w = WsCommandsWrapper {
+            auth_cmd: Some(AuthCmd::token(0, "t")),
+            cmds: vec![WsCmd::Timeseries(TimeseriesSubscriptionCmd {
+                cmd_id: 3,
+                entity_type: Some("DEVICE".into()),
+                entity_id: Some("e".into()),
+                scope: Some("LATEST_TELEMETRY".into()),
+                ..Default::default()
+            })],
+        };
+        let v = serde_json::to_value(&w).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"authCmd":{"cmdId":0,"token":"t"},
+                "cmds":[{"type":"TIMESERIES","cmdId":3,"entityType":"DEVICE","entityId":"e","scope":"LATEST_TELEMETRY"}]})
+        );
+        assert!(!format!("{:?}", w.auth_cmd).contains("\"t\""));
+    }
+
+    #[test]
+    fn legacy_wrapper_parses_type_inside_commands() {
+        let w: TelemetryCmdsWrapper = serde_json::from_str(
+            r#"{"tsSubCmds":[{"entityType":"DEVICE","entityId":"d","scope":"LATEST_TELEMETRY","cmdId":1,"type":"TIMESERIES"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(w.ts_sub_cmds[0].cmd_id, 1);
+    }
+
+    #[test]
+    fn reference_update_parses() {
+        let u: TelemetrySubscriptionUpdate = serde_json::from_str(
+            r#"{"subscriptionId": 1, "errorCode": 0, "errorMsg": null,
+ "data": {"humidity": [[1751450700000, "61"]], "temperature": [[1751450700000, "22.6"]]},
+ "latestValues": {"humidity": 1751450700000, "temperature": 1751450700000}}"#,
+        )
+        .unwrap();
+        let data = u.data.unwrap();
+        assert_eq!(data["temperature"][0], TsPoint(1751450700000, Value::String("22.6".into())));
+    }
+
+    #[test]
+    fn rate_limit_error_without_data_parses() {
+        let u: TelemetrySubscriptionUpdate =
+            serde_json::from_str(r#"{"subscriptionId":4,"errorCode":34,"errorMsg":"Too many updates!"}"#).unwrap();
+        assert_eq!(u.error_code, error_code::TOO_MANY_UPDATES);
+        assert!(u.data.is_none());
+    }
+}
