@@ -1,1 +1,27 @@
-//! placeholder
+//! Atrium's application logic, with no Tauri dependency: what happens when a person logs in, opens
+//! the building, watches a device or flips a switch, and how failures are explained to them.
+//!
+//! The Tauri shell (`src-tauri`) and the terminal client call [`Core`]; it speaks `atrium-ipc` types
+//! outward and `tb-client` inward, converting in one place. It never touches a window or the JS bridge:
+//! UI notifications go through the [`UiEvents`] trait.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), atrium_ipc::AppError> {
+//! use atrium_core::{Core, NoUiEvents};
+//! let core = Core::new(std::sync::Arc::new(NoUiEvents));
+//! let session = core.open_demo().await?;
+//! let tree = core.load_tree().await?;
+//! println!("{} sees {} roots", session.user_email, tree.len());
+//! # Ok(()) }
+//! ```
+
+mod app_error;
+mod building;
+mod controls;
+mod core;
+mod live_values;
+
+pub use crate::core::{Core, NoUiEvents, UiEvents};
+pub use app_error::to_app_error;
+pub use building::{to_tree, KindMap};
+pub use controls::controls_for;

@@ -1,0 +1,132 @@
+//! The one place `tb_client::Error` becomes the `AppError` a person reads.
+
+use atrium_ipc::{AppError, ErrorCode};
+use tb_client::{ConnectFailure, Error, RpcFailure};
+
+pub fn to_app_error(error: &Error) -> AppError {
+    use ErrorCode as C;
+    let (code, message, retryable) = match error {
+        Error::InvalidUrl(why) => (C::InvalidUrl, format!("The server address is not usable: {why}."), false),
+        Error::InvalidCaCertificate(why) => (C::Tls, format!("The CA certificate cannot be used: {why}."), false),
+        Error::Connect { kind: ConnectFailure::Tls, host, .. } => (
+            C::Tls,
+            format!("The secure connection to {host} failed: its certificate is not trusted or does not match the address. If the server uses a private CA, add that CA's certificate."),
+            false,
+        ),
+        Error::Connect { kind: ConnectFailure::Dns, host, .. } => {
+            (C::Network, format!("Cannot find the server {host}. Check the address."), true)
+        }
+        Error::Connect { kind: ConnectFailure::Refused, host, .. } => (
+            C::Network,
+            format!("{host} refused the connection. Check the port, and that ThingsBoard is running."),
+            true,
+        ),
+        Error::Connect { host, .. } => {
+            (C::Network, format!("Cannot reach {host}. Check the network connection and try again."), true)
+        }
+        Error::Timeout { seconds } => {
+            (C::Network, format!("The server did not answer within {seconds} s. Try again."), true)
+        }
+        Error::BadCredentials { message, .. } if message.contains("not active") || message.contains("locked") => {
+            (C::AccountLocked, format!("{message}. Ask your ThingsBoard administrator to unlock it."), false)
+        }
+        Error::BadCredentials { .. } => (C::BadCredentials, "Wrong username or password.".into(), false),
+        Error::TwoFactorRequired => (
+            C::TwoFactorRequired,
+            "This account uses two-factor authentication. Enter the verification code to continue.".into(),
+            false,
+        ),
+        Error::SessionExpired { .. } | Error::Api { status: 401, .. } => {
+            (C::SessionExpired, "Your session has ended. Sign in again.".into(), false)
+        }
+        Error::NotLoggedIn => (C::NotLoggedIn, "You are not signed in.".into(), false),
+        Error::Api { status: 403, .. } => {
+            (C::PermissionDenied, "You do not have permission to do this on this server.".into(), false)
+        }
+        Error::Api { status: 404, message, .. } => (C::NotFound, not_found_message(message), false),
+        Error::Api { status: 429, .. } => {
+            (C::Server, "The server is busy (too many requests). Try again in a moment.".into(), true)
+        }
+        Error::Api { status, message, .. } if *status >= 500 => (
+            C::Server,
+            format!("The server had a problem (HTTP {status}{}). Try again later.", detail(message)),
+            true,
+        ),
+        Error::Api { status, message, .. } => {
+            (C::InvalidRequest, format!("The server refused the request (HTTP {status}{}).", detail(message)), false)
+        }
+        Error::UnexpectedResponse { status, content_type, snippet } => (
+            C::BadResponse,
+            format!("The server's answer is not from ThingsBoard (HTTP {status}, {content_type}: \"{snippet}\"). Check the address: a proxy or login page may be in the way."),
+            *status >= 500,
+        ),
+        Error::Rpc(RpcFailure::DeviceOffline) => {
+            (C::DeviceOffline, "The device is offline, so the command was not delivered.".into(), false)
+        }
+        Error::Rpc(RpcFailure::Timeout) => (
+            C::DeviceTimeout,
+            "The device did not answer in time. It may be offline or busy; check it before trying again.".into(),
+            true,
+        ),
+        Error::Rpc(RpcFailure::NonJsonReply) => {
+            (C::BadResponse, "The device answered, but not in a form Atrium understands.".into(), false)
+        }
+        Error::Rpc(RpcFailure::DeliveryUnknown) => (
+            C::DeliveryUnknown,
+            "It is not known whether the command reached the device, so it was not repeated. Check the device's state before sending it again.".into(),
+            false,
+        ),
+        Error::Live(why) | Error::Transport(why) => {
+            (C::Network, format!("The connection to the server failed ({why}). Try again."), true)
+        }
+        other => (C::Internal, other.to_string(), false),
+    };
+    AppError::new(code, message, retryable)
+}
+
+fn detail(message: &str) -> String {
+    if message.is_empty() {
+        String::new()
+    } else {
+        format!(": {message}")
+    }
+}
+
+fn not_found_message(message: &str) -> String {
+    if message.is_empty() {
+        "It no longer exists on the server.".into()
+    } else {
+        format!("Not found on the server: {message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_says_what_to_do_and_hides_nothing_secret() {
+        let cases = [
+            Error::BadCredentials { message: "Invalid username or password".into(), error_code: 10 },
+            Error::SessionExpired { reason: "Token has expired".into() },
+            Error::Rpc(RpcFailure::DeliveryUnknown),
+            Error::UnexpectedResponse { status: 502, content_type: "text/html".into(), snippet: "Bad Gateway".into() },
+            Error::Connect { kind: ConnectFailure::Refused, host: "tb.local".into(), detail: String::new() },
+        ];
+        let codes: Vec<ErrorCode> = cases.iter().map(|e| to_app_error(e).code).collect();
+        assert_eq!(
+            codes,
+            [C::BadCredentials, C::SessionExpired, C::DeliveryUnknown, C::BadResponse, C::Network].map(|c| c)
+        );
+        assert!(to_app_error(&cases[4]).retryable);
+        assert!(!to_app_error(&cases[2]).retryable, "an unknown delivery is never retried automatically");
+    }
+
+    use ErrorCode as C;
+
+    #[test]
+    fn locked_accounts_are_told_apart_from_wrong_passwords() {
+        let e = Error::BadCredentials { message: "User account is locked due to security policy".into(), error_code: 10 };
+        assert_eq!(to_app_error(&e).code, ErrorCode::AccountLocked);
+    }
+}

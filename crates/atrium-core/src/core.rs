@@ -1,0 +1,345 @@
+//! The session as the app lives it: log in (or open the demo), load the building, watch devices,
+//! operate controls, and go back to login cleanly when the session ends.
+
+use crate::app_error::to_app_error;
+use crate::building::{to_tree, KindMap};
+use crate::controls::bindings_for;
+use crate::live_values::forward;
+use atrium_ipc::{
+    AppError, ConnectionState, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LoginArgs, SessionInfo,
+    TelemetryBatch, TreeNode, WatchId,
+};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
+use tb_client::proto::{EntityId, EntityType};
+use tb_client::{Client, RpcCall, Secret, SessionEvent};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// The embedded demo building's server, when this build has one.
+#[cfg(feature = "demo")]
+type DemoServer = tb_emulator::Emulator;
+#[cfg(not(feature = "demo"))]
+enum DemoServer {}
+
+#[cfg(feature = "demo")]
+async fn stop_demo(server: DemoServer) {
+    server.shutdown().await;
+}
+
+#[cfg(not(feature = "demo"))]
+async fn stop_demo(server: DemoServer) {
+    match server {}
+}
+
+/// Where the core tells the UI about things nobody asked for.
+pub trait UiEvents: Send + Sync + 'static {
+    fn connection(&self, state: ConnectionState);
+    /// The session is over (refresh token dead); the UI returns to login and shows `error`.
+    fn session_ended(&self, error: AppError);
+}
+
+/// For callers with no UI (the CLI, tests).
+#[derive(Debug, Clone, Copy)]
+pub struct NoUiEvents;
+
+impl UiEvents for NoUiEvents {
+    fn connection(&self, _: ConnectionState) {}
+    fn session_ended(&self, _: AppError) {}
+}
+
+/// The app's state. Cheap to share (`Arc` inside); all methods take `&self`.
+pub struct Core {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Core {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Core").field("logged_in", &self.shared.active().is_some()).finish()
+    }
+}
+
+struct Shared {
+    ui: Arc<dyn UiEvents>,
+    active: Mutex<Option<Arc<Active>>>,
+    next_watch: AtomicU64,
+}
+
+struct Active {
+    client: Client,
+    live: LiveHandle,
+    info: SessionInfo,
+    demo: Mutex<Option<DemoServer>>,
+    /// Device id -> device type, from the last tree load.
+    device_types: Mutex<HashMap<Uuid, String>>,
+    /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
+    device_active: Mutex<HashMap<Uuid, bool>>,
+    watches: Mutex<HashMap<u64, JoinHandle<()>>>,
+    background: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl Active {
+    fn stop(&self) {
+        for (_, task) in self.watches.lock().expect("watches lock").drain() {
+            task.abort();
+        }
+        for task in self.background.lock().expect("background lock").drain(..) {
+            task.abort();
+        }
+        self.live.shutdown();
+    }
+}
+
+impl Shared {
+    fn active(&self) -> Option<Arc<Active>> {
+        self.active.lock().expect("active lock").clone()
+    }
+
+    fn require(&self) -> Result<Arc<Active>, AppError> {
+        self.active().ok_or_else(|| AppError::new(ErrorCode::NotLoggedIn, "You are not signed in.", false))
+    }
+
+    /// Ends the current session locally if it is still `session`.
+    fn clear_if(&self, session: &Arc<Active>) -> bool {
+        let mut active = self.active.lock().expect("active lock");
+        if active.as_ref().is_some_and(|a| Arc::ptr_eq(a, session)) {
+            *active = None;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+impl Core {
+    pub fn new(ui: Arc<dyn UiEvents>) -> Self {
+        Self { shared: Arc::new(Shared { ui, active: Mutex::new(None), next_watch: AtomicU64::new(1) }) }
+    }
+
+    /// Logs in to a ThingsBoard server.
+    pub async fn login(&self, args: LoginArgs) -> Result<SessionInfo, AppError> {
+        let client = Client::builder(&args.server_url).build().map_err(|e| to_app_error(&e))?;
+        let principal =
+            client.login(args.username.trim(), &Secret::new(args.password)).await.map_err(|e| to_app_error(&e))?;
+        let info = SessionInfo {
+            server_url: client.base_url().display(),
+            user_email: principal.email.clone(),
+            display_name: principal.display_name(),
+            authority: format!("{:?}", principal.authority),
+            demo: false,
+        };
+        self.start(client, info, None).await
+    }
+
+    /// Starts the embedded demo building and logs in to it as its tenant administrator.
+    #[cfg(feature = "demo")]
+    pub async fn open_demo(&self) -> Result<SessionInfo, AppError> {
+        let emulator = tb_emulator::Emulator::start(tb_emulator::EmulatorConfig::demo()).await.map_err(|e| {
+            AppError::new(ErrorCode::Internal, format!("The demo building could not start: {e}"), false)
+        })?;
+        let user = emulator
+            .users()
+            .into_iter()
+            .find(|u| u.authority == "TENANT_ADMIN")
+            .ok_or_else(|| AppError::new(ErrorCode::Internal, "The demo building has no administrator.", false))?;
+        let client = Client::builder(emulator.base_url()).build().map_err(|e| to_app_error(&e))?;
+        let principal = client.login(&user.email, &Secret::new(user.password.clone())).await.map_err(|e| to_app_error(&e))?;
+        let info = SessionInfo {
+            server_url: "Demo building".into(),
+            user_email: principal.email.clone(),
+            display_name: principal.display_name(),
+            authority: format!("{:?}", principal.authority),
+            demo: true,
+        };
+        self.start(client, info, Some(emulator)).await
+    }
+
+    async fn start(&self, client: Client, info: SessionInfo, demo: Option<DemoServer>) -> Result<SessionInfo, AppError> {
+        self.logout().await;
+        let live = LiveHandle::spawn(&client, LiveConfig::default());
+        let active = Arc::new(Active {
+            client: client.clone(),
+            live: live.clone(),
+            info: info.clone(),
+            demo: Mutex::new(demo),
+            device_types: Mutex::default(),
+            device_active: Mutex::default(),
+            watches: Mutex::default(),
+            background: Mutex::default(),
+        });
+        let tasks = vec![
+            tokio::spawn(forward_connection_state(live, self.shared.ui.clone())),
+            tokio::spawn(watch_session_end(client, self.shared.clone(), Arc::downgrade(&active))),
+        ];
+        active.background.lock().expect("background lock").extend(tasks);
+        *self.shared.active.lock().expect("active lock") = Some(active);
+        Ok(info)
+    }
+
+    /// The current session, if any.
+    pub fn session(&self) -> Option<SessionInfo> {
+        self.shared.active().map(|a| a.info.clone())
+    }
+
+    /// Ends the session: stops live data, tells the server, stops the demo building.
+    pub async fn logout(&self) {
+        let Some(active) = self.shared.active.lock().expect("active lock").take() else { return };
+        active.stop();
+        active.client.logout().await;
+        let demo = active.demo.lock().expect("demo lock").take();
+        if let Some(server) = demo {
+            stop_demo(server).await;
+        }
+    }
+
+    /// The building tree.
+    pub async fn load_tree(&self) -> Result<Vec<TreeNode>, AppError> {
+        let active = self.shared.require()?;
+        let hierarchy = active.client.load_hierarchy(|_| {}).await.map_err(|e| self.fail(&active, &e))?;
+        let types = hierarchy
+            .nodes
+            .values()
+            .filter(|n| n.id.entity_type == EntityType::Device)
+            .map(|n| (n.id.id, n.type_name.clone()))
+            .collect();
+        *active.device_types.lock().expect("types lock") = types;
+        Ok(to_tree(&hierarchy, &KindMap::default()))
+    }
+
+    /// A device with its controls and connectivity.
+    pub async fn device_detail(&self, device_id: &str) -> Result<DeviceDetail, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_id(device_id)?;
+        let info = active.client.device_info(id).await.map_err(|e| self.fail(&active, &e))?;
+        let device = info.device;
+        active.device_types.lock().expect("types lock").insert(id, device.device_type.clone());
+        active.device_active.lock().expect("active map lock").insert(id, info.active);
+        Ok(DeviceDetail {
+            id: device_id.to_owned(),
+            name: device.name,
+            label: device.label.filter(|l| !l.is_empty()),
+            controls: crate::controls::controls_for(&device.device_type),
+            type_name: device.device_type,
+            active: Some(info.active),
+        })
+    }
+
+    /// Streams a device's latest telemetry to `sink` (first a snapshot, then deltas) until `unwatch`.
+    pub fn watch_device(
+        &self,
+        device_id: &str,
+        sink: impl Fn(TelemetryBatch) + Send + 'static,
+    ) -> Result<WatchId, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_id(device_id)?;
+        let subscription =
+            active.live.subscribe(SubscriptionSpec::Timeseries { entity: EntityId::new(EntityType::Device, id), keys: vec![] });
+        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
+        let task = tokio::spawn(forward(device_id.to_owned(), subscription, sink));
+        active.watches.lock().expect("watches lock").insert(watch, task);
+        Ok(WatchId(watch))
+    }
+
+    /// Ends a watch; its subscription is dropped, which unsubscribes on the server.
+    pub fn unwatch(&self, watch: WatchId) {
+        if let Some(active) = self.shared.active() {
+            if let Some(task) = active.watches.lock().expect("watches lock").remove(&watch.0) {
+                task.abort();
+            }
+        }
+    }
+
+    /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
+    /// when the device reports it. Never retried when delivery is unknown.
+    pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_id(&command.device_id)?;
+        let device_type = match active.device_types.lock().expect("types lock").get(&id).cloned() {
+            Some(t) => t,
+            None => self.device_detail(&command.device_id).await?.type_name,
+        };
+        let binding = bindings_for(&device_type)
+            .into_iter()
+            .find(|b| b.descriptor.id == command.control_id)
+            .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
+        if active.device_active.lock().expect("active map lock").get(&id) == Some(&false) {
+            return Err(AppError::new(
+                ErrorCode::DeviceOffline,
+                "The device is offline, so the command was not sent.",
+                false,
+            ));
+        }
+        let call = RpcCall::new(binding.method.clone(), binding.params(&command.action)?);
+        let reply = if binding.two_way {
+            Some(active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?)
+        } else {
+            active.client.rpc_oneway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
+            None
+        };
+        Ok(ControlAck { reply, accepted_at_ms: now_ms() })
+    }
+
+    /// Maps an error, and ends the session locally when it is an expired one.
+    fn fail(&self, active: &Arc<Active>, error: &tb_client::Error) -> AppError {
+        let app = to_app_error(error);
+        if app.code == ErrorCode::SessionExpired && self.shared.clear_if(active) {
+            active.stop();
+        }
+        app
+    }
+}
+
+fn parse_id(text: &str) -> Result<Uuid, AppError> {
+    Uuid::parse_str(text).map_err(|_| AppError::new(ErrorCode::InvalidRequest, format!("'{text}' is not a device id."), false))
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn to_ipc_state(state: &live::ConnectionState) -> ConnectionState {
+    match state {
+        live::ConnectionState::Connecting => ConnectionState::Connecting,
+        live::ConnectionState::Connected => ConnectionState::Connected,
+        live::ConnectionState::Reconnecting { attempt, retry_in } => ConnectionState::Reconnecting {
+            attempt: *attempt,
+            retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
+        },
+        live::ConnectionState::Offline { reason } => ConnectionState::Offline { reason: reason.clone() },
+        _ => ConnectionState::Closed,
+    }
+}
+
+async fn forward_connection_state(live: LiveHandle, ui: Arc<dyn UiEvents>) {
+    let mut state = live.state();
+    loop {
+        let current = to_ipc_state(&state.borrow_and_update());
+        ui.connection(current);
+        if state.changed().await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn watch_session_end(client: Client, shared: Arc<Shared>, session: std::sync::Weak<Active>) {
+    let mut events = client.events();
+    loop {
+        match events.recv().await {
+            Ok(SessionEvent::Expired { reason }) => {
+                let Some(active) = session.upgrade() else { return };
+                if shared.clear_if(&active) {
+                    active.stop();
+                    let error = to_app_error(&tb_client::Error::SessionExpired { reason });
+                    shared.ui.session_ended(error);
+                }
+                return;
+            }
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}

@@ -1,0 +1,535 @@
+//! The session: login, tokens, single-flight refresh, and the authorised request path every REST area uses.
+
+use crate::error::Error;
+use crate::secret::Secret;
+use crate::server_url::ServerUrl;
+use crate::token::TimedToken;
+use reqwest::header::{HeaderMap, CONTENT_TYPE};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tb_proto::auth::{Authority, JwtClaims, JwtPair, LoginRequest, RefreshTokenRequest};
+use tb_proto::error::ErrorBody;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+const AUTH_HEADER: &str = "X-Authorization";
+
+/// Configures a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    url: String,
+    extra_ca_pem: Option<Vec<u8>>,
+    request_timeout: Duration,
+}
+
+impl ClientBuilder {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self { url: url.into(), extra_ca_pem: None, request_timeout: Duration::from_secs(30) }
+    }
+
+    /// Also trust this CA (PEM), for servers with a private CA.
+    pub fn ca_certificate_pem(mut self, pem: Vec<u8>) -> Self {
+        self.extra_ca_pem = Some(pem);
+        self
+    }
+
+    /// Per-request timeout (default 30 s). RPC requests extend it by their own timeout.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    pub fn build(self) -> Result<Client, Error> {
+        let base = ServerUrl::parse(&self.url)?;
+        let tls = crate::tls::client_config(self.extra_ca_pem.as_deref())?;
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(self.request_timeout)
+            .user_agent(concat!("atrium/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Transport(crate::error::error_chain(&e)))?;
+        let (events, _) = broadcast::channel(16);
+        Ok(Client {
+            inner: Arc::new(Inner {
+                base,
+                http,
+                tls,
+                timeout: self.request_timeout,
+                auth: Mutex::new(AuthState::LoggedOut),
+                refresh_gate: tokio::sync::Mutex::new(()),
+                events,
+                requests: AtomicU64::new(0),
+                refreshes: AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// A ThingsBoard session. Cheap to clone; clones share tokens and the refresh gate.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.inner.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    base: ServerUrl,
+    http: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
+    timeout: Duration,
+    auth: Mutex<AuthState>,
+    /// Held for the whole refresh call, so concurrent callers wait for one refresh instead of starting theirs.
+    refresh_gate: tokio::sync::Mutex<()>,
+    events: broadcast::Sender<SessionEvent>,
+    requests: AtomicU64,
+    refreshes: AtomicU64,
+}
+
+enum AuthState {
+    LoggedOut,
+    PendingTwoFactor(Secret),
+    Active(Tokens),
+    Ended(String),
+}
+
+struct Tokens {
+    access: TimedToken,
+    refresh: TimedToken,
+    /// Bumped on every refresh: a caller that saw generation N and got a 401 refreshes only if it is still N.
+    generation: u64,
+    principal: Principal,
+}
+
+/// Who is logged in, from the access token's claims.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub email: String,
+    pub authority: Authority,
+    pub user_id: Option<String>,
+    pub tenant_id: Option<String>,
+    /// `None` for tenant admins (ThingsBoard's NULL UUID is mapped to `None`).
+    pub customer_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+}
+
+impl Principal {
+    fn from_claims(claims: &JwtClaims) -> Self {
+        let null = tb_proto::id::NULL_UUID.to_string();
+        Self {
+            email: claims.sub.clone(),
+            authority: claims.scopes.first().copied().unwrap_or(Authority::CustomerUser),
+            user_id: claims.user_id.clone(),
+            tenant_id: claims.tenant_id.clone(),
+            customer_id: claims.customer_id.clone().filter(|c| *c != null),
+            first_name: claims.first_name.clone().filter(|s| !s.is_empty()),
+            last_name: claims.last_name.clone().filter(|s| !s.is_empty()),
+        }
+    }
+
+    /// "First Last", or the email.
+    pub fn display_name(&self) -> String {
+        match (&self.first_name, &self.last_name) {
+            (Some(f), Some(l)) => format!("{f} {l}"),
+            (Some(n), None) | (None, Some(n)) => n.clone(),
+            (None, None) => self.email.clone(),
+        }
+    }
+}
+
+/// Session lifecycle, for the app to follow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SessionEvent {
+    Refreshed,
+    /// The refresh token died; the person must log in again.
+    Expired { reason: String },
+    LoggedOut,
+}
+
+/// A request that can be sent twice (once more after a refresh).
+#[derive(Debug, Clone)]
+pub(crate) struct RequestSpec {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) query: Vec<(String, String)>,
+    pub(crate) body: Option<serde_json::Value>,
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl RequestSpec {
+    pub(crate) fn get(path: impl Into<String>) -> Self {
+        Self { method: Method::GET, path: path.into(), query: Vec::new(), body: None, timeout: None }
+    }
+
+    pub(crate) fn post(path: impl Into<String>, body: &impl Serialize) -> Self {
+        let body = serde_json::to_value(body).expect("request bodies are plain data");
+        Self { method: Method::POST, path: path.into(), query: Vec::new(), body: Some(body), timeout: None }
+    }
+
+    pub(crate) fn query(mut self, key: &str, value: impl ToString) -> Self {
+        self.query.push((key.to_owned(), value.to_string()));
+        self
+    }
+}
+
+/// A received answer, before interpretation.
+#[derive(Debug)]
+pub(crate) struct RawResponse {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Vec<u8>,
+}
+
+impl RawResponse {
+    fn content_type(&self) -> String {
+        self.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("no content type").to_owned()
+    }
+
+    /// Parses a successful JSON answer; anything else becomes a typed error.
+    pub(crate) fn json<T: DeserializeOwned>(self) -> Result<T, Error> {
+        if !self.status.is_success() {
+            return Err(self.into_error());
+        }
+        serde_json::from_slice(&self.body).map_err(|e| {
+            let content_type = self.content_type();
+            let snippet = if content_type.contains("json") {
+                format!("malformed JSON ({e})")
+            } else {
+                body_snippet(&self.body)
+            };
+            Error::UnexpectedResponse { status: self.status.as_u16(), content_type, snippet }
+        })
+    }
+
+    /// An answer with no meaningful body.
+    pub(crate) fn empty(self) -> Result<(), Error> {
+        if self.status.is_success() {
+            Ok(())
+        } else {
+            Err(self.into_error())
+        }
+    }
+
+    /// ThingsBoard's JSON error body, its plain-text bodies, or something else entirely.
+    pub(crate) fn into_error(self) -> Error {
+        let status = self.status.as_u16();
+        if let Ok(body) = serde_json::from_slice::<ErrorBody>(&self.body) {
+            return Error::Api { status, error_code: Some(body.error_code), message: body.message.unwrap_or_default() };
+        }
+        let content_type = self.content_type();
+        let looks_like_page = content_type.contains("html") || self.body.trim_ascii_start().starts_with(b"<");
+        if looks_like_page || (!self.body.is_empty() && std::str::from_utf8(&self.body).is_err()) {
+            return Error::UnexpectedResponse { status, content_type, snippet: body_snippet(&self.body) };
+        }
+        let text = String::from_utf8_lossy(&self.body).trim().to_owned();
+        Error::Api { status, error_code: None, message: text }
+    }
+}
+
+/// A short, single-line excerpt of a body: the `<title>` of an HTML page, or its first characters.
+pub(crate) fn body_snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
+        if start + 7 <= end {
+            return text[start + 7..end].split_whitespace().collect::<Vec<_>>().join(" ");
+        }
+    }
+    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.is_empty() {
+        return "empty body".into();
+    }
+    let mut snippet: String = flat.chars().take(120).collect();
+    if flat.chars().count() > 120 {
+        snippet.push('…');
+    }
+    snippet
+}
+
+impl Client {
+    pub fn builder(url: impl Into<String>) -> ClientBuilder {
+        ClientBuilder::new(url)
+    }
+
+    pub fn base_url(&self) -> &ServerUrl {
+        &self.inner.base
+    }
+
+    pub(crate) fn tls_config(&self) -> Arc<rustls::ClientConfig> {
+        self.inner.tls.clone()
+    }
+
+    /// Session events (refreshed, expired, logged out).
+    pub fn events(&self) -> broadcast::Receiver<SessionEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// REST requests sent so far (logins and refreshes included).
+    pub fn request_count(&self) -> u64 {
+        self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// Refresh calls made so far.
+    pub fn refresh_count(&self) -> u64 {
+        self.inner.refreshes.load(Ordering::Relaxed)
+    }
+
+    pub fn principal(&self) -> Option<Principal> {
+        match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::Active(t) => Some(t.principal.clone()),
+            _ => None,
+        }
+    }
+
+    /// Logs in. With two-factor authentication on, this fails with [`Error::TwoFactorRequired`]
+    /// and [`Client::verify_two_factor`] completes the login.
+    pub async fn login(&self, username: &str, password: &Secret) -> Result<Principal, Error> {
+        let body = LoginRequest { username: username.to_owned(), password: password.expose().to_owned() };
+        let raw = self.send_raw(&RequestSpec::post("api/auth/login", &body), None).await?;
+        if raw.status == StatusCode::UNAUTHORIZED {
+            return Err(match raw.into_error() {
+                Error::Api { error_code, message, .. } => {
+                    Error::BadCredentials { message, error_code: error_code.unwrap_or_default() }
+                }
+                other => other,
+            });
+        }
+        let pair: JwtPair = raw.json()?;
+        self.accept_pair(pair)
+    }
+
+    /// Completes a two-factor login with a code from `provider` (`TOTP`, `EMAIL`, `SMS`, `BACKUP_CODE`).
+    pub async fn verify_two_factor(&self, provider: &str, code: &str) -> Result<Principal, Error> {
+        let pre = match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::PendingTwoFactor(token) => token.clone(),
+            _ => return Err(Error::NotLoggedIn),
+        };
+        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/check") }
+            .query("providerType", provider)
+            .query("verificationCode", code);
+        let raw = self.send_raw(&spec, Some(&pre)).await?;
+        let pair: JwtPair = raw.json()?;
+        self.accept_pair(pair)
+    }
+
+    fn accept_pair(&self, pair: JwtPair) -> Result<Principal, Error> {
+        let now = Instant::now();
+        if pair.scope.is_some() || pair.refresh_token.is_none() {
+            *self.inner.auth.lock().expect("auth lock") = AuthState::PendingTwoFactor(Secret::new(pair.token));
+            return Err(Error::TwoFactorRequired);
+        }
+        let (access, claims) = TimedToken::new(pair.token, now)?;
+        let (refresh, _) = TimedToken::new(pair.refresh_token.unwrap_or_default(), now)?;
+        let principal = Principal::from_claims(&claims);
+        *self.inner.auth.lock().expect("auth lock") =
+            AuthState::Active(Tokens { access, refresh, generation: 0, principal: principal.clone() });
+        Ok(principal)
+    }
+
+    /// Tells the server (best effort) and wipes the tokens.
+    pub async fn logout(&self) {
+        if let Ok((token, _)) = self.current_access().await {
+            let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/logout") };
+            if let Err(e) = self.send_raw(&spec, Some(&token)).await {
+                tracing::debug!("logout request failed, tokens wiped anyway: {e}");
+            }
+        }
+        *self.inner.auth.lock().expect("auth lock") = AuthState::LoggedOut;
+        let _ = self.inner.events.send(SessionEvent::LoggedOut);
+    }
+
+    /// Refreshes now (single-flight with any refresh already running), e.g. after the server
+    /// rejected a token that looked valid here.
+    pub async fn refresh_now(&self) -> Result<(), Error> {
+        let generation = match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::Active(t) => t.generation,
+            AuthState::Ended(reason) => return Err(Error::SessionExpired { reason: reason.clone() }),
+            _ => return Err(Error::NotLoggedIn),
+        };
+        self.refresh(generation).await
+    }
+
+    /// A valid access token, refreshed first when it is close to expiry. For the WebSocket's `authCmd`.
+    pub async fn access_token(&self) -> Result<Secret, Error> {
+        self.current_access().await.map(|(token, _)| token)
+    }
+
+    /// The access token and its generation, refreshing proactively inside the margin.
+    async fn current_access(&self) -> Result<(Secret, u64), Error> {
+        let (generation, needs_refresh) = {
+            let auth = self.inner.auth.lock().expect("auth lock");
+            match &*auth {
+                AuthState::Active(t) => (t.generation, t.access.needs_refresh(Instant::now())),
+                AuthState::Ended(reason) => return Err(Error::SessionExpired { reason: reason.clone() }),
+                _ => return Err(Error::NotLoggedIn),
+            }
+        };
+        if needs_refresh {
+            if let Err(e) = self.refresh(generation).await {
+                // A transient failure while the old token still works is not worth failing the request.
+                let still_valid = match &*self.inner.auth.lock().expect("auth lock") {
+                    AuthState::Active(t) => !t.access.is_expired(Instant::now()),
+                    _ => false,
+                };
+                if !(e.is_transient() && still_valid) {
+                    return Err(e);
+                }
+            }
+        }
+        match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::Active(t) => Ok((t.access.value.clone(), t.generation)),
+            AuthState::Ended(reason) => Err(Error::SessionExpired { reason: reason.clone() }),
+            _ => Err(Error::NotLoggedIn),
+        }
+    }
+
+    /// Refreshes once for everyone who saw `seen_generation`: callers that queue behind the gate
+    /// find a newer generation and return without a second refresh call.
+    async fn refresh(&self, seen_generation: u64) -> Result<(), Error> {
+        let _gate = self.inner.refresh_gate.lock().await;
+        let refresh_token = {
+            let auth = self.inner.auth.lock().expect("auth lock");
+            match &*auth {
+                AuthState::Active(t) if t.generation != seen_generation => return Ok(()),
+                AuthState::Active(t) if t.refresh.is_expired(Instant::now()) => None,
+                AuthState::Active(t) => Some(t.refresh.value.clone()),
+                AuthState::Ended(reason) => return Err(Error::SessionExpired { reason: reason.clone() }),
+                _ => return Err(Error::NotLoggedIn),
+            }
+        };
+        let Some(refresh_token) = refresh_token else {
+            return Err(self.end_session("the refresh token has expired".into()));
+        };
+        self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
+        let body = RefreshTokenRequest { refresh_token: refresh_token.expose().to_owned() };
+        let raw = self.send_raw(&RequestSpec::post("api/auth/token", &body), None).await?;
+        let status = raw.status;
+        if status.is_success() {
+            let pair: JwtPair = raw.json()?;
+            let now = Instant::now();
+            let (access, claims) = TimedToken::new(pair.token, now)?;
+            let refresh = match pair.refresh_token {
+                Some(r) => TimedToken::new(r, now)?.0,
+                None => return Err(self.end_session("the server sent no refresh token".into())),
+            };
+            let mut auth = self.inner.auth.lock().expect("auth lock");
+            if let AuthState::Active(t) = &mut *auth {
+                t.access = access;
+                t.refresh = refresh;
+                t.generation += 1;
+                t.principal = Principal::from_claims(&claims);
+            }
+            drop(auth);
+            let _ = self.inner.events.send(SessionEvent::Refreshed);
+            return Ok(());
+        }
+        // 401 (expired: code 11, revoked: code 10) and the 500 the server sends for a token of the
+        // wrong kind: none of these gets better by trying again, so the session ends here.
+        let error = raw.into_error();
+        let fatal = match &error {
+            Error::Api { status: 400 | 401, .. } => true,
+            Error::Api { status: 500, message, .. } => message.contains("Refresh Token"),
+            _ => false,
+        };
+        if fatal {
+            let reason = match &error {
+                Error::Api { message, .. } if !message.is_empty() => message.clone(),
+                _ => "the server refused the refresh token".into(),
+            };
+            return Err(self.end_session(reason));
+        }
+        Err(error)
+    }
+
+    fn end_session(&self, reason: String) -> Error {
+        *self.inner.auth.lock().expect("auth lock") = AuthState::Ended(reason.clone());
+        let _ = self.inner.events.send(SessionEvent::Expired { reason: reason.clone() });
+        Error::SessionExpired { reason }
+    }
+
+    /// Sends an authorised request; on a 401 refreshes once (single-flight) and retries once.
+    pub(crate) async fn execute(&self, spec: &RequestSpec) -> Result<RawResponse, Error> {
+        let (token, generation) = self.current_access().await?;
+        let raw = self.send_raw(spec, Some(&token)).await?;
+        if raw.status != StatusCode::UNAUTHORIZED {
+            return Ok(raw);
+        }
+        self.refresh(generation).await?;
+        let (token, _) = self.current_access().await?;
+        self.send_raw(spec, Some(&token)).await
+    }
+
+    pub(crate) async fn get_json<T: DeserializeOwned>(&self, spec: RequestSpec) -> Result<T, Error> {
+        self.execute(&spec).await?.json()
+    }
+
+    async fn send_raw(&self, spec: &RequestSpec, token: Option<&Secret>) -> Result<RawResponse, Error> {
+        self.inner.requests.fetch_add(1, Ordering::Relaxed);
+        let url = self.inner.base.join(&spec.path);
+        let mut request = self.inner.http.request(spec.method.clone(), url);
+        if !spec.query.is_empty() {
+            request = request.query(&spec.query);
+        }
+        if let Some(token) = token {
+            request = request.header(AUTH_HEADER, format!("Bearer {}", token.expose()));
+        }
+        if let Some(body) = &spec.body {
+            request = request.json(body);
+        }
+        let timeout = spec.timeout.unwrap_or(self.inner.timeout);
+        if spec.timeout.is_some() {
+            request = request.timeout(timeout);
+        }
+        let response = request.send().await.map_err(|e| Error::from_reqwest(e, timeout))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await.map_err(|e| Error::from_reqwest(e, timeout))?.to_vec();
+        tracing::trace!(method = %spec.method, path = %spec.path, status = status.as_u16(), "request");
+        Ok(RawResponse { status, headers, body })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(status: u16, content_type: &str, body: &str) -> RawResponse {
+        let mut headers = HeaderMap::new();
+        headers.insert(CONTENT_TYPE, content_type.parse().unwrap());
+        RawResponse { status: StatusCode::from_u16(status).unwrap(), headers, body: body.as_bytes().to_vec() }
+    }
+
+    #[test]
+    fn thingsboard_error_body_is_parsed() {
+        let e = raw(404, "application/json", r#"{"status":404,"message":"Asset with id [x] is not found","errorCode":32,"timestamp":1}"#).into_error();
+        assert!(matches!(e, Error::Api { status: 404, error_code: Some(32), .. }));
+        assert!(e.is_not_found());
+    }
+
+    #[test]
+    fn plain_text_bodies_of_async_endpoints_are_kept() {
+        let e = raw(404, "text/plain;charset=UTF-8", "Device with requested id wasn't found!").into_error();
+        assert_eq!(e.to_string(), "Device with requested id wasn't found! (HTTP 404)");
+    }
+
+    #[test]
+    fn an_html_page_from_a_proxy_names_status_type_and_title() {
+        let page = "<html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>";
+        let e = raw(502, "text/html", page).into_error();
+        assert_eq!(e.to_string(), "unexpected answer from the server (HTTP 502, text/html): 502 Bad Gateway");
+        assert!(e.is_transient());
+        let e = raw(200, "text/html", "<html>captive portal login</html>").json::<serde_json::Value>().unwrap_err();
+        assert!(matches!(e, Error::UnexpectedResponse { status: 200, .. }), "{e:?}");
+    }
+}

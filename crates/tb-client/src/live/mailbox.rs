@@ -1,0 +1,130 @@
+//! Where the socket reader leaves updates for one subscriber: latest value per key, never blocking.
+//! A slow consumer gets fewer, fuller batches instead of an unbounded queue.
+
+use super::{LiveEvent, SubscriptionError};
+use crate::value::LatestValue;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+use tokio::sync::Notify;
+
+const MAX_PENDING_ERRORS: usize = 8;
+
+#[derive(Debug, Default)]
+pub(crate) struct Mailbox {
+    state: Mutex<State>,
+    notify: Notify,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// The pending batch replaces the subscriber's state rather than merging into it.
+    snapshot: bool,
+    has_values: bool,
+    values: BTreeMap<String, LatestValue>,
+    errors: VecDeque<SubscriptionError>,
+    closed: bool,
+}
+
+impl Mailbox {
+    /// A snapshot discards whatever delta was pending; a delta merges, newest timestamp winning.
+    pub(crate) fn push_values(&self, snapshot: bool, values: Vec<LatestValue>) {
+        let mut state = self.state.lock().expect("mailbox lock");
+        if snapshot {
+            state.values.clear();
+            state.snapshot = true;
+        }
+        for value in values {
+            match state.values.get(&value.key) {
+                Some(existing) if existing.ts > value.ts => {}
+                _ => {
+                    state.values.insert(value.key.clone(), value);
+                }
+            }
+        }
+        state.has_values = true;
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    pub(crate) fn push_error(&self, error: SubscriptionError) {
+        let mut state = self.state.lock().expect("mailbox lock");
+        if state.errors.len() == MAX_PENDING_ERRORS {
+            state.errors.pop_front();
+        }
+        state.errors.push_back(error);
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    /// No more events will come; pending ones are still delivered.
+    pub(crate) fn close(&self) {
+        self.state.lock().expect("mailbox lock").closed = true;
+        self.notify.notify_one();
+    }
+
+    /// The next event: errors first, then the coalesced values; `None` once closed and drained.
+    pub(crate) async fn next(&self) -> Option<LiveEvent> {
+        loop {
+            {
+                let mut state = self.state.lock().expect("mailbox lock");
+                if let Some(error) = state.errors.pop_front() {
+                    return Some(LiveEvent::Error(error));
+                }
+                if state.has_values {
+                    let values = std::mem::take(&mut state.values).into_values().collect();
+                    let snapshot = std::mem::take(&mut state.snapshot);
+                    state.has_values = false;
+                    return Some(LiveEvent::Values { snapshot, values });
+                }
+                if state.closed {
+                    return None;
+                }
+            }
+            // notify_one stores a permit when nobody waits, so a push between the check and here is not lost.
+            self.notify.notified().await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::TbValue;
+
+    fn v(key: &str, ts: i64, n: f64) -> LatestValue {
+        LatestValue { key: key.into(), ts, value: TbValue::Number(n) }
+    }
+
+    #[tokio::test]
+    async fn deltas_coalesce_to_the_newest_value_per_key() {
+        let mb = Mailbox::default();
+        mb.push_values(false, vec![v("t", 1, 20.0), v("h", 1, 50.0)]);
+        mb.push_values(false, vec![v("t", 3, 22.0)]);
+        mb.push_values(false, vec![v("t", 2, 21.0)]);
+        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
+        assert!(!snapshot);
+        assert_eq!(values, vec![v("h", 1, 50.0), v("t", 3, 22.0)]);
+    }
+
+    #[tokio::test]
+    async fn a_snapshot_replaces_pending_deltas_and_later_deltas_merge_into_it() {
+        let mb = Mailbox::default();
+        mb.push_values(false, vec![v("old", 1, 1.0)]);
+        mb.push_values(true, vec![v("t", 5, 20.0)]);
+        mb.push_values(false, vec![v("h", 6, 40.0)]);
+        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
+        assert!(snapshot);
+        assert_eq!(values, vec![v("h", 6, 40.0), v("t", 5, 20.0)]);
+    }
+
+    #[tokio::test]
+    async fn errors_come_first_and_close_ends_after_draining() {
+        let mb = Mailbox::default();
+        mb.push_values(false, vec![v("t", 1, 1.0)]);
+        mb.push_error(SubscriptionError { code: 2, message: "Keys are empty!".into() });
+        mb.close();
+        assert!(matches!(mb.next().await, Some(LiveEvent::Error(_))));
+        assert!(matches!(mb.next().await, Some(LiveEvent::Values { .. })));
+        assert!(mb.next().await.is_none());
+    }
+}

@@ -1,0 +1,94 @@
+//! Reading a ThingsBoard JWT's claims (no signature check: that is the server's job) and
+//! deciding when to refresh, in local monotonic time so clock skew does not matter.
+
+use crate::error::Error;
+use crate::secret::Secret;
+use base64::Engine;
+use std::time::Duration;
+use tb_proto::auth::JwtClaims;
+use tokio::time::Instant;
+
+/// Decodes the payload of `header.payload.signature`.
+pub fn decode_claims(token: &str) -> Result<JwtClaims, Error> {
+    let payload = token
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| Error::Transport("the server sent a token that is not a JWT".into()))?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .map_err(|_| Error::Transport("the server sent a token whose payload is not base64url".into()))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| Error::Transport(format!("the server sent a token with unreadable claims: {e}")))
+}
+
+/// A token with the local instant at which it should be replaced.
+#[derive(Debug, Clone)]
+pub(crate) struct TimedToken {
+    pub(crate) value: Secret,
+    /// Local instant of expiry: receipt time + (exp - iat). Both claims are server time, so
+    /// the difference is immune to clock skew between this machine and the server.
+    pub(crate) expires_at: Instant,
+    pub(crate) lifetime: Duration,
+}
+
+impl TimedToken {
+    pub(crate) fn new(value: String, received_at: Instant) -> Result<(Self, JwtClaims), Error> {
+        let claims = decode_claims(&value)?;
+        let lifetime = Duration::from_secs(u64::try_from(claims.exp - claims.iat).unwrap_or(0));
+        Ok((Self { value: Secret::new(value), expires_at: received_at + lifetime, lifetime }, claims))
+    }
+
+    /// Refresh this long before expiry: 10% of the lifetime, between 5 s and 5 min.
+    pub(crate) fn margin(&self) -> Duration {
+        (self.lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(300))
+    }
+
+    /// True once we are inside the refresh margin.
+    pub(crate) fn needs_refresh(&self, now: Instant) -> bool {
+        now + self.margin() >= self.expires_at
+    }
+
+    pub(crate) fn is_expired(&self, now: Instant) -> bool {
+        now >= self.expires_at
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn fake_jwt(iat: i64, exp: i64) -> String {
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(br#"{"alg":"HS512"}"#);
+    let body = serde_json::json!({"sub": "a@b.c", "scopes": ["TENANT_ADMIN"], "iat": iat, "exp": exp});
+    let body = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(body.to_string());
+    format!("{header}.{body}.sig")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn lifetime_comes_from_the_claims_not_the_local_clock() {
+        // iat far in the "future" relative to this machine: skew must not matter.
+        let (token, claims) = TimedToken::new(fake_jwt(4_000_000_000, 4_000_009_000), Instant::now()).unwrap();
+        assert_eq!(claims.sub, "a@b.c");
+        assert_eq!(token.lifetime, Duration::from_secs(9000));
+        assert_eq!(token.margin(), Duration::from_secs(300));
+        assert!(!token.needs_refresh(Instant::now()));
+        tokio::time::advance(Duration::from_secs(8700)).await;
+        assert!(token.needs_refresh(Instant::now()));
+        assert!(!token.is_expired(Instant::now()));
+        tokio::time::advance(Duration::from_secs(300)).await;
+        assert!(token.is_expired(Instant::now()));
+    }
+
+    #[test]
+    fn short_tokens_keep_a_minimum_margin() {
+        let (token, _) = TimedToken::new(fake_jwt(0, 20), Instant::now()).unwrap();
+        assert_eq!(token.margin(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn garbage_is_an_error() {
+        assert!(decode_claims("not-a-jwt").is_err());
+        assert!(decode_claims("a.!!!.c").is_err());
+    }
+}

@@ -1,0 +1,58 @@
+//! Atrium's Tauri shell: the window, the command handlers and the event bridge, nothing else.
+//!
+//! Every handler is a one-liner over `atrium_core::Core` (app logic lives there, testable without
+//! a webview). This crate is the only one that depends on `tauri`.
+//! Set `ATRIUM_DEMO=1` to start logged in to the embedded demo building.
+//!
+//! ```no_run
+//! atrium_lib::run();
+//! ```
+
+mod commands;
+mod events;
+
+use atrium_core::Core;
+use std::sync::Arc;
+
+/// Registers state and commands on any runtime, so tests can use the mock runtime.
+pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
+    builder
+        .setup(|app| {
+            use tauri::Manager;
+            let core = Core::new(Arc::new(events::TauriEvents::new(app.handle().clone())));
+            if std::env::var_os("ATRIUM_DEMO").is_some_and(|v| v != "0") {
+                // Opened before the window asks for the session, so the UI starts on the building.
+                tauri::async_runtime::block_on(core.open_demo())
+                    .map_err(|e| Box::<dyn std::error::Error>::from(e.message))?;
+            }
+            app.manage(core);
+            Ok(())
+        })
+        .invoke_handler(tauri::generate_handler![
+            commands::login,
+            commands::open_demo,
+            commands::logout,
+            commands::session,
+            commands::load_tree,
+            commands::device_detail,
+            commands::watch_device,
+            commands::unwatch,
+            commands::operate_control,
+        ])
+}
+
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ATRIUM_LOG").unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    app_builder(tauri::Builder::default())
+        .run(tauri::generate_context!())
+        .unwrap_or_else(|e| {
+            eprintln!("Atrium could not start: {e}");
+            std::process::exit(1);
+        });
+}
