@@ -1,1 +1,14 @@
-fn main() {}
+//! Atrium's user interface: a Leptos CSR app built by trunk and shown in the Tauri webview.
+//!
+//! It speaks to the backend only through `atrium-ipc` types, via [`ipc`].
+
+mod app;
+mod components;
+mod hooks;
+mod ipc;
+mod pages;
+
+fn main() {
+    console_error_panic_hook::set_once();
+    leptos::mount::mount_to_body(app::App);
+}

@@ -2,7 +2,7 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AppError, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs, SessionInfo, TelemetryBatch, TreeNode,
+    AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs, SessionInfo, TelemetryBatch, TreeNode,
     WatchArgs, WatchId,
 };
 use tauri::ipc::Channel;
@@ -27,6 +27,11 @@ pub(crate) async fn logout(core: State<'_, Core>) -> Result<(), AppError> {
 #[tauri::command]
 pub(crate) fn session(core: State<'_, Core>) -> Option<SessionInfo> {
     core.session()
+}
+
+#[tauri::command]
+pub(crate) fn connection_state(core: State<'_, Core>) -> ConnectionState {
+    core.connection_state()
 }
 
 #[tauri::command]

@@ -33,6 +33,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::open_demo,
             commands::logout,
             commands::session,
+            commands::connection_state,
             commands::load_tree,
             commands::device_detail,
             commands::watch_device,

@@ -63,6 +63,8 @@ impl std::fmt::Debug for Core {
 
 struct Shared {
     ui: Arc<dyn UiEvents>,
+    /// The latest state sent to the UI, for a UI that starts listening late.
+    connection: Mutex<ConnectionState>,
     active: Mutex<Option<Arc<Active>>>,
     next_watch: AtomicU64,
 }
@@ -101,21 +103,29 @@ impl Shared {
         self.active().ok_or_else(|| AppError::new(ErrorCode::NotLoggedIn, "You are not signed in.", false))
     }
 
-    /// Ends the current session locally if it is still `session`.
-    fn clear_if(&self, session: &Arc<Active>) -> bool {
+    /// Ends `session` if it is still the current one and tells the UI, once, whoever notices first.
+    fn end_session(&self, session: &Arc<Active>, error: AppError) {
         let mut active = self.active.lock().expect("active lock");
-        if active.as_ref().is_some_and(|a| Arc::ptr_eq(a, session)) {
-            *active = None;
-            true
-        } else {
-            false
+        if !active.as_ref().is_some_and(|a| Arc::ptr_eq(a, session)) {
+            return;
         }
+        *active = None;
+        drop(active);
+        session.stop();
+        self.ui.session_ended(error);
     }
 }
 
 impl Core {
     pub fn new(ui: Arc<dyn UiEvents>) -> Self {
-        Self { shared: Arc::new(Shared { ui, active: Mutex::new(None), next_watch: AtomicU64::new(1) }) }
+        Self {
+            shared: Arc::new(Shared {
+                ui,
+                connection: Mutex::new(ConnectionState::Closed),
+                active: Mutex::new(None),
+                next_watch: AtomicU64::new(1),
+            }),
+        }
     }
 
     /// Logs in to a ThingsBoard server.
@@ -170,7 +180,7 @@ impl Core {
             background: Mutex::default(),
         });
         let tasks = vec![
-            tokio::spawn(forward_connection_state(live, self.shared.ui.clone())),
+            tokio::spawn(forward_connection_state(live, self.shared.clone())),
             tokio::spawn(watch_session_end(client, self.shared.clone(), Arc::downgrade(&active))),
         ];
         active.background.lock().expect("background lock").extend(tasks);
@@ -181,6 +191,14 @@ impl Core {
     /// The current session, if any.
     pub fn session(&self) -> Option<SessionInfo> {
         self.shared.active().map(|a| a.info.clone())
+    }
+
+    /// The live connection's current state (`Closed` when signed out).
+    pub fn connection_state(&self) -> ConnectionState {
+        if self.shared.active().is_none() {
+            return ConnectionState::Closed;
+        }
+        self.shared.connection.lock().expect("connection lock").clone()
     }
 
     /// Ends the session: stops live data, tells the server, stops the demo building.
@@ -256,7 +274,8 @@ impl Core {
     pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
         let active = self.shared.require()?;
         let id = parse_id(&command.device_id)?;
-        let device_type = match active.device_types.lock().expect("types lock").get(&id).cloned() {
+        let known_type = active.device_types.lock().expect("types lock").get(&id).cloned();
+        let device_type = match known_type {
             Some(t) => t,
             None => self.device_detail(&command.device_id).await?.type_name,
         };
@@ -284,8 +303,8 @@ impl Core {
     /// Maps an error, and ends the session locally when it is an expired one.
     fn fail(&self, active: &Arc<Active>, error: &tb_client::Error) -> AppError {
         let app = to_app_error(error);
-        if app.code == ErrorCode::SessionExpired && self.shared.clear_if(active) {
-            active.stop();
+        if app.code == ErrorCode::SessionExpired {
+            self.shared.end_session(active, app.clone());
         }
         app
     }
@@ -314,11 +333,12 @@ fn to_ipc_state(state: &live::ConnectionState) -> ConnectionState {
     }
 }
 
-async fn forward_connection_state(live: LiveHandle, ui: Arc<dyn UiEvents>) {
+async fn forward_connection_state(live: LiveHandle, shared: Arc<Shared>) {
     let mut state = live.state();
     loop {
         let current = to_ipc_state(&state.borrow_and_update());
-        ui.connection(current);
+        *shared.connection.lock().expect("connection lock") = current.clone();
+        shared.ui.connection(current);
         if state.changed().await.is_err() {
             return;
         }
@@ -330,11 +350,8 @@ async fn watch_session_end(client: Client, shared: Arc<Shared>, session: std::sy
     loop {
         match events.recv().await {
             Ok(SessionEvent::Expired { reason }) => {
-                let Some(active) = session.upgrade() else { return };
-                if shared.clear_if(&active) {
-                    active.stop();
-                    let error = to_app_error(&tb_client::Error::SessionExpired { reason });
-                    shared.ui.session_ended(error);
+                if let Some(active) = session.upgrade() {
+                    shared.end_session(&active, to_app_error(&tb_client::Error::SessionExpired { reason }));
                 }
                 return;
             }

@@ -31,6 +31,8 @@ pub mod cmd {
     pub const OPEN_DEMO: &str = "open_demo";
     pub const LOGOUT: &str = "logout";
     pub const SESSION: &str = "session";
+    /// The live connection's current state (events carry its changes).
+    pub const CONNECTION_STATE: &str = "connection_state";
     pub const LOAD_TREE: &str = "load_tree";
     pub const DEVICE_DETAIL: &str = "device_detail";
     pub const WATCH_DEVICE: &str = "watch_device";

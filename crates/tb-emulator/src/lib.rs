@@ -1,1 +1,265 @@
-//! placeholder
+//! A ThingsBoard-compatible server emulator: the REST and WebSocket subset a ThingsBoard client
+//! uses (login and refresh, assets, devices, relations, latest telemetry, attributes, RPC, live
+//! subscriptions), served by axum on 127.0.0.1, over a deterministic, seeded smart building with
+//! simulated devices, plus fault controls (dropped sockets, expired or revoked tokens, offline
+//! devices) for tests.
+//!
+//! It is not ThingsBoard: no rule engine, no persistence, no device transports (MQTT/HTTP/CoAP),
+//! no history or aggregation, one tenant. Where it answers, it answers with the real server's wire
+//! format, status codes and error bodies (see `thingsboard-api.md` and this crate's README for
+//! the known differences), and it is as strict as the real server when parsing WebSocket commands.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use tb_emulator::{Emulator, EmulatorConfig};
+//! let emulator = Emulator::start(EmulatorConfig::for_tests()).await?;
+//! let lobby_light = emulator.device_id("Lobby Light").expect("demo device");
+//! println!("ThingsBoard at {}; log in as {:?}", emulator.base_url(), emulator.users()[0]);
+//! emulator.publish_telemetry(lobby_light, serde_json::json!({"brightness": 40}));
+//! emulator.faults().expire_access_tokens();
+//! emulator.shutdown().await;
+//! # Ok(())
+//! # }
+//! ```
+
+mod auth;
+mod clock;
+mod demo;
+mod error;
+mod faults;
+mod kv;
+mod routes;
+mod sim;
+mod store;
+mod ws;
+
+pub use auth::DemoUser;
+pub use faults::{Counters, FaultHandle};
+
+use crate::demo::DeviceKind;
+use crate::store::Store;
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+use tb_proto::{EntityId, EntityType};
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+/// Which demo building to generate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Preset {
+    /// One site, one building, three floors of ten rooms, about 125 devices.
+    #[default]
+    Small,
+    /// Twenty floors of twenty-five rooms with eight devices each, about 4000 devices.
+    Large,
+}
+
+impl std::str::FromStr for Preset {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "small" => Ok(Self::Small),
+            "large" => Ok(Self::Large),
+            other => Err(format!("unknown preset {other:?} (expected small or large)")),
+        }
+    }
+}
+
+/// How to start an [`Emulator`].
+#[derive(Debug, Clone)]
+pub struct EmulatorConfig {
+    pub preset: Preset,
+    /// Seeds the building (ids, names, initial values, offline devices) and the simulation.
+    pub seed: u64,
+    /// Must be a loopback address; port 0 picks a free port. Default `127.0.0.1:0`.
+    pub bind: SocketAddr,
+    /// Access token lifetime (`exp - iat`, whole seconds). Default 9000 s.
+    pub access_token_ttl: Duration,
+    /// Refresh token lifetime. Default 604800 s.
+    pub refresh_token_ttl: Duration,
+    /// Run the physics ticker that moves temperatures, CO2 and occupancy.
+    pub simulate: bool,
+    /// Simulation period. Default 2 s.
+    pub tick: Duration,
+    /// How long a device takes to report its new state after an RPC. Default 300 ms.
+    pub rpc_report_delay: Duration,
+    /// Serve the HTTP fault controls under `/emulator/admin`. Off by default.
+    pub admin_api: bool,
+}
+
+impl Default for EmulatorConfig {
+    fn default() -> Self {
+        Self {
+            preset: Preset::Small,
+            seed: 1,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            access_token_ttl: Duration::from_secs(9000),
+            refresh_token_ttl: Duration::from_secs(604_800),
+            simulate: false,
+            tick: Duration::from_secs(2),
+            rpc_report_delay: Duration::from_millis(300),
+            admin_api: false,
+        }
+    }
+}
+
+impl EmulatorConfig {
+    /// The small building with the simulation running: for the demo app.
+    pub fn demo() -> Self {
+        Self { simulate: true, ..Self::default() }
+    }
+
+    /// The small building, no simulation, RPC effects reported at once: for tests.
+    pub fn for_tests() -> Self {
+        Self { simulate: false, rpc_report_delay: Duration::ZERO, ..Self::default() }
+    }
+}
+
+/// Shared state of one running emulator.
+pub(crate) struct AppState {
+    pub(crate) config: EmulatorConfig,
+    pub(crate) auth: auth::Auth,
+    store: Mutex<Store>,
+    pub(crate) kinds: BTreeMap<Uuid, DeviceKind>,
+    pub(crate) counters: Mutex<Counters>,
+    /// Bumped to make every WebSocket session drop its connection.
+    pub(crate) ws_kill: watch::Sender<u64>,
+    /// Bumped whenever a device goes on- or offline (queued RPCs wait on it).
+    pub(crate) online_changed: watch::Sender<u64>,
+    pub(crate) next_session: AtomicU64,
+    pub(crate) ignore_pongs: AtomicBool,
+    pub(crate) sim: Mutex<sim::SimState>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    pub(crate) fn store(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
+        self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A running emulator. Dropping it without [`Emulator::shutdown`] leaves the server running
+/// until the runtime ends.
+#[derive(Debug)]
+pub struct Emulator {
+    state: Arc<AppState>,
+    addr: SocketAddr,
+    server: JoinHandle<()>,
+    sim: Option<JoinHandle<()>>,
+    stop: watch::Sender<bool>,
+}
+
+impl Emulator {
+    /// Generates the building, binds `config.bind` (loopback only) and starts serving.
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Emulator> {
+        if !config.bind.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("the emulator only binds loopback addresses, not {}", config.bind),
+            ));
+        }
+        let demo = demo::build(config.preset, config.seed);
+        let secret: [u8; 64] = std::array::from_fn(|_| rand::random());
+        let auth = auth::Auth::new(
+            &secret,
+            demo.store.tenant_id,
+            demo.users,
+            config.access_token_ttl,
+            config.refresh_token_ttl,
+        );
+        let state = Arc::new(AppState {
+            auth,
+            store: Mutex::new(demo.store),
+            kinds: demo.kinds,
+            counters: Mutex::default(),
+            ws_kill: watch::Sender::new(0),
+            online_changed: watch::Sender::new(0),
+            next_session: AtomicU64::new(1),
+            ignore_pongs: AtomicBool::new(false),
+            sim: Mutex::new(sim::SimState::new(config.seed)),
+            config,
+        });
+        let listener = tokio::net::TcpListener::bind(state.config.bind).await?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let app = routes::router(state.clone());
+        let server = tokio::spawn(async move {
+            let shutdown = async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            };
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+                tracing::warn!("emulator server stopped: {e}");
+            }
+        });
+        let sim = state.config.simulate.then(|| tokio::spawn(sim::run_ticker(state.clone())));
+        tracing::info!("ThingsBoard emulator listening on http://{addr}");
+        Ok(Emulator { state, addr, server, sim, stop })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Fault injection and counters.
+    pub fn faults(&self) -> FaultHandle {
+        FaultHandle::new(self.state.clone())
+    }
+
+    /// The demo accounts and their passwords.
+    pub fn users(&self) -> Vec<DemoUser> {
+        self.state.auth.users().iter().map(auth::UserRec::demo_user).collect()
+    }
+
+    /// The id of the device with this exact name.
+    pub fn device_id(&self, name: &str) -> Option<Uuid> {
+        self.state.store().device_by_name(name).map(|d| d.id)
+    }
+
+    /// The id of the asset with this exact name.
+    pub fn asset_id(&self, name: &str) -> Option<Uuid> {
+        self.state.store().asset_by_name(name).map(|a| a.id)
+    }
+
+    /// Stores `values` (`{"key": value, ...}`) as the device's latest telemetry, stamped with
+    /// the wall clock, and pushes them to WebSocket subscribers, exactly as a device report would.
+    /// Non-object values and `null`s are ignored.
+    pub fn publish_telemetry(&self, device: Uuid, values: serde_json::Value) {
+        let values = match values {
+            serde_json::Value::Object(map) => {
+                map.into_iter().filter_map(|(k, v)| kv::KvValue::from_json(&v).map(|v| (k, v))).collect()
+            }
+            _ => return,
+        };
+        sim::report(&self.state, EntityId::new(EntityType::Device, device), values);
+    }
+
+    /// Stops serving: drops every WebSocket, ends the simulation and waits (briefly) for
+    /// in-flight requests.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        self.state.ws_kill.send_modify(|g| *g += 1);
+        if let Some(sim) = &self.sim {
+            sim.abort();
+        }
+        let mut server = self.server;
+        if tokio::time::timeout(Duration::from_secs(2), &mut server).await.is_err() {
+            server.abort();
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! Atrium's benchmarks: `cargo xtask bench` (or `cargo run --release -p atrium-bench -- --report FILE`).
+//!
+//! Every benchmark runs against the in-process emulator on 127.0.0.1 and prints its figures beside
+//! the baseline it is meant to beat, measured in the same run. Results also go to a JSON report.
+
+mod report;
+mod refresh_storm;
+mod tree_load;
+
+use report::Report;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let mut report_path = None;
+    let mut only: Option<String> = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--report" => report_path = args.next(),
+            "--only" => only = args.next(),
+            "-h" | "--help" => {
+                println!("atrium-bench [--report FILE] [--only tree_load|refresh_storm]");
+                return Ok(());
+            }
+            other => anyhow::bail!("unknown argument {other:?} (try --help)"),
+        }
+    }
+    let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
+    let mut report = Report::default();
+    if wanted("tree_load") {
+        tree_load::run(&mut report).await?;
+    }
+    if wanted("refresh_storm") {
+        refresh_storm::run(&mut report).await?;
+    }
+    report.print();
+    if let Some(path) = report_path {
+        report.write(std::path::Path::new(&path))?;
+        println!("\nreport written to {path}");
+    }
+    Ok(())
+}

@@ -1,0 +1,140 @@
+//! A building manager's journey through the core, against the emulator: log in, open the
+//! building, watch the lobby light, switch it, and see the device confirm it.
+
+use atrium_core::{Core, UiEvents};
+use atrium_ipc::{
+    AppError, ConnectionState, ControlAction, ControlCommand, ControlKind, ErrorCode, LoginArgs, NodeKind,
+    TelemetryBatch, TelemetryValue, TreeNode,
+};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tb_emulator::{Emulator, EmulatorConfig};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+#[derive(Default)]
+struct Recorder {
+    states: Mutex<Vec<ConnectionState>>,
+    ended: Mutex<Vec<AppError>>,
+}
+
+impl UiEvents for Recorder {
+    fn connection(&self, state: ConnectionState) {
+        self.states.lock().unwrap().push(state);
+    }
+    fn session_ended(&self, error: AppError) {
+        self.ended.lock().unwrap().push(error);
+    }
+}
+
+fn find<'a>(nodes: &'a [TreeNode], name: &str) -> Option<&'a TreeNode> {
+    nodes.iter().find_map(|n| if n.name == name { Some(n) } else { find(&n.children, name) })
+}
+
+async fn logged_in(emu: &Emulator, ui: Arc<Recorder>) -> Core {
+    let core = Core::new(ui);
+    core.login(LoginArgs {
+        server_url: emu.base_url(),
+        username: "tenant@thingsboard.org".into(),
+        password: "tenant".into(),
+    })
+    .await
+    .unwrap();
+    core
+}
+
+#[tokio::test]
+async fn switch_the_lobby_light_and_see_it_confirmed() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let ui = Arc::new(Recorder::default());
+    let core = logged_in(&emu, ui.clone()).await;
+
+    let tree = core.load_tree().await.unwrap();
+    assert_eq!(tree[0].kind, NodeKind::Site);
+    let light = find(&tree, "Lobby Light").expect("the lobby light is in the tree");
+    assert_eq!(light.kind, NodeKind::Device);
+
+    let detail = core.device_detail(&light.id).await.unwrap();
+    assert_eq!(detail.active, Some(true));
+    let power = detail.controls.iter().find(|c| c.id == "power").expect("a light has a power switch");
+    let ControlKind::Switch { state_key } = &power.kind else { panic!("power is a switch") };
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<TelemetryBatch>();
+    let watch = core.watch_device(&light.id, move |batch| drop(tx.send(batch))).unwrap();
+    let first = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    assert!(first.snapshot);
+    let state_of = |batch: &TelemetryBatch| batch.values.iter().find(|v| &v.key == state_key).map(|v| v.value.clone());
+    let Some(TelemetryValue::Bool(was_on)) = state_of(&first) else { panic!("state in the snapshot: {first:?}") };
+
+    let ack = core
+        .operate_control(ControlCommand {
+            device_id: light.id.clone(),
+            control_id: "power".into(),
+            action: ControlAction::SetSwitch { on: !was_on },
+        })
+        .await
+        .unwrap();
+    assert!(ack.reply.is_none(), "a switch is one-way");
+    loop {
+        let batch = timeout(Duration::from_secs(10), rx.recv()).await.expect("the device reports").unwrap();
+        if state_of(&batch) == Some(TelemetryValue::Bool(!was_on)) {
+            assert!(!batch.snapshot);
+            break;
+        }
+    }
+    core.unwatch(watch);
+    assert!(ui.states.lock().unwrap().contains(&ConnectionState::Connected));
+}
+
+#[tokio::test]
+async fn commands_to_an_offline_device_are_refused_before_sending() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu, Arc::default()).await;
+    let light = emu.device_id("Lobby Light").unwrap();
+    emu.faults().set_device_online(light, false);
+    let detail = core.device_detail(&light.to_string()).await.unwrap();
+    assert_eq!(detail.active, Some(false));
+    emu.faults().reset_counters();
+    let err = core
+        .operate_control(ControlCommand {
+            device_id: light.to_string(),
+            control_id: "power".into(),
+            action: ControlAction::SetSwitch { on: true },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::DeviceOffline);
+    let rpc_calls: u64 =
+        emu.faults().counters().requests_by_route.iter().filter(|(r, _)| r.contains("rpc")).map(|(_, n)| n).sum();
+    assert_eq!(rpc_calls, 0);
+}
+
+#[tokio::test]
+async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let ui = Arc::new(Recorder::default());
+    let core = logged_in(&emu, ui.clone()).await;
+    emu.faults().expire_access_tokens();
+    emu.faults().revoke_refresh_tokens();
+    let err = core.load_tree().await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::SessionExpired);
+    assert!(core.session().is_none(), "the session is gone locally too");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while ui.ended.lock().unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "session_ended was never signalled");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(ui.ended.lock().unwrap()[0].code, ErrorCode::SessionExpired);
+}
+
+#[tokio::test]
+async fn a_wrong_address_is_explained() {
+    let core = Core::new(Arc::new(Recorder::default()));
+    let err = core
+        .login(LoginArgs { server_url: "thingsboard.local".into(), username: "a".into(), password: "b".into() })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidUrl);
+    assert!(err.message.contains("https://"), "{}", err.message);
+}

@@ -1,0 +1,67 @@
+//! `tb-emulator`: serve the ThingsBoard emulator on 127.0.0.1 and print the demo accounts.
+
+use clap::Parser;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+use tb_emulator::{Emulator, EmulatorConfig, Preset};
+
+/// A ThingsBoard-compatible server emulator with a simulated smart building.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Building size: small (~125 devices) or large (~4000 devices).
+    #[arg(long, default_value = "small")]
+    preset: Preset,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 8080)]
+    port: u16,
+    /// Seed for the building and the simulation.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Do not run the physics simulation.
+    #[arg(long)]
+    no_simulate: bool,
+    /// Simulation tick in milliseconds.
+    #[arg(long, default_value_t = 2000)]
+    tick_ms: u64,
+    /// Access token lifetime in seconds.
+    #[arg(long, default_value_t = 9000)]
+    access_ttl: u64,
+    /// Serve the fault controls under /emulator/admin.
+    #[arg(long)]
+    admin_api: bool,
+}
+
+#[tokio::main]
+async fn main() -> std::io::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let args = Args::parse();
+    let config = EmulatorConfig {
+        preset: args.preset,
+        seed: args.seed,
+        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
+        access_token_ttl: Duration::from_secs(args.access_ttl),
+        simulate: !args.no_simulate,
+        tick: Duration::from_millis(args.tick_ms.max(1)),
+        admin_api: args.admin_api,
+        ..EmulatorConfig::demo()
+    };
+    let emulator = Emulator::start(config).await?;
+    println!("ThingsBoard emulator at {}", emulator.base_url());
+    println!("Demo users:");
+    for user in emulator.users() {
+        let customer = user.customer.map(|c| format!(" ({c})")).unwrap_or_default();
+        println!("  {:<28} password: {:<10} {}{customer}", user.email, user.password, user.authority);
+    }
+    if args.admin_api {
+        println!("Fault controls: {}/emulator/admin/...", emulator.base_url());
+    }
+    println!("Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,123 @@
+//! The HTTP surface: one module per API area, all wired here.
+
+mod admin;
+mod auth;
+mod entities;
+mod relations;
+mod rpc;
+mod telemetry;
+
+use crate::error::ApiError;
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use std::sync::Arc;
+use tb_proto::{EntityId, EntityType};
+use uuid::Uuid;
+
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    const TELEMETRY: &str = "/api/plugins/telemetry/{entity_type}/{entity_id}";
+    let mut router = Router::new()
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/token", post(auth::refresh))
+        .route("/api/auth/user", get(auth::user))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/tenant/assets", get(entities::tenant_assets))
+        .route("/api/tenant/devices", get(entities::tenant_devices))
+        .route("/api/tenant/deviceInfos", get(entities::tenant_device_infos))
+        .route("/api/customer/{customer_id}/assets", get(entities::customer_assets))
+        .route("/api/customer/{customer_id}/devices", get(entities::customer_devices))
+        .route("/api/customer/{customer_id}/deviceInfos", get(entities::customer_device_infos))
+        .route("/api/asset/{id}", get(entities::asset))
+        .route("/api/device/{id}", get(entities::device))
+        .route("/api/device/info/{id}", get(entities::device_info))
+        .route("/api/relations", get(relations::find).post(relations::query))
+        .route("/api/relations/info", get(relations::find_info).post(relations::query_info))
+        .route(&format!("{TELEMETRY}/values/timeseries"), get(telemetry::latest_timeseries))
+        .route(&format!("{TELEMETRY}/values/attributes"), get(telemetry::attributes))
+        .route(&format!("{TELEMETRY}/values/attributes/{{scope}}"), get(telemetry::attributes_by_scope))
+        .route(&format!("{TELEMETRY}/keys/timeseries"), get(telemetry::timeseries_keys))
+        .route(&format!("{TELEMETRY}/keys/attributes"), get(telemetry::attribute_keys))
+        .route(&format!("{TELEMETRY}/keys/attributes/{{scope}}"), get(telemetry::attribute_keys_by_scope))
+        .route(&format!("{TELEMETRY}/attributes/{{scope}}"), post(telemetry::save_attributes))
+        .route(&format!("{TELEMETRY}/timeseries/{{scope}}"), post(telemetry::save_timeseries))
+        .route("/api/plugins/rpc/oneway/{device_id}", post(rpc::v1_oneway))
+        .route("/api/plugins/rpc/twoway/{device_id}", post(rpc::v1_twoway))
+        .route("/api/rpc/oneway/{device_id}", post(rpc::v2_oneway))
+        .route("/api/rpc/twoway/{device_id}", post(rpc::v2_twoway))
+        .route("/api/ws", get(crate::ws::general))
+        .route("/api/ws/plugins/telemetry", get(crate::ws::telemetry))
+        .route("/api/ws/plugins/{session_type}", get(crate::ws::unknown_type));
+    if state.config.admin_api {
+        router = router.merge(admin::router());
+    }
+    router
+        .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Counts each request under `METHOD /matched/{template}`.
+async fn count_requests(
+    State(state): State<Arc<AppState>>,
+    path: MatchedPath,
+    request: Request,
+    next: Next,
+) -> Response {
+    let route = format!("{} {}", request.method(), path.as_str());
+    *state.counters().requests_by_route.entry(route).or_default() += 1;
+    next.run(request).await
+}
+
+/// Unmapped paths: under `/api` the JWT filter runs first, so an unauthenticated call gets 401.
+async fn not_found(State(state): State<Arc<AppState>>, request: Request) -> Response {
+    let path = request.uri().path().to_owned();
+    let (parts, _) = request.into_parts();
+    if path.starts_with("/api/") && !path.starts_with("/api/noauth/") {
+        if let Err(e) = crate::auth::bearer(&parts)
+            .and_then(|t| state.auth.validate_access(t).map_err(crate::auth::TokenError::http))
+        {
+            return e.into_response();
+        }
+    }
+    let body = serde_json::json!({"timestamp": crate::clock::now_ms(), "status": 404, "error": "Not Found", "path": path});
+    (axum::http::StatusCode::NOT_FOUND, Json(body)).into_response()
+}
+
+/// A UUID from a path or query parameter; a bad one is 400/31 like `UUID.fromString`.
+pub(crate) fn parse_uuid(text: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::BadRequest(format!("Invalid UUID string: {text}")))
+}
+
+/// An entity type name, parsed case-sensitively like `EntityType.valueOf`.
+pub(crate) fn parse_entity_type(text: &str) -> Result<EntityType, ApiError> {
+    EntityType::parse(text).ok_or_else(|| {
+        ApiError::BadRequest(format!("No enum constant org.thingsboard.server.common.data.EntityType.{text}"))
+    })
+}
+
+/// `{Type} with id [..] is not found`, as `checkEntityId` says it.
+pub(crate) fn entity_not_found(id: &EntityId) -> ApiError {
+    let name = match id.entity_type {
+        EntityType::Asset => "Asset",
+        EntityType::Device => "Device",
+        EntityType::Customer => "Customer",
+        EntityType::Tenant => "Tenant",
+        EntityType::User => "User",
+        _ => "Entity",
+    };
+    ApiError::NotFound(format!("{name} with id [{}] is not found", id.id))
+}
+
+/// The first value of a query parameter.
+pub(crate) fn param<'a>(query: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    query.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Parses a JSON body strictly into `T`; failure is 400/31 "Invalid request body".
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|_| ApiError::BadRequest("Invalid request body".to_owned()))
+}

@@ -1,0 +1,395 @@
+//! WebSocket sessions: `/api/ws` (first message `authCmd`, then `cmds`) and the legacy
+//! `/api/ws/plugins/telemetry?token=` (`tsSubCmds`/`attrSubCmds`).
+//!
+//! One task per session owns the socket. Writers (device reports, attribute saves) reach it
+//! through a bounded queue filled with `try_send`, so a slow client never blocks them; a full
+//! queue closes the session with 1008 like the real server. Keepalive follows
+//! `DefaultWebSocketService`: ping every 10 s without a pong, close 4500 after 30 s.
+//! A session outlives its token: expiry and logout do not close it.
+
+use crate::auth::{AuthUser, TokenError};
+use crate::store::{error_text, SessionSignal, SessionSink, SubKind, Subscription};
+use crate::AppState;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Query, State};
+use axum::response::Response;
+use futures_util::StreamExt;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tb_proto::telemetry::AttributeScope;
+use tb_proto::ws::{
+    close_code, error_code, AttributesSubscriptionCmd, TelemetryCmdsWrapper, TimeseriesSubscriptionCmd,
+    WsCmd, WsCommandsWrapper,
+};
+use tb_proto::{EntityId, EntityType};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+/// `server.ws.max_queue_messages_per_session`.
+const QUEUE_LIMIT: usize = 1000;
+const PING_INTERVAL: Duration = Duration::from_secs(10);
+const PING_TIMEOUT: Duration = Duration::from_secs(30);
+/// `server.ws.auth_timeout_ms`.
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+const PARSE_ERROR: &str = "Failed to parse the payload";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionType {
+    General,
+    Telemetry,
+}
+
+type Params = Query<Vec<(String, String)>>;
+
+pub(crate) async fn general(
+    State(state): State<Arc<AppState>>,
+    Query(query): Params,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(state, query, ws, SessionType::General)
+}
+
+pub(crate) async fn telemetry(
+    State(state): State<Arc<AppState>>,
+    Query(query): Params,
+    ws: WebSocketUpgrade,
+) -> Response {
+    upgrade(state, query, ws, SessionType::Telemetry)
+}
+
+/// Any other `/api/ws/plugins/x`: the upgrade succeeds, then 1007 "Unknown session type".
+pub(crate) async fn unknown_type(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+    state.counters().ws_connections += 1;
+    ws.on_upgrade(|mut socket| async move {
+        let _ = socket.send(close(close_code::BAD_DATA, "Unknown session type")).await;
+    })
+}
+
+fn upgrade(
+    state: Arc<AppState>,
+    query: Vec<(String, String)>,
+    ws: WebSocketUpgrade,
+    kind: SessionType,
+) -> Response {
+    state.counters().ws_connections += 1;
+    let token = query.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v);
+    ws.on_upgrade(move |socket| run(state, socket, kind, token))
+}
+
+fn close(code: u16, reason: &str) -> Message {
+    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+}
+
+/// What handling a text message asks the session loop to do.
+enum Next {
+    Continue,
+    Close(u16, &'static str),
+}
+
+struct Session {
+    id: u64,
+    state: Arc<AppState>,
+    kind: SessionType,
+    user: Option<AuthUser>,
+    sink: SessionSink,
+}
+
+async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, token: Option<String>) {
+    let (tx, mut rx) = mpsc::channel::<String>(QUEUE_LIMIT);
+    let signal = Arc::new(SessionSignal::default());
+    let mut session = Session {
+        id: state.next_session.fetch_add(1, Ordering::Relaxed),
+        state: state.clone(),
+        kind,
+        user: None,
+        sink: SessionSink { tx, signal: signal.clone() },
+    };
+    if let Some(token) = token {
+        match state.auth.validate_access(&token) {
+            Ok(user) => session.user = Some(user),
+            Err(e) => {
+                let _ = socket.send(close(close_code::SERVER_ERROR, e.ws_reason())).await;
+                return;
+            }
+        }
+    }
+    let mut kill = state.ws_kill.subscribe();
+    kill.borrow_and_update();
+    let start = Instant::now();
+    let mut last_pong = start;
+    let mut ping = tokio::time::interval_at(start + PING_INTERVAL, PING_INTERVAL);
+    let auth_deadline = tokio::time::sleep_until(start + AUTH_TIMEOUT);
+    tokio::pin!(auth_deadline);
+
+    loop {
+        // biased: a fault first, then inbound frames (a pong must count before the ping timer
+        // judges the session), then outbound updates, then timers.
+        tokio::select! {
+            biased;
+            // Dropping the socket without a close frame is the point of this fault.
+            _ = kill.changed() => break,
+            () = signal.notified() => {
+                if signal.overflowed() {
+                    let _ = socket.send(close(close_code::POLICY_VIOLATION, "Max pending updates limit reached!")).await;
+                    break;
+                }
+            }
+            incoming = socket.next() => match incoming {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Text(text))) => {
+                    if let Next::Close(code, reason) = session.on_text(text.as_str()) {
+                        let _ = socket.send(close(code, reason)).await;
+                        break;
+                    }
+                }
+                Some(Ok(Message::Pong(_))) => {
+                    if !state.ignore_pongs.load(Ordering::Acquire) {
+                        last_pong = Instant::now();
+                    }
+                }
+                // Pings are answered by axum; binary frames mean nothing to ThingsBoard.
+                Some(Ok(_)) => {}
+            },
+            Some(text) = rx.recv() => {
+                if socket.send(Message::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+            _ = ping.tick() => {
+                if session.user.is_some() {
+                    match keepalive(last_pong.elapsed()) {
+                        Keepalive::Wait => {}
+                        Keepalive::Ping => {
+                            if socket.send(Message::Ping(Default::default())).await.is_err() {
+                                break;
+                            }
+                        }
+                        Keepalive::Close => {
+                            let _ = socket.send(close(close_code::SESSION_NOT_RELIABLE, "")).await;
+                            break;
+                        }
+                    }
+                }
+            }
+            () = &mut auth_deadline, if session.user.is_none() => {
+                let _ = socket.send(Message::Close(Some(CloseFrame {
+                    code: close_code::POLICY_VIOLATION,
+                    reason: "".into(),
+                }))).await;
+                break;
+            }
+        }
+    }
+    state.store().remove_session(session.id);
+}
+
+/// What the ping timer does, given how long ago the last pong arrived (`DefaultWebSocketService.sendPing`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Keepalive {
+    Wait,
+    Ping,
+    Close,
+}
+
+fn keepalive(since_last_pong: Duration) -> Keepalive {
+    if since_last_pong >= PING_TIMEOUT {
+        Keepalive::Close
+    } else if since_last_pong >= PING_INTERVAL {
+        Keepalive::Ping
+    } else {
+        Keepalive::Wait
+    }
+}
+
+fn malformed(state: &AppState) {
+    state.counters().malformed_ws_messages += 1;
+}
+
+impl Session {
+    fn on_text(&mut self, text: &str) -> Next {
+        match self.kind {
+            SessionType::General => self.on_general(text),
+            SessionType::Telemetry => self.on_legacy(text),
+        }
+    }
+
+    fn on_general(&mut self, text: &str) -> Next {
+        let wrapper: WsCommandsWrapper = match serde_json::from_str(text) {
+            Ok(w) => w,
+            Err(_) => {
+                malformed(&self.state);
+                if self.user.is_none() {
+                    return Next::Close(close_code::BAD_DATA, PARSE_ERROR);
+                }
+                self.sink.send(error_text(1, error_code::BAD_REQUEST, PARSE_ERROR));
+                return Next::Continue;
+            }
+        };
+        if self.user.is_none() {
+            // Only the first message may authenticate; later authCmds are ignored.
+            let Some(auth) = wrapper.auth_cmd else {
+                return Next::Close(close_code::POLICY_VIOLATION, "Auth cmd is missing");
+            };
+            let Some(token) = auth.token.filter(|t| !t.is_empty()) else {
+                let reason = if auth.api_key.is_some() { "Invalid API key" } else { "Token is invalid" };
+                return Next::Close(close_code::BAD_DATA, reason);
+            };
+            match self.state.auth.validate_access(&token) {
+                Ok(user) => self.user = Some(user),
+                Err(e) => return Next::Close(close_code::BAD_DATA, e.ws_reason()),
+            }
+        }
+        for cmd in wrapper.cmds {
+            match cmd {
+                WsCmd::Timeseries(cmd) => self.timeseries(cmd),
+                WsCmd::Attributes(cmd) => self.attributes(cmd),
+                // Command types this emulator does not serve yet.
+                other => self.sink.send(error_text(other.cmd_id(), error_code::BAD_REQUEST, "Bad request")),
+            }
+        }
+        Next::Continue
+    }
+
+    fn on_legacy(&mut self, text: &str) -> Next {
+        let wrapper: TelemetryCmdsWrapper = match serde_json::from_str(text) {
+            Ok(w) => w,
+            Err(_) => {
+                malformed(&self.state);
+                if self.user.is_none() {
+                    return Next::Close(close_code::BAD_DATA, PARSE_ERROR);
+                }
+                self.sink.send(error_text(1, error_code::BAD_REQUEST, PARSE_ERROR));
+                return Next::Continue;
+            }
+        };
+        if self.user.is_none() {
+            return Next::Close(close_code::POLICY_VIOLATION, "Auth cmd is missing");
+        }
+        for cmd in wrapper.attr_sub_cmds {
+            self.attributes(cmd);
+        }
+        for cmd in wrapper.ts_sub_cmds {
+            self.timeseries(cmd);
+        }
+        Next::Continue
+    }
+
+    /// Validates a subscription target; sends the error and returns `None` when it is unusable.
+    fn target(
+        &self,
+        cmd_id: i32,
+        entity_type: Option<&str>,
+        entity_id: Option<&str>,
+        fail_msg: &str,
+    ) -> Option<EntityId> {
+        if cmd_id < 0 {
+            self.sink.send(error_text(cmd_id, error_code::BAD_REQUEST, "Cmd id is negative value!"));
+            return None;
+        }
+        let Some(entity_id) = entity_id.filter(|e| !e.is_empty()) else {
+            self.sink.send(error_text(cmd_id, error_code::BAD_REQUEST, "Device id is empty!"));
+            return None;
+        };
+        let entity = entity_type
+            .and_then(EntityType::parse)
+            .zip(uuid::Uuid::parse_str(entity_id).ok())
+            .map(|(t, id)| EntityId::new(t, id));
+        let viewer = self.user.as_ref().map(AuthUser::viewer)?;
+        match entity {
+            Some(entity) if self.state.store().can_read(viewer, &entity) => Some(entity),
+            _ => {
+                self.sink.send(error_text(cmd_id, error_code::INTERNAL_ERROR, fail_msg));
+                None
+            }
+        }
+    }
+
+    fn timeseries(&self, cmd: TimeseriesSubscriptionCmd) {
+        if cmd.unsubscribe {
+            self.state.store().unsubscribe(self.id, cmd.cmd_id);
+            return;
+        }
+        let Some(entity) = self.target(
+            cmd.cmd_id,
+            cmd.entity_type.as_deref(),
+            cmd.entity_id.as_deref(),
+            "Failed to fetch data!",
+        ) else {
+            return;
+        };
+        let kind = SubKind::Timeseries { keys: split_keys(cmd.keys.as_deref()) };
+        self.subscribe(entity, cmd.cmd_id, kind);
+    }
+
+    fn attributes(&self, cmd: AttributesSubscriptionCmd) {
+        if cmd.unsubscribe {
+            self.state.store().unsubscribe(self.id, cmd.cmd_id);
+            return;
+        }
+        let Some(entity) = self.target(
+            cmd.cmd_id,
+            cmd.entity_type.as_deref(),
+            cmd.entity_id.as_deref(),
+            "Failed to fetch attributes!",
+        ) else {
+            return;
+        };
+        let scope = match cmd.scope.as_deref().filter(|s| !s.is_empty()) {
+            None => None,
+            Some(name) => match AttributeScope::parse(name) {
+                Some(scope) => Some(scope),
+                None => {
+                    self.sink.send(error_text(
+                        cmd.cmd_id,
+                        error_code::INTERNAL_ERROR,
+                        "Failed to fetch attributes!",
+                    ));
+                    return;
+                }
+            },
+        };
+        let kind = SubKind::Attributes { scope, keys: split_keys(cmd.keys.as_deref()) };
+        self.subscribe(entity, cmd.cmd_id, kind);
+    }
+
+    fn subscribe(&self, entity: EntityId, cmd_id: i32, kind: SubKind) {
+        let sub = Subscription { session: self.id, cmd_id, kind, sink: self.sink.clone() };
+        self.state.store().subscribe(entity, sub);
+    }
+}
+
+fn split_keys(keys: Option<&str>) -> Option<Vec<String>> {
+    keys.filter(|k| !k.is_empty()).map(|k| k.split(',').map(str::to_owned).collect())
+}
+
+impl TokenError {
+    /// Keeps the variant list honest for the WebSocket paths (used by `ws_reason`).
+    #[cfg(test)]
+    fn all() -> [Self; 5] {
+        [Self::Malformed, Self::Expired, Self::BadSignature, Self::Outdated, Self::WrongScope]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keepalive_pings_after_10s_and_gives_up_after_30s() {
+        assert_eq!(keepalive(Duration::from_secs(3)), Keepalive::Wait);
+        assert_eq!(keepalive(Duration::from_secs(10)), Keepalive::Ping);
+        assert_eq!(keepalive(Duration::from_secs(29)), Keepalive::Ping);
+        assert_eq!(keepalive(Duration::from_secs(30)), Keepalive::Close);
+    }
+
+    #[test]
+    fn close_reasons_fit_a_control_frame() {
+        // A close reason must fit in 123 bytes.
+        for e in TokenError::all() {
+            assert!(e.ws_reason().len() <= 123);
+        }
+        assert_eq!(split_keys(Some("a,b")), Some(vec!["a".to_owned(), "b".to_owned()]));
+        assert_eq!(split_keys(Some("")), None);
+    }
+}

@@ -1,0 +1,316 @@
+//! The device panel: who the selected device is, its controls, and its live values.
+
+use crate::components::control_switch::ControlSwitch;
+use crate::hooks::{use_clock, use_connection, use_device_telemetry, DeviceTelemetry};
+use crate::ipc;
+use atrium_ipc::{AppError, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// A value older than this is marked stale even while the connection is live.
+const STALE_AFTER_MS: f64 = 120_000.0;
+
+/// A value as a person reads it: numbers with sensible decimals, booleans as On/Off.
+pub(crate) fn format_value(value: &TelemetryValue) -> String {
+    match value {
+        TelemetryValue::Number(n) => format_number(*n),
+        TelemetryValue::Bool(true) => "On".to_owned(),
+        TelemetryValue::Bool(false) => "Off".to_owned(),
+        TelemetryValue::Text(t) if t.trim().is_empty() => "—".to_owned(),
+        TelemetryValue::Text(t) => t.clone(),
+        TelemetryValue::Missing => "—".to_owned(),
+    }
+}
+
+fn format_number(n: f64) -> String {
+    if !n.is_finite() {
+        return n.to_string();
+    }
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        return format!("{n:.0}");
+    }
+    let decimals = match n.abs() {
+        a if a >= 100.0 => 1,
+        a if a >= 0.01 => 2,
+        _ => 4,
+    };
+    let text = format!("{n:.decimals$}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" {
+        "0".to_owned()
+    } else {
+        text.to_owned()
+    }
+}
+
+/// "12 s ago", "3 min ago", ...
+pub(crate) fn format_age(age_ms: f64) -> String {
+    let seconds = (age_ms.max(0.0) / 1000.0).floor() as u64;
+    match seconds {
+        0 => "just now".to_owned(),
+        s if s < 60 => format!("{s} s ago"),
+        s if s < 3600 => format!("{} min ago", s / 60),
+        s if s < 86_400 => format!("{} h ago", s / 3600),
+        s => format!("{} d ago", s / 86_400),
+    }
+}
+
+// The props builder that #[component] generates has `pub` methods.
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn DevicePanel(
+    /// The id of the selected device.
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    // Only a different device re-creates the view (and its watch).
+    let current = Memo::new(move |_| selected.get());
+    view! {
+        <section id="device-panel" class="panel device-panel" aria-label="Device">
+            {move || match current.get() {
+                None => view! {
+                    <div class="empty-state">
+                        <svg class="empty-icon" viewBox="0 0 48 48" width="48" height="48" aria-hidden="true">
+                            <rect x="14" y="14" width="20" height="20" rx="3" fill="none" stroke="currentColor" stroke-width="2" />
+                            <path d="M20 8v6M28 8v6M20 34v6M28 34v6M8 20h6M8 28h6M34 20h6M34 28h6"
+                                stroke="currentColor" stroke-width="2" stroke-linecap="round" />
+                        </svg>
+                        <p class="empty-title">"Select a device"</p>
+                        <p class="muted">"Choose a device in the building tree to see its live values and controls."</p>
+                    </div>
+                }
+                .into_any(),
+                Some(id) => view! { <DeviceView device_id=id /> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum DetailState {
+    Loading,
+    Failed(AppError),
+    Loaded(DeviceDetail),
+}
+
+#[component]
+fn DeviceView(device_id: String) -> impl IntoView {
+    let telemetry = use_device_telemetry(device_id.clone());
+    let detail = RwSignal::new(DetailState::Loading);
+
+    let load = {
+        let device_id = device_id.clone();
+        move || {
+            detail.set(DetailState::Loading);
+            let device_id = device_id.clone();
+            spawn_local(async move {
+                let next = match ipc::device_detail(&device_id).await {
+                    Ok(d) => DetailState::Loaded(d),
+                    Err(e) => DetailState::Failed(e),
+                };
+                detail.set(next);
+            });
+        }
+    };
+    load();
+
+    let header = move || match detail.get() {
+        DetailState::Loading => view! {
+            <header class="device-header">
+                <p class="muted loading" aria-busy="true">
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Loading the device…"
+                </p>
+            </header>
+        }
+        .into_any(),
+        DetailState::Failed(err) => {
+            let load = load.clone();
+            view! {
+                <header class="device-header">
+                    <div class="inline-error" role="alert">
+                        <p id="device-error">{err.message}</p>
+                        <button id="device-retry" type="button" class="button secondary small" on:click=move |_| load()>
+                            "Retry"
+                        </button>
+                    </div>
+                </header>
+            }
+            .into_any()
+        }
+        DetailState::Loaded(d) => device_header(d, telemetry).into_any(),
+    };
+
+    view! {
+        <div class="device-view" data-device-id=device_id>
+            {header}
+            <LiveValues telemetry=telemetry />
+        </div>
+    }
+}
+
+fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
+    let title = d.label.clone().filter(|l| !l.trim().is_empty()).unwrap_or_else(|| d.name.clone());
+    let subtitle = (title != d.name).then(|| d.name.clone());
+    let (pill_class, pill_text, active) = match d.active {
+        Some(true) => ("pill online", "Online", "true"),
+        Some(false) => ("pill offline", "Offline", "false"),
+        None => ("pill unknown", "Status unknown", "unknown"),
+    };
+    let device_id = d.id.clone();
+    let controls = d
+        .controls
+        .into_iter()
+        .map(|control| match &control.kind {
+            ControlKind::Switch { .. } => view! {
+                <ControlSwitch device_id=device_id.clone() control=control values=telemetry.values />
+            }
+            .into_any(),
+            _ => view! {
+                <div class="control unsupported">
+                    <span class="control-label">{control.label.clone()}</span>
+                    <span class="muted">"This kind of control is not supported by this version of Atrium."</span>
+                </div>
+            }
+            .into_any(),
+        })
+        .collect::<Vec<_>>();
+    let has_controls = !controls.is_empty();
+
+    view! {
+        <header class="device-header">
+            <div class="device-heading">
+                <h2 id="device-name" class="device-name">{title}</h2>
+                <span id="device-status" class=pill_class data-active=active>{pill_text}</span>
+            </div>
+            <p class="device-meta">
+                <span id="device-type" class="device-type">{d.type_name}</span>
+                {subtitle.map(|name| view! { <span class="device-system-name">{name}</span> })}
+            </p>
+        </header>
+        {has_controls.then(|| view! {
+            <section class="device-section" aria-labelledby="controls-title">
+                <h3 id="controls-title" class="section-title">"Controls"</h3>
+                <div class="controls">{controls}</div>
+            </section>
+        })}
+    }
+}
+
+#[component]
+fn LiveValues(telemetry: DeviceTelemetry) -> impl IntoView {
+    let connection = use_connection();
+    let keys = move || telemetry.values.with(|m| m.keys().cloned().collect::<Vec<_>>());
+    let has_values = move || telemetry.values.with(|m| !m.is_empty());
+
+    let notice = move || {
+        (!connection.is_live()).then(|| {
+            view! {
+                <p class="stale-notice" role="status">
+                    "Not connected: the values below may be out of date."
+                </p>
+            }
+        })
+    };
+    let body = move || {
+        if let Some(err) = telemetry.error.get() {
+            return view! { <p class="inline-error watch-error" role="alert">{err.message}</p> }.into_any();
+        }
+        if !telemetry.received.get() {
+            return view! {
+                <p class="muted loading" aria-busy="true">
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Waiting for values…"
+                </p>
+            }
+            .into_any();
+        }
+        if !has_values() {
+            return view! { <p class="muted">"This device has not reported any values yet."</p> }.into_any();
+        }
+        view! {
+            <table class="live-values">
+                <thead>
+                    <tr>
+                        <th scope="col">"Reading"</th>
+                        <th scope="col" class="num">"Value"</th>
+                        <th scope="col" class="num">"Updated"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <For each=keys key=|k| k.clone() children=move |key| view! { <LiveRow key=key telemetry=telemetry /> } />
+                </tbody>
+            </table>
+        }
+        .into_any()
+    };
+
+    view! {
+        <section class="device-section" aria-labelledby="values-title">
+            <h3 id="values-title" class="section-title">"Live values"</h3>
+            {notice}
+            {body}
+        </section>
+    }
+}
+
+#[component]
+fn LiveRow(key: String, telemetry: DeviceTelemetry) -> impl IntoView {
+    let connection = use_connection();
+    let clock = use_clock();
+    let value = {
+        let key = key.clone();
+        Memo::new(move |_| telemetry.values.with(|m| m.get(&key).cloned()))
+    };
+    let age_ms = move || {
+        value.with(|v| v.as_ref().map_or(f64::INFINITY, |v: &LiveValue| clock.now_ms() - v.ts as f64))
+    };
+    let stale = move || !connection.is_live() || age_ms() > STALE_AFTER_MS;
+    let text =
+        move || value.with(|v| v.as_ref().map(|v| format_value(&v.value)).unwrap_or_else(|| "—".into()));
+    let age = move || {
+        value.with(|v| match v {
+            Some(v) if v.ts > 0 => format_age(age_ms()),
+            _ => "never".to_owned(),
+        })
+    };
+    let title = move || {
+        if !connection.is_live() {
+            "Not live: the connection is not up."
+        } else if stale() {
+            "Not updated for more than 2 minutes."
+        } else {
+            "Live"
+        }
+    };
+
+    view! {
+        <tr class="live-value" class:stale=stale data-key=key.clone() data-stale=move || stale().to_string() title=title>
+            <th scope="row" class="key">{key.clone()}</th>
+            <td class="value num">{text}</td>
+            <td class="age num">{age}</td>
+        </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_readable() {
+        assert_eq!(format_number(21.0), "21");
+        assert_eq!(format_number(21.456), "21.46");
+        assert_eq!(format_number(1234.56), "1234.6");
+        assert_eq!(format_number(0.5), "0.5");
+        assert_eq!(format_number(0.00123), "0.0012");
+        assert_eq!(format_number(-0.0001), "-0.0001");
+        assert_eq!(format_value(&TelemetryValue::Bool(true)), "On");
+    }
+
+    #[test]
+    fn ages_are_short() {
+        assert_eq!(format_age(12_400.0), "12 s ago");
+        assert_eq!(format_age(-5.0), "just now");
+        assert_eq!(format_age(180_000.0), "3 min ago");
+    }
+}

@@ -1,0 +1,294 @@
+//! The building tree: sites, buildings, floors, rooms and their devices.
+
+use crate::ipc;
+use atrium_ipc::{AppError, NodeKind, TreeNode};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::HashSet;
+
+#[derive(Debug, Clone, PartialEq)]
+enum TreeState {
+    Loading,
+    Failed(AppError),
+    Loaded(Vec<TreeNode>),
+}
+
+/// `data-kind`: the kind as the contract spells it.
+fn kind_name(kind: NodeKind) -> String {
+    serde_json::to_value(kind)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "other".into())
+}
+
+fn is_device(node: &TreeNode) -> bool {
+    node.kind == NodeKind::Device || node.entity_type.eq_ignore_ascii_case("DEVICE")
+}
+
+/// Open at first: enough to see the rooms of every floor.
+fn starts_expanded(kind: NodeKind) -> bool {
+    matches!(kind, NodeKind::Site | NodeKind::Building | NodeKind::Floor)
+}
+
+/// A node is keyed by its path, since the same device (or asset) can appear under two parents.
+fn child_path(parent: &str, id: &str) -> String {
+    if parent.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{parent}/{id}")
+    }
+}
+
+fn initial_expansion(nodes: &[TreeNode], parent: &str, into: &mut HashSet<String>) {
+    for node in nodes {
+        let path = child_path(parent, &node.id);
+        if starts_expanded(node.kind) && !node.children.is_empty() {
+            into.insert(path.clone());
+        }
+        initial_expansion(&node.children, &path, into);
+    }
+}
+
+/// The pictogram of a kind: small inline SVG, drawn with the text colour.
+fn kind_icon(kind: NodeKind) -> impl IntoView {
+    let d = match kind {
+        NodeKind::Site => "M8 1.5a4.5 4.5 0 0 0-4.5 4.5c0 3.4 4.5 8.5 4.5 8.5s4.5-5.1 4.5-8.5A4.5 4.5 0 0 0 8 1.5zm0 6.2a1.7 1.7 0 1 1 0-3.4 1.7 1.7 0 0 1 0 3.4z",
+        NodeKind::Building => "M3 14.5V2.5h7v12M10 6.5h3v8M1.5 14.5h13M5 4.5h1M7.5 4.5h1M5 7h1M7.5 7h1M5 9.5h1M7.5 9.5h1",
+        NodeKind::Floor => "M8 2 1.5 5.2 8 8.4l6.5-3.2L8 2zM1.5 8.2 8 11.4l6.5-3.2M1.5 11 8 14.2l6.5-3.2",
+        NodeKind::Room => "M3 14.5v-12h10v12M1.5 14.5h13M10.2 8.5h.6",
+        NodeKind::Zone => "M2.5 2.5h3M10.5 2.5h3v3M13.5 10.5v3h-3M5.5 13.5h-3v-3M2.5 5.5v5M13.5 5.5v5M5.5 2.5h5M5.5 13.5h5",
+        NodeKind::Device => "M4.5 4.5h7v7h-7zM6.5 1.5v3M9.5 1.5v3M6.5 11.5v3M9.5 11.5v3M1.5 6.5h3M1.5 9.5h3M11.5 6.5h3M11.5 9.5h3",
+        _ => "M8 2.5a5.5 5.5 0 1 0 0 11 5.5 5.5 0 0 0 0-11z",
+    };
+    let filled = matches!(kind, NodeKind::Site);
+    view! {
+        <svg class="kind-icon" viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+            <path
+                d=d
+                fill=if filled { "currentColor" } else { "none" }
+                stroke=if filled { "none" } else { "currentColor" }
+                stroke-width="1.3"
+                stroke-linecap="round"
+                stroke-linejoin="round"
+            />
+        </svg>
+    }
+}
+
+/// Shows the selected device's panel on a phone, where the panels are stacked.
+fn reveal_device_panel() {
+    let Some(window) = web_sys::window() else { return };
+    let narrow = window.inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w < 760.0);
+    if narrow {
+        if let Some(panel) = window.document().and_then(|d| d.get_element_by_id("device-panel")) {
+            panel.scroll_into_view();
+        }
+    }
+}
+
+// The props builder that #[component] generates has `pub` methods.
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn BuildingTree(
+    /// The id of the selected device.
+    selected: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let state = RwSignal::new(TreeState::Loading);
+    let expanded = RwSignal::new(HashSet::<String>::new());
+
+    let load = move || {
+        state.set(TreeState::Loading);
+        spawn_local(async move {
+            match ipc::load_tree().await {
+                Ok(nodes) => {
+                    let mut open = HashSet::new();
+                    initial_expansion(&nodes, "", &mut open);
+                    expanded.set(open);
+                    state.set(TreeState::Loaded(nodes));
+                }
+                Err(err) => state.set(TreeState::Failed(err)),
+            }
+        });
+    };
+    load();
+
+    let body = move || match state.get() {
+        TreeState::Loading => view! {
+            <p class="tree-status loading" aria-busy="true">
+                <span class="spinner" aria-hidden="true"></span>
+                "Loading the building…"
+            </p>
+        }
+        .into_any(),
+        TreeState::Failed(err) => view! {
+            <div class="tree-status error" role="alert">
+                <p class="tree-error">{err.message}</p>
+                <button id="tree-retry" type="button" class="button secondary small" on:click=move |_| load()>
+                    "Retry"
+                </button>
+            </div>
+        }
+        .into_any(),
+        TreeState::Loaded(nodes) if nodes.is_empty() => view! {
+            <p class="tree-status empty">"No buildings are shared with this account yet."</p>
+        }
+        .into_any(),
+        TreeState::Loaded(nodes) => view! {
+            <ul class="tree-root">
+                {nodes
+                    .into_iter()
+                    .map(|node| tree_node(node, String::new(), expanded, selected))
+                    .collect_view()}
+            </ul>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <nav id="building-tree" class="building-tree" aria-label="Building tree">
+            {body}
+        </nav>
+    }
+}
+
+/// One node and, while it is expanded, its children (recursive, hence type-erased).
+fn tree_node(
+    node: TreeNode,
+    parent: String,
+    expanded: RwSignal<HashSet<String>>,
+    selected: RwSignal<Option<String>>,
+) -> AnyView {
+    let path = child_path(&parent, &node.id);
+    let display = node.display_name().to_owned();
+    let kind = kind_name(node.kind);
+
+    if is_device(&node) {
+        let id = node.id.clone();
+        let is_selected = {
+            let id = id.clone();
+            move || selected.with(|s| s.as_deref() == Some(id.as_str()))
+        };
+        let selected_row = is_selected.clone();
+        let selected_aria = is_selected.clone();
+        let select = move |_| {
+            if selected.with_untracked(|s| s.as_deref() != Some(id.as_str())) {
+                selected.set(Some(id.clone()));
+            }
+            reveal_device_panel();
+        };
+        let title = if node.type_name.is_empty() {
+            display.clone()
+        } else {
+            format!("{display} ({})", node.type_name)
+        };
+        return view! {
+            <li class="tree-node device" data-id=node.id.clone() data-kind=kind data-name=node.name.clone()>
+                <div class="tree-row" class:selected=selected_row>
+                    <span class="tree-spacer" aria-hidden="true"></span>
+                    <button
+                        type="button"
+                        class="tree-label"
+                        title=title
+                        aria-selected=move || selected_aria().to_string()
+                        aria-current=move || if is_selected() { Some("true") } else { None }
+                        on:click=select
+                    >
+                        {kind_icon(node.kind)}
+                        <span class="tree-name">{display}</span>
+                    </button>
+                </div>
+            </li>
+        }
+        .into_any();
+    }
+
+    let has_children = !node.children.is_empty();
+    let count = node.children.len();
+    let is_open = {
+        let path = path.clone();
+        move || expanded.with(|e| e.contains(&path))
+    };
+    let toggle = {
+        let path = path.clone();
+        move || {
+            expanded.update(|e| {
+                if !e.remove(&path) {
+                    e.insert(path.clone());
+                }
+            })
+        }
+    };
+    let toggle_button = has_children.then(|| {
+        let toggle = toggle.clone();
+        let is_open = is_open.clone();
+        let label = format!("Show or hide the contents of {display}");
+        view! {
+            <button
+                type="button"
+                class="tree-toggle"
+                aria-label=label
+                aria-expanded=move || is_open().to_string()
+                on:click=move |_| toggle()
+            >
+                <svg class="chevron" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+                    <path d="M6 3.5 10.5 8 6 12.5" fill="none" stroke="currentColor" stroke-width="1.6"
+                        stroke-linecap="round" stroke-linejoin="round" />
+                </svg>
+            </button>
+        }
+    });
+    let spacer = (!has_children).then(|| view! { <span class="tree-spacer" aria-hidden="true"></span> });
+    let children = node.children;
+    let children_view = {
+        let is_open = is_open.clone();
+        move || {
+            (has_children && is_open()).then(|| {
+                view! {
+                    <ul class="tree-children" role="group">
+                        {children
+                            .clone()
+                            .into_iter()
+                            .map(|child| tree_node(child, path.clone(), expanded, selected))
+                            .collect_view()}
+                    </ul>
+                }
+            })
+        }
+    };
+    let count_title = match count {
+        0 => "Empty".to_owned(),
+        1 => "1 item".to_owned(),
+        n => format!("{n} items"),
+    };
+
+    view! {
+        <li
+            class="tree-node asset"
+            class:open=is_open.clone()
+            data-id=node.id.clone()
+            data-kind=kind
+            data-name=node.name.clone()
+        >
+            <div class="tree-row">
+                {toggle_button}
+                {spacer}
+                <button
+                    type="button"
+                    class="tree-label"
+                    title=node.type_name.clone()
+                    on:click=move |_| {
+                        if has_children {
+                            toggle()
+                        }
+                    }
+                >
+                    {kind_icon(node.kind)}
+                    <span class="tree-name">{display}</span>
+                </button>
+                <span class="tree-count" title=count_title>{count}</span>
+            </div>
+            {children_view}
+        </li>
+    }
+    .into_any()
+}

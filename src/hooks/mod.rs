@@ -1,0 +1,9 @@
+//! Reactive state that outlives a single view: the clock, the live connection, a device's telemetry.
+
+mod use_clock;
+mod use_connection;
+mod use_device_telemetry;
+
+pub(crate) use use_clock::{use_clock, Clock};
+pub(crate) use use_connection::{use_connection, Connection};
+pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};

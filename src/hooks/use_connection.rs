@@ -1,0 +1,70 @@
+use crate::ipc;
+use atrium_ipc::{event, AppError, ConnectionState};
+use leptos::prelude::*;
+
+/// The latest connection state and when it arrived (for the reconnect countdown).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ConnectionStatus {
+    pub(crate) state: ConnectionState,
+    /// Wall-clock ms when this state was received.
+    pub(crate) since_ms: f64,
+    /// False until the backend has reported a state for this session.
+    pub(crate) reported: bool,
+}
+
+/// Health of the live connection, fed by the `atrium://connection` event.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Connection(RwSignal<ConnectionStatus>);
+
+impl Connection {
+    pub(crate) fn new() -> Self {
+        Self(RwSignal::new(Self::unknown()))
+    }
+
+    fn unknown() -> ConnectionStatus {
+        ConnectionStatus {
+            state: ConnectionState::Connecting,
+            since_ms: js_sys::Date::now(),
+            reported: false,
+        }
+    }
+
+    /// Subscribes to the backend's connection events for the life of the page.
+    pub(crate) async fn listen(self) -> Result<(), AppError> {
+        let status = self.0;
+        ipc::listen_forever::<ConnectionState>(event::CONNECTION, move |payload| match payload {
+            Ok(state) => {
+                status.set(ConnectionStatus { state, since_ms: js_sys::Date::now(), reported: true })
+            }
+            Err(err) => ipc::log_error("connection event", &err),
+        })
+        .await
+    }
+
+    /// Tracked: the latest status.
+    pub(crate) fn status(&self) -> ConnectionStatus {
+        self.0.get()
+    }
+
+    /// Tracked: whether live values can be trusted as current.
+    pub(crate) fn is_live(&self) -> bool {
+        self.0.with(|s| matches!(s.state, ConnectionState::Connected))
+    }
+
+    /// Forgets the state of a session that ended.
+    pub(crate) fn reset(&self) {
+        self.0.set(Self::unknown());
+    }
+
+    /// Takes the backend's current state, asked for once after listening started (the backend may
+    /// have connected before the page listened). An event that already arrived is newer and wins.
+    pub(crate) fn adopt(&self, state: ConnectionState) {
+        if !self.0.with_untracked(|s| s.reported) {
+            self.0.set(ConnectionStatus { state, since_ms: js_sys::Date::now(), reported: true });
+        }
+    }
+}
+
+pub(crate) fn use_connection() -> Connection {
+    expect_context::<Connection>()
+}

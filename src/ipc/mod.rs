@@ -1,0 +1,207 @@
+//! The bridge to the Tauri shell: the only place that knows `window.__TAURI__`.
+//!
+//! Every command has a typed async wrapper returning `Result<T, AppError>`; anything that cannot
+//! be decoded (a rejected promise that is not an `AppError`, an unexpected answer) becomes an
+//! `AppError` with code `internal`, so pages only ever branch on the contract's types.
+
+use atrium_ipc::{
+    cmd, AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoginArgs, SessionInfo,
+    TelemetryBatch, TreeNode, WatchArgs, WatchId,
+};
+use send_wrapper::SendWrapper;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = invoke, catch)]
+    async fn tauri_invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "event"], js_name = listen, catch)]
+    async fn tauri_listen(event: &str, handler: &Closure<dyn FnMut(JsValue)>) -> Result<JsValue, JsValue>;
+
+    /// `window.__TAURI__.core.Channel`: the backend streams messages into `onmessage`.
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI__", "core"], js_name = Channel)]
+    type TauriChannel;
+
+    #[wasm_bindgen(constructor, js_namespace = ["window", "__TAURI__", "core"], js_class = Channel, catch)]
+    fn new() -> Result<TauriChannel, JsValue>;
+
+    #[wasm_bindgen(method, setter, js_name = onmessage)]
+    fn set_onmessage(this: &TauriChannel, handler: &JsValue);
+}
+
+/// The message shown when the page runs outside the Atrium shell (e.g. in a plain browser).
+const NO_BACKEND: &str = "Atrium's backend is not available. Start Atrium from its desktop or mobile app.";
+
+fn tauri_available() -> bool {
+    let Some(window) = web_sys::window() else { return false };
+    js_sys::Reflect::get(&window, &JsValue::from_str("__TAURI__")).map(|v| v.is_object()).unwrap_or(false)
+}
+
+fn internal(message: impl Into<String>) -> AppError {
+    AppError::new(ErrorCode::Internal, message, false)
+}
+
+/// Turns a rejected `invoke` into an `AppError`: the backend rejects with the error's JSON, Tauri
+/// itself with a plain string (unknown command, permission refused).
+fn decode_error(raw: JsValue) -> AppError {
+    if let Ok(err) = serde_wasm_bindgen::from_value::<AppError>(raw.clone()) {
+        return err;
+    }
+    if let Some(text) = raw.as_string() {
+        return internal(text);
+    }
+    if let Some(err) = raw.dyn_ref::<js_sys::Error>() {
+        return internal(String::from(err.message()));
+    }
+    internal("Atrium's backend answered with an error it could not describe.")
+}
+
+fn decode<T: DeserializeOwned>(raw: JsValue, what: &str) -> Result<T, AppError> {
+    serde_wasm_bindgen::from_value(raw)
+        .map_err(|e| internal(format!("Atrium could not read the answer to {what}: {e}")))
+}
+
+fn to_js<T: Serialize + ?Sized>(value: &T) -> Result<JsValue, AppError> {
+    // JSON-compatible: maps become plain objects, as Tauri expects.
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    value.serialize(&serializer).map_err(|e| internal(format!("Atrium could not send the request: {e}")))
+}
+
+/// `{args: ...}`, the shape of every command's arguments.
+#[derive(Serialize)]
+struct Args<'a, T: Serialize> {
+    args: &'a T,
+}
+
+async fn invoke_raw(command: &str, args: JsValue) -> Result<JsValue, AppError> {
+    if !tauri_available() {
+        return Err(internal(NO_BACKEND));
+    }
+    tauri_invoke(command, args).await.map_err(decode_error)
+}
+
+async fn invoke<A: Serialize, T: DeserializeOwned>(command: &str, args: &A) -> Result<T, AppError> {
+    let raw = invoke_raw(command, to_js(&Args { args })?).await?;
+    decode(raw, command)
+}
+
+async fn invoke_no_args<T: DeserializeOwned>(command: &str) -> Result<T, AppError> {
+    let raw = invoke_raw(command, js_sys::Object::new().into()).await?;
+    decode(raw, command)
+}
+
+/// A `()` answer arrives as `null`; accept anything rather than fail on a detail.
+async fn invoke_unit(command: &str, args: JsValue) -> Result<(), AppError> {
+    invoke_raw(command, args).await.map(|_| ())
+}
+
+pub(crate) async fn login(args: &LoginArgs) -> Result<SessionInfo, AppError> {
+    invoke(cmd::LOGIN, args).await
+}
+
+pub(crate) async fn open_demo() -> Result<SessionInfo, AppError> {
+    invoke_no_args(cmd::OPEN_DEMO).await
+}
+
+pub(crate) async fn logout() -> Result<(), AppError> {
+    invoke_unit(cmd::LOGOUT, js_sys::Object::new().into()).await
+}
+
+pub(crate) async fn session() -> Result<Option<SessionInfo>, AppError> {
+    invoke_no_args(cmd::SESSION).await
+}
+
+pub(crate) async fn connection_state() -> Result<ConnectionState, AppError> {
+    invoke_no_args(cmd::CONNECTION_STATE).await
+}
+
+pub(crate) async fn load_tree() -> Result<Vec<TreeNode>, AppError> {
+    invoke_no_args(cmd::LOAD_TREE).await
+}
+
+pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppError> {
+    invoke(cmd::DEVICE_DETAIL, &DeviceArgs { device_id: device_id.to_owned() }).await
+}
+
+pub(crate) async fn unwatch(id: WatchId) -> Result<(), AppError> {
+    invoke_unit(cmd::UNWATCH, to_js(&Args { args: &id })?).await
+}
+
+pub(crate) async fn operate_control(command: &ControlCommand) -> Result<ControlAck, AppError> {
+    invoke(cmd::OPERATE_CONTROL, command).await
+}
+
+/// Keeps a channel's message handler alive; dropping it detaches the handler first, so a message
+/// the backend still had in flight is ignored instead of calling a freed closure.
+pub(crate) struct ChannelGuard {
+    channel: SendWrapper<TauriChannel>,
+    _handler: SendWrapper<Closure<dyn FnMut(JsValue)>>,
+}
+
+impl std::fmt::Debug for ChannelGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChannelGuard").finish_non_exhaustive()
+    }
+}
+
+impl Drop for ChannelGuard {
+    fn drop(&mut self) {
+        self.channel.set_onmessage(&JsValue::NULL);
+    }
+}
+
+/// Starts `watch_device`; every batch the backend streams is passed to `on_batch`.
+/// The returned guard must be kept until the watch has been ended with [`unwatch`].
+pub(crate) async fn watch_device(
+    device_id: &str,
+    on_batch: impl Fn(Result<TelemetryBatch, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    if !tauri_available() {
+        return Err(internal(NO_BACKEND));
+    }
+    let channel = TauriChannel::new().map_err(decode_error)?;
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| {
+        on_batch(decode::<TelemetryBatch>(raw, "a telemetry update"));
+    });
+    channel.set_onmessage(handler.as_ref());
+    let guard = ChannelGuard { channel: SendWrapper::new(channel), _handler: SendWrapper::new(handler) };
+
+    let body = js_sys::Object::new();
+    let set = |key: &str, value: &JsValue| {
+        js_sys::Reflect::set(&body, &JsValue::from_str(key), value)
+            .map(|_| ())
+            .map_err(|_| internal("Atrium could not prepare the watch request."))
+    };
+    set("args", &to_js(&WatchArgs { device_id: device_id.to_owned() })?)?;
+    set("onBatch", &guard.channel)?;
+    let raw = tauri_invoke(cmd::WATCH_DEVICE, body.into()).await.map_err(decode_error)?;
+    let id = decode::<WatchId>(raw, cmd::WATCH_DEVICE)?;
+    Ok((id, guard))
+}
+
+/// Listens to a backend event for the rest of the page's life (the app-level listeners).
+pub(crate) async fn listen_forever<T: DeserializeOwned + 'static>(
+    event: &'static str,
+    on_payload: impl Fn(Result<T, AppError>) + 'static,
+) -> Result<(), AppError> {
+    if !tauri_available() {
+        return Err(internal(NO_BACKEND));
+    }
+    let handler = Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| {
+        // An event arrives as `{event, id, payload}`.
+        let payload = js_sys::Reflect::get(&raw, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
+        on_payload(decode::<T>(payload, event));
+    });
+    tauri_listen(event, &handler).await.map_err(decode_error)?;
+    // Page-long listener: the closure must outlive this function and is never unregistered.
+    handler.forget();
+    Ok(())
+}
+
+/// Logs a problem that has no place on screen (a malformed stream message).
+pub(crate) fn log_error(context: &str, err: &AppError) {
+    web_sys::console::error_2(&JsValue::from_str(context), &JsValue::from_str(&err.message));
+}
