@@ -27,7 +27,14 @@ pub struct DemoUser {
     pub authority: String,
     /// The customer's title for a customer user.
     pub customer: Option<String>,
+    /// Login answers a pre-verification token; finish with TOTP code [`TOTP_CODE`].
+    pub two_factor: bool,
 }
+
+/// The one TOTP code the emulator's 2FA user accepts.
+pub const TOTP_CODE: &str = "123456";
+/// `createMfaTokenPair`: the pre-verification lifetime when `totalAllowedTimeForVerification` is unset.
+const PRE_VERIFICATION_TTL_SECS: i64 = 1800;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UserRec {
@@ -40,6 +47,8 @@ pub(crate) struct UserRec {
     pub(crate) customer_title: Option<String>,
     pub(crate) first_name: String,
     pub(crate) last_name: String,
+    /// TOTP 2FA is enabled: login answers a pre-verification token.
+    pub(crate) two_factor: bool,
 }
 
 impl UserRec {
@@ -49,6 +58,7 @@ impl UserRec {
             password: self.password.clone(),
             authority: authority_name(self.authority).to_owned(),
             customer: self.customer_title.clone(),
+            two_factor: self.two_factor,
         }
     }
 }
@@ -203,6 +213,44 @@ impl Auth {
         JwtPair { token: self.sign(&access), refresh_token: Some(self.sign(&refresh)), scope: None }
     }
 
+    /// The 2FA login answer: a pre-verification token, `scope` set, no refresh token
+    /// (`RestAwareAuthenticationSuccessHandler.createMfaTokenPair`, `JwtTokenFactory.createMfaToken`).
+    pub(crate) fn issue_pre_verification(&self, user: &UserRec) -> JwtPair {
+        let iat = now_secs();
+        let claims = JwtClaims {
+            sub: user.email.clone(),
+            user_id: Some(user.id.to_string()),
+            scopes: vec![Authority::PreVerificationToken],
+            session_id: None,
+            iss: Some(ISSUER.to_owned()),
+            iat,
+            exp: iat + PRE_VERIFICATION_TTL_SECS,
+            first_name: None,
+            last_name: None,
+            enabled: None,
+            is_public: None,
+            tenant_id: Some(self.tenant_id.to_string()),
+            customer_id: Some(user.customer.unwrap_or(NULL_UUID).to_string()),
+            jti: None,
+        };
+        JwtPair {
+            token: self.sign(&claims),
+            refresh_token: None,
+            scope: Some(Authority::PreVerificationToken),
+        }
+    }
+
+    /// Validates a pre-verification token (the only one the `/api/auth/2fa/*` endpoints take).
+    pub(crate) fn validate_pre_verification(&self, token: &str) -> Result<&UserRec, TokenError> {
+        let claims = self.decode(token)?;
+        if claims.scopes.first() != Some(&Authority::PreVerificationToken) {
+            return Err(TokenError::WrongScope);
+        }
+        let user_id: Uuid =
+            claims.user_id.as_deref().and_then(|u| u.parse().ok()).ok_or(TokenError::Malformed)?;
+        self.user(user_id).ok_or(TokenError::Outdated)
+    }
+
     fn decode(&self, token: &str) -> Result<JwtClaims, TokenError> {
         use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<JwtClaims>(token, &self.decoding, &self.validation).map_err(
@@ -327,6 +375,23 @@ pub(crate) fn bearer(parts: &Parts) -> Result<&str, ApiError> {
         .ok_or(ApiError::AuthenticationFailed)?;
     let value = header.to_str().map_err(|_| ApiError::AuthenticationFailed)?;
     value.strip_prefix("Bearer ").filter(|t| !t.is_empty()).ok_or(ApiError::AuthenticationFailed)
+}
+
+/// The caller of a `/api/auth/2fa/*` endpoint: holds a pre-verification token
+/// (`@PreAuthorize("hasAuthority('PRE_VERIFICATION_TOKEN')")`; any other token is 403/20).
+#[derive(Debug, Clone)]
+pub(crate) struct PreVerifiedUser {
+    pub(crate) user_id: Uuid,
+}
+
+impl FromRequestParts<Arc<AppState>> for PreVerifiedUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts)?;
+        let user = state.auth.validate_pre_verification(token).map_err(TokenError::http)?;
+        Ok(Self { user_id: user.id })
+    }
 }
 
 impl FromRequestParts<Arc<AppState>> for AuthUser {

@@ -318,9 +318,10 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
             customer_title: customer.and_then(|c| b.store.customer_title(c)).map(str::to_owned),
             first_name: name.0.to_owned(),
             last_name: name.1.to_owned(),
+            two_factor: false,
         }
     };
-    let users = vec![
+    let mut users = vec![
         user(&mut b, "tenant@thingsboard.org", "tenant", Authority::TenantAdmin, None, ("Tenant", "Admin")),
         user(
             &mut b,
@@ -339,6 +340,11 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
             ("Bo", "B"),
         ),
     ];
+    // Last, so that it draws its id after everything else and the older ids stay put.
+    let mut two_factor =
+        user(&mut b, "twofa@thingsboard.org", "twofa", Authority::TenantAdmin, None, ("Tess", "Totp"));
+    two_factor.two_factor = true;
+    users.push(two_factor);
     Demo { store: b.store, users, kinds: b.kinds }
 }
 

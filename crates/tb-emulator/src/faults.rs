@@ -1,9 +1,14 @@
 //! Fault injection and request counters, for tests that need the server to misbehave.
 
 use crate::AppState;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::Rng;
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::time::Instant;
 use uuid::Uuid;
 
 /// What the emulator has seen since start (or the last [`FaultHandle::reset_counters`]).
@@ -18,12 +23,84 @@ pub struct Counters {
     pub ws_connections: u64,
     /// WebSocket messages that failed strict parsing.
     pub malformed_ws_messages: u64,
+    /// WebSocket upgrades answered with 503 by [`FaultHandle::refuse_websocket_upgrades`].
+    pub ws_upgrades_refused: u64,
+    /// REST requests failed by [`FaultHandle::fail_next_requests`].
+    pub injected_failures: u64,
 }
 
 impl Counters {
     /// Requests seen for `route` (`"POST /api/auth/login"`), 0 when none.
     pub fn requests(&self, route: &str) -> u64 {
         self.requests_by_route.get(route).copied().unwrap_or(0)
+    }
+}
+
+/// How [`FaultHandle::fail_next_requests`] fails a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// 500 with ThingsBoard's JSON error body (`errorCode` 2), as when the server itself fails.
+    #[default]
+    ServerError,
+    /// 502 with an nginx HTML page (`text/html`), as when the reverse proxy cannot reach the server.
+    BadGateway,
+}
+
+/// The injected faults that shape REST and WebSocket answers.
+#[derive(Debug, Default)]
+pub(crate) struct FaultState {
+    latency: Duration,
+    jitter: Duration,
+    fail_next: u32,
+    fail_kind: FailureKind,
+    refuse_ws_until: Option<Instant>,
+}
+
+/// What the fault middleware does with one REST request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RequestFault {
+    Fail(FailureKind),
+    Delay(Duration),
+}
+
+/// The nginx error page a broken reverse proxy answers with.
+const BAD_GATEWAY_PAGE: &str = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n\
+<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n";
+
+/// A frame no JSON parser accepts (a truncated update).
+pub(crate) const MALFORMED_FRAME: &str = r#"{"subscriptionId":1,"errorCode":0,"data":{"temperature":[[17514"#;
+
+impl FaultState {
+    /// Takes one pending failure, or returns the delay to apply (fixed + uniform jitter).
+    pub(crate) fn next_request(&mut self, rng: &mut impl Rng) -> RequestFault {
+        if self.fail_next > 0 {
+            self.fail_next -= 1;
+            return RequestFault::Fail(self.fail_kind);
+        }
+        let jitter =
+            if self.jitter.is_zero() { Duration::ZERO } else { rng.gen_range(Duration::ZERO..=self.jitter) };
+        RequestFault::Delay(self.latency + jitter)
+    }
+
+    pub(crate) fn refusing_websockets(&self, now: Instant) -> bool {
+        self.refuse_ws_until.is_some_and(|until| now < until)
+    }
+}
+
+impl FailureKind {
+    pub(crate) fn response(self) -> Response {
+        match self {
+            Self::ServerError => {
+                crate::error::ApiError::General("Internal Server Error".to_owned()).into_response()
+            }
+            Self::BadGateway => (
+                StatusCode::BAD_GATEWAY,
+                [(header::CONTENT_TYPE, "text/html"), (header::SERVER, "nginx/1.24.0")],
+                BAD_GATEWAY_PAGE,
+            )
+                .into_response(),
+        }
     }
 }
 
@@ -74,11 +151,74 @@ impl FaultHandle {
         self.state.ignore_pongs.store(ignore, Ordering::Release);
     }
 
+    /// Delays every REST request (not WebSocket frames, not the admin API) by `fixed` plus a
+    /// uniformly random extra of up to `jitter`. Zero and zero turns it off.
+    pub fn set_latency(&self, fixed: Duration, jitter: Duration) {
+        let mut faults = self.state.faults();
+        faults.latency = fixed;
+        faults.jitter = jitter;
+    }
+
+    /// Fails the next `n` REST requests (any `/api` path but WebSocket upgrades; not the admin
+    /// API) with `kind`. Replaces any failures still pending; 0 cancels them.
+    pub fn fail_next_requests(&self, n: u32, kind: FailureKind) {
+        let mut faults = self.state.faults();
+        faults.fail_next = n;
+        faults.fail_kind = kind;
+    }
+
+    /// Answers every WebSocket upgrade with HTTP 503 for `duration` from now
+    /// (`Duration::ZERO` lifts a refusal at once). Counted in [`Counters::ws_upgrades_refused`].
+    pub fn refuse_websocket_upgrades(&self, duration: Duration) {
+        self.state.faults().refuse_ws_until = Some(Instant::now() + duration);
+    }
+
+    /// Sends one text frame that is not valid JSON to every live WebSocket session.
+    pub fn send_malformed_frame(&self) {
+        self.state.ws_malformed.send_modify(|generation| *generation += 1);
+    }
+
     pub fn counters(&self) -> Counters {
         self.state.counters().clone()
     }
 
     pub fn reset_counters(&self) {
         *self.state.counters() = Counters::default();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    #[test]
+    fn failures_come_first_then_jittered_latency() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let mut state = FaultState { fail_next: 2, fail_kind: FailureKind::BadGateway, ..Default::default() };
+        assert_eq!(state.next_request(&mut rng), RequestFault::Fail(FailureKind::BadGateway));
+        assert_eq!(state.next_request(&mut rng), RequestFault::Fail(FailureKind::BadGateway));
+        assert_eq!(state.next_request(&mut rng), RequestFault::Delay(Duration::ZERO));
+        state.latency = Duration::from_millis(100);
+        state.jitter = Duration::from_millis(50);
+        for _ in 0..100 {
+            let RequestFault::Delay(d) = state.next_request(&mut rng) else { panic!("no failure pending") };
+            assert!((Duration::from_millis(100)..=Duration::from_millis(150)).contains(&d), "{d:?}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn websocket_refusal_ends_after_its_duration() {
+        let mut state = FaultState::default();
+        assert!(!state.refusing_websockets(Instant::now()));
+        state.refuse_ws_until = Some(Instant::now() + Duration::from_secs(5));
+        assert!(state.refusing_websockets(Instant::now()));
+        tokio::time::advance(Duration::from_secs(5)).await;
+        assert!(!state.refusing_websockets(Instant::now()));
+    }
+
+    #[test]
+    fn malformed_frame_is_not_json() {
+        assert!(serde_json::from_str::<serde_json::Value>(MALFORMED_FRAME).is_err());
     }
 }

@@ -1,11 +1,13 @@
 //! A ThingsBoard-compatible server emulator: the REST and WebSocket subset a ThingsBoard client
-//! uses (login and refresh, assets, devices, relations, latest telemetry, attributes, RPC, live
-//! subscriptions), served by axum on 127.0.0.1, over a deterministic, seeded smart building with
-//! simulated devices, plus fault controls (dropped sockets, expired or revoked tokens, offline
-//! devices) for tests.
+//! uses (login with optional TOTP 2FA and refresh, assets, devices, relations, latest and
+//! historical telemetry, attributes, RPC, alarms, entity data queries, live subscriptions
+//! including `ENTITY_DATA` and `ALARM_COUNT`), served by axum on 127.0.0.1, over a deterministic,
+//! seeded smart building with simulated devices, plus fault controls (dropped sockets, expired or
+//! revoked tokens, offline devices, latency, failed requests, refused upgrades, malformed frames)
+//! for tests.
 //!
 //! It is not ThingsBoard: no rule engine, no persistence, no device transports (MQTT/HTTP/CoAP),
-//! no history or aggregation, one tenant. Where it answers, it answers with the real server's wire
+//! bounded in-memory history, one tenant. Where it answers, it answers with the real server's wire
 //! format, status codes and error bodies (see `thingsboard-api.md` and this crate's README for
 //! the known differences), and it is as strict as the real server when parsing WebSocket commands.
 //!
@@ -25,16 +27,19 @@
 mod auth;
 mod clock;
 mod demo;
+mod entity_query;
 mod error;
 mod faults;
+mod history;
 mod kv;
+mod paging;
 mod routes;
 mod sim;
 mod store;
 mod ws;
 
-pub use auth::DemoUser;
-pub use faults::{Counters, FaultHandle};
+pub use auth::{DemoUser, TOTP_CODE};
+pub use faults::{Counters, FailureKind, FaultHandle};
 
 use crate::demo::DeviceKind;
 use crate::store::Store;
@@ -134,6 +139,9 @@ pub(crate) struct AppState {
     pub(crate) online_changed: watch::Sender<u64>,
     pub(crate) next_session: AtomicU64,
     pub(crate) ignore_pongs: AtomicBool,
+    /// Bumped to make every WebSocket session send one malformed frame.
+    pub(crate) ws_malformed: watch::Sender<u64>,
+    faults: Mutex<faults::FaultState>,
     pub(crate) sim: Mutex<sim::SimState>,
 }
 
@@ -150,6 +158,10 @@ impl AppState {
 
     pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
         self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, faults::FaultState> {
+        self.faults.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -191,6 +203,8 @@ impl Emulator {
             online_changed: watch::Sender::new(0),
             next_session: AtomicU64::new(1),
             ignore_pongs: AtomicBool::new(false),
+            ws_malformed: watch::Sender::new(0),
+            faults: Mutex::default(),
             sim: Mutex::new(sim::SimState::new(config.seed)),
             config,
         });

@@ -55,7 +55,15 @@ async fn main() -> std::io::Result<()> {
     println!("Demo users:");
     for user in emulator.users() {
         let customer = user.customer.map(|c| format!(" ({c})")).unwrap_or_default();
-        println!("  {:<28} password: {:<10} {}{customer}", user.email, user.password, user.authority);
+        let two_factor = if user.two_factor {
+            format!(" (2FA, TOTP code {})", tb_emulator::TOTP_CODE)
+        } else {
+            String::new()
+        };
+        println!(
+            "  {:<28} password: {:<10} {}{customer}{two_factor}",
+            user.email, user.password, user.authority
+        );
     }
     if args.admin_api {
         println!("Fault controls: {}/emulator/admin/...", emulator.base_url());

@@ -6,6 +6,12 @@
 //! as on the real server (`getSubscriptionCallback`). Fan-out uses `try_send` on each session's
 //! bounded queue, so a slow socket never blocks a writer.
 
+mod alarms;
+mod live;
+
+pub(crate) use alarms::AlarmChangeError;
+pub(crate) use live::LiveSub;
+
 use crate::kv::KvValue;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -125,7 +131,15 @@ pub(crate) struct Store {
     latest: HashMap<EntityId, Latest>,
     attributes: HashMap<EntityId, BTreeMap<AttributeScope, Latest>>,
     subs: HashMap<EntityId, Vec<Subscription>>,
+    /// `ENTITY_DATA` and `ALARM_COUNT` subscriptions by `(session, cmdId)`.
+    live: BTreeMap<(u64, i32), LiveSub>,
+    alarms: BTreeMap<Uuid, tb_proto::alarm::Alarm>,
+    /// The last [`HISTORY_LIMIT`] points per key, oldest first.
+    history: HashMap<EntityId, HashMap<String, VecDeque<(i64, KvValue)>>>,
 }
+
+/// Points of history kept per key.
+pub(crate) const HISTORY_LIMIT: usize = 1000;
 
 fn keys_match(keys: &Option<Vec<String>>, key: &str) -> bool {
     keys.as_ref().is_none_or(|keys| keys.iter().any(|k| k == key))
@@ -143,6 +157,11 @@ pub(crate) fn update_text(cmd_id: i32, points: BTreeMap<String, (i64, Value)>) -
         latest_values: Some(latest_values),
     };
     serde_json::to_string(&update).unwrap_or_default()
+}
+
+/// `changed` values (always strings here) as `key -> (ts, text)`.
+fn as_text(changed: &BTreeMap<String, (i64, Value)>) -> BTreeMap<String, (i64, String)> {
+    changed.iter().map(|(k, (ts, v))| (k.clone(), (*ts, v.as_str().unwrap_or_default().to_owned()))).collect()
 }
 
 /// The legacy-shaped error every WebSocket error uses.
@@ -320,6 +339,11 @@ impl Store {
             .collect()
     }
 
+    /// The stored points of one key, oldest first.
+    pub(crate) fn history(&self, id: &EntityId, key: &str) -> Option<&VecDeque<(i64, KvValue)>> {
+        self.history.get(id).and_then(|h| h.get(key))
+    }
+
     pub(crate) fn latest(&self, id: &EntityId) -> Option<&Latest> {
         self.latest.get(id)
     }
@@ -331,6 +355,16 @@ impl Store {
     /// Saves latest values (a value older than the stored one is ignored, as in the latest
     /// table) and sends the changed keys to every TIMESERIES subscription of the entity.
     pub(crate) fn save_timeseries(&mut self, id: EntityId, ts: i64, values: Vec<(String, KvValue)>) {
+        self.evaluate_alarm_rules(id, ts, &values);
+        let history = self.history.entry(id).or_default();
+        for (key, value) in &values {
+            let points = history.entry(key.clone()).or_default();
+            let at = points.partition_point(|(t, _)| *t <= ts);
+            points.insert(at, (ts, value.clone()));
+            if points.len() > HISTORY_LIMIT {
+                points.pop_front();
+            }
+        }
         let latest = self.latest.entry(id).or_default();
         let mut changed = BTreeMap::new();
         for (key, value) in values {
@@ -343,6 +377,7 @@ impl Store {
         if changed.is_empty() {
             return;
         }
+        self.entity_data_deltas(id, None, &as_text(&changed));
         for sub in self.subs.get(&id).into_iter().flatten() {
             if let SubKind::Timeseries { keys } = &sub.kind {
                 let points: BTreeMap<_, _> = changed
@@ -370,6 +405,7 @@ impl Store {
             changed.insert(key.clone(), (ts, Value::String(value.as_string())));
             stored.insert(key, (ts, value));
         }
+        self.entity_data_deltas(id, Some(scope), &as_text(&changed));
         for sub in self.subs.get(&id).into_iter().flatten() {
             if let SubKind::Attributes { scope: wanted, keys } = &sub.kind {
                 if wanted.is_some_and(|w| w != scope) {
@@ -436,10 +472,16 @@ impl Store {
     }
 
     pub(crate) fn remove_session(&mut self, session: u64) {
+        self.remove_live_session(session);
         for subs in self.subs.values_mut() {
             subs.retain(|s| s.session != session);
         }
         self.subs.retain(|_, subs| !subs.is_empty());
+    }
+
+    /// Called after every alarm change: WebSocket alarm counts hang off it.
+    fn alarms_changed(&mut self) {
+        self.recount_alarms();
     }
 
     /// Marks a device connected or not, keeping the `SERVER_SCOPE` activity attributes in step.
@@ -449,6 +491,7 @@ impl Store {
             return true;
         }
         device.online = online;
+        self.evaluate_offline_rule(id, online, now);
         let time_key = if online { "lastConnectTime" } else { "lastDisconnectTime" };
         self.save_attributes(
             EntityId::new(EntityType::Device, id),

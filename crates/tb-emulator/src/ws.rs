@@ -1,5 +1,7 @@
 //! WebSocket sessions: `/api/ws` (first message `authCmd`, then `cmds`) and the legacy
-//! `/api/ws/plugins/telemetry?token=` (`tsSubCmds`/`attrSubCmds`).
+//! `/api/ws/plugins/telemetry?token=` (`tsSubCmds`/`attrSubCmds`/`entityDataCmds`/`alarmCountCmds`).
+//! `TIMESERIES`/`ATTRIBUTES` hang off entities in the store; `ENTITY_DATA` and `ALARM_COUNT`
+//! live in the store's v2 table (`store/live.rs`). All of them share the session's queue.
 //!
 //! One task per session owns the socket. Writers (device reports, attribute saves) reach it
 //! through a bounded queue filled with `try_send`, so a slow client never blocks them; a full
@@ -12,15 +14,16 @@ use crate::store::{error_text, SessionSignal, SessionSink, SubKind, Subscription
 use crate::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
-use axum::response::Response;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{
-    close_code, error_code, AttributesSubscriptionCmd, TelemetryCmdsWrapper, TimeseriesSubscriptionCmd,
-    WsCmd, WsCommandsWrapper,
+    close_code, error_code, AlarmCountCmd, AttributesSubscriptionCmd, EntityDataCmd, EntityDataUpdate,
+    TelemetryCmdsWrapper, TimeseriesSubscriptionCmd, WsCmd, WsCommandsWrapper,
 };
 use tb_proto::{EntityId, EntityType};
 use tokio::sync::mpsc;
@@ -60,10 +63,22 @@ pub(crate) async fn telemetry(
 
 /// Any other `/api/ws/plugins/x`: the upgrade succeeds, then 1007 "Unknown session type".
 pub(crate) async fn unknown_type(State(state): State<Arc<AppState>>, ws: WebSocketUpgrade) -> Response {
+    if let Some(response) = refused(&state) {
+        return response;
+    }
     state.counters().ws_connections += 1;
     ws.on_upgrade(|mut socket| async move {
         let _ = socket.send(close(close_code::BAD_DATA, "Unknown session type")).await;
     })
+}
+
+/// The `refuse_websocket_upgrades` fault: 503 instead of 101.
+fn refused(state: &AppState) -> Option<Response> {
+    if !state.faults().refusing_websockets(Instant::now()) {
+        return None;
+    }
+    state.counters().ws_upgrades_refused += 1;
+    Some((StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable").into_response())
 }
 
 fn upgrade(
@@ -72,6 +87,9 @@ fn upgrade(
     ws: WebSocketUpgrade,
     kind: SessionType,
 ) -> Response {
+    if let Some(response) = refused(&state) {
+        return response;
+    }
     state.counters().ws_connections += 1;
     let token = query.into_iter().find(|(k, _)| k == "token").map(|(_, v)| v);
     ws.on_upgrade(move |socket| run(state, socket, kind, token))
@@ -116,6 +134,8 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
     }
     let mut kill = state.ws_kill.subscribe();
     kill.borrow_and_update();
+    let mut malformed_frames = state.ws_malformed.subscribe();
+    malformed_frames.borrow_and_update();
     let start = Instant::now();
     let mut last_pong = start;
     let mut ping = tokio::time::interval_at(start + PING_INTERVAL, PING_INTERVAL);
@@ -129,6 +149,11 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
             biased;
             // Dropping the socket without a close frame is the point of this fault.
             _ = kill.changed() => break,
+            _ = malformed_frames.changed() => {
+                if socket.send(Message::Text(crate::faults::MALFORMED_FRAME.into())).await.is_err() {
+                    break;
+                }
+            }
             () = signal.notified() => {
                 if signal.overflowed() {
                     let _ = socket.send(close(close_code::POLICY_VIOLATION, "Max pending updates limit reached!")).await;
@@ -244,6 +269,11 @@ impl Session {
             match cmd {
                 WsCmd::Timeseries(cmd) => self.timeseries(cmd),
                 WsCmd::Attributes(cmd) => self.attributes(cmd),
+                WsCmd::EntityData(cmd) => self.entity_data(cmd),
+                WsCmd::AlarmCount(cmd) => self.alarm_count(cmd),
+                WsCmd::EntityDataUnsubscribe(cmd) | WsCmd::AlarmCountUnsubscribe(cmd) => {
+                    self.state.store().unsubscribe_live(self.id, cmd.cmd_id);
+                }
                 // Command types this emulator does not serve yet.
                 other => self.sink.send(error_text(other.cmd_id(), error_code::BAD_REQUEST, "Bad request")),
             }
@@ -266,13 +296,95 @@ impl Session {
         if self.user.is_none() {
             return Next::Close(close_code::POLICY_VIOLATION, "Auth cmd is missing");
         }
+        // The server flattens the lists in this order (`toCommonCmdsWrapper`).
         for cmd in wrapper.attr_sub_cmds {
             self.attributes(cmd);
         }
         for cmd in wrapper.ts_sub_cmds {
             self.timeseries(cmd);
         }
+        for cmd in wrapper.history_cmds {
+            self.not_served(&cmd);
+        }
+        for cmd in wrapper.entity_data_cmds {
+            self.entity_data(cmd);
+        }
+        let unsubscribe = |cmds: Vec<tb_proto::ws::UnsubscribeCmd>| {
+            for cmd in cmds {
+                self.state.store().unsubscribe_live(self.id, cmd.cmd_id);
+            }
+        };
+        unsubscribe(wrapper.entity_data_unsubscribe_cmds);
+        for cmd in wrapper.alarm_data_cmds {
+            self.not_served(&cmd);
+        }
+        unsubscribe(wrapper.alarm_data_unsubscribe_cmds);
+        for cmd in wrapper.entity_count_cmds {
+            self.not_served(&cmd);
+        }
+        unsubscribe(wrapper.entity_count_unsubscribe_cmds);
+        for cmd in wrapper.alarm_count_cmds {
+            self.alarm_count(cmd);
+        }
+        unsubscribe(wrapper.alarm_count_unsubscribe_cmds);
         Next::Continue
+    }
+
+    /// A legacy-wrapper command this emulator does not serve (kept as raw JSON by `tb_proto`).
+    fn not_served(&self, cmd: &serde_json::Value) {
+        let cmd_id = cmd.get("cmdId").and_then(serde_json::Value::as_i64).unwrap_or(0);
+        let cmd_id = i32::try_from(cmd_id).unwrap_or(0);
+        self.sink.send(error_text(cmd_id, error_code::BAD_REQUEST, "Bad request"));
+    }
+
+    fn viewer(&self) -> Option<crate::store::Viewer> {
+        self.user.as_ref().map(AuthUser::viewer)
+    }
+
+    /// `ENTITY_DATA`: `validateSubscriptionCmd`, then the store runs the query and keeps it live.
+    fn entity_data(&self, cmd: EntityDataCmd) {
+        if cmd.cmd_id < 0 {
+            self.sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Cmd id is negative value!"));
+            return;
+        }
+        if cmd.query.is_none() && !cmd.has_any_cmd() {
+            self.sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Query is empty!"));
+            return;
+        }
+        let unsupported = [
+            ("tsCmd", cmd.ts_cmd.is_some()),
+            ("historyCmd", cmd.history_cmd.is_some()),
+            ("aggHistoryCmd", cmd.agg_history_cmd.is_some()),
+            ("aggTsCmd", cmd.agg_ts_cmd.is_some()),
+        ];
+        if let Some((name, _)) = unsupported.iter().find(|(_, present)| *present) {
+            let update = EntityDataUpdate::error(
+                cmd.cmd_id,
+                error_code::INTERNAL_ERROR,
+                format!("{name} is not supported by the emulator"),
+            );
+            self.sink.send(serde_json::to_string(&update).unwrap_or_default());
+            return;
+        }
+        let Some(viewer) = self.viewer() else { return };
+        let now = crate::clock::now_ms();
+        self.state.store().entity_data(self.id, viewer, &self.sink, cmd, now);
+    }
+
+    /// `ALARM_COUNT`: the count now, then again whenever it changes.
+    fn alarm_count(&self, cmd: AlarmCountCmd) {
+        if cmd.cmd_id < 0 {
+            self.sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Cmd id is negative value!"));
+            return;
+        }
+        // The server dereferences the query; its NullPointerException has no message to copy.
+        let Some(query) = cmd.query else {
+            self.sink.send(error_text(cmd.cmd_id, error_code::INTERNAL_ERROR, "Query is empty!"));
+            return;
+        };
+        let Some(viewer) = self.viewer() else { return };
+        let now = crate::clock::now_ms();
+        self.state.store().alarm_count(self.id, viewer, &self.sink, cmd.cmd_id, query, now);
     }
 
     /// Validates a subscription target; sends the error and returns `None` when it is unusable.

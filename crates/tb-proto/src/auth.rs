@@ -133,7 +133,8 @@ mod tests {
     #[test]
     fn normal_login_has_no_scope_and_debug_hides_tokens() {
         let pair: JwtPair =
-            serde_json::from_str(r#"{"token":"eyJhbGciOiJIUzUxMiJ9.a.b","refreshToken":"eyJr.c.d"}"#).unwrap();
+            serde_json::from_str(r#"{"token":"eyJhbGciOiJIUzUxMiJ9.a.b","refreshToken":"eyJr.c.d"}"#)
+                .unwrap();
         assert!(pair.scope.is_none());
         let shown = format!("{pair:?}");
         assert!(!shown.contains("eyJ"), "{shown}");

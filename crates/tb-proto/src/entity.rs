@@ -109,7 +109,8 @@ mod tests {
     #[test]
     fn page_data_shape() {
         let page: PageData<u32> =
-            serde_json::from_str(r#"{"data":[1,2],"totalPages":3,"totalElements":27,"hasNext":true}"#).unwrap();
+            serde_json::from_str(r#"{"data":[1,2],"totalPages":3,"totalElements":27,"hasNext":true}"#)
+                .unwrap();
         assert!(page.has_next);
         assert_eq!(page.data, vec![1, 2]);
     }

@@ -13,10 +13,12 @@
 //! assert!(text.contains("authCmd"));
 //! ```
 
+pub mod alarm;
 pub mod auth;
 pub mod entity;
 pub mod error;
 pub mod id;
+pub mod query;
 pub mod relation;
 pub mod rpc;
 pub mod telemetry;

@@ -5,6 +5,8 @@
 //! emulator built on them is exactly as strict, and the client cannot send a field the server refuses.
 //! `type` inside a command is `@JsonIgnore`d by the server (`WsCmd.getType`), hence tolerated.
 
+use crate::entity::PageData;
+use crate::query::{AlarmCountQuery, EntityData, EntityDataQuery, EntityKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -57,6 +59,14 @@ impl std::fmt::Debug for AuthCmd {
 pub enum WsCmd {
     Timeseries(TimeseriesSubscriptionCmd),
     Attributes(AttributesSubscriptionCmd),
+    /// `ENTITY_DATA`: an entity data query, optionally kept live by `latestCmd`.
+    EntityData(EntityDataCmd),
+    /// `ENTITY_DATA_UNSUBSCRIBE`.
+    EntityDataUnsubscribe(UnsubscribeCmd),
+    /// `ALARM_COUNT`: the number of matching alarms, pushed again whenever it changes.
+    AlarmCount(AlarmCountCmd),
+    /// `ALARM_COUNT_UNSUBSCRIBE`.
+    AlarmCountUnsubscribe(UnsubscribeCmd),
 }
 
 impl WsCmd {
@@ -64,7 +74,151 @@ impl WsCmd {
         match self {
             Self::Timeseries(c) => c.cmd_id,
             Self::Attributes(c) => c.cmd_id,
+            Self::EntityData(c) => c.cmd_id,
+            Self::AlarmCount(c) => c.cmd_id,
+            Self::EntityDataUnsubscribe(c) | Self::AlarmCountUnsubscribe(c) => c.cmd_id,
         }
+    }
+}
+
+/// `EntityDataCmd` (`APP/service/ws/telemetry/cmd/v2`). The server refuses one with neither
+/// `query` nor any sub-command ("Query is empty!"). With only `query` it answers one snapshot;
+/// with `latestCmd` the snapshot is followed by deltas. The time-series sub-commands are kept as
+/// raw JSON (this crate does not model them).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EntityDataCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<EntityDataQuery>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub history_cmd: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latest_cmd: Option<LatestValueCmd>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts_cmd: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agg_history_cmd: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agg_ts_cmd: Option<Value>,
+    /// Inside the legacy wrapper `type` is `@JsonIgnore`d; accepted, never sent.
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+impl EntityDataCmd {
+    /// `hasAnyCmd()`: whether any sub-command (latest, time series, history) is present.
+    pub fn has_any_cmd(&self) -> bool {
+        self.latest_cmd.is_some()
+            || self.ts_cmd.is_some()
+            || self.history_cmd.is_some()
+            || self.agg_history_cmd.is_some()
+            || self.agg_ts_cmd.is_some()
+    }
+}
+
+/// `LatestValueCmd`: keys to keep live; the server appends them to the query's `latestValues`.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LatestValueCmd {
+    #[serde(default)]
+    pub keys: Vec<EntityKey>,
+}
+
+/// `AlarmCountCmd`. A repeated `cmdId` is ignored by the server as a duplicate.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmCountCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<AlarmCountQuery>,
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+/// The `*_UNSUBSCRIBE` commands of the v2 subscriptions: just the `cmdId` to cancel.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UnsubscribeCmd {
+    pub cmd_id: i32,
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+impl UnsubscribeCmd {
+    pub fn new(cmd_id: i32) -> Self {
+        Self { cmd_id, ignored_type: None }
+    }
+}
+
+/// `CmdUpdateType`: the discriminator of v2 updates (`cmdUpdateType`). Updates without it are
+/// legacy-shaped ([`TelemetrySubscriptionUpdate`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum CmdUpdateType {
+    EntityData,
+    AlarmData,
+    AlarmCountData,
+    AlarmStatus,
+    CountData,
+    Notifications,
+    NotificationsCount,
+}
+
+/// `EntityDataUpdate`: the first message carries `data` (a page), later ones `update` (one
+/// entity with only the changed keys of one key type; `timeseries` and `aggLatest` null).
+/// Errors of the subscription machinery also come in this shape, with `errorCode` 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntityDataUpdate {
+    pub cmd_id: i32,
+    #[serde(default)]
+    pub error_code: i32,
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    pub cmd_update_type: CmdUpdateType,
+    /// `server.ws.max_entities_per_data_subscription`; informational.
+    #[serde(default)]
+    pub allowed_entities: i64,
+    #[serde(default)]
+    pub data: Option<PageData<EntityData>>,
+    #[serde(default)]
+    pub update: Option<Vec<EntityData>>,
+}
+
+impl EntityDataUpdate {
+    /// An error in the subscription machinery (`new EntityDataUpdate(cmdId, errorCode, errorMsg)`).
+    pub fn error(cmd_id: i32, error_code: i32, error_msg: impl Into<String>) -> Self {
+        Self {
+            cmd_id,
+            error_code,
+            error_msg: Some(error_msg.into()),
+            cmd_update_type: CmdUpdateType::EntityData,
+            allowed_entities: 0,
+            data: None,
+            update: None,
+        }
+    }
+}
+
+/// `AlarmCountUpdate`: `{"cmdId", "errorCode", "errorMsg", "count", "cmdUpdateType": "ALARM_COUNT_DATA"}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmCountUpdate {
+    pub cmd_id: i32,
+    #[serde(default)]
+    pub error_code: i32,
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    pub cmd_update_type: CmdUpdateType,
+    #[serde(default)]
+    pub count: i32,
+}
+
+impl AlarmCountUpdate {
+    pub fn new(cmd_id: i32, count: i32) -> Self {
+        Self { cmd_id, error_code: 0, error_msg: None, cmd_update_type: CmdUpdateType::AlarmCountData, count }
     }
 }
 
@@ -119,6 +273,8 @@ pub struct AttributesSubscriptionCmd {
 }
 
 /// The legacy wrapper, served only on `/api/ws/plugins/telemetry` (authenticated by `?token=`).
+/// Commands inside carry no `type`. `historyCmds`, `alarmDataCmds` and the entity/alarm count
+/// lists are kept as raw JSON (this crate does not model those commands).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TelemetryCmdsWrapper {
@@ -126,6 +282,24 @@ pub struct TelemetryCmdsWrapper {
     pub attr_sub_cmds: Vec<AttributesSubscriptionCmd>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ts_sub_cmds: Vec<TimeseriesSubscriptionCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history_cmds: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_data_cmds: Vec<EntityDataCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_data_unsubscribe_cmds: Vec<UnsubscribeCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarm_data_cmds: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarm_data_unsubscribe_cmds: Vec<UnsubscribeCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_count_cmds: Vec<Value>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entity_count_unsubscribe_cmds: Vec<UnsubscribeCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarm_count_cmds: Vec<AlarmCountCmd>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarm_count_unsubscribe_cmds: Vec<UnsubscribeCmd>,
 }
 
 /// One point of a legacy update: `[ts, "value"]` (`null` for a key with no data, `""` with ts 0 when deleted).
@@ -257,8 +431,81 @@ mod tests {
     #[test]
     fn rate_limit_error_without_data_parses() {
         let u: TelemetrySubscriptionUpdate =
-            serde_json::from_str(r#"{"subscriptionId":4,"errorCode":34,"errorMsg":"Too many updates!"}"#).unwrap();
+            serde_json::from_str(r#"{"subscriptionId":4,"errorCode":34,"errorMsg":"Too many updates!"}"#)
+                .unwrap();
         assert_eq!(u.error_code, error_code::TOO_MANY_UPDATES);
         assert!(u.data.is_none());
+    }
+
+    #[test]
+    fn entity_data_cmd_parses_and_is_strict_inside_latest_cmd() {
+        let w: WsCommandsWrapper = serde_json::from_str(
+            r#"{"cmds": [{"type": "ENTITY_DATA", "cmdId": 7,
+  "query": {"entityFilter": {"type": "singleEntity", "singleEntity": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"}},
+            "pageLink": {"pageSize": 1, "page": 0},
+            "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}],
+            "latestValues": [{"type": "TIME_SERIES", "key": "temperature"}]},
+  "latestCmd": {"keys": [{"type": "TIME_SERIES", "key": "temperature"}]}},
+  {"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 7}, {"type": "ALARM_COUNT", "cmdId": 8, "query": {"statusList": ["ACTIVE"]}},
+  {"type": "ALARM_COUNT_UNSUBSCRIBE", "cmdId": 8}]}"#,
+        )
+        .unwrap();
+        let WsCmd::EntityData(cmd) = &w.cmds[0] else { panic!("ENTITY_DATA") };
+        assert!(cmd.has_any_cmd());
+        assert_eq!(cmd.latest_cmd.as_ref().unwrap().keys[0].key, "temperature");
+        assert_eq!(w.cmds.iter().map(WsCmd::cmd_id).collect::<Vec<_>>(), vec![7, 7, 8, 8]);
+        assert!(matches!(w.cmds[3], WsCmd::AlarmCountUnsubscribe(_)));
+        for text in [
+            r#"{"cmds":[{"type":"ENTITY_DATA","cmdId":1,"latestCmd":{"keys":[],"bogus":1}}]}"#,
+            r#"{"cmds":[{"type":"ENTITY_DATA","cmdId":1,"bogus":1}]}"#,
+            r#"{"cmds":[{"type":"ALARM_COUNT_UNSUBSCRIBE","cmdId":1,"query":{}}]}"#,
+        ] {
+            assert!(serde_json::from_str::<WsCommandsWrapper>(text).is_err(), "{text}");
+        }
+        let text = serde_json::to_value(WsCmd::EntityDataUnsubscribe(UnsubscribeCmd::new(3))).unwrap();
+        assert_eq!(text, serde_json::json!({"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 3}));
+    }
+
+    #[test]
+    fn reference_entity_data_updates_parse() {
+        let first: EntityDataUpdate = serde_json::from_str(
+            r#"{"cmdId": 7, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ENTITY_DATA", "allowedEntities": 10000,
+ "data": {"data": [{"entityId": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+                    "latest": {"ENTITY_FIELD": {"name": {"ts": 1751450800000, "value": "Soil probe 7"}},
+                               "TIME_SERIES": {"temperature": {"ts": 1751450790000, "value": "22.6"}}},
+                    "timeseries": {}, "aggLatest": {}}],
+          "totalPages": 1, "totalElements": 1, "hasNext": false},
+ "update": null}"#,
+        )
+        .unwrap();
+        assert_eq!(first.data.unwrap().data.len(), 1);
+        let delta: EntityDataUpdate = serde_json::from_str(
+            r#"{"cmdId": 7, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ENTITY_DATA", "allowedEntities": 10000, "data": null,
+ "update": [{"entityId": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+             "latest": {"TIME_SERIES": {"temperature": {"ts": 1751450850000, "value": "22.9"}}},
+             "timeseries": null, "aggLatest": null}]}"#,
+        )
+        .unwrap();
+        assert!(delta.data.is_none() && delta.update.unwrap()[0].timeseries.is_none());
+        let count = serde_json::to_value(AlarmCountUpdate::new(3, 2)).unwrap();
+        assert_eq!(
+            count,
+            serde_json::json!({"cmdId": 3, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ALARM_COUNT_DATA", "count": 2})
+        );
+    }
+
+    #[test]
+    fn legacy_wrapper_knows_every_server_list() {
+        let w: TelemetryCmdsWrapper = serde_json::from_str(
+            r#"{"historyCmds": [], "entityDataCmds": [{"cmdId": 1, "query": {}}], "entityDataUnsubscribeCmds": [{"cmdId": 1}],
+                "alarmDataCmds": [], "alarmDataUnsubscribeCmds": [], "entityCountCmds": [], "entityCountUnsubscribeCmds": [],
+                "alarmCountCmds": [{"cmdId": 2, "query": {}}], "alarmCountUnsubscribeCmds": [{"cmdId": 2}]}"#,
+        )
+        .unwrap();
+        assert_eq!((w.entity_data_cmds[0].cmd_id, w.alarm_count_cmds[0].cmd_id), (1, 2));
+        assert!(serde_json::from_str::<TelemetryCmdsWrapper>(
+            r#"{"alarmCountCmds": [{"cmdId": 2, "x": 1}]}"#
+        )
+        .is_err());
     }
 }

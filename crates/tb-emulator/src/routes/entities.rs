@@ -16,12 +16,13 @@ type Params = Query<Vec<(String, String)>>;
 
 /// `PageLink`: `pageSize`, `page`, `textSearch`, `sortProperty`, `sortOrder`.
 #[derive(Debug)]
-struct PageLink {
-    page_size: usize,
-    page: usize,
-    text_search: Option<String>,
-    sort_property: Option<String>,
-    descending: bool,
+pub(super) struct PageLink {
+    pub(super) page_size: usize,
+    pub(super) page: usize,
+    /// Lower-cased.
+    pub(super) text_search: Option<String>,
+    pub(super) sort_property: Option<String>,
+    pub(super) descending: bool,
 }
 
 fn required_int(query: &[(String, String)], name: &str) -> Result<i64, ApiError> {
@@ -34,7 +35,7 @@ fn required_int(query: &[(String, String)], name: &str) -> Result<i64, ApiError>
 }
 
 impl PageLink {
-    fn parse(query: &[(String, String)]) -> Result<Self, ApiError> {
+    pub(super) fn parse(query: &[(String, String)]) -> Result<Self, ApiError> {
         let page_size = required_int(query, "pageSize")?;
         let page = required_int(query, "page")?;
         if page_size < 1 {
@@ -66,12 +67,14 @@ impl PageLink {
         })
     }
 
-    fn matches(&self, fields: [Option<&str>; 3]) -> bool {
+    pub(super) fn matches(&self, fields: [Option<&str>; 3]) -> bool {
         self.text_search
             .as_ref()
             .is_none_or(|needle| fields.into_iter().flatten().any(|f| f.to_lowercase().contains(needle)))
     }
 }
+
+pub(super) use crate::paging::page_of;
 
 /// Fields a list can be sorted by.
 struct SortKey<'a> {

@@ -1,8 +1,10 @@
 //! The HTTP surface: one module per API area, all wired here.
 
 mod admin;
+mod alarms;
 mod auth;
 mod entities;
+mod query;
 mod relations;
 mod rpc;
 mod telemetry;
@@ -25,6 +27,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/auth/token", post(auth::refresh))
         .route("/api/auth/user", get(auth::user))
         .route("/api/auth/logout", post(auth::logout))
+        .route("/api/auth/2fa/providers", get(auth::two_fa_providers))
+        .route("/api/auth/2fa/verification/send", post(auth::two_fa_send))
+        .route("/api/auth/2fa/verification/check", post(auth::two_fa_check))
         .route("/api/tenant/assets", get(entities::tenant_assets))
         .route("/api/tenant/devices", get(entities::tenant_devices))
         .route("/api/tenant/deviceInfos", get(entities::tenant_device_infos))
@@ -37,6 +42,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/relations", get(relations::find).post(relations::query))
         .route("/api/relations/info", get(relations::find_info).post(relations::query_info))
         .route(&format!("{TELEMETRY}/values/timeseries"), get(telemetry::latest_timeseries))
+        .route(&format!("{TELEMETRY}/values/timeseries/history"), get(telemetry::latest_timeseries))
         .route(&format!("{TELEMETRY}/values/attributes"), get(telemetry::attributes))
         .route(&format!("{TELEMETRY}/values/attributes/{{scope}}"), get(telemetry::attributes_by_scope))
         .route(&format!("{TELEMETRY}/keys/timeseries"), get(telemetry::timeseries_keys))
@@ -48,6 +54,14 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/plugins/rpc/twoway/{device_id}", post(rpc::v1_twoway))
         .route("/api/rpc/oneway/{device_id}", post(rpc::v2_oneway))
         .route("/api/rpc/twoway/{device_id}", post(rpc::v2_twoway))
+        .route("/api/entitiesQuery/find", post(query::find))
+        .route("/api/entitiesQuery/count", post(query::count))
+        .route("/api/alarms", get(alarms::all_alarms))
+        .route("/api/alarm/{a}", get(alarms::alarm))
+        .route("/api/alarm/info/{b}", get(alarms::alarm_info))
+        .route("/api/alarm/{a}/{b}", get(alarms::entity_alarms))
+        .route("/api/alarm/{a}/ack", post(alarms::ack))
+        .route("/api/alarm/{a}/clear", post(alarms::clear))
         .route("/api/ws", get(crate::ws::general))
         .route("/api/ws/plugins/telemetry", get(crate::ws::telemetry))
         .route("/api/ws/plugins/{session_type}", get(crate::ws::unknown_type));
@@ -57,7 +71,30 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     router
         .route_layer(middleware::from_fn_with_state(state.clone(), count_requests))
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), inject_faults))
         .with_state(state)
+}
+
+/// Injected REST faults: a pending failure answers at once, otherwise the configured latency
+/// is slept before the request runs. WebSocket upgrades and the admin API are left alone.
+async fn inject_faults(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path.starts_with("/emulator/admin") || path.starts_with("/api/ws") {
+        return next.run(request).await;
+    }
+    let fault = state.faults().next_request(&mut rand::thread_rng());
+    match fault {
+        crate::faults::RequestFault::Fail(kind) => {
+            state.counters().injected_failures += 1;
+            kind.response()
+        }
+        crate::faults::RequestFault::Delay(delay) => {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            next.run(request).await
+        }
+    }
 }
 
 /// Counts each request under `METHOD /matched/{template}`.

@@ -6,6 +6,7 @@
 use super::{param, parse_entity_type, parse_uuid};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, PERMISSION_DENIED};
+use crate::history::{Aggregation, HistoryQuery};
 use crate::kv::KvValue;
 use crate::AppState;
 use axum::body::Bytes;
@@ -72,6 +73,18 @@ pub(super) async fn latest_timeseries(
     let id = entity(&state, &user, &entity_type, &entity_id)?;
     let strict = param(&query, "useStrictDataTypes").is_some_and(|v| v.eq_ignore_ascii_case("true"));
     let render = |v: &KvValue| if strict { v.to_json() } else { Value::String(v.as_string()) };
+    if let Some(history) = history_query(&query)? {
+        let store = state.store();
+        let mut response = TimeseriesResponse::new();
+        for key in requested_keys(&query).unwrap_or_default() {
+            let points = history.run(store.history(&id, &key).into_iter().flatten());
+            if !points.is_empty() {
+                response
+                    .insert(key, points.iter().map(|(ts, v)| TsData { ts: *ts, value: render(v) }).collect());
+            }
+        }
+        return Ok(Json(response));
+    }
     let store = state.store();
     let latest = store.latest(&id);
     let mut response = TimeseriesResponse::new();
@@ -93,6 +106,41 @@ pub(super) async fn latest_timeseries(
         }
     }
     Ok(Json(response))
+}
+
+/// The history parameters, when both `startTs` and `endTs` are present (otherwise the latest-values handler answers).
+fn history_query(query: &[(String, String)]) -> Result<Option<HistoryQuery>, ApiError> {
+    let (Some(start), Some(end)) = (param(query, "startTs"), param(query, "endTs")) else { return Ok(None) };
+    let bad = |name: &str, text: &str| {
+        ApiError::BadRequest(format!(
+            "Failed to convert value of type 'java.lang.String' to required type 'java.lang.Long'; For input string: \"{text}\" ({name})"
+        ))
+    };
+    let long = |name: &str, default: i64| -> Result<i64, ApiError> {
+        match param(query, name).filter(|v| !v.is_empty()) {
+            None => Ok(default),
+            Some(text) => text.parse().map_err(|_| bad(name, text)),
+        }
+    };
+    let start_ts = start.parse().map_err(|_| bad("startTs", start))?;
+    let end_ts = end.parse().map_err(|_| bad("endTs", end))?;
+    let agg_name = param(query, "agg").filter(|a| !a.is_empty()).unwrap_or("NONE");
+    let agg = Aggregation::parse(agg_name).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "No enum constant org.thingsboard.server.common.data.kv.Aggregation.{agg_name}"
+        ))
+    })?;
+    let descending = !param(query, "orderBy").is_some_and(|o| o.eq_ignore_ascii_case("ASC"));
+    let history = HistoryQuery {
+        start_ts,
+        end_ts,
+        interval: long("interval", 0)?,
+        limit: long("limit", 100)?.max(0) as usize,
+        agg,
+        descending,
+    };
+    history.validate().map_err(|text| ApiError::PlainText(StatusCode::BAD_REQUEST, text))?;
+    Ok(Some(history))
 }
 
 fn attribute_values(

@@ -1,0 +1,363 @@
+//! The v2 WebSocket subscriptions: `ENTITY_DATA` (a query snapshot, then latest-value deltas
+//! while `latestCmd` is set) and `ALARM_COUNT` (the count now, again whenever it changes).
+//!
+//! They share one table keyed by `(session, cmdId)`, as on the server, where every v2 command of
+//! a session lives in one map (`subscriptionsBySessionId`): any `*_UNSUBSCRIBE` cancels whatever
+//! holds the cmdId. Everything runs under the store lock, so a snapshot always precedes its deltas.
+
+use super::{error_text, SessionSink, Store, Viewer};
+use crate::entity_query::{find, resolve};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use tb_proto::alarm::{Alarm, AlarmSearchStatus};
+use tb_proto::query::{AlarmCountQuery, EntityData, EntityDataQuery, EntityKey, EntityKeyType, TsValue};
+use tb_proto::telemetry::AttributeScope;
+use tb_proto::ws::{error_code, AlarmCountUpdate, CmdUpdateType, EntityDataCmd, EntityDataUpdate};
+use tb_proto::EntityId;
+
+/// `server.ws.max_entities_per_data_subscription`.
+pub(crate) const ALLOWED_ENTITIES: i64 = 10_000;
+
+type LatestByType = BTreeMap<EntityKeyType, BTreeMap<String, TsValue>>;
+
+#[derive(Debug)]
+struct EntityDataSub {
+    /// The query as last run, `latestCmd` keys appended to `latestValues`.
+    query: EntityDataQuery,
+    /// The `latestCmd` keys: only these produce deltas.
+    live_keys: Vec<EntityKey>,
+    /// What the client has seen per entity of the page, to drop stale and repeated deltas.
+    seen: HashMap<EntityId, LatestByType>,
+}
+
+#[derive(Debug)]
+struct AlarmCountSub {
+    viewer: Viewer,
+    query: AlarmCountQuery,
+    /// The entities the filter resolved to; `None` without a filter (every readable alarm counts).
+    entities: Option<HashSet<EntityId>>,
+    count: i32,
+}
+
+#[derive(Debug)]
+enum LiveKind {
+    EntityData(EntityDataSub),
+    AlarmCount(AlarmCountSub),
+}
+
+#[derive(Debug)]
+pub(crate) struct LiveSub {
+    kind: LiveKind,
+    sink: SessionSink,
+}
+
+fn entity_data_text(update: &EntityDataUpdate) -> String {
+    serde_json::to_string(update).unwrap_or_default()
+}
+
+fn rows_update(
+    cmd_id: i32,
+    data: Option<tb_proto::entity::PageData<EntityData>>,
+    update: Option<Vec<EntityData>>,
+) -> String {
+    entity_data_text(&EntityDataUpdate {
+        cmd_id,
+        error_code: error_code::NO_ERROR,
+        error_msg: None,
+        cmd_update_type: CmdUpdateType::EntityData,
+        allowed_entities: ALLOWED_ENTITIES,
+        data,
+        update,
+    })
+}
+
+/// `AlarmStatusFilter.from(statusList)`: `(cleared, acknowledged)` constraints.
+fn status_filter(statuses: Option<&[AlarmSearchStatus]>) -> (Option<bool>, Option<bool>) {
+    let Some(statuses) = statuses.filter(|s| !s.is_empty() && !s.contains(&AlarmSearchStatus::Any)) else {
+        return (None, None);
+    };
+    let one_of = |yes: AlarmSearchStatus, no: AlarmSearchStatus| {
+        let (y, n) = (statuses.contains(&yes), statuses.contains(&no));
+        (y != n).then_some(y)
+    };
+    (
+        one_of(AlarmSearchStatus::Cleared, AlarmSearchStatus::Active),
+        one_of(AlarmSearchStatus::Ack, AlarmSearchStatus::Unack),
+    )
+}
+
+fn attribute_key_type(scope: AttributeScope) -> EntityKeyType {
+    match scope {
+        AttributeScope::ServerScope => EntityKeyType::ServerAttribute,
+        AttributeScope::SharedScope => EntityKeyType::SharedAttribute,
+        _ => EntityKeyType::ClientAttribute,
+    }
+}
+
+impl Store {
+    /// `ENTITY_DATA` (already validated: cmdId ≥ 0, a query or a sub-command, no time-series
+    /// sub-commands). A new cmdId answers a `data` page; a known one with `latestCmd` re-runs the
+    /// query and answers every row as an `update` (the initial data was sent already); a known
+    /// one without `latestCmd` changes nothing and answers nothing (`checkAndSendInitialData`).
+    pub(crate) fn entity_data(
+        &mut self,
+        session: u64,
+        viewer: Viewer,
+        sink: &SessionSink,
+        cmd: EntityDataCmd,
+        now: i64,
+    ) {
+        let key = (session, cmd.cmd_id);
+        let existing = match self.live.get(&key) {
+            Some(LiveSub { kind: LiveKind::EntityData(sub), .. }) => Some(sub),
+            _ => None,
+        };
+        if existing.is_some() && cmd.latest_cmd.is_none() {
+            return;
+        }
+        let Some(mut query) = cmd.query.or_else(|| existing.map(|e| e.query.clone())) else {
+            sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Query is empty!"));
+            return;
+        };
+        let live_keys = cmd.latest_cmd.map(|l| l.keys).unwrap_or_default();
+        for k in &live_keys {
+            if !query.latest_values.contains(k) {
+                query.latest_values.push(k.clone());
+            }
+        }
+        let page = match find(self, viewer, &query, now) {
+            Ok(page) => page,
+            Err(e) => {
+                // An exception in the handler: the legacy-shaped error with code 1.
+                sink.send(error_text(cmd.cmd_id, error_code::INTERNAL_ERROR, &e.0));
+                return;
+            }
+        };
+        let seen = page.data.iter().map(|row| (row.entity_id, row.latest.clone())).collect();
+        let text = if existing.is_some() {
+            let rows = page
+                .data
+                .into_iter()
+                .map(|row| EntityData { timeseries: None, agg_latest: None, ..row })
+                .collect();
+            rows_update(cmd.cmd_id, None, Some(rows))
+        } else {
+            rows_update(cmd.cmd_id, Some(page), None)
+        };
+        sink.send(text);
+        let sub = EntityDataSub { query, live_keys, seen };
+        self.live.insert(key, LiveSub { kind: LiveKind::EntityData(sub), sink: sink.clone() });
+    }
+
+    /// `ALARM_COUNT`: answers the count now and keeps it live. A repeated cmdId is ignored
+    /// ("Received duplicate command").
+    pub(crate) fn alarm_count(
+        &mut self,
+        session: u64,
+        viewer: Viewer,
+        sink: &SessionSink,
+        cmd_id: i32,
+        query: AlarmCountQuery,
+        now: i64,
+    ) {
+        let key = (session, cmd_id);
+        if self.live.contains_key(&key) {
+            return;
+        }
+        let entities = match &query.entity_filter {
+            None => None,
+            Some(filter) => match resolve(self, viewer, filter) {
+                Ok(ids) => Some(ids.into_iter().collect()),
+                Err(e) => {
+                    sink.send(error_text(cmd_id, error_code::INTERNAL_ERROR, &e.0));
+                    return;
+                }
+            },
+        };
+        let mut sub = AlarmCountSub { viewer, query, entities, count: 0 };
+        sub.count = self.count_alarms(&sub, now);
+        sink.send(serde_json::to_string(&AlarmCountUpdate::new(cmd_id, sub.count)).unwrap_or_default());
+        self.live.insert(key, LiveSub { kind: LiveKind::AlarmCount(sub), sink: sink.clone() });
+    }
+
+    /// Any `*_UNSUBSCRIBE` of a v2 subscription.
+    pub(crate) fn unsubscribe_live(&mut self, session: u64, cmd_id: i32) {
+        self.live.remove(&(session, cmd_id));
+    }
+
+    pub(super) fn remove_live_session(&mut self, session: u64) {
+        self.live.retain(|(s, _), _| *s != session);
+    }
+
+    /// `countAlarmsByQuery`, over the alarms this emulator has (no propagation, no assignees).
+    fn count_alarms(&self, sub: &AlarmCountSub, now: i64) -> i32 {
+        let q = &sub.query;
+        let (start, end) =
+            if q.time_window > 0 { (now - q.time_window, now) } else { (q.start_ts, q.end_ts) };
+        let (cleared, acknowledged) = status_filter(q.status_list.as_deref());
+        let selected = |a: &&Alarm| {
+            let in_scope = match &sub.entities {
+                Some(ids) => ids.contains(&a.originator),
+                None => self.can_read(sub.viewer, &a.originator),
+            };
+            in_scope
+                && (start <= 0 || a.created_time >= start)
+                && (end <= 0 || a.created_time <= end)
+                && q.type_list.as_ref().is_none_or(|t| t.is_empty() || t.contains(&a.alarm_type))
+                && q.severity_list.as_ref().is_none_or(|s| s.is_empty() || s.contains(&a.severity))
+                && cleared.is_none_or(|c| c == a.cleared)
+                && acknowledged.is_none_or(|c| c == a.acknowledged)
+                && q.assignee_id.as_ref().is_none_or(serde_json::Value::is_null)
+        };
+        i32::try_from(self.alarms.values().filter(selected).count()).unwrap_or(i32::MAX)
+    }
+
+    /// After every alarm change: pushes each `ALARM_COUNT` whose count moved (`fetchAlarmCount`).
+    pub(super) fn recount_alarms(&mut self) {
+        let now = crate::clock::now_ms();
+        let moved: Vec<((u64, i32), i32)> = self
+            .live
+            .iter()
+            .filter_map(|(key, sub)| match &sub.kind {
+                LiveKind::AlarmCount(a) => {
+                    let count = self.count_alarms(a, now);
+                    (count != a.count).then_some((*key, count))
+                }
+                LiveKind::EntityData(_) => None,
+            })
+            .collect();
+        for (key, count) in moved {
+            if let Some(LiveSub { kind: LiveKind::AlarmCount(a), sink }) = self.live.get_mut(&key) {
+                a.count = count;
+                sink.send(serde_json::to_string(&AlarmCountUpdate::new(key.1, count)).unwrap_or_default());
+            }
+        }
+    }
+
+    /// Latest-value deltas for `ENTITY_DATA` subscriptions (`TbEntityDataSubCtx.sendLatestWsMsg`):
+    /// one message per key type with only the changed keys; values older than, or identical to,
+    /// what the client has are dropped. `scope` is `None` for time series.
+    pub(super) fn entity_data_deltas(
+        &mut self,
+        id: EntityId,
+        scope: Option<AttributeScope>,
+        changed: &BTreeMap<String, (i64, String)>,
+    ) {
+        let key_types = match scope {
+            None => vec![EntityKeyType::TimeSeries],
+            Some(scope) => vec![EntityKeyType::Attribute, attribute_key_type(scope)],
+        };
+        for ((_, cmd_id), sub) in self.live.iter_mut() {
+            let LiveKind::EntityData(data) = &mut sub.kind else { continue };
+            let Some(seen) = data.seen.get_mut(&id) else { continue };
+            for key_type in &key_types {
+                let wanted: Vec<&str> = data
+                    .live_keys
+                    .iter()
+                    .filter(|k| k.key_type == *key_type)
+                    .map(|k| k.key.as_str())
+                    .collect();
+                if wanted.is_empty() {
+                    continue;
+                }
+                let seen = seen.entry(*key_type).or_default();
+                let mut delta = BTreeMap::new();
+                for (key, (ts, value)) in changed {
+                    if !wanted.contains(&key.as_str()) {
+                        continue;
+                    }
+                    if seen.get(key).is_some_and(|old| *ts < old.ts || (*ts == old.ts && *value == old.value))
+                    {
+                        continue;
+                    }
+                    let value = TsValue::new(*ts, value.clone());
+                    seen.insert(key.clone(), value.clone());
+                    delta.insert(key.clone(), value);
+                }
+                if delta.is_empty() {
+                    continue;
+                }
+                let row = EntityData {
+                    entity_id: id,
+                    latest: BTreeMap::from([(*key_type, delta)]),
+                    timeseries: None,
+                    agg_latest: None,
+                };
+                sub.sink.send(rows_update(*cmd_id, None, Some(vec![row])));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kv::KvValue;
+    use crate::store::DeviceRec;
+    use tb_proto::query::{EntityDataPageLink, EntityFilter, SingleEntityFilter};
+    use tb_proto::ws::LatestValueCmd;
+    use tb_proto::EntityType;
+    use tokio::sync::mpsc;
+    use uuid::Uuid;
+
+    #[test]
+    fn stale_and_repeated_latest_values_are_dropped() {
+        let mut store = Store::default();
+        let id = Uuid::from_u128(3);
+        store.devices.insert(
+            id,
+            DeviceRec {
+                id,
+                created_time: 0,
+                name: "Probe".into(),
+                device_type: "light".into(),
+                label: None,
+                customer: None,
+                profile_id: Uuid::nil(),
+                online: true,
+            },
+        );
+        let device = EntityId::new(EntityType::Device, id);
+        store.save_timeseries(device, 10, vec![("t".into(), KvValue::Long(1))]);
+        let (tx, mut rx) = mpsc::channel(8);
+        let sink = SessionSink { tx, signal: Default::default() };
+        let cmd = EntityDataCmd {
+            cmd_id: 4,
+            query: Some(EntityDataQuery {
+                entity_filter: Some(EntityFilter::SingleEntity(SingleEntityFilter { single_entity: device })),
+                page_link: Some(EntityDataPageLink::new(10, 0)),
+                ..Default::default()
+            }),
+            latest_cmd: Some(LatestValueCmd { keys: vec![EntityKey::new(EntityKeyType::TimeSeries, "t")] }),
+            ..Default::default()
+        };
+        store.entity_data(1, Viewer { customer: None }, &sink, cmd, 100);
+        let snapshot: serde_json::Value = serde_json::from_str(&rx.try_recv().unwrap()).unwrap();
+        assert_eq!(
+            snapshot["data"]["data"][0]["latest"]["TIME_SERIES"]["t"],
+            serde_json::json!({"ts": 10, "value": "1"})
+        );
+        // Same ts and value: a duplicate. Older: stale (the latest table ignores it too).
+        store.save_timeseries(device, 10, vec![("t".into(), KvValue::Long(1))]);
+        store.save_timeseries(device, 9, vec![("t".into(), KvValue::Long(5))]);
+        assert!(rx.try_recv().is_err());
+        store.save_timeseries(device, 10, vec![("t".into(), KvValue::Long(2))]);
+        let delta: serde_json::Value = serde_json::from_str(&rx.try_recv().unwrap()).unwrap();
+        assert_eq!(
+            delta["update"][0]["latest"]["TIME_SERIES"]["t"],
+            serde_json::json!({"ts": 10, "value": "2"})
+        );
+        store.remove_session(1);
+        store.save_timeseries(device, 11, vec![("t".into(), KvValue::Long(3))]);
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn status_list_becomes_cleared_and_ack_constraints() {
+        use AlarmSearchStatus::*;
+        assert_eq!(status_filter(None), (None, None));
+        assert_eq!(status_filter(Some(&[Active])), (Some(false), None));
+        assert_eq!(status_filter(Some(&[Active, Cleared, Unack])), (None, Some(false)));
+        assert_eq!(status_filter(Some(&[Ack, Any])), (None, None));
+        assert_eq!(status_filter(Some(&[Cleared, Ack])), (Some(true), Some(true)));
+    }
+}
