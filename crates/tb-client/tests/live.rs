@@ -3,7 +3,9 @@
 
 use serde_json::json;
 use std::time::Duration;
-use tb_client::live::{Backoff, ConnectionState, LiveConfig, LiveEvent, LiveHandle, Subscription, SubscriptionSpec};
+use tb_client::live::{
+    Backoff, ConnectionState, LiveConfig, LiveEvent, LiveHandle, Subscription, SubscriptionSpec,
+};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, Secret, TbValue};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -16,7 +18,11 @@ async fn setup() -> (Emulator, Client, LiveHandle) {
     let client = Client::builder(emu.base_url()).build().unwrap();
     client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
     let config = LiveConfig {
-        backoff: Backoff { initial: Duration::from_millis(50), max: Duration::from_millis(200), ..Backoff::default() },
+        backoff: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+            ..Backoff::default()
+        },
         ..LiveConfig::default()
     };
     let live = LiveHandle::spawn(&client, config);
@@ -63,7 +69,10 @@ async fn a_dropped_socket_is_replaced_and_every_subscription_gets_a_fresh_snapsh
     }
     let mut state = live.state();
     emu.faults().drop_websockets();
-    timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. }))).await.unwrap().unwrap();
+    timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
     timeout(WAIT, state.wait_for(|s| *s == ConnectionState::Connected)).await.unwrap().unwrap();
     for sub in &mut subs {
         let (snapshot, _) = next_values(sub).await;
@@ -76,8 +85,10 @@ async fn a_dropped_socket_is_replaced_and_every_subscription_gets_a_fresh_snapsh
 async fn dropping_a_subscription_unsubscribes() {
     let (emu, _client, live) = setup().await;
     let light = device(&emu, "Lobby Light");
-    let mut kept = live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec!["brightness".into()] });
-    let dropped = live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec!["brightness".into()] });
+    let mut kept =
+        live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec!["brightness".into()] });
+    let dropped =
+        live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec!["brightness".into()] });
     next_values(&mut kept).await;
     drop(dropped);
     emu.publish_telemetry(light.id, json!({"brightness": 7}));
@@ -90,13 +101,55 @@ async fn dropping_a_subscription_unsubscribes() {
 #[tokio::test]
 async fn the_session_ending_during_an_outage_closes_the_connection_cleanly() {
     let (emu, _client, live) = setup().await;
-    let mut sub = live.subscribe(SubscriptionSpec::Timeseries { entity: device(&emu, "Lobby Light"), keys: vec![] });
+    let mut sub =
+        live.subscribe(SubscriptionSpec::Timeseries { entity: device(&emu, "Lobby Light"), keys: vec![] });
     next_values(&mut sub).await;
     emu.faults().expire_access_tokens();
     emu.faults().revoke_refresh_tokens();
     emu.faults().drop_websockets();
     let mut state = live.state();
-    let ended = timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Closed { .. }))).await.unwrap().unwrap().clone();
-    assert!(matches!(ended, ConnectionState::Closed { ref reason } if reason.contains("session")), "{ended:?}");
+    let ended = timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Closed { .. })))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
+    assert!(
+        matches!(ended, ConnectionState::Closed { ref reason } if reason.contains("session")),
+        "{ended:?}"
+    );
     assert!(timeout(WAIT, sub.next()).await.unwrap().is_none(), "subscriptions end with the session");
+}
+
+#[tokio::test]
+async fn a_thousand_subscriptions_survive_a_drop_mid_stream() {
+    let (emu, client, live) = setup().await;
+    let devices: Vec<EntityId> = client.all_devices().await.unwrap().into_iter().map(|d| d.id).collect();
+    let mut subs: Vec<(EntityId, Subscription)> = (0..1000)
+        .map(|i| {
+            let entity = devices[i % devices.len()];
+            (entity, live.subscribe(SubscriptionSpec::Timeseries { entity, keys: vec!["probe".into()] }))
+        })
+        .collect();
+    for (_, sub) in &mut subs {
+        assert!(next_values(sub).await.0, "every subscription starts with a snapshot");
+    }
+    let mut state = live.state();
+    emu.faults().drop_websockets();
+    timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    timeout(WAIT, state.wait_for(|s| *s == ConnectionState::Connected)).await.unwrap().unwrap();
+    for (_, sub) in &mut subs {
+        assert!(next_values(sub).await.0, "every subscription gets a fresh snapshot after the drop");
+    }
+    for device in &devices {
+        emu.publish_telemetry(device.id, json!({"probe": 1}));
+    }
+    for (entity, sub) in &mut subs {
+        let (snapshot, values) = next_values(sub).await;
+        assert!(!snapshot);
+        assert_eq!(values[0].value, TbValue::Number(1.0), "{entity}");
+    }
+    assert_eq!(emu.faults().counters().malformed_ws_messages, 0);
 }

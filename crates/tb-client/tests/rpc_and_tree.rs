@@ -62,7 +62,8 @@ async fn the_whole_building_loads_in_a_few_requests() {
     assert_eq!(h.roots[0].id, site, "the site is the root: {:?}", h.roots);
     assert!(h.requests <= 4, "assets + devices + one relation query per root, got {}", h.requests);
     let lobby = emu.asset_id("Lobby").unwrap();
-    let lobby_children: Vec<&str> = h.children[&tb_client::proto::EntityId::new(tb_client::proto::EntityType::Asset, lobby)]
+    let lobby_children: Vec<&str> = h.children
+        [&tb_client::proto::EntityId::new(tb_client::proto::EntityType::Asset, lobby)]
         .iter()
         .map(|c| h.nodes[c].name.as_str())
         .collect();

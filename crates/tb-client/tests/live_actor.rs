@@ -1,0 +1,252 @@
+//! The connection actor on an in-memory transport under paused time: liveness, backoff,
+//! bad frames, auth rejection and batching, with no sockets and no real waiting.
+
+use futures_util::future::BoxFuture;
+use futures_util::StreamExt;
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tb_client::live::transport::{Frame, FrameSink, FrameStream, Transport};
+use tb_client::live::{
+    Backoff, ConnectionState, LiveConfig, LiveEvent, LiveHandle, SubscriptionSpec, TokenSource,
+};
+use tb_client::proto::{EntityId, EntityType};
+use tb_client::{Error, Secret};
+use tokio::sync::mpsc;
+use tokio::time::{timeout, Instant};
+
+/// The server's end of one accepted connection.
+struct ServerEnd {
+    /// What the client sent.
+    received: mpsc::UnboundedReceiver<Frame>,
+    /// Push frames to the client; dropping it ends the client's stream.
+    send: mpsc::UnboundedSender<Result<Frame, Error>>,
+}
+
+enum Plan {
+    Refuse,
+    Accept,
+}
+
+struct MemoryTransport {
+    plans: Mutex<VecDeque<Plan>>,
+    accepted: mpsc::UnboundedSender<ServerEnd>,
+    attempts: AtomicUsize,
+}
+
+impl Transport for MemoryTransport {
+    fn connect(&self, _url: url::Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), Error>> {
+        self.attempts.fetch_add(1, Ordering::SeqCst);
+        let plan = self.plans.lock().unwrap().pop_front().unwrap_or(Plan::Accept);
+        let accepted = self.accepted.clone();
+        Box::pin(async move {
+            if let Plan::Refuse = plan {
+                return Err(Error::Live("the server refused the WebSocket upgrade (HTTP 503)".into()));
+            }
+            let (client_tx, server_rx) = mpsc::unbounded_channel::<Frame>();
+            let (server_tx, client_rx) = mpsc::unbounded_channel::<Result<Frame, Error>>();
+            let _ = accepted.send(ServerEnd { received: server_rx, send: server_tx });
+            let sink = futures_util::sink::unfold(client_tx, |tx, frame: Frame| async move {
+                tx.send(frame).map_err(|_| Error::Live("closed".into()))?;
+                Ok::<_, Error>(tx)
+            });
+            let stream = tokio_stream_from(client_rx);
+            Ok((Box::pin(sink) as FrameSink, stream))
+        })
+    }
+}
+
+fn tokio_stream_from(mut rx: mpsc::UnboundedReceiver<Result<Frame, Error>>) -> FrameStream {
+    Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
+}
+
+#[derive(Default)]
+struct Tokens {
+    calls: Mutex<Vec<bool>>,
+}
+
+impl TokenSource for Tokens {
+    fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<Secret, Error>> {
+        self.calls.lock().unwrap().push(force_refresh);
+        Box::pin(async { Ok(Secret::new("token")) })
+    }
+}
+
+struct Harness {
+    live: LiveHandle,
+    accepted: mpsc::UnboundedReceiver<ServerEnd>,
+    transport: Arc<MemoryTransport>,
+    tokens: Arc<Tokens>,
+}
+
+fn harness(plans: Vec<Plan>, config: LiveConfig) -> Harness {
+    let (accepted_tx, accepted) = mpsc::unbounded_channel();
+    let transport = Arc::new(MemoryTransport {
+        plans: Mutex::new(plans.into()),
+        accepted: accepted_tx,
+        attempts: AtomicUsize::new(0),
+    });
+    let tokens = Arc::new(Tokens::default());
+    let url = url::Url::parse("ws://127.0.0.1:1/api/ws").unwrap();
+    let live = LiveHandle::spawn_with(tokens.clone(), transport.clone(), url, config);
+    Harness { live, accepted, transport, tokens }
+}
+
+fn device(n: u128) -> SubscriptionSpec {
+    SubscriptionSpec::Timeseries {
+        entity: EntityId::new(EntityType::Device, uuid::Uuid::from_u128(n)),
+        keys: vec![],
+    }
+}
+
+async fn next_text(end: &mut ServerEnd) -> serde_json::Value {
+    loop {
+        match timeout(Duration::from_secs(60), end.received.recv()).await.expect("a frame").expect("open") {
+            Frame::Text(t) => return serde_json::from_str(&t).unwrap(),
+            _ => continue,
+        }
+    }
+}
+
+fn update(cmd_id: i64, key: &str, ts: i64, value: &str) -> Frame {
+    Frame::Text(
+        serde_json::json!({"subscriptionId": cmd_id, "errorCode": 0, "errorMsg": null,
+            "data": {key: [[ts, value]]}, "latestValues": {key: ts}})
+        .to_string(),
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_silent_connection_is_declared_dead_and_replaced() {
+    let config = LiveConfig::default();
+    let dead_after = config.dead_after;
+    let mut h = harness(vec![], config);
+    let _first = h.accepted.recv().await.unwrap();
+    let started = Instant::now();
+    // The server answers nothing at all, not even pongs.
+    let _second =
+        timeout(Duration::from_secs(300), h.accepted.recv()).await.expect("a new connection").unwrap();
+    let waited = started.elapsed();
+    assert!(waited >= dead_after, "not declared dead too early: {waited:?}");
+    assert!(
+        waited <= dead_after + Duration::from_secs(20),
+        "declared dead within a ping interval: {waited:?}"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn refused_upgrades_back_off_with_growing_ceilings_then_recover() {
+    let backoff =
+        Backoff { initial: Duration::from_millis(500), max: Duration::from_secs(30), ..Backoff::default() };
+    let mut h = harness(
+        (0..5).map(|_| Plan::Refuse).chain([Plan::Accept]).collect(),
+        LiveConfig { backoff: backoff.clone(), ..LiveConfig::default() },
+    );
+    let mut states = h.live.state();
+    let mut attempts_seen = Vec::new();
+    let mut sub = h.live.subscribe(device(1));
+    loop {
+        timeout(Duration::from_secs(120), states.changed()).await.unwrap().unwrap();
+        let state = states.borrow_and_update().clone();
+        match state {
+            ConnectionState::Reconnecting { attempt, retry_in } => {
+                assert!(retry_in <= backoff.ceiling(attempt), "attempt {attempt}: {retry_in:?}");
+                attempts_seen.push(attempt);
+            }
+            ConnectionState::Connected => break,
+            _ => {}
+        }
+    }
+    assert_eq!(attempts_seen, [1, 2, 3, 4, 5]);
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 6);
+    let mut end = h.accepted.recv().await.unwrap();
+    let first = next_text(&mut end).await;
+    assert_eq!(first["cmds"][0]["cmdId"], 1, "the subscription made while offline is replayed: {first}");
+    end.send.send(Ok(update(1, "t", 5, "21.5"))).unwrap();
+    let Some(LiveEvent::Values { snapshot: true, values }) = sub.next().await else { panic!("snapshot") };
+    assert_eq!(values[0].ts, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn malformed_frames_are_counted_and_the_connection_carries_on() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let mut sub = h.live.subscribe(device(1));
+    let mut end = h.accepted.recv().await.unwrap();
+    next_text(&mut end).await;
+    end.send.send(Ok(Frame::Text("{not json".into()))).unwrap();
+    end.send.send(Ok(Frame::Text(r#"{"unexpected":"shape"}"#.into()))).unwrap();
+    end.send.send(Ok(update(1, "t", 7, "1.0E-4"))).unwrap();
+    let Some(LiveEvent::Values { values, .. }) = sub.next().await else { panic!("values") };
+    assert_eq!(values[0].value, tb_client::TbValue::Number(1.0e-4));
+    assert_eq!(h.live.stats().malformed_frames.load(Ordering::Relaxed), 2);
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 1, "no reconnect for bad frames");
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_error_for_one_subscription_leaves_the_others_alone() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let mut bad = h.live.subscribe(device(1));
+    let mut good = h.live.subscribe(device(2));
+    let mut end = h.accepted.recv().await.unwrap();
+    next_text(&mut end).await;
+    let error = r#"{"subscriptionId":1,"errorCode":1,"errorMsg":"Failed to fetch data!","data":null,"latestValues":{}}"#;
+    end.send.send(Ok(Frame::Text(error.into()))).unwrap();
+    end.send.send(Ok(update(2, "t", 1, "20"))).unwrap();
+    assert!(matches!(bad.next().await, Some(LiveEvent::Error(e)) if e.code == 1));
+    assert!(matches!(good.next().await, Some(LiveEvent::Values { .. })));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_auth_cmd_forces_a_token_refresh_before_the_next_attempt() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let first = h.accepted.recv().await.unwrap();
+    first.send.send(Ok(Frame::Close(Some((1007, "JWT Token expired".into()))))).unwrap();
+    let _second = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, true]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn replay_sends_auth_first_then_at_most_ten_commands_per_message() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let subs: Vec<_> = (1..=25).map(|n| h.live.subscribe(device(n))).collect();
+    let first_end = h.accepted.recv().await.unwrap();
+    // Drop the first connection so all 25 are replayed together on the second.
+    drop(first_end);
+    let mut end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    let mut sizes = Vec::new();
+    let mut ids = Vec::new();
+    while ids.len() < 25 {
+        let message = next_text(&mut end).await;
+        if sizes.is_empty() {
+            assert_eq!(message["authCmd"]["token"], "token", "auth rides in the first message");
+        } else {
+            assert!(message.get("authCmd").is_none());
+        }
+        let cmds = message["cmds"].as_array().unwrap();
+        sizes.push(cmds.len());
+        ids.extend(cmds.iter().map(|c| c["cmdId"].as_i64().unwrap()));
+    }
+    assert_eq!(sizes, [10, 10, 5]);
+    assert_eq!(ids, (1..=25).collect::<Vec<_>>());
+    drop(subs);
+    let _ = end.received.recv().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn shutdown_closes_every_subscription() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let mut sub = h.live.subscribe(device(1));
+    let mut end = h.accepted.recv().await.unwrap();
+    next_text(&mut end).await;
+    h.live.shutdown();
+    assert!(sub.next().await.is_none());
+    let mut states = h.live.state();
+    timeout(Duration::from_secs(5), states.wait_for(|s| matches!(s, ConnectionState::Closed { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    // The socket got a normal close frame.
+    let frames: Vec<Frame> = futures_util::stream::poll_fn(|cx| end.received.poll_recv(cx)).collect().await;
+    assert!(frames.iter().any(|f| matches!(f, Frame::Close(Some((1000, _))))), "{frames:?}");
+}
