@@ -2,8 +2,8 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs, SessionInfo, TelemetryBatch, TreeNode,
-    WatchArgs, WatchId,
+    AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs, SessionInfo,
+    TelemetryBatch, TreeNode, WatchArgs, WatchId,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -64,6 +64,9 @@ pub(crate) async fn unwatch(core: State<'_, Core>, args: WatchId) -> Result<(), 
 }
 
 #[tauri::command]
-pub(crate) async fn operate_control(core: State<'_, Core>, args: ControlCommand) -> Result<ControlAck, AppError> {
+pub(crate) async fn operate_control(
+    core: State<'_, Core>,
+    args: ControlCommand,
+) -> Result<ControlAck, AppError> {
     core.operate_control(args).await
 }

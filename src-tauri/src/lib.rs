@@ -50,10 +50,8 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    app_builder(tauri::Builder::default())
-        .run(tauri::generate_context!())
-        .unwrap_or_else(|e| {
-            eprintln!("Atrium could not start: {e}");
-            std::process::exit(1);
-        });
+    app_builder(tauri::Builder::default()).run(tauri::generate_context!()).unwrap_or_else(|e| {
+        eprintln!("Atrium could not start: {e}");
+        std::process::exit(1);
+    });
 }

@@ -5,8 +5,8 @@
 //! `AppError` with code `internal`, so pages only ever branch on the contract's types.
 
 use atrium_ipc::{
-    cmd, AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoginArgs, SessionInfo,
-    TelemetryBatch, TreeNode, WatchArgs, WatchId,
+    cmd, AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode,
+    LoginArgs, SessionInfo, TelemetryBatch, TreeNode, WatchArgs, WatchId,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;

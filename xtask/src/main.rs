@@ -1,1 +1,198 @@
-fn main() {}
+//! `cargo xtask`: Atrium's build, test and setup tasks, in Rust instead of shell scripts.
+//!
+//! Like rust-analyzer's xtask it has almost no dependencies (std and `anyhow`), so it builds in
+//! seconds on a fresh machine, and it only runs the same tools a developer would run by hand
+//! (`apt-get`, `rustup`, `cargo`, `trunk`, `npm`, `xvfb-run`), printing each command first.
+//! It is not a build system: cargo and trunk keep doing the building.
+//!
+//! ```text
+//! cargo xtask setup     # install the toolchain (idempotent, well under a second when present)
+//! cargo xtask test      # everything CI checks, with a timing table
+//! ```
+
+mod demo;
+mod project;
+mod setup;
+mod test;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+
+use crate::project::{run, Project};
+
+const HELP: &str = "\
+cargo xtask <command> [flags]
+
+commands:
+  setup                 install what builds and tests need, skipping what is present:
+                        apt packages, wasm32 target, trunk, wasm-bindgen-cli (= Cargo.lock),
+                        tauri-driver, npm packages (Tauri CLI, wasm-opt)
+  ui [--release]        build the Leptos UI into dist/ with trunk
+  demo [--release] [--screenshot FILE]
+                        build and run the app logged in to the embedded demo building;
+                        --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
+  test [--quick]        what CI runs: setup, fmt, trunk build, clippy (host + wasm), unit tests,
+                        app build, end-to-end tests under Xvfb; --quick skips the e2e part
+  bench [ARGS...]       cargo run --release -p atrium-bench -- --report <target>/bench/report.json
+  bundle [--deb] [--rpm] [--appimage] [--android] [--ios]
+                        release packages via the Tauri CLI (default: deb and rpm)
+  help                  this text
+";
+
+fn main() -> ExitCode {
+    match try_main() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line, without anyhow's backtrace.
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn try_main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let command = args.next().unwrap_or_else(|| "help".to_owned());
+    let args: Vec<String> = args.collect();
+    let project = Project::locate()?;
+    match command.as_str() {
+        "setup" => {
+            no_flags(&command, &args)?;
+            setup::run(&project)
+        }
+        "ui" => {
+            let flags = Flags::parse(&args, &["--release"], &[])?;
+            ui(&project, flags.has("--release"))
+        }
+        "demo" => {
+            let flags = Flags::parse(&args, &["--release"], &["--screenshot"])?;
+            let screenshot = flags.value("--screenshot").map(std::path::absolute).transpose()?;
+            demo::run(&project, flags.has("--release"), screenshot)
+        }
+        "test" => {
+            let flags = Flags::parse(&args, &["--quick"], &[])?;
+            test::run(&project, flags.has("--quick"))
+        }
+        "bench" => bench(&project, &args),
+        "bundle" => {
+            let flags = Flags::parse(&args, &["--deb", "--rpm", "--appimage", "--android", "--ios"], &[])?;
+            bundle(&project, &flags)
+        }
+        "help" | "--help" | "-h" => {
+            print!("{HELP}");
+            Ok(())
+        }
+        other => {
+            eprint!("{HELP}");
+            bail!("unknown command `{other}`")
+        }
+    }
+}
+
+/// `cargo xtask ui`: trunk builds the UI into dist/ (node_modules/.bin on PATH for wasm-opt).
+pub(crate) fn ui(project: &Project, release: bool) -> Result<()> {
+    let mut trunk = project.cmd("trunk");
+    trunk.arg("build");
+    if release {
+        trunk.arg("--release");
+    }
+    run(&mut trunk).context("trunk build failed (run `cargo xtask setup` if a tool is missing)")
+}
+
+/// `cargo xtask bench`: the lead's benchmark crate, writing its JSON report into the target dir.
+fn bench(project: &Project, extra: &[String]) -> Result<()> {
+    let report_dir = project.target_dir()?.join("bench");
+    std::fs::create_dir_all(&report_dir).with_context(|| format!("creating {}", report_dir.display()))?;
+    let report = report_dir.join("report.json");
+    let mut cargo = project.cargo();
+    cargo.args(["run", "--release", "-p", "atrium-bench", "--", "--report"]).arg(&report).args(extra);
+    run(&mut cargo)?;
+    println!("bench: report in {}", report.display());
+    Ok(())
+}
+
+/// `cargo xtask bundle`: `tauri build --bundles deb,rpm`; says plainly what cannot be built here.
+fn bundle(project: &Project, flags: &Flags) -> Result<()> {
+    if flags.has("--appimage") {
+        bail!(
+            "AppImage bundling cannot work on this machine: Tauri's AppImage step downloads AppRun \
+             and linuxdeploy from github.com, which is unreachable here (only crates.io, npm, PyPI \
+             and Debian apt are). Build AppImages on a builder with GitHub access; deb and rpm work here."
+        );
+    }
+    if flags.has("--android") {
+        bail!(
+            "Android builds cannot work on this machine: they need the Android SDK and NDK, which \
+             are not on any reachable registry (npm, PyPI, crates.io, Debian apt). A compile check \
+             without the NDK is possible with clang (see shared/toolchain.md, \"Mobile compile checks\")."
+        );
+    }
+    if flags.has("--ios") {
+        bail!(
+            "iOS builds cannot work on this machine: they need macOS with Xcode. Only a `cargo check` \
+             against a stub SDK is possible here (see shared/toolchain.md, \"Mobile compile checks\")."
+        );
+    }
+    let mut bundles = Vec::new();
+    if flags.has("--deb") {
+        bundles.push("deb");
+    }
+    if flags.has("--rpm") {
+        bundles.push("rpm");
+    }
+    if bundles.is_empty() {
+        bundles = vec!["deb", "rpm"];
+    }
+    setup::run(project)?;
+    // The Tauri CLI runs beforeBuildCommand (`trunk build --offline --release`) itself.
+    let mut tauri = project.cmd("tauri");
+    tauri.args(["build", "--bundles", &bundles.join(",")]);
+    run(&mut tauri)?;
+    println!("bundle: packages in {}", project.target_dir()?.join("release/bundle").display());
+    Ok(())
+}
+
+fn no_flags(command: &str, args: &[String]) -> Result<()> {
+    if let Some(arg) = args.first() {
+        bail!("`cargo xtask {command}` takes no arguments, got `{arg}` (see `cargo xtask help`)");
+    }
+    Ok(())
+}
+
+/// Hand-rolled flag parsing: boolean switches and `--name VALUE` options, nothing else.
+#[derive(Debug, Default)]
+struct Flags {
+    switches: Vec<String>,
+    values: Vec<(String, String)>,
+}
+
+impl Flags {
+    fn parse(args: &[String], switches: &[&str], options: &[&str]) -> Result<Flags> {
+        let mut flags = Flags::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            if switches.contains(&arg.as_str()) {
+                flags.switches.push(arg.clone());
+            } else if options.contains(&arg.as_str()) {
+                let value = args.next().with_context(|| format!("`{arg}` needs a value"))?;
+                flags.values.push((arg.clone(), value.clone()));
+            } else if let Some((name, value)) = arg.split_once('=').filter(|(name, _)| options.contains(name))
+            {
+                flags.values.push((name.to_owned(), value.to_owned()));
+            } else {
+                bail!("unknown argument `{arg}` (see `cargo xtask help`)");
+            }
+        }
+        Ok(flags)
+    }
+
+    fn has(&self, switch: &str) -> bool {
+        self.switches.iter().any(|s| s == switch)
+    }
+
+    fn value(&self, option: &str) -> Option<PathBuf> {
+        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| PathBuf::from(value))
+    }
+}

@@ -3,8 +3,8 @@
 //! Every benchmark runs against the in-process emulator on 127.0.0.1 and prints its figures beside
 //! the baseline it is meant to beat, measured in the same run. Results also go to a JSON report.
 
-mod report;
 mod refresh_storm;
+mod report;
 mod tree_load;
 
 use report::Report;

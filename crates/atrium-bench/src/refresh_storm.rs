@@ -35,9 +35,33 @@ pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
     let naive_refreshes = emu.faults().counters().refresh_calls;
 
     let case = format!("{CONCURRENT} concurrent");
-    report.add("refresh_storm", &case, "refresh calls", "count", ours_refreshes as f64, Some(("refresh on every 401", naive_refreshes as f64)), Some("1"));
-    report.add("refresh_storm", &case, "total time", "ms", ours_ms, Some(("refresh on every 401", naive_ms)), None);
-    report.add("refresh_storm", &case, "requests ok", "count", CONCURRENT as f64, Some(("refresh on every 401", naive_ok as f64)), Some("all"));
+    report.add(
+        "refresh_storm",
+        &case,
+        "refresh calls",
+        "count",
+        ours_refreshes as f64,
+        Some(("refresh on every 401", naive_refreshes as f64)),
+        Some("1"),
+    );
+    report.add(
+        "refresh_storm",
+        &case,
+        "total time",
+        "ms",
+        ours_ms,
+        Some(("refresh on every 401", naive_ms)),
+        None,
+    );
+    report.add(
+        "refresh_storm",
+        &case,
+        "requests ok",
+        "count",
+        CONCURRENT as f64,
+        Some(("refresh on every 401", naive_ok as f64)),
+        Some("all"),
+    );
     emu.shutdown().await;
     Ok(())
 }
@@ -67,7 +91,8 @@ impl NaiveInterceptor {
     async fn get(&self, path: &str) -> anyhow::Result<serde_json::Value> {
         let url = format!("{}/{path}", self.base);
         let token = self.tokens.lock().await.0.clone();
-        let response = self.http.get(&url).header("X-Authorization", format!("Bearer {token}")).send().await?;
+        let response =
+            self.http.get(&url).header("X-Authorization", format!("Bearer {token}")).send().await?;
         if response.status() != reqwest::StatusCode::UNAUTHORIZED {
             return Ok(response.json().await?);
         }
@@ -81,8 +106,10 @@ impl NaiveInterceptor {
             .json()
             .await?;
         let token = pair["token"].as_str().unwrap_or_default().to_owned();
-        *self.tokens.lock().await = (token.clone(), pair["refreshToken"].as_str().unwrap_or_default().to_owned());
-        let response = self.http.get(&url).header("X-Authorization", format!("Bearer {token}")).send().await?;
+        *self.tokens.lock().await =
+            (token.clone(), pair["refreshToken"].as_str().unwrap_or_default().to_owned());
+        let response =
+            self.http.get(&url).header("X-Authorization", format!("Bearer {token}")).send().await?;
         anyhow::ensure!(response.status().is_success(), "retry failed: {}", response.status());
         Ok(response.json().await?)
     }

@@ -32,8 +32,24 @@ pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
         anyhow::ensure!(seed_nodes > 0, "the seed recursion found nothing");
 
         let case = format!("{name} ({nodes} nodes)");
-        report.add("tree_load", &case, "round trips", "count", ours_requests as f64, Some(("seed recursion", seed_requests as f64)), Some("<= 3 per root"));
-        report.add("tree_load", &case, "time", "ms", ours_ms, Some(("seed recursion", seed_ms)), Some(">= 50x faster at 20 ms latency"));
+        report.add(
+            "tree_load",
+            &case,
+            "round trips",
+            "count",
+            ours_requests as f64,
+            Some(("seed recursion", seed_requests as f64)),
+            Some("<= 3 per root"),
+        );
+        report.add(
+            "tree_load",
+            &case,
+            "time",
+            "ms",
+            ours_ms,
+            Some(("seed recursion", seed_ms)),
+            Some(">= 50x faster at 20 ms latency"),
+        );
         emu.shutdown().await;
     }
     Ok(())

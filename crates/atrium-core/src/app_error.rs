@@ -110,7 +110,11 @@ mod tests {
             Error::BadCredentials { message: "Invalid username or password".into(), error_code: 10 },
             Error::SessionExpired { reason: "Token has expired".into() },
             Error::Rpc(RpcFailure::DeliveryUnknown),
-            Error::UnexpectedResponse { status: 502, content_type: "text/html".into(), snippet: "Bad Gateway".into() },
+            Error::UnexpectedResponse {
+                status: 502,
+                content_type: "text/html".into(),
+                snippet: "Bad Gateway".into(),
+            },
             Error::Connect { kind: ConnectFailure::Refused, host: "tb.local".into(), detail: String::new() },
         ];
         let codes: Vec<ErrorCode> = cases.iter().map(|e| to_app_error(e).code).collect();
@@ -126,7 +130,10 @@ mod tests {
 
     #[test]
     fn locked_accounts_are_told_apart_from_wrong_passwords() {
-        let e = Error::BadCredentials { message: "User account is locked due to security policy".into(), error_code: 10 };
+        let e = Error::BadCredentials {
+            message: "User account is locked due to security policy".into(),
+            error_code: 10,
+        };
         assert_eq!(to_app_error(&e).code, ErrorCode::AccountLocked);
     }
 }

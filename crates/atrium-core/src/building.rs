@@ -59,7 +59,10 @@ fn build(h: &Hierarchy, kinds: &KindMap, id: EntityId, path: &mut HashSet<Entity
         return None;
     }
     let summary = h.nodes.get(&id);
-    let name = summary.map(|s| s.name.clone()).filter(|n| !n.is_empty()).unwrap_or_else(|| format!("Unnamed {}", id.id));
+    let name = summary
+        .map(|s| s.name.clone())
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| format!("Unnamed {}", id.id));
     let type_name = summary.map(|s| s.type_name.clone()).unwrap_or_default();
     let children = sorted_children(h, &id).iter().filter_map(|child| build(h, kinds, *child, path)).collect();
     path.remove(&id);
@@ -84,10 +87,22 @@ mod tests {
         EntityId::new(EntityType::Asset, Uuid::from_u128(n))
     }
 
-    fn hierarchy(edges: &[(EntityId, EntityId)], roots: &[EntityId], types: &[(EntityId, &str)]) -> Hierarchy {
+    fn hierarchy(
+        edges: &[(EntityId, EntityId)],
+        roots: &[EntityId],
+        types: &[(EntityId, &str)],
+    ) -> Hierarchy {
         let mut h = Hierarchy { roots: roots.to_vec(), ..Hierarchy::default() };
         for (id, t) in types {
-            h.nodes.insert(*id, EntitySummary { id: *id, name: format!("n{}", id.id.as_u128()), type_name: (*t).into(), label: None });
+            h.nodes.insert(
+                *id,
+                EntitySummary {
+                    id: *id,
+                    name: format!("n{}", id.id.as_u128()),
+                    type_name: (*t).into(),
+                    label: None,
+                },
+            );
         }
         for (from, to) in edges {
             h.children.entry(*from).or_default().push(*to);
@@ -102,7 +117,8 @@ mod tests {
         assert_eq!(map.kind_of(asset(1), "plant-room-equipment"), NodeKind::Room);
         assert_eq!(map.kind_of(asset(1), "boiler"), NodeKind::Other);
         assert_eq!(map.kind_of(EntityId::new(EntityType::Device, Uuid::nil()), "light"), NodeKind::Device);
-        let custom: KindMap = serde_json::from_str(r#"{"rules":[{"contains":"boiler","kind":"zone"}]}"#).unwrap();
+        let custom: KindMap =
+            serde_json::from_str(r#"{"rules":[{"contains":"boiler","kind":"zone"}]}"#).unwrap();
         assert_eq!(custom.kind_of(asset(1), "boiler"), NodeKind::Zone);
     }
 
@@ -110,7 +126,11 @@ mod tests {
     fn cycles_are_cut_and_shared_children_appear_twice() {
         let (a, b, c, d) = (asset(1), asset(2), asset(3), asset(4));
         // a -> b -> c -> a (cycle), a -> d, b -> d (d has two parents)
-        let h = hierarchy(&[(a, b), (b, c), (c, a), (a, d), (b, d)], &[a], &[(a, "site"), (b, "building"), (c, "floor"), (d, "room")]);
+        let h = hierarchy(
+            &[(a, b), (b, c), (c, a), (a, d), (b, d)],
+            &[a],
+            &[(a, "site"), (b, "building"), (c, "floor"), (d, "room")],
+        );
         let tree = to_tree(&h, &KindMap::default());
         assert_eq!(tree.len(), 1);
         let names = |n: &TreeNode| n.children.iter().map(|c| c.name.clone()).collect::<Vec<_>>();

@@ -45,7 +45,11 @@ impl ControlBinding {
         match (&self.descriptor.kind, action) {
             (ControlKind::Switch { .. }, ControlAction::SetSwitch { on }) => Ok(json!(on)),
             #[allow(unreachable_patterns)]
-            _ => Err(AppError::new(ErrorCode::InvalidRequest, "That action does not apply to this control.", false)),
+            _ => Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "That action does not apply to this control.",
+                false,
+            )),
         }
     }
 }

@@ -131,8 +131,10 @@ impl Core {
     /// Logs in to a ThingsBoard server.
     pub async fn login(&self, args: LoginArgs) -> Result<SessionInfo, AppError> {
         let client = Client::builder(&args.server_url).build().map_err(|e| to_app_error(&e))?;
-        let principal =
-            client.login(args.username.trim(), &Secret::new(args.password)).await.map_err(|e| to_app_error(&e))?;
+        let principal = client
+            .login(args.username.trim(), &Secret::new(args.password))
+            .await
+            .map_err(|e| to_app_error(&e))?;
         let info = SessionInfo {
             server_url: client.base_url().display(),
             user_email: principal.email.clone(),
@@ -146,16 +148,18 @@ impl Core {
     /// Starts the embedded demo building and logs in to it as its tenant administrator.
     #[cfg(feature = "demo")]
     pub async fn open_demo(&self) -> Result<SessionInfo, AppError> {
-        let emulator = tb_emulator::Emulator::start(tb_emulator::EmulatorConfig::demo()).await.map_err(|e| {
-            AppError::new(ErrorCode::Internal, format!("The demo building could not start: {e}"), false)
+        let emulator =
+            tb_emulator::Emulator::start(tb_emulator::EmulatorConfig::demo()).await.map_err(|e| {
+                AppError::new(ErrorCode::Internal, format!("The demo building could not start: {e}"), false)
+            })?;
+        let user = emulator.users().into_iter().find(|u| u.authority == "TENANT_ADMIN").ok_or_else(|| {
+            AppError::new(ErrorCode::Internal, "The demo building has no administrator.", false)
         })?;
-        let user = emulator
-            .users()
-            .into_iter()
-            .find(|u| u.authority == "TENANT_ADMIN")
-            .ok_or_else(|| AppError::new(ErrorCode::Internal, "The demo building has no administrator.", false))?;
         let client = Client::builder(emulator.base_url()).build().map_err(|e| to_app_error(&e))?;
-        let principal = client.login(&user.email, &Secret::new(user.password.clone())).await.map_err(|e| to_app_error(&e))?;
+        let principal = client
+            .login(&user.email, &Secret::new(user.password.clone()))
+            .await
+            .map_err(|e| to_app_error(&e))?;
         let info = SessionInfo {
             server_url: "Demo building".into(),
             user_email: principal.email.clone(),
@@ -166,7 +170,12 @@ impl Core {
         self.start(client, info, Some(emulator)).await
     }
 
-    async fn start(&self, client: Client, info: SessionInfo, demo: Option<DemoServer>) -> Result<SessionInfo, AppError> {
+    async fn start(
+        &self,
+        client: Client,
+        info: SessionInfo,
+        demo: Option<DemoServer>,
+    ) -> Result<SessionInfo, AppError> {
         self.logout().await;
         let live = LiveHandle::spawn(&client, LiveConfig::default());
         let active = Arc::new(Active {
@@ -252,8 +261,10 @@ impl Core {
     ) -> Result<WatchId, AppError> {
         let active = self.shared.require()?;
         let id = parse_id(device_id)?;
-        let subscription =
-            active.live.subscribe(SubscriptionSpec::Timeseries { entity: EntityId::new(EntityType::Device, id), keys: vec![] });
+        let subscription = active.live.subscribe(SubscriptionSpec::Timeseries {
+            entity: EntityId::new(EntityType::Device, id),
+            keys: vec![],
+        });
         let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         let task = tokio::spawn(forward(device_id.to_owned(), subscription, sink));
         active.watches.lock().expect("watches lock").insert(watch, task);
@@ -282,7 +293,9 @@ impl Core {
         let binding = bindings_for(&device_type)
             .into_iter()
             .find(|b| b.descriptor.id == command.control_id)
-            .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
+            .ok_or_else(|| {
+                AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false)
+            })?;
         if active.device_active.lock().expect("active map lock").get(&id) == Some(&false) {
             return Err(AppError::new(
                 ErrorCode::DeviceOffline,
@@ -311,7 +324,8 @@ impl Core {
 }
 
 fn parse_id(text: &str) -> Result<Uuid, AppError> {
-    Uuid::parse_str(text).map_err(|_| AppError::new(ErrorCode::InvalidRequest, format!("'{text}' is not a device id."), false))
+    Uuid::parse_str(text)
+        .map_err(|_| AppError::new(ErrorCode::InvalidRequest, format!("'{text}' is not a device id."), false))
 }
 
 fn now_ms() -> i64 {

@@ -20,7 +20,11 @@ pub(crate) fn to_ipc_value(value: &TbValue) -> TelemetryValue {
 }
 
 /// Forwards a subscription to `sink` until the subscription ends or the task is aborted.
-pub(crate) async fn forward(device_id: String, mut subscription: Subscription, sink: impl Fn(TelemetryBatch)) {
+pub(crate) async fn forward(
+    device_id: String,
+    mut subscription: Subscription,
+    sink: impl Fn(TelemetryBatch),
+) {
     while let Some(event) = subscription.next().await {
         match event {
             LiveEvent::Values { snapshot, values } => {

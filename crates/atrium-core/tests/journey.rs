@@ -63,8 +63,11 @@ async fn switch_the_lobby_light_and_see_it_confirmed() {
     let watch = core.watch_device(&light.id, move |batch| drop(tx.send(batch))).unwrap();
     let first = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
     assert!(first.snapshot);
-    let state_of = |batch: &TelemetryBatch| batch.values.iter().find(|v| &v.key == state_key).map(|v| v.value.clone());
-    let Some(TelemetryValue::Bool(was_on)) = state_of(&first) else { panic!("state in the snapshot: {first:?}") };
+    let state_of =
+        |batch: &TelemetryBatch| batch.values.iter().find(|v| &v.key == state_key).map(|v| v.value.clone());
+    let Some(TelemetryValue::Bool(was_on)) = state_of(&first) else {
+        panic!("state in the snapshot: {first:?}")
+    };
 
     let ack = core
         .operate_control(ControlCommand {
@@ -104,8 +107,14 @@ async fn commands_to_an_offline_device_are_refused_before_sending() {
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::DeviceOffline);
-    let rpc_calls: u64 =
-        emu.faults().counters().requests_by_route.iter().filter(|(r, _)| r.contains("rpc")).map(|(_, n)| n).sum();
+    let rpc_calls: u64 = emu
+        .faults()
+        .counters()
+        .requests_by_route
+        .iter()
+        .filter(|(r, _)| r.contains("rpc"))
+        .map(|(_, n)| n)
+        .sum();
     assert_eq!(rpc_calls, 0);
 }
 
@@ -132,7 +141,11 @@ async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
 async fn a_wrong_address_is_explained() {
     let core = Core::new(Arc::new(Recorder::default()));
     let err = core
-        .login(LoginArgs { server_url: "thingsboard.local".into(), username: "a".into(), password: "b".into() })
+        .login(LoginArgs {
+            server_url: "thingsboard.local".into(),
+            username: "a".into(),
+            password: "b".into(),
+        })
         .await
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidUrl);

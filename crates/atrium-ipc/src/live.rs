@@ -7,8 +7,13 @@ pub enum ConnectionState {
     Connecting,
     Connected,
     #[serde(rename_all = "camelCase")]
-    Reconnecting { attempt: u32, retry_in_ms: u64 },
-    Offline { reason: String },
+    Reconnecting {
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    Offline {
+        reason: String,
+    },
     Closed,
 }
 

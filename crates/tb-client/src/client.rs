@@ -98,7 +98,7 @@ struct Inner {
 enum AuthState {
     LoggedOut,
     PendingTwoFactor(Secret),
-    Active(Tokens),
+    Active(Box<Tokens>),
     Ended(String),
 }
 
@@ -153,7 +153,9 @@ impl Principal {
 pub enum SessionEvent {
     Refreshed,
     /// The refresh token died; the person must log in again.
-    Expired { reason: String },
+    Expired {
+        reason: String,
+    },
     LoggedOut,
 }
 
@@ -225,7 +227,11 @@ impl RawResponse {
     pub(crate) fn into_error(self) -> Error {
         let status = self.status.as_u16();
         if let Ok(body) = serde_json::from_slice::<ErrorBody>(&self.body) {
-            return Error::Api { status, error_code: Some(body.error_code), message: body.message.unwrap_or_default() };
+            return Error::Api {
+                status,
+                error_code: Some(body.error_code),
+                message: body.message.unwrap_or_default(),
+            };
         }
         let content_type = self.content_type();
         let looks_like_page = content_type.contains("html") || self.body.trim_ascii_start().starts_with(b"<");
@@ -315,9 +321,10 @@ impl Client {
             AuthState::PendingTwoFactor(token) => token.clone(),
             _ => return Err(Error::NotLoggedIn),
         };
-        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/check") }
-            .query("providerType", provider)
-            .query("verificationCode", code);
+        let spec =
+            RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/check") }
+                .query("providerType", provider)
+                .query("verificationCode", code);
         let raw = self.send_raw(&spec, Some(&pre)).await?;
         let pair: JwtPair = raw.json()?;
         self.accept_pair(pair)
@@ -326,14 +333,19 @@ impl Client {
     fn accept_pair(&self, pair: JwtPair) -> Result<Principal, Error> {
         let now = Instant::now();
         if pair.scope.is_some() || pair.refresh_token.is_none() {
-            *self.inner.auth.lock().expect("auth lock") = AuthState::PendingTwoFactor(Secret::new(pair.token));
+            *self.inner.auth.lock().expect("auth lock") =
+                AuthState::PendingTwoFactor(Secret::new(pair.token));
             return Err(Error::TwoFactorRequired);
         }
         let (access, claims) = TimedToken::new(pair.token, now)?;
         let (refresh, _) = TimedToken::new(pair.refresh_token.unwrap_or_default(), now)?;
         let principal = Principal::from_claims(&claims);
-        *self.inner.auth.lock().expect("auth lock") =
-            AuthState::Active(Tokens { access, refresh, generation: 0, principal: principal.clone() });
+        *self.inner.auth.lock().expect("auth lock") = AuthState::Active(Box::new(Tokens {
+            access,
+            refresh,
+            generation: 0,
+            principal: principal.clone(),
+        }));
         Ok(principal)
     }
 
@@ -512,7 +524,12 @@ mod tests {
 
     #[test]
     fn thingsboard_error_body_is_parsed() {
-        let e = raw(404, "application/json", r#"{"status":404,"message":"Asset with id [x] is not found","errorCode":32,"timestamp":1}"#).into_error();
+        let e = raw(
+            404,
+            "application/json",
+            r#"{"status":404,"message":"Asset with id [x] is not found","errorCode":32,"timestamp":1}"#,
+        )
+        .into_error();
         assert!(matches!(e, Error::Api { status: 404, error_code: Some(32), .. }));
         assert!(e.is_not_found());
     }
@@ -529,7 +546,9 @@ mod tests {
         let e = raw(502, "text/html", page).into_error();
         assert_eq!(e.to_string(), "unexpected answer from the server (HTTP 502, text/html): 502 Bad Gateway");
         assert!(e.is_transient());
-        let e = raw(200, "text/html", "<html>captive portal login</html>").json::<serde_json::Value>().unwrap_err();
+        let e = raw(200, "text/html", "<html>captive portal login</html>")
+            .json::<serde_json::Value>()
+            .unwrap_err();
         assert!(matches!(e, Error::UnexpectedResponse { status: 200, .. }), "{e:?}");
     }
 }

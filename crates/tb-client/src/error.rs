@@ -114,7 +114,10 @@ impl Error {
     pub fn is_auth(&self) -> bool {
         matches!(
             self,
-            Self::BadCredentials { .. } | Self::TwoFactorRequired | Self::SessionExpired { .. } | Self::NotLoggedIn
+            Self::BadCredentials { .. }
+                | Self::TwoFactorRequired
+                | Self::SessionExpired { .. }
+                | Self::NotLoggedIn
         ) || matches!(self, Self::Api { status: 401, .. })
     }
 
@@ -181,7 +184,10 @@ fn classify_connect(err: &(dyn std::error::Error + 'static), detail: &str) -> Op
         source = e.source();
     }
     let lower = detail.to_ascii_lowercase();
-    if lower.contains("dns error") || lower.contains("failed to lookup address") || lower.contains("name or service not known") {
+    if lower.contains("dns error")
+        || lower.contains("failed to lookup address")
+        || lower.contains("name or service not known")
+    {
         Some(ConnectFailure::Dns)
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         Some(ConnectFailure::Tls)

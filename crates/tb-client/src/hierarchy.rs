@@ -11,8 +11,8 @@ use crate::rest::EntitySummary;
 use crate::Client;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tb_proto::relation::{
-    EntityRelationsQuery, RelationEntityTypeFilter, RelationTypeGroup, RelationsSearchParameters, SearchDirection,
-    CONTAINS,
+    EntityRelationsQuery, RelationEntityTypeFilter, RelationTypeGroup, RelationsSearchParameters,
+    SearchDirection, CONTAINS,
 };
 use tb_proto::{EntityId, EntityType};
 
@@ -31,14 +31,22 @@ pub struct Hierarchy {
 pub enum LoadProgress {
     ListingEntities,
     /// Relation queries done so far, and assets not yet placed.
-    Relations { queries: usize, unplaced_assets: usize },
+    Relations {
+        queries: usize,
+        unplaced_assets: usize,
+    },
 }
 
 /// Rough height of an asset type, for picking likely roots first. Unknown types come last.
 fn height_rank(type_name: &str) -> u8 {
     let t = type_name.to_ascii_lowercase();
-    const ORDER: [&[&str]; 5] =
-        [&["portfolio", "campus", "site", "estate"], &["building"], &["floor", "level", "storey"], &["wing", "zone"], &["room", "office", "space"]];
+    const ORDER: [&[&str]; 5] = [
+        &["portfolio", "campus", "site", "estate"],
+        &["building"],
+        &["floor", "level", "storey"],
+        &["wing", "zone"],
+        &["room", "office", "space"],
+    ];
     ORDER.iter().position(|words| words.iter().any(|w| t.contains(w))).map_or(u8::MAX, |p| p as u8)
 }
 
@@ -51,14 +59,33 @@ impl Client {
 
         let mut nodes: HashMap<EntityId, EntitySummary> = HashMap::new();
         for a in &assets {
-            nodes.insert(a.id, EntitySummary { id: a.id, name: a.name.clone(), type_name: a.asset_type.clone(), label: a.label.clone() });
+            nodes.insert(
+                a.id,
+                EntitySummary {
+                    id: a.id,
+                    name: a.name.clone(),
+                    type_name: a.asset_type.clone(),
+                    label: a.label.clone(),
+                },
+            );
         }
         for d in &devices {
-            nodes.insert(d.id, EntitySummary { id: d.id, name: d.name.clone(), type_name: d.device_type.clone(), label: d.label.clone() });
+            nodes.insert(
+                d.id,
+                EntitySummary {
+                    id: d.id,
+                    name: d.name.clone(),
+                    type_name: d.device_type.clone(),
+                    label: d.label.clone(),
+                },
+            );
         }
 
-        let mut order: Vec<&EntitySummary> = nodes.values().filter(|n| n.id.entity_type == EntityType::Asset).collect();
-        order.sort_by(|a, b| (height_rank(&a.type_name), &a.name, a.id).cmp(&(height_rank(&b.type_name), &b.name, b.id)));
+        let mut order: Vec<&EntitySummary> =
+            nodes.values().filter(|n| n.id.entity_type == EntityType::Asset).collect();
+        order.sort_by(|a, b| {
+            (height_rank(&a.type_name), &a.name, a.id).cmp(&(height_rank(&b.type_name), &b.name, b.id))
+        });
         let order: Vec<EntityId> = order.into_iter().map(|n| n.id).collect();
 
         let mut edges: BTreeSet<(EntityId, EntityId)> = BTreeSet::new();
@@ -199,7 +226,8 @@ mod tests {
 
     #[test]
     fn subtree_query_is_unlimited_contains_from_root() {
-        let q = serde_json::to_value(contains_subtree(EntityId::new(EntityType::Asset, uuid::Uuid::nil()))).unwrap();
+        let q = serde_json::to_value(contains_subtree(EntityId::new(EntityType::Asset, uuid::Uuid::nil())))
+            .unwrap();
         assert_eq!(q["parameters"]["maxLevel"], 0);
         assert_eq!(q["parameters"]["direction"], "FROM");
         assert_eq!(q["filters"][0]["relationType"], "Contains");

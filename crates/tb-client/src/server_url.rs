@@ -36,7 +36,9 @@ impl ServerUrl {
             return Err(Error::InvalidUrl(format!("'{trimmed}' must not have a query or fragment")));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(Error::InvalidUrl("put the username and password in the login form, not in the URL".into()));
+            return Err(Error::InvalidUrl(
+                "put the username and password in the login form, not in the URL".into(),
+            ));
         }
         let path = url.path().trim_end_matches('/').to_owned();
         // A pasted UI or API link still means the server root.
@@ -93,13 +95,26 @@ mod tests {
 
     #[test]
     fn ws_scheme_follows_http_scheme() {
-        assert_eq!(ServerUrl::parse("https://a.example/tb").unwrap().ws("api/ws").as_str(), "wss://a.example/tb/api/ws");
-        assert_eq!(ServerUrl::parse("http://a.example").unwrap().ws("/api/ws").as_str(), "ws://a.example/api/ws");
+        assert_eq!(
+            ServerUrl::parse("https://a.example/tb").unwrap().ws("api/ws").as_str(),
+            "wss://a.example/tb/api/ws"
+        );
+        assert_eq!(
+            ServerUrl::parse("http://a.example").unwrap().ws("/api/ws").as_str(),
+            "ws://a.example/api/ws"
+        );
     }
 
     #[test]
     fn rejects_what_is_not_a_server_url() {
-        for input in ["", "tb.example.com", "ftp://tb.example.com", "https://u:p@tb.example.com", "https://x/?a=1", "http://"] {
+        for input in [
+            "",
+            "tb.example.com",
+            "ftp://tb.example.com",
+            "https://u:p@tb.example.com",
+            "https://x/?a=1",
+            "http://",
+        ] {
             assert!(matches!(ServerUrl::parse(input), Err(Error::InvalidUrl(_))), "{input}");
         }
     }

@@ -34,11 +34,12 @@ pub(crate) fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<rustls::C
                 .map_err(|e| Error::InvalidCaCertificate(format!("the CA certificate is not usable: {e}")))?;
         }
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Transport(format!("TLS set-up failed: {e}")))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+    let config =
+        rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::Transport(format!("TLS set-up failed: {e}")))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
     Ok(Arc::new(config))
 }
 

@@ -68,7 +68,8 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn lifetime_comes_from_the_claims_not_the_local_clock() {
         // iat far in the "future" relative to this machine: skew must not matter.
-        let (token, claims) = TimedToken::new(fake_jwt(4_000_000_000, 4_000_009_000), Instant::now()).unwrap();
+        let (token, claims) =
+            TimedToken::new(fake_jwt(4_000_000_000, 4_000_009_000), Instant::now()).unwrap();
         assert_eq!(claims.sub, "a@b.c");
         assert_eq!(token.lifetime, Duration::from_secs(9000));
         assert_eq!(token.margin(), Duration::from_secs(300));

@@ -1,1 +1,258 @@
-//! e2e
+//! End-to-end harness for Atrium: it starts `tauri-driver` (which starts `WebKitWebDriver`, which
+//! starts the real app binary), opens a WebDriver session on the app's main window and offers small
+//! helpers split like leptos's e2e examples: [`find`] locates elements, [`action`] clicks them,
+//! [`check`] compares what the page shows, and [`wait`] polls a check every 50 ms up to a deadline.
+//!
+//! It is not a test framework and holds no test of its own: the journeys live in `tests/`.
+//! It needs an X display (run it under `xvfb-run`), `tauri-driver` on `PATH` or in `~/.cargo/bin`,
+//! `WebKitWebDriver` (Debian package `webkit2gtk-driver`) and an app binary with embedded assets,
+//! named by `ATRIUM_APP_BIN` (`cargo xtask test` sets it) or else `<target>/debug/atrium`.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! use std::time::Duration;
+//! let app = atrium_e2e::App::launch().await?;
+//! atrium_e2e::wait::for_element(app.client(), "#sign-in", Duration::from_secs(30)).await?;
+//! atrium_e2e::action::click(app.client(), "#open-demo").await?;
+//! app.screenshot("after_click").await?;
+//! app.close().await
+//! # }
+//! ```
+
+use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use fantoccini::{Client, ClientBuilder};
+use hyper_util::client::legacy::connect::HttpConnector;
+
+pub mod action;
+pub mod check;
+pub mod find;
+pub mod wait;
+
+/// How long tauri-driver may take to listen on its port (it is usually ready in well under a second).
+const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
+/// How long opening a session (starting the app process) may take; a broken app binary otherwise
+/// leaves WebKitWebDriver waiting forever.
+const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running app under WebDriver control.
+///
+/// Dropping it kills `tauri-driver`; call [`App::close`] first to end the session, which also
+/// closes the app window and process.
+#[derive(Debug)]
+pub struct App {
+    client: Client,
+    // Declared after `client` so the driver outlives every use of the session.
+    _driver: DriverProcess,
+}
+
+impl App {
+    /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`.
+    pub async fn launch() -> Result<App> {
+        let app_bin = app_binary()?;
+        let driver = DriverProcess::spawn()?;
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), "wry".into());
+        capabilities
+            .insert("tauri:options".into(), serde_json::json!({ "application": app_bin.to_string_lossy() }));
+        let mut builder = ClientBuilder::new(HttpConnector::new());
+        builder.capabilities(capabilities);
+        let what = || format!("opening a WebDriver session on {} through tauri-driver", app_bin.display());
+        let client = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&driver.url()))
+            .await
+            .map_err(|_| anyhow::anyhow!("no answer within {SESSION_TIMEOUT:?}"))
+            .with_context(what)?
+            .with_context(what)?;
+        Ok(App { client, _driver: driver })
+    }
+
+    /// The WebDriver session, for the [`find`], [`action`], [`check`] and [`wait`] helpers.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Saves the webview as `tests/e2e/artifacts/<name>.png` and returns the path.
+    pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        let png = self.client.screenshot().await.context("taking a WebDriver screenshot")?;
+        let path = artifacts_dir()?.join(format!("{name}.png"));
+        std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+        Ok(path)
+    }
+
+    /// Saves a screenshot and the page's HTML as `<name>.failure.png` / `.html`, for a failed
+    /// journey; returns a line naming what was saved (or why not), for the failure message.
+    pub async fn save_failure_artifacts(&self, name: &str) -> String {
+        let mut saved = Vec::new();
+        match self.screenshot(&format!("{name}.failure")).await {
+            Ok(path) => saved.push(path.display().to_string()),
+            Err(err) => saved.push(format!("(no screenshot: {err:#})")),
+        }
+        match self.client.source().await {
+            Ok(html) => match artifacts_dir() {
+                Ok(dir) => {
+                    let path = dir.join(format!("{name}.failure.html"));
+                    match std::fs::write(&path, html) {
+                        Ok(()) => saved.push(path.display().to_string()),
+                        Err(err) => saved.push(format!("(no page source: {err})")),
+                    }
+                }
+                Err(err) => saved.push(format!("(no page source: {err:#})")),
+            },
+            Err(err) => saved.push(format!("(no page source: {err})")),
+        }
+        format!("failure artifacts: {}", saved.join(", "))
+    }
+
+    /// Ends the session (which closes the app), then stops tauri-driver.
+    pub async fn close(self) -> Result<()> {
+        self.client.close().await.context("closing the WebDriver session")
+    }
+}
+
+/// Runs `journey` against a freshly launched app; on failure saves a screenshot and the page HTML
+/// next to the error, closes the app either way, and returns the journey's result.
+pub async fn run_journey<F>(name: &str, journey: F) -> Result<()>
+where
+    F: AsyncFnOnce(&App) -> Result<()>,
+{
+    let app = App::launch().await?;
+    let outcome = journey(&app).await;
+    let outcome = match outcome {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            let saved = app.save_failure_artifacts(name).await;
+            Err(anyhow::anyhow!("{err:#}\n{saved}"))
+        }
+    };
+    // Best effort: a failed close must not hide the journey's own error.
+    if let Err(err) = app.close().await {
+        eprintln!("warning: {err:#}");
+    }
+    outcome
+}
+
+/// `tests/e2e/artifacts/`, created if missing.
+pub fn artifacts_dir() -> Result<PathBuf> {
+    let dir = crate_dir().join("artifacts");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    Ok(dir)
+}
+
+/// The app binary under test: `ATRIUM_APP_BIN`, else `$CARGO_TARGET_DIR/debug/atrium`, else the
+/// workspace's `target/debug/atrium`.
+fn app_binary() -> Result<PathBuf> {
+    let path = match std::env::var_os("ATRIUM_APP_BIN") {
+        Some(path) => PathBuf::from(path),
+        None => {
+            let target = std::env::var_os("CARGO_TARGET_DIR")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| crate_dir().join("../../target"));
+            target.join("debug").join("atrium")
+        }
+    };
+    if !path.is_file() {
+        bail!(
+            "app binary {} does not exist: build it with `trunk build && cargo build -p atrium` \
+             (or run `cargo xtask test`), or point ATRIUM_APP_BIN at it",
+            path.display()
+        );
+    }
+    // WebKitWebDriver starts the app from its own working directory: pass an absolute path.
+    std::path::absolute(&path).with_context(|| format!("resolving {}", path.display()))
+}
+
+/// This crate's directory: cargo sets `CARGO_MANIFEST_DIR` when it runs the tests; the value baked
+/// in at compile time is only a fallback, since a shared target dir may hold a test binary built
+/// from another clone.
+fn crate_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+}
+
+/// A `tauri-driver` child process, killed on drop.
+#[derive(Debug)]
+struct DriverProcess {
+    child: Child,
+    port: u16,
+}
+
+impl DriverProcess {
+    fn spawn() -> Result<DriverProcess> {
+        let program = tauri_driver_program();
+        let [port, native_port] = free_ports()?;
+        let child = Command::new(&program)
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| {
+                format!("starting {} (install it with `cargo xtask setup`)", program.display())
+            })?;
+        let mut driver = DriverProcess { child, port };
+        driver.wait_until_listening()?;
+        Ok(driver)
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Polls the port every 50 ms; fails early if the driver exits.
+    fn wait_until_listening(&mut self) -> Result<()> {
+        let addr = SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port);
+        let deadline = Instant::now() + DRIVER_START_TIMEOUT;
+        loop {
+            if TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok() {
+                return Ok(());
+            }
+            if let Some(status) = self.child.try_wait().context("checking on tauri-driver")? {
+                bail!("tauri-driver exited before listening on port {}: {status}", self.port);
+            }
+            if Instant::now() >= deadline {
+                bail!("tauri-driver did not listen on port {} within {DRIVER_START_TIMEOUT:?}", self.port);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for DriverProcess {
+    fn drop(&mut self) {
+        // Already-exited is fine; nothing useful to do with other errors while dropping.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `TAURI_DRIVER` if set, else `tauri-driver` from `PATH`, else `~/.cargo/bin/tauri-driver`.
+fn tauri_driver_program() -> PathBuf {
+    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
+        return PathBuf::from(path);
+    }
+    let on_path = std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join("tauri-driver").is_file()))
+        .unwrap_or(false);
+    if !on_path {
+        let cargo_home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
+        if let Some(candidate) = cargo_home.map(|home| home.join("bin").join("tauri-driver")) {
+            if candidate.is_file() {
+                return candidate;
+            }
+        }
+    }
+    PathBuf::from("tauri-driver")
+}
+
+/// Two distinct ports that were free a moment ago: the OS picks them while both listeners are open,
+/// then they are released for tauri-driver (a small race, fine for tests).
+fn free_ports() -> Result<[u16; 2]> {
+    let first = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
+    let second = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
+    Ok([first.local_addr()?.port(), second.local_addr()?.port()])
+}

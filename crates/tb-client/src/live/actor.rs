@@ -157,7 +157,8 @@ impl Actor {
 
     async fn serve(&mut self, sink: &mut FrameSink, stream: &mut FrameStream) -> Ended {
         let mut last_inbound = Instant::now();
-        let mut ping = tokio::time::interval_at(Instant::now() + self.config.ping_interval, self.config.ping_interval);
+        let mut ping =
+            tokio::time::interval_at(Instant::now() + self.config.ping_interval, self.config.ping_interval);
         let connected_at = Instant::now();
         let mut text_frames = 0u64;
         loop {

@@ -16,7 +16,12 @@ pub struct Backoff {
 
 impl Default for Backoff {
     fn default() -> Self {
-        Self { initial: Duration::from_millis(500), max: Duration::from_secs(30), multiplier: 2.0, max_attempts: None }
+        Self {
+            initial: Duration::from_millis(500),
+            max: Duration::from_secs(30),
+            multiplier: 2.0,
+            max_attempts: None,
+        }
     }
 }
 

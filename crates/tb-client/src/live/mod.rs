@@ -108,7 +108,10 @@ pub struct SubscriptionError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveEvent {
     /// `snapshot`: replace what you hold (first update after (re)subscribing); else merge.
-    Values { snapshot: bool, values: Vec<LatestValue> },
+    Values {
+        snapshot: bool,
+        values: Vec<LatestValue>,
+    },
     Error(SubscriptionError),
 }
 
@@ -118,11 +121,18 @@ pub enum LiveEvent {
 pub enum ConnectionState {
     Connecting,
     Connected,
-    Reconnecting { attempt: u32, retry_in: Duration },
+    Reconnecting {
+        attempt: u32,
+        retry_in: Duration,
+    },
     /// Gave up (backoff policy exhausted) or cannot continue for now.
-    Offline { reason: String },
+    Offline {
+        reason: String,
+    },
     /// Over for good: shut down, or the session ended.
-    Closed { reason: String },
+    Closed {
+        reason: String,
+    },
 }
 
 /// Where the actor gets tokens for `authCmd`.

@@ -62,7 +62,9 @@ impl Transport for TungsteniteTransport {
                     Ok(Message::Binary(b)) => Some(Ok(Frame::Text(String::from_utf8_lossy(&b).into_owned()))),
                     Ok(Message::Ping(p)) => Some(Ok(Frame::Ping(p.to_vec()))),
                     Ok(Message::Pong(p)) => Some(Ok(Frame::Pong(p.to_vec()))),
-                    Ok(Message::Close(c)) => Some(Ok(Frame::Close(c.map(|f| (u16::from(f.code), f.reason.to_string()))))),
+                    Ok(Message::Close(c)) => {
+                        Some(Ok(Frame::Close(c.map(|f| (u16::from(f.code), f.reason.to_string())))))
+                    }
                     Ok(Message::Frame(_)) => None,
                     Err(e) => Some(Err(Error::Live(e.to_string()))),
                 }
@@ -84,8 +86,12 @@ fn classify(err: tokio_tungstenite::tungstenite::Error, host: &str) -> Error {
             };
             Error::Connect { kind, host: host.to_owned(), detail: io.to_string() }
         }
-        WsError::Tls(e) => Error::Connect { kind: ConnectFailure::Tls, host: host.to_owned(), detail: e.to_string() },
-        WsError::Http(response) => Error::Live(format!("the server refused the WebSocket upgrade (HTTP {})", response.status())),
+        WsError::Tls(e) => {
+            Error::Connect { kind: ConnectFailure::Tls, host: host.to_owned(), detail: e.to_string() }
+        }
+        WsError::Http(response) => {
+            Error::Live(format!("the server refused the WebSocket upgrade (HTTP {})", response.status()))
+        }
         _ => Error::Live(err.to_string()),
     }
 }

@@ -58,8 +58,10 @@ impl Client {
         match principal.authority {
             Authority::TenantAdmin => Ok(format!("api/tenant/{kind}")),
             Authority::CustomerUser => {
-                let customer = principal.customer_id.ok_or_else(|| {
-                    Error::Api { status: 403, error_code: None, message: "this user belongs to no customer".into() }
+                let customer = principal.customer_id.ok_or_else(|| Error::Api {
+                    status: 403,
+                    error_code: None,
+                    message: "this user belongs to no customer".into(),
                 })?;
                 Ok(format!("api/customer/{customer}/{kind}"))
             }

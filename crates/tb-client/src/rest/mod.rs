@@ -1,5 +1,6 @@
 //! REST areas, one file each, as `impl Client` blocks.
 
+mod alarms;
 mod auth;
 mod entities;
 mod relations;

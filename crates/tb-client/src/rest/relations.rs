@@ -5,8 +5,14 @@ use tb_proto::EntityId;
 
 impl Client {
     /// `GET /api/relations/info?fromId&fromType[&relationType]`: one level, with the far end's name.
-    pub async fn relations_from(&self, from: EntityId, relation_type: Option<&str>) -> Result<Vec<EntityRelation>, Error> {
-        let mut spec = RequestSpec::get("api/relations/info").query("fromId", from.id).query("fromType", from.entity_type);
+    pub async fn relations_from(
+        &self,
+        from: EntityId,
+        relation_type: Option<&str>,
+    ) -> Result<Vec<EntityRelation>, Error> {
+        let mut spec = RequestSpec::get("api/relations/info")
+            .query("fromId", from.id)
+            .query("fromType", from.entity_type);
         if let Some(t) = relation_type {
             spec = spec.query("relationType", t);
         }
@@ -14,7 +20,11 @@ impl Client {
     }
 
     /// `GET /api/relations?toId&toType[&relationType]`: incoming relations.
-    pub async fn relations_to(&self, to: EntityId, relation_type: Option<&str>) -> Result<Vec<EntityRelation>, Error> {
+    pub async fn relations_to(
+        &self,
+        to: EntityId,
+        relation_type: Option<&str>,
+    ) -> Result<Vec<EntityRelation>, Error> {
         let mut spec = RequestSpec::get("api/relations").query("toId", to.id).query("toType", to.entity_type);
         if let Some(t) = relation_type {
             spec = spec.query("relationType", t);
@@ -23,7 +33,10 @@ impl Client {
     }
 
     /// `POST /api/relations/info`: the whole subtree as a flat edge list with names, in one call.
-    pub async fn query_relations_info(&self, query: &EntityRelationsQuery) -> Result<Vec<EntityRelation>, Error> {
+    pub async fn query_relations_info(
+        &self,
+        query: &EntityRelationsQuery,
+    ) -> Result<Vec<EntityRelation>, Error> {
         self.get_json(RequestSpec::post("api/relations/info", query)).await
     }
 }

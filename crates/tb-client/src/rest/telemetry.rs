@@ -6,7 +6,11 @@ use tb_proto::EntityId;
 
 impl Client {
     /// Latest time series of `keys` (all keys when empty), typed.
-    pub async fn latest_timeseries(&self, entity: EntityId, keys: &[&str]) -> Result<Vec<LatestValue>, Error> {
+    pub async fn latest_timeseries(
+        &self,
+        entity: EntityId,
+        keys: &[&str],
+    ) -> Result<Vec<LatestValue>, Error> {
         let mut spec = RequestSpec::get(format!(
             "api/plugins/telemetry/{}/{}/values/timeseries",
             entity.entity_type, entity.id

@@ -1,0 +1,127 @@
+//! Exit codes and the one human line on stderr.
+
+use tb_client::{Error, RpcFailure};
+
+pub(crate) const OTHER: u8 = 1;
+pub(crate) const USAGE: u8 = 2;
+pub(crate) const AUTH: u8 = 3;
+pub(crate) const NOT_FOUND: u8 = 4;
+pub(crate) const DEVICE: u8 = 5;
+pub(crate) const NETWORK: u8 = 6;
+
+/// A failure the CLI reports itself, with its exit code and message.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) code: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    pub(crate) fn new(code: u8, message: impl Into<String>) -> Self {
+        Self { code, message: message.into() }
+    }
+
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self::new(USAGE, message)
+    }
+
+    pub(crate) fn not_found(message: impl Into<String>) -> Self {
+        Self::new(NOT_FOUND, message)
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+/// The one place a client error becomes an exit code.
+pub(crate) fn exit_code(error: &Error) -> u8 {
+    if error.is_auth() {
+        return AUTH;
+    }
+    if error.is_not_found() || error.is_forbidden() {
+        return NOT_FOUND;
+    }
+    match error {
+        Error::Rpc(RpcFailure::DeviceOffline | RpcFailure::Timeout | RpcFailure::DeliveryUnknown) => DEVICE,
+        Error::Connect { .. }
+        | Error::Timeout { .. }
+        | Error::Transport(_)
+        | Error::Live(_)
+        | Error::UnexpectedResponse { .. } => NETWORK,
+        Error::Api { status, .. } if *status >= 500 => NETWORK,
+        // A bad --url or --ca-cert is bad input, like any other usage error.
+        Error::InvalidUrl(_) | Error::InvalidCaCertificate(_) => USAGE,
+        _ => OTHER,
+    }
+}
+
+/// Any error of a command: a client error, a [`Failure`], or something else (exit 1).
+/// The message is one line: a chain is joined with ": " and line breaks are flattened.
+pub(crate) fn classify(error: &anyhow::Error) -> Failure {
+    let failure = if let Some(f) = error.downcast_ref::<Failure>() {
+        Failure::new(f.code, f.message.clone())
+    } else if let Some(e) = error.downcast_ref::<Error>() {
+        Failure::new(exit_code(e), atrium_core::to_app_error(e).message)
+    } else {
+        Failure::new(OTHER, format!("{error:#}"))
+    };
+    Failure::new(failure.code, failure.message.split_whitespace().collect::<Vec<_>>().join(" "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tb_client::ConnectFailure;
+
+    #[test]
+    fn client_errors_map_to_the_documented_codes() {
+        let api = |status| Error::Api { status, error_code: None, message: String::new() };
+        let cases = [
+            (Error::BadCredentials { message: "Invalid username or password".into(), error_code: 10 }, AUTH),
+            (Error::TwoFactorRequired, AUTH),
+            (Error::SessionExpired { reason: "expired".into() }, AUTH),
+            (api(401), AUTH),
+            (api(403), NOT_FOUND),
+            (api(404), NOT_FOUND),
+            (Error::Rpc(RpcFailure::DeviceOffline), DEVICE),
+            (Error::Rpc(RpcFailure::Timeout), DEVICE),
+            (Error::Rpc(RpcFailure::DeliveryUnknown), DEVICE),
+            (Error::Rpc(RpcFailure::NonJsonReply), OTHER),
+            (
+                Error::Connect { kind: ConnectFailure::Refused, host: "h".into(), detail: String::new() },
+                NETWORK,
+            ),
+            (Error::Connect { kind: ConnectFailure::Tls, host: "h".into(), detail: String::new() }, NETWORK),
+            (Error::Timeout { seconds: 30 }, NETWORK),
+            (api(502), NETWORK),
+            (
+                Error::UnexpectedResponse {
+                    status: 200,
+                    content_type: "text/html".into(),
+                    snippet: "x".into(),
+                },
+                NETWORK,
+            ),
+            (Error::InvalidUrl("ftp".into()), USAGE),
+            (api(400), OTHER),
+        ];
+        for (error, code) in cases {
+            assert_eq!(exit_code(&error), code, "{error:?}");
+        }
+    }
+
+    #[test]
+    fn messages_are_one_line() {
+        let e = anyhow::Error::new(Error::Rpc(RpcFailure::DeliveryUnknown));
+        let f = classify(&e);
+        assert_eq!(f.code, DEVICE);
+        assert!(f.message.contains("not known whether the command reached the device"), "{}", f.message);
+        let f = classify(&anyhow::anyhow!("two\nlines").context("outer"));
+        assert_eq!((f.code, f.message.as_str()), (OTHER, "outer: two lines"));
+    }
+}

@@ -1,0 +1,35 @@
+//! Doing things to the page: every action names its target in its error.
+
+use anyhow::{Context, Result};
+use fantoccini::Client;
+
+use crate::find;
+
+/// Clicks the first element matching `css`.
+pub async fn click(client: &Client, css: &str) -> Result<()> {
+    find::one(client, css).await?.click().await.with_context(|| format!("clicking `{css}`"))
+}
+
+/// Clicks the first element matching `css` inside the first element matching `parent_css`.
+pub async fn click_within(client: &Client, parent_css: &str, css: &str) -> Result<()> {
+    let parent = find::one(client, parent_css).await?;
+    let target = find::within(&parent, parent_css, css).await?;
+    target.click().await.with_context(|| format!("clicking `{css}` inside `{parent_css}`"))
+}
+
+/// Clicks the first of `candidates` (CSS selectors tried in order) found inside `parent_css`;
+/// returns the selector that was clicked.
+pub async fn click_first_within<'a>(
+    client: &Client,
+    parent_css: &str,
+    candidates: &[&'a str],
+) -> Result<&'a str> {
+    let parent = find::one(client, parent_css).await?;
+    for &css in candidates {
+        if let Ok(target) = find::within(&parent, parent_css, css).await {
+            target.click().await.with_context(|| format!("clicking `{css}` inside `{parent_css}`"))?;
+            return Ok(css);
+        }
+    }
+    anyhow::bail!("none of {candidates:?} is inside `{parent_css}`")
+}
