@@ -96,6 +96,9 @@ pub struct EmulatorConfig {
     pub rpc_report_delay: Duration,
     /// Serve the HTTP fault controls under `/emulator/admin`. Off by default.
     pub admin_api: bool,
+    /// Behave like a server older than 3.6.2: no `/api/ws` (the upgrade gets 404), only the
+    /// legacy `/api/ws/plugins/telemetry?token=` endpoint. Off by default.
+    pub legacy_ws_only: bool,
 }
 
 impl Default for EmulatorConfig {
@@ -110,6 +113,7 @@ impl Default for EmulatorConfig {
             tick: Duration::from_secs(2),
             rpc_report_delay: Duration::from_millis(300),
             admin_api: false,
+            legacy_ws_only: false,
         }
     }
 }

@@ -62,9 +62,11 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/alarm/{a}/{b}", get(alarms::entity_alarms))
         .route("/api/alarm/{a}/ack", post(alarms::ack))
         .route("/api/alarm/{a}/clear", post(alarms::clear))
-        .route("/api/ws", get(crate::ws::general))
         .route("/api/ws/plugins/telemetry", get(crate::ws::telemetry))
         .route("/api/ws/plugins/{session_type}", get(crate::ws::unknown_type));
+    if !state.config.legacy_ws_only {
+        router = router.route("/api/ws", get(crate::ws::general));
+    }
     if state.config.admin_api {
         router = router.merge(admin::router());
     }
