@@ -1,7 +1,7 @@
 //! The one place `tb_client::Error` becomes the `AppError` a person reads.
 
 use atrium_ipc::{AppError, ErrorCode};
-use tb_client::{ConnectFailure, Error, RpcFailure};
+use tb_client::{AlarmAction, ConnectFailure, Error, RpcFailure};
 
 pub fn to_app_error(error: &Error) -> AppError {
     use ErrorCode as C;
@@ -39,7 +39,21 @@ pub fn to_app_error(error: &Error) -> AppError {
         Error::SessionExpired { .. } | Error::Api { status: 401, .. } => {
             (C::SessionExpired, "Your session has ended. Sign in again.".into(), false)
         }
+        Error::TwoFactorRejected { .. } => (
+            C::TwoFactorRequired,
+            "The verification code was not accepted. Check it and try again.".into(),
+            false,
+        ),
         Error::NotLoggedIn => (C::NotLoggedIn, "You are not signed in.".into(), false),
+        Error::InvalidArgument(why) => (C::InvalidRequest, format!("That request is not valid: {why}."), false),
+        Error::AlarmAlreadyDone { action } => (
+            C::InvalidRequest,
+            match action {
+                AlarmAction::Acknowledge => "Someone has already acknowledged this alarm.".into(),
+                _ => "This alarm has already been cleared.".into(),
+            },
+            false,
+        ),
         Error::Api { status: 403, .. } => {
             (C::PermissionDenied, "You do not have permission to do this on this server.".into(), false)
         }

@@ -326,6 +326,19 @@ impl Client {
                 .query("providerType", provider)
                 .query("verificationCode", code);
         let raw = self.send_raw(&spec, Some(&pre)).await?;
+        // A wrong code (400/31), an expired pre-verification token (401), or an account locked
+        // after too many wrong codes (401, like a locked login). The pending login stays for another try.
+        if matches!(raw.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED) {
+            return Err(match raw.into_error() {
+                Error::Api { error_code, message, .. }
+                    if message.contains("locked") || message.contains("not active") =>
+                {
+                    Error::BadCredentials { message, error_code: error_code.unwrap_or_default() }
+                }
+                Error::Api { error_code, message, .. } => Error::TwoFactorRejected { message, error_code },
+                other => other,
+            });
+        }
         let pair: JwtPair = raw.json()?;
         self.accept_pair(pair)
     }

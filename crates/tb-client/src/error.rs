@@ -30,6 +30,14 @@ pub enum RpcFailure {
     DeliveryUnknown,
 }
 
+/// A change to an alarm.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AlarmAction {
+    Acknowledge,
+    Clear,
+}
+
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -52,6 +60,11 @@ pub enum Error {
     /// The server wants a second factor; finish with `Client::verify_two_factor`.
     #[error("two-factor verification is required")]
     TwoFactorRequired,
+
+    /// The two-factor verification code was not accepted (wrong or expired code); the pending
+    /// login stays, so `Client::verify_two_factor` can be called again.
+    #[error("the verification code was not accepted: {message}")]
+    TwoFactorRejected { message: String, error_code: Option<i32> },
 
     /// The refresh token is expired, revoked or rejected: the person must log in again.
     #[error("the session has ended: {reason}")]
@@ -77,6 +90,22 @@ pub enum Error {
 
     #[error("request failed: {0}")]
     Transport(String),
+
+    /// A request the client refuses to send because the server cannot accept it
+    /// (writing `CLIENT_SCOPE` attributes, a history query without keys, ...).
+    #[error("{0}")]
+    InvalidArgument(String),
+
+    /// The alarm was already acknowledged or cleared (the server's 400 for a repeated change).
+    #[error("{}", alarm_message(*.action))]
+    AlarmAlreadyDone { action: AlarmAction },
+}
+
+fn alarm_message(action: AlarmAction) -> &'static str {
+    match action {
+        AlarmAction::Acknowledge => "the alarm was already acknowledged",
+        AlarmAction::Clear => "the alarm was already cleared",
+    }
 }
 
 fn connect_message(kind: ConnectFailure, host: &str) -> String {
@@ -116,6 +145,7 @@ impl Error {
             self,
             Self::BadCredentials { .. }
                 | Self::TwoFactorRequired
+                | Self::TwoFactorRejected { .. }
                 | Self::SessionExpired { .. }
                 | Self::NotLoggedIn
         ) || matches!(self, Self::Api { status: 401, .. })

@@ -5,7 +5,12 @@
 //! "<room> <Kind>" (e.g. "Lobby Light", "Room 2.05 Thermostat"). It is deliberately untidy the way
 //! real installations are: a room hangs directly off the building ("Server Room"), one device sits
 //! in two rooms ("Partition Occupancy"), one asset has a type nobody expects ("Chiller Plant",
-//! `plant-room-equipment`), and a few devices are offline (never Lobby's).
+//! `plant-room-equipment`), a few devices are offline (never Lobby's), and "Room 2.03 Flaky Plug"
+//! (in every preset) leaves every second RPC unanswered.
+//!
+//! Large: 20 floors x 25 rooms x 8 devices. Portfolio: 50 buildings of 10 floors x 20 rooms x 5
+//! devices; building 1 is "HQ" with the small preset's names, buildings 2..50 ("Building 02"..)
+//! prefix every floor, room and device name with "B02 ".."B50 ".
 
 use crate::auth::UserRec;
 use crate::kv::KvValue;
@@ -102,9 +107,15 @@ pub(crate) struct Demo {
     pub(crate) store: Store,
     pub(crate) users: Vec<UserRec>,
     pub(crate) kinds: BTreeMap<Uuid, DeviceKind>,
+    /// "Room 2.03 Flaky Plug": answers every second RPC only.
+    pub(crate) flaky: Option<Uuid>,
 }
 
+/// The flaky device, present in every preset.
+pub(crate) const FLAKY_DEVICE: &str = "Room 2.03 Flaky Plug";
+
 struct Shape {
+    buildings: u32,
     floors: u32,
     rooms_per_floor: u32,
     extras: &'static [DeviceKind],
@@ -220,6 +231,7 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
     use DeviceKind::*;
     let shape = match preset {
         Preset::Small => Shape {
+            buildings: 1,
             floors: 3,
             rooms_per_floor: 10,
             extras: &[AirQuality, Occupancy, Plug, Blinds],
@@ -227,11 +239,20 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
             offline: 4,
         },
         Preset::Large => Shape {
+            buildings: 1,
             floors: 20,
             rooms_per_floor: 25,
             extras: &[AirQuality, Occupancy, Plug, Blinds, Light, Plug],
             extras_per_room: 6,
             offline: 80,
+        },
+        Preset::Portfolio => Shape {
+            buildings: 50,
+            floors: 10,
+            rooms_per_floor: 20,
+            extras: &[AirQuality, Occupancy, Plug, Blinds],
+            extras_per_room: 3,
+            offline: 500,
         },
     };
     let mut b = Builder {
@@ -250,39 +271,53 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
     ];
 
     let site = b.asset("Atrium Campus", "site", Some(customer_a), None);
-    let building = b.asset("HQ", "building", Some(customer_a), Some(site));
     let mut shared_rooms = Vec::new();
-    for floor in 1..=shape.floors {
-        // The top floor is let to Customer B; everything else belongs to Customer A.
-        let owner = if floor == shape.floors { customer_b } else { customer_a };
-        let floor_id = b.asset(&format!("Floor {floor}"), "floor", Some(owner), Some(building));
-        for room in 1..=shape.rooms_per_floor {
-            let name =
-                if floor == 1 && room == 1 { "Lobby".to_owned() } else { format!("Room {floor}.{room:02}") };
-            let room_id = b.asset(&name, "room", Some(owner), Some(floor_id));
-            if floor == 1 && (room == 3 || room == 4) {
-                shared_rooms.push(room_id);
-            }
-            let mut kinds = vec![Light, Thermostat];
-            if name == "Lobby" {
-                kinds.extend([AirQuality, Occupancy, DoorLock]);
-            } else {
-                let mut extras = shape.extras.to_vec();
-                extras.shuffle(&mut b.rng);
-                kinds.extend(extras.into_iter().take(shape.extras_per_room));
-            }
-            let mut used: BTreeMap<DeviceKind, u32> = BTreeMap::new();
-            for kind in kinds {
-                let n = used.entry(kind).or_default();
-                *n += 1;
-                let device_name = match *n {
-                    1 => format!("{name} {}", kind.label()),
-                    n => format!("{name} {} {n}", kind.label()),
+    let mut hq = None;
+    for building_no in 1..=shape.buildings {
+        // Building 1 is "HQ" with unprefixed names; the others prefix every name with their code.
+        let (building_name, prefix) = if building_no == 1 {
+            ("HQ".to_owned(), String::new())
+        } else {
+            (format!("Building {building_no:02}"), format!("B{building_no:02} "))
+        };
+        let building = b.asset(&building_name, "building", Some(customer_a), Some(site));
+        hq.get_or_insert(building);
+        for floor in 1..=shape.floors {
+            // The top floor is let to Customer B; everything else belongs to Customer A.
+            let owner = if floor == shape.floors { customer_b } else { customer_a };
+            let floor_id = b.asset(&format!("{prefix}Floor {floor}"), "floor", Some(owner), Some(building));
+            for room in 1..=shape.rooms_per_floor {
+                let name = if floor == 1 && room == 1 {
+                    format!("{prefix}Lobby")
+                } else {
+                    format!("{prefix}Room {floor}.{room:02}")
                 };
-                b.device(&device_name, kind, Some(owner), room_id);
+                let room_id = b.asset(&name, "room", Some(owner), Some(floor_id));
+                if building_no == 1 && floor == 1 && (room == 3 || room == 4) {
+                    shared_rooms.push(room_id);
+                }
+                let mut kinds = vec![Light, Thermostat];
+                if floor == 1 && room == 1 {
+                    kinds.extend([AirQuality, Occupancy, DoorLock]);
+                } else {
+                    let mut extras = shape.extras.to_vec();
+                    extras.shuffle(&mut b.rng);
+                    kinds.extend(extras.into_iter().take(shape.extras_per_room));
+                }
+                let mut used: BTreeMap<DeviceKind, u32> = BTreeMap::new();
+                for kind in kinds {
+                    let n = used.entry(kind).or_default();
+                    *n += 1;
+                    let device_name = match *n {
+                        1 => format!("{name} {}", kind.label()),
+                        n => format!("{name} {} {n}", kind.label()),
+                    };
+                    b.device(&device_name, kind, Some(owner), room_id);
+                }
             }
         }
     }
+    let building = hq.unwrap_or(site);
     // The untidy parts.
     let server_room = b.asset("Server Room", "room", Some(customer_a), Some(building));
     b.device("Server Room Thermostat", Thermostat, Some(customer_a), server_room);
@@ -295,7 +330,7 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
     }
 
     let candidates: Vec<Uuid> =
-        b.store.devices.values().filter(|d| !d.name.starts_with("Lobby ")).map(|d| d.id).collect();
+        b.store.devices.values().filter(|d| !d.name.contains("Lobby ")).map(|d| d.id).collect();
     let offline: Vec<Uuid> = candidates.choose_multiple(&mut b.rng, shape.offline).copied().collect();
     let now = b.now;
     for id in offline {
@@ -345,7 +380,12 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
         user(&mut b, "twofa@thingsboard.org", "twofa", Authority::TenantAdmin, None, ("Tess", "Totp"));
     two_factor.two_factor = true;
     users.push(two_factor);
-    Demo { store: b.store, users, kinds: b.kinds }
+    // Last of all, so that every older id stays put: the flaky plug, never offline.
+    let flaky =
+        b.store.asset_by_name("Room 2.03").map(|a| (a.id, a.customer)).map(|(room, owner)| {
+            b.device(FLAKY_DEVICE, Plug, owner, EntityId::new(EntityType::Asset, room)).id
+        });
+    Demo { store: b.store, users, kinds: b.kinds, flaky }
 }
 
 #[cfg(test)]
@@ -395,5 +435,32 @@ mod tests {
         let demo = build(Preset::Large, 1);
         assert!(demo.store.devices.len() >= 4000, "{}", demo.store.devices.len());
         assert!(demo.store.asset_by_name("Room 20.25").is_some());
+        assert!(demo.store.device_by_name(FLAKY_DEVICE).is_some_and(|d| d.online));
+    }
+
+    #[test]
+    fn every_preset_has_one_online_flaky_device() {
+        for preset in [Preset::Small, Preset::Large] {
+            let demo = build(preset, 3);
+            let flaky = demo.store.device_by_name(FLAKY_DEVICE).unwrap();
+            assert_eq!(demo.flaky, Some(flaky.id));
+            assert!(flaky.online);
+            assert_eq!(demo.kinds[&flaky.id], DeviceKind::Plug);
+        }
+    }
+
+    #[test]
+    fn portfolio_has_fifty_buildings_and_fifty_thousand_devices() {
+        let demo = build(Preset::Portfolio, 1);
+        let buildings = demo.store.assets.values().filter(|a| a.asset_type == "building").count();
+        assert_eq!(buildings, 50);
+        let devices = demo.store.devices.len();
+        assert!((49_000..=52_000).contains(&devices), "{devices} devices");
+        assert!(demo.store.device_by_name("Lobby Light").is_some());
+        assert!(demo.store.device_by_name("B50 Lobby Light").is_some());
+        assert!(demo.store.device_by_name(FLAKY_DEVICE).is_some());
+        let names: std::collections::HashSet<&str> =
+            demo.store.devices.values().map(|d| d.name.as_str()).collect();
+        assert_eq!(names.len(), devices, "device names are unique");
     }
 }

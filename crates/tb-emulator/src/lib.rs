@@ -6,7 +6,8 @@
 //! revoked tokens, offline devices, latency, failed requests, refused upgrades, malformed frames)
 //! for tests.
 //!
-//! It is not ThingsBoard: no rule engine, no persistence, no device transports (MQTT/HTTP/CoAP),
+//! It is not ThingsBoard: no rule engine, no persistence, no MQTT/CoAP (a subset of the device
+//! HTTP API: telemetry, attributes and RPC by long poll),
 //! bounded in-memory history, one tenant. Where it answers, it answers with the real server's wire
 //! format, status codes and error bodies (see `thingsboard-api.md` and this crate's README for
 //! the known differences), and it is as strict as the real server when parsing WebSocket commands.
@@ -34,6 +35,7 @@ mod history;
 mod kv;
 mod paging;
 mod routes;
+mod rpc_hub;
 mod sim;
 mod store;
 mod ws;
@@ -43,7 +45,7 @@ pub use faults::{Counters, FailureKind, FaultHandle};
 
 use crate::demo::DeviceKind;
 use crate::store::Store;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicU64};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -62,6 +64,10 @@ pub enum Preset {
     Small,
     /// Twenty floors of twenty-five rooms with eight devices each, about 4000 devices.
     Large,
+    /// Fifty buildings of ten floors of twenty rooms with five devices each, about 50,000
+    /// devices. The first building is "HQ" with the usual names; the others prefix every name
+    /// with their code ("B02 Room 1.02 Light").
+    Portfolio,
 }
 
 impl std::str::FromStr for Preset {
@@ -71,7 +77,8 @@ impl std::str::FromStr for Preset {
         match s.to_ascii_lowercase().as_str() {
             "small" => Ok(Self::Small),
             "large" => Ok(Self::Large),
-            other => Err(format!("unknown preset {other:?} (expected small or large)")),
+            "portfolio" => Ok(Self::Portfolio),
+            other => Err(format!("unknown preset {other:?} (expected small, large or portfolio)")),
         }
     }
 }
@@ -99,6 +106,12 @@ pub struct EmulatorConfig {
     /// Behave like a server older than 3.6.2: no `/api/ws` (the upgrade gets 404), only the
     /// legacy `/api/ws/plugins/telemetry?token=` endpoint. Off by default.
     pub legacy_ws_only: bool,
+    /// WebSocket sessions one user may hold at once (`maxWsSessionsPerRegularUser`); the next
+    /// one is closed with 1008 "Max regular user sessions limit reached". 0 = unlimited (default).
+    pub max_ws_sessions_per_user: u32,
+    /// `TIMESERIES`/`ATTRIBUTES` subscriptions one session may hold; the next one closes the
+    /// session with 1008 "Max regular user subscriptions limit reached". 0 = unlimited (default).
+    pub max_ws_subscriptions_per_session: u32,
 }
 
 impl Default for EmulatorConfig {
@@ -114,6 +127,8 @@ impl Default for EmulatorConfig {
             rpc_report_delay: Duration::from_millis(300),
             admin_api: false,
             legacy_ws_only: false,
+            max_ws_sessions_per_user: 0,
+            max_ws_subscriptions_per_session: 0,
         }
     }
 }
@@ -147,6 +162,14 @@ pub(crate) struct AppState {
     pub(crate) ws_malformed: watch::Sender<u64>,
     faults: Mutex<faults::FaultState>,
     pub(crate) sim: Mutex<sim::SimState>,
+    rpc: Mutex<rpc_hub::RpcHub>,
+    /// The device that leaves every second RPC unanswered.
+    pub(crate) flaky: Option<Uuid>,
+    pub(crate) flaky_calls: AtomicU64,
+    /// Device access tokens (device HTTP API) to device ids.
+    pub(crate) device_tokens: HashMap<String, Uuid>,
+    /// Open WebSocket sessions per user, for `max_ws_sessions_per_user`.
+    pub(crate) ws_sessions: Mutex<HashMap<Uuid, u32>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -162,6 +185,10 @@ impl AppState {
 
     pub(crate) fn counters(&self) -> MutexGuard<'_, Counters> {
         self.counters.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn rpc(&self) -> MutexGuard<'_, rpc_hub::RpcHub> {
+        self.rpc.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     pub(crate) fn faults(&self) -> MutexGuard<'_, faults::FaultState> {
@@ -198,8 +225,14 @@ impl Emulator {
             config.access_token_ttl,
             config.refresh_token_ttl,
         );
+        let device_tokens = demo.store.devices.keys().map(|id| (rpc_hub::device_token(*id), *id)).collect();
         let state = Arc::new(AppState {
             auth,
+            rpc: Mutex::default(),
+            flaky: demo.flaky,
+            flaky_calls: AtomicU64::new(0),
+            device_tokens,
+            ws_sessions: Mutex::default(),
             store: Mutex::new(demo.store),
             kinds: demo.kinds,
             counters: Mutex::default(),
@@ -247,6 +280,12 @@ impl Emulator {
     /// The id of the device with this exact name.
     pub fn device_id(&self, name: &str) -> Option<Uuid> {
         self.state.store().device_by_name(name).map(|d| d.id)
+    }
+
+    /// The access token of the device with this exact name, for the device HTTP API
+    /// (`/api/v1/{token}/...`). Derived from the device id, so stable for a seed.
+    pub fn device_token(&self, name: &str) -> Option<String> {
+        self.state.store().device_by_name(name).map(|d| rpc_hub::device_token(d.id))
     }
 
     /// The id of the asset with this exact name.

@@ -9,7 +9,7 @@ use tb_emulator::{Emulator, EmulatorConfig, Preset};
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// Building size: small (~125 devices) or large (~4000 devices).
+    /// Building size: small (~125 devices), large (~4000) or portfolio (~50 buildings, ~50,000).
     #[arg(long, default_value = "small")]
     preset: Preset,
     /// Port on 127.0.0.1 (0 picks a free one).
@@ -30,6 +30,15 @@ struct Args {
     /// Serve the fault controls under /emulator/admin.
     #[arg(long)]
     admin_api: bool,
+    /// Behave like a server older than 3.6.2: no /api/ws, only /api/ws/plugins/telemetry?token=.
+    #[arg(long)]
+    legacy_ws_only: bool,
+    /// WebSocket sessions per user (0 = unlimited).
+    #[arg(long, default_value_t = 0)]
+    max_ws_sessions_per_user: u32,
+    /// TIMESERIES/ATTRIBUTES subscriptions per WebSocket session (0 = unlimited).
+    #[arg(long, default_value_t = 0)]
+    max_ws_subscriptions_per_session: u32,
 }
 
 #[tokio::main]
@@ -48,6 +57,9 @@ async fn main() -> std::io::Result<()> {
         simulate: !args.no_simulate,
         tick: Duration::from_millis(args.tick_ms.max(1)),
         admin_api: args.admin_api,
+        legacy_ws_only: args.legacy_ws_only,
+        max_ws_sessions_per_user: args.max_ws_sessions_per_user,
+        max_ws_subscriptions_per_session: args.max_ws_subscriptions_per_session,
         ..EmulatorConfig::demo()
     };
     let emulator = Emulator::start(config).await?;
@@ -68,8 +80,34 @@ async fn main() -> std::io::Result<()> {
     if args.admin_api {
         println!("Fault controls: {}/emulator/admin/...", emulator.base_url());
     }
+    if let Some(token) = emulator.device_token("Lobby Light") {
+        println!("Device HTTP API: {}/api/v1/{token}/telemetry (\"Lobby Light\")", emulator.base_url());
+    }
     println!("Press Ctrl-C to stop.");
     tokio::signal::ctrl_c().await?;
     emulator.shutdown().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse() {
+        let args = Args::try_parse_from([
+            "tb-emulator",
+            "--preset",
+            "portfolio",
+            "--legacy-ws-only",
+            "--max-ws-sessions-per-user",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(args.preset, Preset::Portfolio);
+        assert!(args.legacy_ws_only);
+        assert_eq!(args.max_ws_sessions_per_user, 2);
+        assert_eq!(args.max_ws_subscriptions_per_session, 0);
+        assert!(!Args::try_parse_from(["tb-emulator"]).unwrap().legacy_ws_only);
+    }
 }

@@ -124,6 +124,13 @@ pub(crate) fn apply_rpc(
             },
             None => invalid(),
         },
+        (DoorLock, "lock" | "unlock") => {
+            let locked = method == "lock";
+            RpcOutcome {
+                reply: json!({"locked": locked}),
+                report: vec![("locked".into(), KvValue::Bool(locked))],
+            }
+        }
         (DoorLock, "getState" | "getLocked") => get("locked"),
         (Blinds, "setPosition") => {
             match number_param(params, &["value", "position"]).and_then(|v| v.as_f64()) {
@@ -137,6 +144,18 @@ pub(crate) fn apply_rpc(
                 None => invalid(),
             }
         }
+        (Blinds, "open" | "close" | "stop") => {
+            // The simulated blinds move at once; stop reports where they are.
+            let position = match method {
+                "open" => 100,
+                "close" => 0,
+                _ => latest_f64(store, device, "position").map_or(0, |p| p.round() as i64),
+            };
+            RpcOutcome {
+                reply: json!({"position": position}),
+                report: vec![("position".into(), KvValue::Long(position))],
+            }
+        }
         (Blinds, "getPosition") => get("position"),
         _ => RpcOutcome { reply: json!({"error": "Unsupported method"}), report: vec![] },
     }
@@ -148,12 +167,22 @@ pub(crate) fn report(state: &AppState, entity: EntityId, values: Vec<(String, Kv
     report_locked(&mut store, entity, values);
 }
 
+/// A device report stamped `ts` (the wall clock when `None`).
+pub(crate) fn report_at(state: &AppState, entity: EntityId, ts: Option<i64>, values: Vec<(String, KvValue)>) {
+    let mut store = state.store();
+    report_locked_at(&mut store, entity, ts, values);
+}
+
 fn report_locked(store: &mut Store, entity: EntityId, values: Vec<(String, KvValue)>) {
+    report_locked_at(store, entity, None, values);
+}
+
+fn report_locked_at(store: &mut Store, entity: EntityId, ts: Option<i64>, values: Vec<(String, KvValue)>) {
     if values.is_empty() || !store.exists(&entity) {
         return;
     }
     let now = crate::clock::now_ms();
-    store.save_timeseries(entity, now, values);
+    store.save_timeseries(entity, ts.unwrap_or(now), values);
     if entity.entity_type == EntityType::Device {
         let activity = vec![("lastActivityTime".to_owned(), KvValue::Long(now))];
         store.save_attributes(entity, AttributeScope::ServerScope, now, activity);
@@ -257,6 +286,10 @@ mod tests {
         assert_eq!(out.report, vec![("setpoint".to_owned(), KvValue::Double(22.5))]);
         let out = apply_rpc(&store, id, DeviceKind::Thermostat, "setTemperature", &json!(40));
         assert!(out.report.is_empty());
+        let out = apply_rpc(&store, id, DeviceKind::DoorLock, "unlock", &json!({}));
+        assert_eq!(out.report, vec![("locked".to_owned(), KvValue::Bool(false))]);
+        let out = apply_rpc(&store, id, DeviceKind::Blinds, "open", &json!({}));
+        assert_eq!(out.report, vec![("position".to_owned(), KvValue::Long(100))]);
         let out = apply_rpc(&store, id, DeviceKind::Blinds, "reboot", &json!({}));
         assert_eq!(out.reply, json!({"error": "Unsupported method"}));
     }

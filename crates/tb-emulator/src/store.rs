@@ -128,6 +128,8 @@ pub(crate) struct Store {
     pub(crate) assets: BTreeMap<Uuid, AssetRec>,
     pub(crate) devices: BTreeMap<Uuid, DeviceRec>,
     pub(crate) relations: Vec<RelationRec>,
+    /// `(from, to)` of every relation, so that adding one stays O(1) at 50,000 devices.
+    relation_index: HashSet<(EntityId, EntityId)>,
     latest: HashMap<EntityId, Latest>,
     attributes: HashMap<EntityId, BTreeMap<AttributeScope, Latest>>,
     subs: HashMap<EntityId, Vec<Subscription>>,
@@ -274,8 +276,8 @@ impl Store {
     }
 
     pub(crate) fn add_relation(&mut self, from: EntityId, to: EntityId) {
-        let rel = RelationRec { from, to, relation_type: tb_proto::relation::CONTAINS.to_owned() };
-        if !self.relations.contains(&rel) {
+        if self.relation_index.insert((from, to)) {
+            let rel = RelationRec { from, to, relation_type: tb_proto::relation::CONTAINS.to_owned() };
             self.relations.push(rel);
         }
     }

@@ -111,7 +111,14 @@ struct Session {
     kind: SessionType,
     user: Option<AuthUser>,
     sink: SessionSink,
+    /// cmdIds of this session's `TIMESERIES`/`ATTRIBUTES` subscriptions, for the limit.
+    subscriptions: std::collections::HashSet<i32>,
+    /// Counted against `max_ws_sessions_per_user` (released when the session ends).
+    counted_user: Option<uuid::Uuid>,
 }
+
+const SESSIONS_LIMIT: &str = "Max regular user sessions limit reached";
+const SUBSCRIPTIONS_LIMIT: &str = "Max regular user subscriptions limit reached";
 
 async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, token: Option<String>) {
     let (tx, mut rx) = mpsc::channel::<String>(QUEUE_LIMIT);
@@ -122,10 +129,17 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
         kind,
         user: None,
         sink: SessionSink { tx, signal: signal.clone() },
+        subscriptions: std::collections::HashSet::new(),
+        counted_user: None,
     };
     if let Some(token) = token {
         match state.auth.validate_access(&token) {
-            Ok(user) => session.user = Some(user),
+            Ok(user) => {
+                if let Next::Close(code, reason) = session.authenticated(user) {
+                    let _ = socket.send(close(code, reason)).await;
+                    return;
+                }
+            }
             Err(e) => {
                 let _ = socket.send(close(close_code::SERVER_ERROR, e.ws_reason())).await;
                 return;
@@ -207,6 +221,7 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
         }
     }
     state.store().remove_session(session.id);
+    session.release();
 }
 
 /// What the ping timer does, given how long ago the last pong arrived (`DefaultWebSocketService.sendPing`).
@@ -261,24 +276,80 @@ impl Session {
                 return Next::Close(close_code::BAD_DATA, reason);
             };
             match self.state.auth.validate_access(&token) {
-                Ok(user) => self.user = Some(user),
+                Ok(user) => {
+                    if let Next::Close(code, reason) = self.authenticated(user) {
+                        return Next::Close(code, reason);
+                    }
+                }
                 Err(e) => return Next::Close(close_code::BAD_DATA, e.ws_reason()),
             }
         }
         for cmd in wrapper.cmds {
-            match cmd {
+            let next = match cmd {
                 WsCmd::Timeseries(cmd) => self.timeseries(cmd),
                 WsCmd::Attributes(cmd) => self.attributes(cmd),
-                WsCmd::EntityData(cmd) => self.entity_data(cmd),
-                WsCmd::AlarmCount(cmd) => self.alarm_count(cmd),
-                WsCmd::EntityDataUnsubscribe(cmd) | WsCmd::AlarmCountUnsubscribe(cmd) => {
-                    self.state.store().unsubscribe_live(self.id, cmd.cmd_id);
+                other => {
+                    self.other_cmd(other);
+                    Next::Continue
                 }
-                // Command types this emulator does not serve yet.
-                other => self.sink.send(error_text(other.cmd_id(), error_code::BAD_REQUEST, "Bad request")),
+            };
+            if let Next::Close(..) = next {
+                return next;
             }
         }
         Next::Continue
+    }
+
+    /// The session limit (`checkLimits`), counted once the user is known.
+    fn authenticated(&mut self, user: AuthUser) -> Next {
+        let limit = self.state.config.max_ws_sessions_per_user;
+        if limit > 0 {
+            let mut sessions =
+                self.state.ws_sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let open = sessions.entry(user.user_id).or_default();
+            if *open >= limit {
+                return Next::Close(close_code::POLICY_VIOLATION, SESSIONS_LIMIT);
+            }
+            *open += 1;
+            self.counted_user = Some(user.user_id);
+        }
+        self.user = Some(user);
+        Next::Continue
+    }
+
+    fn release(&mut self) {
+        if let Some(user) = self.counted_user.take() {
+            let mut sessions =
+                self.state.ws_sessions.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if let Some(open) = sessions.get_mut(&user) {
+                *open = open.saturating_sub(1);
+            }
+        }
+    }
+
+    /// Whether one more subscription with this cmdId stays within the per-session limit.
+    fn subscription_allowed(&mut self, cmd_id: i32) -> bool {
+        let limit = self.state.config.max_ws_subscriptions_per_session as usize;
+        if limit == 0 || self.subscriptions.contains(&cmd_id) || self.subscriptions.len() < limit {
+            self.subscriptions.insert(cmd_id);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Every v2 command but `TIMESERIES`/`ATTRIBUTES`.
+    fn other_cmd(&mut self, cmd: WsCmd) {
+        match cmd {
+            WsCmd::Timeseries(_) | WsCmd::Attributes(_) => {}
+            WsCmd::EntityData(cmd) => self.entity_data(cmd),
+            WsCmd::AlarmCount(cmd) => self.alarm_count(cmd),
+            WsCmd::EntityDataUnsubscribe(cmd) | WsCmd::AlarmCountUnsubscribe(cmd) => {
+                self.state.store().unsubscribe_live(self.id, cmd.cmd_id);
+            }
+            // Command types this emulator does not serve yet.
+            other => self.sink.send(error_text(other.cmd_id(), error_code::BAD_REQUEST, "Bad request")),
+        }
     }
 
     fn on_legacy(&mut self, text: &str) -> Next {
@@ -298,10 +369,14 @@ impl Session {
         }
         // The server flattens the lists in this order (`toCommonCmdsWrapper`).
         for cmd in wrapper.attr_sub_cmds {
-            self.attributes(cmd);
+            if let Next::Close(code, reason) = self.attributes(cmd) {
+                return Next::Close(code, reason);
+            }
         }
         for cmd in wrapper.ts_sub_cmds {
-            self.timeseries(cmd);
+            if let Next::Close(code, reason) = self.timeseries(cmd) {
+                return Next::Close(code, reason);
+            }
         }
         for cmd in wrapper.history_cmds {
             self.not_served(&cmd);
@@ -417,10 +492,11 @@ impl Session {
         }
     }
 
-    fn timeseries(&self, cmd: TimeseriesSubscriptionCmd) {
+    fn timeseries(&mut self, cmd: TimeseriesSubscriptionCmd) -> Next {
         if cmd.unsubscribe {
+            self.subscriptions.remove(&cmd.cmd_id);
             self.state.store().unsubscribe(self.id, cmd.cmd_id);
-            return;
+            return Next::Continue;
         }
         let Some(entity) = self.target(
             cmd.cmd_id,
@@ -428,16 +504,17 @@ impl Session {
             cmd.entity_id.as_deref(),
             "Failed to fetch data!",
         ) else {
-            return;
+            return Next::Continue;
         };
         let kind = SubKind::Timeseries { keys: split_keys(cmd.keys.as_deref()) };
-        self.subscribe(entity, cmd.cmd_id, kind);
+        self.subscribe(entity, cmd.cmd_id, kind)
     }
 
-    fn attributes(&self, cmd: AttributesSubscriptionCmd) {
+    fn attributes(&mut self, cmd: AttributesSubscriptionCmd) -> Next {
         if cmd.unsubscribe {
+            self.subscriptions.remove(&cmd.cmd_id);
             self.state.store().unsubscribe(self.id, cmd.cmd_id);
-            return;
+            return Next::Continue;
         }
         let Some(entity) = self.target(
             cmd.cmd_id,
@@ -445,7 +522,7 @@ impl Session {
             cmd.entity_id.as_deref(),
             "Failed to fetch attributes!",
         ) else {
-            return;
+            return Next::Continue;
         };
         let scope = match cmd.scope.as_deref().filter(|s| !s.is_empty()) {
             None => None,
@@ -457,17 +534,21 @@ impl Session {
                         error_code::INTERNAL_ERROR,
                         "Failed to fetch attributes!",
                     ));
-                    return;
+                    return Next::Continue;
                 }
             },
         };
         let kind = SubKind::Attributes { scope, keys: split_keys(cmd.keys.as_deref()) };
-        self.subscribe(entity, cmd.cmd_id, kind);
+        self.subscribe(entity, cmd.cmd_id, kind)
     }
 
-    fn subscribe(&self, entity: EntityId, cmd_id: i32, kind: SubKind) {
+    fn subscribe(&mut self, entity: EntityId, cmd_id: i32, kind: SubKind) -> Next {
+        if !self.subscription_allowed(cmd_id) {
+            return Next::Close(close_code::POLICY_VIOLATION, SUBSCRIPTIONS_LIMIT);
+        }
         let sub = Subscription { session: self.id, cmd_id, kind, sink: self.sink.clone() };
         self.state.store().subscribe(entity, sub);
+        Next::Continue
     }
 }
 

@@ -1,11 +1,13 @@
 //! Alarms (`AlarmController`): lists of one entity's alarms or of everything the user may see.
 
 use crate::client::{Client, RequestSpec};
-use crate::error::Error;
+use crate::error::{AlarmAction, Error};
 use crate::rest::PageRequest;
+use reqwest::Method;
 use tb_proto::alarm::{AlarmInfo, AlarmSearchStatus};
 use tb_proto::entity::PageData;
 use tb_proto::EntityId;
+use uuid::Uuid;
 
 /// Page size used when the caller wants every alarm.
 const BULK_PAGE: u32 = 1000;
@@ -60,5 +62,45 @@ impl Client {
             }
             page.page += 1;
         }
+    }
+
+    /// `GET /api/alarm/info/{alarmId}`.
+    pub async fn alarm_info(&self, id: Uuid) -> Result<AlarmInfo, Error> {
+        self.get_json(RequestSpec::get(format!("api/alarm/info/{id}"))).await
+    }
+
+    /// Acknowledges an alarm and returns it as it is now. An alarm that was already acknowledged
+    /// is [`Error::AlarmAlreadyDone`].
+    pub async fn ack_alarm(&self, id: Uuid) -> Result<AlarmInfo, Error> {
+        self.change_alarm(id, AlarmAction::Acknowledge).await
+    }
+
+    /// Clears an alarm and returns it as it is now. An alarm that was already cleared
+    /// is [`Error::AlarmAlreadyDone`].
+    pub async fn clear_alarm(&self, id: Uuid) -> Result<AlarmInfo, Error> {
+        self.change_alarm(id, AlarmAction::Clear).await
+    }
+
+    async fn change_alarm(&self, id: Uuid, action: AlarmAction) -> Result<AlarmInfo, Error> {
+        let verb = match action {
+            AlarmAction::Acknowledge => "ack",
+            AlarmAction::Clear => "clear",
+        };
+        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get(format!("api/alarm/{id}/{verb}")) };
+        let raw = self.execute(&spec).await?;
+        if !raw.status.is_success() {
+            return Err(match raw.into_error() {
+                // "Alarm was already acknowledged!" / "Alarm was already cleared!" (400/31).
+                Error::Api { status: 400, message, .. } if message.contains("already") => {
+                    Error::AlarmAlreadyDone { action }
+                }
+                other => other,
+            });
+        }
+        // Servers before 3.5 answer 200 with an empty body: read the alarm back.
+        if raw.body.iter().all(u8::is_ascii_whitespace) {
+            return self.alarm_info(id).await;
+        }
+        raw.json()
     }
 }

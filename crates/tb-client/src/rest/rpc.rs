@@ -5,7 +5,7 @@ use crate::client::{Client, RequestSpec};
 use crate::error::{Error, RpcFailure};
 use serde_json::Value;
 use std::time::Duration;
-use tb_proto::rpc::RpcRequest;
+use tb_proto::rpc::{PersistentRpc, PersistentRpcId, RpcRequest};
 use uuid::Uuid;
 
 /// Which RPC endpoints to use.
@@ -40,6 +40,10 @@ impl RpcCall {
     }
 
     fn spec(&self, device: Uuid, kind: &str) -> RequestSpec {
+        self.spec_with(device, kind, false)
+    }
+
+    fn spec_with(&self, device: Uuid, kind: &str, persistent: bool) -> RequestSpec {
         let prefix = match self.api {
             RpcApi::V1 => "api/plugins/rpc",
             RpcApi::V2 => "api/rpc",
@@ -49,11 +53,15 @@ impl RpcCall {
             params: self.params.clone(),
             timeout: Some(u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX)),
             expiration_time: None,
-            persistent: None,
+            persistent: persistent.then_some(true),
             retries: None,
             additional_info: None,
         };
         let mut spec = RequestSpec::post(format!("{prefix}/{kind}/{device}"), &body);
+        if persistent {
+            // The server stores the request and answers at once.
+            return spec;
+        }
         // The server answers at the latest 1 s after expiry (min 5 s); leave room for the network.
         spec.timeout = Some(self.timeout.max(Duration::from_secs(5)) + Duration::from_secs(5));
         spec
@@ -94,5 +102,29 @@ impl Client {
             return Ok(Value::Null);
         }
         raw.json().map_err(|e| call.classify(e))
+    }
+
+    /// Stores a two-way command on the server (`"persistent": true`, 3.3+) and returns its RPC id
+    /// at once; the server delivers it when the device is connected, until the call's timeout
+    /// expires. Follow it with [`Client::persistent_rpc`]. Never retried when the outcome is unknown.
+    pub async fn rpc_persistent(&self, device: Uuid, call: &RpcCall) -> Result<Uuid, Error> {
+        self.send_persistent(device, call, "twoway").await
+    }
+
+    /// Like [`Client::rpc_persistent`] for a one-way command (it ends at `DELIVERED`).
+    pub async fn rpc_persistent_oneway(&self, device: Uuid, call: &RpcCall) -> Result<Uuid, Error> {
+        self.send_persistent(device, call, "oneway").await
+    }
+
+    async fn send_persistent(&self, device: Uuid, call: &RpcCall, kind: &str) -> Result<Uuid, Error> {
+        let raw = self.execute(&call.spec_with(device, kind, true)).await.map_err(|e| call.classify(e))?;
+        let id: PersistentRpcId = raw.json().map_err(|e| call.classify(e))?;
+        Ok(id.rpc_id)
+    }
+
+    /// A stored persistent RPC with its status and, once the device answered, its reply
+    /// (`GET /api/rpc/persistent/{rpcId}`).
+    pub async fn persistent_rpc(&self, id: Uuid) -> Result<PersistentRpc, Error> {
+        self.get_json(RequestSpec::get(format!("api/rpc/persistent/{id}"))).await
     }
 }

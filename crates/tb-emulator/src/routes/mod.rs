@@ -3,6 +3,7 @@
 mod admin;
 mod alarms;
 mod auth;
+mod device_api;
 mod entities;
 mod query;
 mod relations;
@@ -54,6 +55,12 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/plugins/rpc/twoway/{device_id}", post(rpc::v1_twoway))
         .route("/api/rpc/oneway/{device_id}", post(rpc::v2_oneway))
         .route("/api/rpc/twoway/{device_id}", post(rpc::v2_twoway))
+        .route("/api/rpc/persistent/{rpc_id}", get(rpc::persistent).delete(rpc::delete_persistent))
+        .route("/api/rpc/persistent/device/{device_id}", get(rpc::persistent_by_device))
+        .route("/api/v1/{token}/telemetry", post(device_api::telemetry))
+        .route("/api/v1/{token}/attributes", post(device_api::attributes))
+        .route("/api/v1/{token}/rpc", get(device_api::poll_rpc))
+        .route("/api/v1/{token}/rpc/{request_id}", post(device_api::rpc_reply))
         .route("/api/entitiesQuery/find", post(query::find))
         .route("/api/entitiesQuery/count", post(query::count))
         .route("/api/alarms", get(alarms::all_alarms))

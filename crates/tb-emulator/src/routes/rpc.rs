@@ -1,20 +1,24 @@
 //! Server-side RPC: v1 `/api/plugins/rpc/{oneway|twoway}/{deviceId}` (409 when the device never
 //! connected in time) and v2 `/api/rpc/...` (504). A request for an offline device is queued until
-//! its expiration and delivered if the device comes back in time.
+//! its expiration and delivered if the device comes back in time. Persistent RPC (`persistent:
+//! true`) answers `{"rpcId"}` at once and is read back under `/api/rpc/persistent/...`.
 
-use super::{json_body, parse_uuid};
+use super::entities::{page_of, PageLink};
+use super::{json_body, param, parse_uuid};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, PERMISSION_DENIED};
-use crate::sim;
+use crate::rpc_hub::{self, Outcome};
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use std::sync::Arc;
 use std::time::Duration;
-use tb_proto::rpc::{PersistentRpcId, RpcRequest};
+use tb_proto::rpc::{
+    PersistentRpc, PersistentRpcBody, PersistentRpcId, PersistentRpcRequest, RpcRequest, RpcStatus,
+};
 use tb_proto::{EntityId, EntityType};
 use tokio::time::Instant;
 use uuid::Uuid;
@@ -77,60 +81,125 @@ async fn handle(
 
     if request.persistent == Some(true) {
         let rpc_id = Uuid::new_v4();
-        let state = state.clone();
-        tokio::spawn(async move {
-            if wait_until_online(&state, device, expires).await {
-                deliver(&state, device, &request);
-            }
-        });
+        let tenant_id = EntityId::new(EntityType::Tenant, state.store().tenant_id);
+        let device_id = EntityId::new(EntityType::Device, device);
+        let rpc = PersistentRpc {
+            id: EntityId::new(EntityType::Rpc, rpc_id),
+            created_time: now_ms,
+            tenant_id,
+            device_id,
+            expiration_time: expiration_ms,
+            request: PersistentRpcRequest {
+                id: rpc_id,
+                oneway,
+                expiration_time: expiration_ms,
+                persisted: true,
+                retries: request.retries,
+                body: PersistentRpcBody {
+                    method: request.method.clone(),
+                    params: serde_json::to_string(&request.params).unwrap_or_default(),
+                },
+                tenant_id,
+                device_id,
+            },
+            response: None,
+            status: RpcStatus::Queued,
+            additional_info: request.additional_info.clone(),
+        };
+        rpc_hub::start_persistent(&state, rpc, request, oneway, expires);
         return Ok(Json(PersistentRpcId { rpc_id }).into_response());
     }
 
-    let waited =
-        tokio::time::timeout_at(started + ASYNC_REQUEST_TIMEOUT, wait_until_online(&state, device, expires));
-    match waited.await {
+    let outcome = rpc_hub::dispatch(&state, device, &request, oneway, expires, || {});
+    match tokio::time::timeout_at(started + ASYNC_REQUEST_TIMEOUT, outcome).await {
         Err(_) => Err(ApiError::General("Request timeout".to_owned())),
-        Ok(false) => Err(ApiError::Status(match version {
+        Ok(Outcome::NotConnected) => Err(ApiError::Status(match version {
             Version::V1 => StatusCode::CONFLICT,
             Version::V2 => StatusCode::GATEWAY_TIMEOUT,
         })),
-        Ok(true) => {
-            let reply = deliver(&state, device, &request);
-            Ok(if oneway { StatusCode::OK.into_response() } else { Json(reply).into_response() })
-        }
+        Ok(Outcome::Timeout) => Err(ApiError::Status(match version {
+            Version::V1 => StatusCode::REQUEST_TIMEOUT,
+            Version::V2 => StatusCode::GATEWAY_TIMEOUT,
+        })),
+        Ok(Outcome::Delivered | Outcome::Reply(None)) => Ok(StatusCode::OK.into_response()),
+        Ok(Outcome::Reply(Some(reply))) => Ok(Json(reply).into_response()),
+        Ok(Outcome::NotJson(_)) => Err(ApiError::Status(StatusCode::NOT_ACCEPTABLE)),
     }
 }
 
-/// Waits until the device is connected (true) or `expires` passes (false).
-async fn wait_until_online(state: &AppState, device: Uuid, expires: Instant) -> bool {
-    let mut changes = state.online_changed.subscribe();
-    loop {
-        if state.store().devices.get(&device).is_some_and(|d| d.online) {
-            return true;
-        }
-        tokio::select! {
-            changed = changes.changed() => if changed.is_err() { return false },
-            () = tokio::time::sleep_until(expires) => return false,
-        }
+/// `GET /api/rpc/persistent/{rpcId}`.
+pub(super) async fn persistent(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    Path(rpc_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let rpc_id = parse_uuid(&rpc_id)?;
+    let rpc = state.rpc().persistent(rpc_id).cloned().ok_or_else(|| rpc_not_found(rpc_id))?;
+    if !state.store().can_read(user.viewer(), &rpc.device_id) {
+        return Err(ApiError::PermissionDenied);
     }
+    Ok(Json(rpc).into_response())
 }
 
-/// Hands the request to the simulated device; its state report follows after `rpc_report_delay`.
-fn deliver(state: &Arc<AppState>, device: Uuid, request: &RpcRequest) -> serde_json::Value {
-    let Some(kind) = state.kinds.get(&device).copied() else {
-        return serde_json::json!({"error": "Unsupported method"});
+/// `GET /api/rpc/persistent/device/{deviceId}?pageSize&page[&rpcStatus&sortProperty&sortOrder]`.
+pub(super) async fn persistent_by_device(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    Path(device_id): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let device = parse_uuid(&device_id)?;
+    let link = PageLink::parse(&query)?;
+    let status = match param(&query, "rpcStatus").filter(|s| !s.is_empty()) {
+        None => None,
+        Some(text) => Some(RpcStatus::parse(text).ok_or_else(|| {
+            ApiError::BadRequest(format!(
+                "No enum constant org.thingsboard.server.common.data.rpc.RpcStatus.{text}"
+            ))
+        })?),
     };
-    let outcome = sim::apply_rpc(&state.store(), device, kind, &request.method, &request.params);
-    let entity = EntityId::new(EntityType::Device, device);
-    let delay = state.config.rpc_report_delay;
-    if delay.is_zero() {
-        sim::report(state, entity, outcome.report);
-    } else if !outcome.report.is_empty() {
-        let state = state.clone();
-        tokio::spawn(async move {
-            tokio::time::sleep(delay).await;
-            sim::report(&state, entity, outcome.report);
-        });
+    {
+        let store = state.store();
+        let entity = EntityId::new(EntityType::Device, device);
+        if !store.exists(&entity) {
+            return Err(ApiError::device_not_found(device));
+        }
+        if !store.can_read(user.viewer(), &entity) {
+            return Err(ApiError::PermissionDenied);
+        }
     }
-    outcome.reply
+    let mut rows: Vec<PersistentRpc> = state
+        .rpc()
+        .persistent_of(device)
+        .into_iter()
+        .filter(|r| status.is_none_or(|s| r.status == s))
+        .collect();
+    match link.sort_property.as_deref() {
+        Some("createdTime") => rows.sort_by_key(|r| r.created_time),
+        Some("expirationTime") => rows.sort_by_key(|r| r.expiration_time),
+        Some("status") => rows.sort_by_key(|r| r.status.as_str()),
+        _ => {}
+    }
+    if link.descending {
+        rows.reverse();
+    }
+    Ok(Json(page_of(link.page_size, link.page, rows)).into_response())
+}
+
+/// `DELETE /api/rpc/persistent/{rpcId}` (TENANT_ADMIN).
+pub(super) async fn delete_persistent(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    Path(rpc_id): Path<String>,
+) -> Result<Response, ApiError> {
+    user.require_tenant()?;
+    let rpc_id = parse_uuid(&rpc_id)?;
+    if !state.rpc().delete_persistent(rpc_id) {
+        return Err(rpc_not_found(rpc_id));
+    }
+    Ok(StatusCode::OK.into_response())
+}
+
+fn rpc_not_found(id: Uuid) -> ApiError {
+    ApiError::NotFound(format!("Rpc with id [{id}] is not found"))
 }

@@ -1,0 +1,56 @@
+//! Acknowledging and clearing alarms against the emulator.
+
+use tb_client::proto::alarm::{AlarmSearchStatus, AlarmStatus};
+use tb_client::{AlarmAction, Client, Error, Secret};
+use tb_emulator::{Emulator, EmulatorConfig};
+
+#[tokio::test]
+async fn ack_then_clear_returns_the_updated_alarm_and_repeats_are_clear_errors() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let client = Client::builder(emu.base_url()).build().unwrap();
+    client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
+    // Devices that start offline carry an active "Device Offline" alarm.
+    let active = client.all_alarms(None, AlarmSearchStatus::Unack).await.unwrap();
+    let alarm = active.first().expect("the demo building has an unacknowledged alarm").alarm.id.id;
+
+    let acked = client.ack_alarm(alarm).await.unwrap();
+    assert_eq!(acked.alarm.id.id, alarm);
+    assert!(acked.alarm.acknowledged && acked.alarm.ack_ts > 0, "{acked:?}");
+    assert_eq!(acked.alarm.status, AlarmStatus::ActiveAck);
+
+    let err = client.ack_alarm(alarm).await.unwrap_err();
+    assert!(matches!(err, Error::AlarmAlreadyDone { action: AlarmAction::Acknowledge }), "{err:?}");
+    assert_eq!(err.to_string(), "the alarm was already acknowledged");
+
+    let cleared = client.clear_alarm(alarm).await.unwrap();
+    assert!(cleared.alarm.cleared && cleared.alarm.clear_ts > 0, "{cleared:?}");
+    assert_eq!(cleared.alarm.status, AlarmStatus::ClearedAck);
+    let err = client.clear_alarm(alarm).await.unwrap_err();
+    assert!(matches!(err, Error::AlarmAlreadyDone { action: AlarmAction::Clear }), "{err:?}");
+
+    assert_eq!(client.alarm_info(alarm).await.unwrap().alarm.status, AlarmStatus::ClearedAck);
+    let err = client.ack_alarm(uuid::Uuid::new_v4()).await.unwrap_err();
+    assert!(err.is_not_found(), "{err:?}");
+}
+
+#[tokio::test]
+async fn a_customer_cannot_touch_another_customers_alarm() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let other = Client::builder(emu.base_url()).build().unwrap();
+    other.login("customerb@thingsboard.org", &Secret::new("customer")).await.unwrap();
+    let devices = other.all_devices().await.unwrap();
+    let thermostat =
+        devices.iter().find(|d| d.device_type == "thermostat").expect("customer B has a thermostat");
+    // Above 27 degrees the thermostat's profile raises "High Temperature".
+    emu.publish_telemetry(thermostat.id.id, serde_json::json!({"temperature": 35.0}));
+    let theirs = other.all_alarms(Some(thermostat.id), AlarmSearchStatus::Active).await.unwrap();
+    let alarm = theirs.first().expect("the alarm was raised").alarm.id.id;
+
+    let customer = Client::builder(emu.base_url()).build().unwrap();
+    customer.login("customer@thingsboard.org", &Secret::new("customer")).await.unwrap();
+    let visible = customer.all_alarms(None, AlarmSearchStatus::Any).await.unwrap();
+    assert!(visible.iter().all(|a| a.alarm.id.id != alarm), "customer A does not see customer B's alarm");
+    let err = customer.ack_alarm(alarm).await.unwrap_err();
+    assert!(err.is_forbidden(), "{err:?}");
+    assert!(!other.ack_alarm(alarm).await.unwrap().alarm.cleared);
+}
