@@ -4,8 +4,10 @@
 use serde_json::json;
 use std::time::Duration;
 use tb_client::live::{
-    Backoff, ConnectionState, LiveConfig, LiveEvent, LiveHandle, Subscription, SubscriptionSpec,
+    Backoff, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, LiveUpdate, Subscription,
+    SubscriptionSpec,
 };
+use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, Secret, TbValue};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -14,7 +16,11 @@ use tokio::time::timeout;
 const WAIT: Duration = Duration::from_secs(10);
 
 async fn setup() -> (Emulator, Client, LiveHandle) {
-    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    setup_with(EmulatorConfig::for_tests()).await
+}
+
+async fn setup_with(emulator: EmulatorConfig) -> (Emulator, Client, LiveHandle) {
+    let emu = Emulator::start(emulator).await.unwrap();
     let client = Client::builder(emu.base_url()).build().unwrap();
     client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
     let config = LiveConfig {
@@ -151,5 +157,143 @@ async fn a_thousand_subscriptions_survive_a_drop_mid_stream() {
         assert!(!snapshot);
         assert_eq!(values[0].value, TbValue::Number(1.0), "{entity}");
     }
+    assert_eq!(emu.faults().counters().malformed_ws_messages, 0);
+}
+
+async fn next_update(sub: &mut Subscription) -> LiveUpdate {
+    timeout(WAIT, sub.next_update()).await.expect("an update in time").expect("subscription open")
+}
+
+async fn next_entity_values(sub: &mut Subscription) -> (bool, Vec<EntityValue>) {
+    match next_update(sub).await {
+        LiveUpdate::EntityValues { snapshot, values } => (snapshot, values),
+        other => panic!("expected entity values, got {other:?}"),
+    }
+}
+
+/// Every device the room contains: one subscription for the whole room.
+fn room_spec(emu: &Emulator, room: &str) -> SubscriptionSpec {
+    let room = emu.asset_id(room).unwrap();
+    let query: EntityDataQuery = serde_json::from_value(json!({
+        "entityFilter": {"type": "relationsQuery", "rootEntity": {"entityType": "ASSET", "id": room},
+                         "direction": "FROM", "maxLevel": 1, "fetchLastLevelOnly": false,
+                         "filters": [{"relationType": "Contains", "entityTypes": ["DEVICE"]}]},
+        "pageLink": {"pageSize": 100, "page": 0},
+        "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}],
+        "latestValues": []}))
+    .unwrap();
+    SubscriptionSpec::EntityData {
+        query,
+        latest: vec![
+            EntityKey::new(EntityKeyType::TimeSeries, "temperature"),
+            EntityKey::new(EntityKeyType::TimeSeries, "brightness"),
+        ],
+    }
+}
+
+#[tokio::test]
+async fn one_entity_data_subscription_follows_every_device_of_a_room() {
+    let (emu, _client, live) = setup().await;
+    let thermostat = device(&emu, "Lobby Thermostat");
+    let light = device(&emu, "Lobby Light");
+    let mut room = live.subscribe(room_spec(&emu, "Lobby"));
+    let (snapshot, values) = next_entity_values(&mut room).await;
+    assert!(snapshot);
+    let entities: std::collections::BTreeSet<EntityId> = values.iter().map(|v| v.entity).collect();
+    assert!(
+        entities.len() >= 5 && entities.contains(&thermostat) && entities.contains(&light),
+        "{entities:?}"
+    );
+    let light_temperature =
+        values.iter().find(|v| v.entity == light && v.key == "temperature").expect("every requested key");
+    assert_eq!((light_temperature.ts, &light_temperature.value), (0, &TbValue::Missing));
+    assert!(values.iter().any(|v| v.key_type == EntityKeyType::EntityField && v.key == "name"));
+
+    emu.publish_telemetry(thermostat.id, json!({"temperature": 23.5}));
+    emu.publish_telemetry(light.id, json!({"brightness": 64}));
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let (snapshot, values) = next_entity_values(&mut room).await;
+        assert!(!snapshot);
+        seen.extend(values);
+    }
+    seen.sort_by_key(|v| v.key.clone());
+    assert_eq!(
+        (seen[0].entity, seen[0].key.as_str(), &seen[0].value),
+        (light, "brightness", &TbValue::Number(64.0))
+    );
+    assert_eq!(
+        (seen[1].entity, seen[1].key.as_str(), &seen[1].value),
+        (thermostat, "temperature", &TbValue::Number(23.5))
+    );
+
+    // After a drop the room is resubscribed and starts again from a snapshot.
+    let mut state = live.state();
+    emu.faults().drop_websockets();
+    timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    let (snapshot, values) = next_entity_values(&mut room).await;
+    assert!(snapshot);
+    assert!(values.iter().any(|v| v.entity == thermostat && v.value == TbValue::Number(23.5)), "{values:?}");
+    drop(room);
+    assert_eq!(emu.faults().counters().malformed_ws_messages, 0, "ENTITY_DATA_UNSUBSCRIBE was well-formed");
+}
+
+#[tokio::test]
+async fn alarm_count_subscription_follows_raised_alarms() {
+    let (emu, _client, live) = setup().await;
+    let sensor = device(&emu, "Lobby Air Quality");
+    let query: AlarmCountQuery =
+        serde_json::from_value(json!({"typeList": ["High CO2"], "statusList": ["ACTIVE"]})).unwrap();
+    let mut count = live.subscribe(SubscriptionSpec::AlarmCount { query });
+    assert_eq!(next_update(&mut count).await, LiveUpdate::Count(0));
+    emu.publish_telemetry(sensor.id, json!({"co2": 1500}));
+    assert_eq!(next_update(&mut count).await, LiveUpdate::Count(1));
+}
+
+#[tokio::test]
+async fn a_v2_error_in_the_legacy_shape_reaches_its_subscriber() {
+    let (emu, _client, live) = setup().await;
+    // No entity filter, no page link: the query fails in the handler, answered in the legacy shape.
+    let mut bad =
+        live.subscribe(SubscriptionSpec::EntityData { query: EntityDataQuery::default(), latest: vec![] });
+    let mut good = live.subscribe(room_spec(&emu, "Lobby"));
+    match next_update(&mut bad).await {
+        LiveUpdate::Error(e) => assert_ne!(e.code, 0),
+        other => panic!("expected an error, got {other:?}"),
+    }
+    assert!(next_entity_values(&mut good).await.0, "the others are unaffected");
+}
+
+#[tokio::test]
+async fn a_legacy_only_server_is_served_on_the_telemetry_endpoint() {
+    let (emu, _client, live) =
+        setup_with(EmulatorConfig { legacy_ws_only: true, ..EmulatorConfig::for_tests() }).await;
+    let light = device(&emu, "Lobby Light");
+    let mut sub = live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec![] });
+    let mut room = live.subscribe(room_spec(&emu, "Lobby"));
+    let (snapshot, values) = next_values(&mut sub).await;
+    assert!(snapshot && values.iter().any(|v| v.key == "state"), "{values:?}");
+    assert!(next_entity_values(&mut room).await.0);
+    assert!(live.stats().legacy_endpoint.load(std::sync::atomic::Ordering::Relaxed));
+
+    emu.publish_telemetry(light.id, json!({"brightness": 42}));
+    let (snapshot, values) = next_values(&mut sub).await;
+    assert!(!snapshot);
+    assert_eq!(values[0].value, TbValue::Number(42.0));
+    let (snapshot, values) = next_entity_values(&mut room).await;
+    assert!(!snapshot && values.iter().all(|v| v.entity == light), "{values:?}");
+
+    // The token rides in the URL: after it is refused (1011) the session refreshes and reconnects.
+    let mut state = live.state();
+    emu.faults().expire_access_tokens();
+    emu.faults().drop_websockets();
+    timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(next_values(&mut sub).await.0, "a fresh snapshot on the legacy endpoint");
     assert_eq!(emu.faults().counters().malformed_ws_messages, 0);
 }

@@ -7,10 +7,12 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tb_client::live::transport::{Frame, FrameSink, FrameStream, Transport};
+use tb_client::live::transport::{ConnectError, Frame, FrameSink, FrameStream, Transport};
 use tb_client::live::{
-    Backoff, ConnectionState, LiveConfig, LiveEvent, LiveHandle, SubscriptionSpec, TokenSource,
+    Backoff, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, LiveUpdate, SubscriptionSpec,
+    TokenSource,
 };
+use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Error, Secret};
 use tokio::sync::mpsc;
@@ -26,6 +28,12 @@ struct ServerEnd {
 
 enum Plan {
     Refuse,
+    /// The upgrade is answered 404 (no such endpoint).
+    NotFound,
+    /// The upgrade is answered 401.
+    Unauthorized,
+    /// A failure whose text quotes the URL it was given.
+    FailQuotingUrl,
     Accept,
 }
 
@@ -33,16 +41,26 @@ struct MemoryTransport {
     plans: Mutex<VecDeque<Plan>>,
     accepted: mpsc::UnboundedSender<ServerEnd>,
     attempts: AtomicUsize,
+    urls: Mutex<Vec<url::Url>>,
 }
 
 impl Transport for MemoryTransport {
-    fn connect(&self, _url: url::Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), Error>> {
+    fn connect(&self, url: url::Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), ConnectError>> {
         self.attempts.fetch_add(1, Ordering::SeqCst);
+        self.urls.lock().unwrap().push(url.clone());
         let plan = self.plans.lock().unwrap().pop_front().unwrap_or(Plan::Accept);
         let accepted = self.accepted.clone();
         Box::pin(async move {
-            if let Plan::Refuse = plan {
-                return Err(Error::Live("the server refused the WebSocket upgrade (HTTP 503)".into()));
+            match plan {
+                Plan::Refuse => {
+                    return Err(
+                        Error::Live("the server refused the WebSocket upgrade (HTTP 503)".into()).into()
+                    )
+                }
+                Plan::NotFound => return Err(ConnectError::NotFound),
+                Plan::Unauthorized => return Err(ConnectError::Unauthorized),
+                Plan::FailQuotingUrl => return Err(Error::Live(format!("cannot open {url}")).into()),
+                Plan::Accept => {}
             }
             let (client_tx, server_rx) = mpsc::unbounded_channel::<Frame>();
             let (server_tx, client_rx) = mpsc::unbounded_channel::<Result<Frame, Error>>();
@@ -61,6 +79,7 @@ fn tokio_stream_from(mut rx: mpsc::UnboundedReceiver<Result<Frame, Error>>) -> F
     Box::pin(futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx)))
 }
 
+/// Like a session: the same `token` until a refresh is forced, then `token-r1`, `token-r2`, ...
 #[derive(Default)]
 struct Tokens {
     calls: Mutex<Vec<bool>>,
@@ -68,8 +87,11 @@ struct Tokens {
 
 impl TokenSource for Tokens {
     fn token(&self, force_refresh: bool) -> BoxFuture<'_, Result<Secret, Error>> {
-        self.calls.lock().unwrap().push(force_refresh);
-        Box::pin(async { Ok(Secret::new("token")) })
+        let mut calls = self.calls.lock().unwrap();
+        calls.push(force_refresh);
+        let refreshes = calls.iter().filter(|forced| **forced).count();
+        let token = if refreshes == 0 { "token".to_owned() } else { format!("token-r{refreshes}") };
+        Box::pin(async move { Ok(Secret::new(token)) })
     }
 }
 
@@ -86,6 +108,7 @@ fn harness(plans: Vec<Plan>, config: LiveConfig) -> Harness {
         plans: Mutex::new(plans.into()),
         accepted: accepted_tx,
         attempts: AtomicUsize::new(0),
+        urls: Mutex::default(),
     });
     let tokens = Arc::new(Tokens::default());
     let url = url::Url::parse("ws://127.0.0.1:1/api/ws").unwrap();
@@ -97,6 +120,16 @@ fn device(n: u128) -> SubscriptionSpec {
     SubscriptionSpec::Timeseries {
         entity: EntityId::new(EntityType::Device, uuid::Uuid::from_u128(n)),
         keys: vec![],
+    }
+}
+
+/// The next message that carries commands (skipping an auth-only first message).
+async fn next_cmds(end: &mut ServerEnd) -> serde_json::Value {
+    loop {
+        let message = next_text(end).await;
+        if message.as_object().is_some_and(|m| m.keys().any(|k| k != "authCmd")) {
+            return message;
+        }
     }
 }
 
@@ -249,4 +282,180 @@ async fn shutdown_closes_every_subscription() {
     // The socket got a normal close frame.
     let frames: Vec<Frame> = futures_util::stream::poll_fn(|cx| end.received.poll_recv(cx)).collect().await;
     assert!(frames.iter().any(|f| matches!(f, Frame::Close(Some((1000, _))))), "{frames:?}");
+}
+
+fn room_query() -> EntityDataQuery {
+    serde_json::from_value(serde_json::json!({
+        "entityFilter": {"type": "entityType", "entityType": "DEVICE"},
+        "pageLink": {"pageSize": 100, "page": 0}}))
+    .unwrap()
+}
+
+fn entity_data_spec() -> SubscriptionSpec {
+    SubscriptionSpec::EntityData {
+        query: room_query(),
+        latest: vec![EntityKey::new(EntityKeyType::TimeSeries, "temperature")],
+    }
+}
+
+fn row(n: u128, key: &str, ts: i64, value: &str) -> serde_json::Value {
+    serde_json::json!({"entityId": {"entityType": "DEVICE", "id": uuid::Uuid::from_u128(n)},
+        "latest": {"TIME_SERIES": {key: {"ts": ts, "value": value}}}, "timeseries": null, "aggLatest": null})
+}
+
+fn entity_value(n: u128, key: &str, ts: i64, value: tb_client::TbValue) -> EntityValue {
+    EntityValue {
+        entity: EntityId::new(EntityType::Device, uuid::Uuid::from_u128(n)),
+        key_type: EntityKeyType::TimeSeries,
+        key: key.into(),
+        ts,
+        value,
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let mut room = h.live.subscribe(entity_data_spec());
+    let mut count = h.live.subscribe(SubscriptionSpec::AlarmCount { query: AlarmCountQuery::default() });
+    let mut broken = h.live.subscribe(entity_data_spec());
+    let mut end = h.accepted.recv().await.unwrap();
+    let first = next_cmds(&mut end).await;
+    let cmds = &first["cmds"];
+    assert_eq!(cmds[0]["type"], "ENTITY_DATA");
+    assert_eq!(
+        cmds[0]["latestCmd"],
+        serde_json::json!({"keys": [{"type": "TIME_SERIES", "key": "temperature"}]})
+    );
+    assert_eq!(cmds[0]["query"]["latestValues"], serde_json::json!([]), "the server needs the list: {first}");
+    assert_eq!((cmds[1]["type"].as_str(), cmds[1]["cmdId"].as_i64()), (Some("ALARM_COUNT"), Some(2)));
+
+    let page = serde_json::json!({"cmdId": 1, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ENTITY_DATA",
+        "allowedEntities": 10000, "update": null,
+        "data": {"data": [row(1, "temperature", 5, "21.5"), row(2, "temperature", 0, "")],
+                 "totalPages": 1, "totalElements": 2, "hasNext": false}});
+    let delta = |ts: i64, value: &str| {
+        serde_json::json!({"cmdId": 1, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ENTITY_DATA",
+            "allowedEntities": 10000, "data": null, "update": [row(2, "temperature", ts, value)]})
+    };
+    for message in [
+        page,
+        delta(7, "19"),
+        delta(6, "18"),
+        serde_json::json!({"cmdId": 2, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ALARM_COUNT_DATA", "count": 4}),
+        serde_json::json!({"cmdId": 2, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ALARM_COUNT_DATA", "count": 3}),
+        // Errors for v2 commands may come in the legacy shape.
+        serde_json::json!({"subscriptionId": 3, "errorCode": 2, "errorMsg": "Query is empty!", "data": null, "latestValues": {}}),
+        serde_json::json!({"cmdId": 9, "cmdUpdateType": "ENTITY_DATA", "data": null, "update": []}),
+    ] {
+        end.send.send(Ok(Frame::Text(message.to_string()))).unwrap();
+    }
+    // Everything queued so far is coalesced into one event: the snapshot with the newest delta merged.
+    let Some(LiveUpdate::EntityValues { snapshot: true, values }) = room.next_update().await else {
+        panic!("entity snapshot")
+    };
+    use tb_client::TbValue::Number;
+    assert_eq!(
+        values,
+        vec![
+            entity_value(1, "temperature", 5, Number(21.5)),
+            entity_value(2, "temperature", 7, Number(19.0))
+        ]
+    );
+    assert_eq!(count.next_update().await, Some(LiveUpdate::Count(3)));
+    assert!(
+        matches!(broken.next_update().await, Some(LiveUpdate::Error(e)) if e.code == 2 && e.message == "Query is empty!")
+    );
+    assert_eq!(h.live.stats().malformed_frames.load(Ordering::Relaxed), 0);
+
+    // A plain `next` never hands out values without their entity.
+    end.send.send(Ok(Frame::Text(delta(8, "20").to_string()))).unwrap();
+    assert!(matches!(room.next().await, Some(LiveEvent::Error(e)) if e.message.contains("next_update")));
+
+    drop(room);
+    drop(count);
+    let mut cmds: Vec<serde_json::Value> = Vec::new();
+    while cmds.len() < 2 {
+        cmds.extend(next_cmds(&mut end).await["cmds"].as_array().unwrap().clone());
+    }
+    assert_eq!(
+        cmds,
+        vec![
+            serde_json::json!({"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 1}),
+            serde_json::json!({"type": "ALARM_COUNT_UNSUBSCRIBE", "cmdId": 2})
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_404_on_api_ws_switches_to_the_legacy_endpoint_for_the_session() {
+    let mut h = harness(vec![Plan::NotFound], LiveConfig::default());
+    let mut sub = h.live.subscribe(device(1));
+    let _room = h.live.subscribe(entity_data_spec());
+    let mut end = h.accepted.recv().await.unwrap();
+    let first = next_text(&mut end).await;
+    assert!(first.get("authCmd").is_none() && first.get("cmds").is_none(), "{first}");
+    let first = if first.get("entityDataCmds").is_some() { first } else { next_text(&mut end).await };
+    assert_eq!(first["tsSubCmds"][0]["cmdId"], 1);
+    assert!(first["tsSubCmds"][0].get("type").is_none());
+    assert_eq!(first["entityDataCmds"][0]["cmdId"], 2);
+    end.send.send(Ok(update(1, "t", 5, "21.5"))).unwrap();
+    let Some(LiveEvent::Values { snapshot: true, .. }) = sub.next().await else { panic!("snapshot") };
+    assert!(h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
+
+    // The next connection stays legacy, with the token fetched for it.
+    drop(end);
+    let mut end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    assert!(next_text(&mut end).await.get("tsSubCmds").is_some());
+    let urls: Vec<String> = h.transport.urls.lock().unwrap().iter().map(url::Url::to_string).collect();
+    assert_eq!(
+        urls,
+        [
+            "ws://127.0.0.1:1/api/ws",
+            "ws://127.0.0.1:1/api/ws/plugins/telemetry?token=token",
+            "ws://127.0.0.1:1/api/ws/plugins/telemetry?token=token",
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_legacy_token_never_reaches_an_error_message() {
+    let config = LiveConfig {
+        backoff: Backoff { max_attempts: Some(1), ..Backoff::default() },
+        ..LiveConfig::default()
+    };
+    let h = harness(vec![Plan::NotFound, Plan::FailQuotingUrl, Plan::FailQuotingUrl], config);
+    let mut states = h.live.state();
+    let offline =
+        timeout(Duration::from_secs(60), states.wait_for(|s| matches!(s, ConnectionState::Offline { .. })))
+            .await
+            .unwrap()
+            .unwrap()
+            .clone();
+    let ConnectionState::Offline { reason } = offline else { unreachable!() };
+    // (The test token is the word "token" itself, so the parameter name goes too.)
+    assert!(reason.contains("telemetry?<redacted>=<redacted>"), "{reason}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_bad_legacy_token_is_a_1011_close_and_forces_a_refresh() {
+    let mut h = harness(vec![Plan::NotFound], LiveConfig::default());
+    let first = h.accepted.recv().await.unwrap();
+    first.send.send(Ok(Frame::Close(Some((1011, "JWT Token expired".into()))))).unwrap();
+    let _second = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    // One token for the 404 attempt, one for the legacy connection, then a forced refresh.
+    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, false, true]);
+    let last = h.transport.urls.lock().unwrap().last().unwrap().to_string();
+    assert!(last.ends_with("/api/ws/plugins/telemetry?token=token-r1"), "the refreshed token: {last}");
+}
+
+#[tokio::test(start_paused = true)]
+async fn before_3_6_2_a_401_means_no_api_ws_then_a_refused_legacy_token() {
+    // /api/ws unknown and guarded (401), then the legacy upgrade refuses the token (401 before 3.6.2).
+    let mut h = harness(vec![Plan::Unauthorized, Plan::Unauthorized], LiveConfig::default());
+    let _end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    assert!(h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
+    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, false, true], "the refused token was refreshed");
+    let last = h.transport.urls.lock().unwrap().last().unwrap().to_string();
+    assert!(last.ends_with("/api/ws/plugins/telemetry?token=token-r1"), "{last}");
 }

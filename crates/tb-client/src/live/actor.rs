@@ -1,15 +1,23 @@
 //! The task that owns the socket: connect, authenticate, replay, route, keep alive, reconnect.
+//!
+//! Two dialects: `/api/ws` with a first-message `authCmd` and `{"cmds": [...]}` (3.6.2+), and,
+//! once `/api/ws` has answered 404, the legacy `/api/ws/plugins/telemetry?token=` with
+//! `{"tsSubCmds": [...], ...}` for the rest of the session.
 
 use super::registry::Registry;
-use super::transport::{Frame, FrameSink, FrameStream, Transport};
-use super::{Command, ConnectionState, LiveConfig, LiveStats, SubscriptionError, TokenSource};
+use super::transport::{ConnectError, Frame, FrameSink, FrameStream, Transport};
+use super::{Command, ConnectionState, EntityValue, LiveConfig, LiveStats, SubscriptionError, TokenSource};
 use crate::error::Error;
 use crate::value::{LatestValue, TbValue};
 use futures_util::{SinkExt, StreamExt};
 use rand::SeedableRng;
+use serde::Deserialize;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use tb_proto::ws::{close_code, AuthCmd, TelemetrySubscriptionUpdate, WsCmd, WsCommandsWrapper};
+use tb_proto::ws::{
+    close_code, AlarmCountUpdate, AuthCmd, CmdUpdateType, EntityDataUpdate, TelemetryCmdsWrapper,
+    TelemetrySubscriptionUpdate, WsCmd, WsCommandsWrapper,
+};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep, Instant};
 use url::Url;
@@ -21,6 +29,8 @@ enum Ended {
     Shutdown,
     /// The server rejected our token (close 1007/1011 right after `authCmd`).
     AuthRejected(String),
+    /// `/api/ws` answered 404: reconnect at once on the legacy endpoint.
+    NoGeneralEndpoint,
     Lost(String),
 }
 
@@ -34,6 +44,8 @@ pub(crate) struct Actor {
     stats: Arc<LiveStats>,
     registry: Registry,
     rng: rand::rngs::StdRng,
+    /// The server lacks `/api/ws`: use the legacy endpoint and wrapper from now on.
+    legacy: bool,
 }
 
 impl Actor {
@@ -56,6 +68,7 @@ impl Actor {
             stats,
             registry: Registry::default(),
             rng: rand::rngs::StdRng::from_entropy(),
+            legacy: false,
         }
     }
 
@@ -72,6 +85,15 @@ impl Actor {
                         Ended::AuthRejected(reason) => {
                             force_refresh = true;
                             reason
+                        }
+                        Ended::NoGeneralEndpoint => {
+                            tracing::info!(
+                                "the server has no /api/ws (ThingsBoard before 3.6.2): using the legacy telemetry endpoint"
+                            );
+                            self.legacy = true;
+                            self.stats.legacy_endpoint.store(true, Ordering::Relaxed);
+                            self.state.send_replace(ConnectionState::Connecting);
+                            continue;
                         }
                         Ended::Lost(reason) => {
                             if started.elapsed() >= self.config.stable_after {
@@ -114,7 +136,7 @@ impl Actor {
                     None | Some(Command::Shutdown) => return false,
                     Some(Command::ReconnectNow) => return true,
                     // Offline: only the table changes; the replay after connecting sends it.
-                    Some(Command::Subscribe { cmd_id, spec, mailbox }) => self.registry.insert(cmd_id, spec, mailbox),
+                    Some(Command::Subscribe { cmd_id, spec, mailbox }) => self.registry.insert(cmd_id, *spec, mailbox),
                     Some(Command::Unsubscribe { cmd_id }) => {
                         self.registry.remove(cmd_id);
                     }
@@ -123,27 +145,54 @@ impl Actor {
         }
     }
 
+    /// The legacy endpoint's URL for this connection: `/api/ws/plugins/telemetry?token=<JWT>`.
+    /// It carries the token: it goes to the transport and nowhere else.
+    fn legacy_url(&self, token: &str) -> Url {
+        let mut url = self.url.clone();
+        let path = format!("{}/plugins/telemetry", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url.query_pairs_mut().append_pair("token", token);
+        url
+    }
+
     async fn connect_and_serve(&mut self, token: crate::Secret) -> Ended {
-        let (mut sink, mut stream) = match self.transport.connect(self.url.clone()).await {
+        let ended = self.connect_and_serve_inner(&token).await;
+        // Nothing below may carry the token into a log line or a state: errors can quote URLs.
+        match ended {
+            Ended::AuthRejected(reason) => Ended::AuthRejected(redact(reason, token.expose())),
+            Ended::Lost(reason) => Ended::Lost(redact(reason, token.expose())),
+            other => other,
+        }
+    }
+
+    async fn connect_and_serve_inner(&mut self, token: &crate::Secret) -> Ended {
+        let url = if self.legacy { self.legacy_url(token.expose()) } else { self.url.clone() };
+        let (mut sink, mut stream) = match self.transport.connect(url).await {
             Ok(connection) => connection,
+            // §7.1: a 3.6.2+ server always upgrades /api/ws (it is outside the JWT filter), so 404 or
+            // 401 there means a server without it. On the legacy endpoint 401 is a refused token.
+            Err(ConnectError::NotFound | ConnectError::Unauthorized) if !self.legacy => {
+                return Ended::NoGeneralEndpoint
+            }
+            Err(e @ ConnectError::Unauthorized) => return Ended::AuthRejected(e.to_string()),
             Err(e) => return Ended::Lost(e.to_string()),
         };
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
 
-        // Auth goes in the first message with the first batch of the replay; the server
-        // acknowledges success with nothing, so "connected" means "sent and not refused".
+        // On /api/ws auth goes in the first message with the first batch of the replay; the server
+        // acknowledges success with nothing, so "connected" means "sent and not refused". The legacy
+        // endpoint was authenticated by the URL and has no authCmd.
         let replay = self.registry.replay();
+        let auth = (!self.legacy).then(|| AuthCmd::token(0, token.expose()));
         let mut batches = replay.chunks(self.config.max_cmds_per_message.max(1));
-        let first = WsCommandsWrapper {
-            auth_cmd: Some(AuthCmd::token(0, token.expose())),
-            cmds: batches.next().map(<[WsCmd]>::to_vec).unwrap_or_default(),
-        };
-        if let Err(e) = send_json(&mut sink, &first).await {
-            return Ended::Lost(e.to_string());
+        let first = batches.next().unwrap_or_default();
+        if auth.is_some() || !first.is_empty() {
+            if let Err(e) = self.send_cmds(&mut sink, auth, first.to_vec()).await {
+                return Ended::Lost(e.to_string());
+            }
         }
         for batch in batches {
-            let message = WsCommandsWrapper { auth_cmd: None, cmds: batch.to_vec() };
-            if let Err(e) = send_json(&mut sink, &message).await {
+            if let Err(e) = self.send_cmds(&mut sink, None, batch.to_vec()).await {
                 return Ended::Lost(e.to_string());
             }
         }
@@ -153,6 +202,22 @@ impl Actor {
             let _ = sink.send(Frame::Close(Some((1000, String::new())))).await;
         }
         ended
+    }
+
+    /// One message in the dialect of the endpoint in use.
+    async fn send_cmds(
+        &self,
+        sink: &mut FrameSink,
+        auth: Option<AuthCmd>,
+        cmds: Vec<WsCmd>,
+    ) -> Result<(), Error> {
+        let text = if self.legacy {
+            serde_json::to_string(&legacy_wrapper(cmds))
+        } else {
+            serde_json::to_string(&WsCommandsWrapper { auth_cmd: auth, cmds })
+        }
+        .map_err(|e| Error::Live(e.to_string()))?;
+        sink.send(Frame::Text(text)).await
     }
 
     async fn serve(&mut self, sink: &mut FrameSink, stream: &mut FrameStream) -> Ended {
@@ -181,8 +246,7 @@ impl Actor {
                         }
                     }
                     if !outgoing.is_empty() {
-                        let message = WsCommandsWrapper { auth_cmd: None, cmds: outgoing };
-                        if let Err(e) = send_json(sink, &message).await {
+                        if let Err(e) = self.send_cmds(sink, None, outgoing).await {
                             return Ended::Lost(e.to_string());
                         }
                     }
@@ -229,7 +293,7 @@ impl Actor {
         match command {
             Command::Subscribe { cmd_id, spec, mailbox } => {
                 outgoing.push(spec.subscribe_cmd(cmd_id));
-                self.registry.insert(cmd_id, spec, mailbox);
+                self.registry.insert(cmd_id, *spec, mailbox);
             }
             Command::Unsubscribe { cmd_id } => outgoing.extend(self.registry.remove(cmd_id)),
             Command::ReconnectNow | Command::Shutdown => {}
@@ -238,14 +302,37 @@ impl Actor {
 
     /// Delivers one text frame to its subscriber. Nothing here can end the connection.
     fn route(&mut self, text: &str) {
-        let update: TelemetrySubscriptionUpdate = match serde_json::from_str(text) {
-            Ok(update) => update,
-            Err(e) => {
+        // Legacy-shaped first (TIMESERIES/ATTRIBUTES updates, and errors for every command); v2
+        // updates have no `subscriptionId` and are told apart by `cmdUpdateType`.
+        if let Ok(update) = serde_json::from_str::<TelemetrySubscriptionUpdate>(text) {
+            return self.route_legacy(update);
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct V2 {
+            cmd_update_type: CmdUpdateType,
+        }
+        let routed = match serde_json::from_str::<V2>(text).map(|v| v.cmd_update_type) {
+            Ok(CmdUpdateType::EntityData) => {
+                serde_json::from_str::<EntityDataUpdate>(text).map(|u| self.route_entity_data(u))
+            }
+            Ok(CmdUpdateType::AlarmCountData) => {
+                serde_json::from_str::<AlarmCountUpdate>(text).map(|u| self.route_alarm_count(u))
+            }
+            Ok(other) => {
                 self.stats.malformed_frames.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!("ignoring a WebSocket frame that is not a subscription update: {e}");
+                tracing::warn!(?other, "ignoring an update of a kind we never subscribe to");
                 return;
             }
+            Err(e) => Err(e),
         };
+        if let Err(e) = routed {
+            self.stats.malformed_frames.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!("ignoring a WebSocket frame that is not a subscription update: {e}");
+        }
+    }
+
+    fn route_legacy(&mut self, update: TelemetrySubscriptionUpdate) {
         if update.error_code != 0 && update.error_msg.as_deref() == Some("Failed to parse the payload") {
             // Sent with subscriptionId 1 whatever we sent: not about cmdId 1.
             self.stats.rejected_by_server.fetch_add(1, Ordering::Relaxed);
@@ -258,6 +345,7 @@ impl Actor {
             return;
         };
         if update.error_code != 0 {
+            // Also how errors of ENTITY_DATA/ALARM_COUNT commands arrive ("Query is empty!").
             entry.mailbox.push_error(SubscriptionError {
                 code: update.error_code,
                 message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
@@ -281,9 +369,113 @@ impl Actor {
         let snapshot = std::mem::take(&mut entry.awaiting_snapshot);
         entry.mailbox.push_values(snapshot, values);
     }
+
+    /// `ENTITY_DATA`: a `data` page is a snapshot (the first answer, and a dynamic page's
+    /// refresh); `update` rows are deltas with only the changed keys.
+    fn route_entity_data(&mut self, update: EntityDataUpdate) {
+        let Some(entry) = self.registry.get_mut(update.cmd_id) else {
+            tracing::debug!(cmd_id = update.cmd_id, "update for an unknown subscription");
+            return;
+        };
+        if update.error_code != 0 {
+            entry.mailbox.push_error(SubscriptionError {
+                code: update.error_code,
+                message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
+            });
+            return;
+        }
+        let (snapshot, rows) = match (update.data, update.update) {
+            (Some(page), _) => (true, page.data),
+            (None, Some(rows)) => (false, rows),
+            (None, None) => return,
+        };
+        entry.awaiting_snapshot = false;
+        let values = rows
+            .into_iter()
+            .flat_map(|row| {
+                let entity = row.entity_id;
+                row.latest.into_iter().flat_map(move |(key_type, keys)| {
+                    keys.into_iter().map(move |(key, tv)| EntityValue {
+                        entity,
+                        key_type,
+                        // Every value is a string here; ts 0 with "" is a key without data.
+                        value: if tv.ts == 0 && tv.value.is_empty() {
+                            TbValue::Missing
+                        } else {
+                            TbValue::from_text(&tv.value)
+                        },
+                        key,
+                        ts: tv.ts,
+                    })
+                })
+            })
+            .collect();
+        entry.mailbox.push_entity_values(snapshot, values);
+    }
+
+    fn route_alarm_count(&mut self, update: AlarmCountUpdate) {
+        let Some(entry) = self.registry.get_mut(update.cmd_id) else {
+            tracing::debug!(cmd_id = update.cmd_id, "update for an unknown subscription");
+            return;
+        };
+        if update.error_code != 0 {
+            entry.mailbox.push_error(SubscriptionError {
+                code: update.error_code,
+                message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
+            });
+            return;
+        }
+        entry.awaiting_snapshot = false;
+        entry.mailbox.push_count(i64::from(update.count));
+    }
 }
 
-async fn send_json(sink: &mut FrameSink, message: &WsCommandsWrapper) -> Result<(), Error> {
-    let text = serde_json::to_string(message).map_err(|e| Error::Live(e.to_string()))?;
-    sink.send(Frame::Text(text)).await
+/// The same commands in the legacy wrapper (no `type`, one list per kind). The server runs the
+/// lists in a fixed order; cmdIds are never reused, so reordering within a message is harmless.
+pub(crate) fn legacy_wrapper(cmds: Vec<WsCmd>) -> TelemetryCmdsWrapper {
+    let mut wrapper = TelemetryCmdsWrapper::default();
+    for cmd in cmds {
+        match cmd {
+            WsCmd::Timeseries(c) => wrapper.ts_sub_cmds.push(c),
+            WsCmd::Attributes(c) => wrapper.attr_sub_cmds.push(c),
+            WsCmd::EntityData(c) => wrapper.entity_data_cmds.push(c),
+            WsCmd::EntityDataUnsubscribe(c) => wrapper.entity_data_unsubscribe_cmds.push(c),
+            WsCmd::AlarmCount(c) => wrapper.alarm_count_cmds.push(c),
+            WsCmd::AlarmCountUnsubscribe(c) => wrapper.alarm_count_unsubscribe_cmds.push(c),
+            other => tracing::error!(cmd_id = other.cmd_id(), "no legacy form for this command; not sent"),
+        }
+    }
+    wrapper
+}
+
+/// `text` with every occurrence of `secret` replaced.
+fn redact(text: String, secret: &str) -> String {
+    if secret.is_empty() || !text.contains(secret) {
+        text
+    } else {
+        text.replace(secret, "<redacted>")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tb_proto::ws::{TimeseriesSubscriptionCmd, UnsubscribeCmd};
+
+    #[test]
+    fn legacy_wrapper_sorts_commands_into_their_lists_without_type() {
+        let ts = WsCmd::Timeseries(TimeseriesSubscriptionCmd { cmd_id: 1, ..Default::default() });
+        let unsub = WsCmd::EntityDataUnsubscribe(UnsubscribeCmd::new(2));
+        let json = serde_json::to_value(legacy_wrapper(vec![ts, unsub])).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"tsSubCmds": [{"cmdId": 1}], "entityDataUnsubscribeCmds": [{"cmdId": 2}]})
+        );
+    }
+
+    #[test]
+    fn redact_hides_the_token() {
+        let text = "cannot open ws://h/api/ws/plugins/telemetry?token=abc.def".to_owned();
+        assert_eq!(redact(text, "abc.def"), "cannot open ws://h/api/ws/plugins/telemetry?token=<redacted>");
+    }
 }

@@ -1,10 +1,11 @@
-//! Reconnect delays as a value: exponential ceiling, full jitter, optional give-up.
+//! Reconnect delays as a value: exponential ceiling, full jitter (or none), optional give-up.
 
 use rand::Rng;
 use std::time::Duration;
 
 /// `delay(n)` is uniform in `[0, min(max, initial * multiplier^(n-1))]` ("full jitter"), so many
-/// clients dropped at once do not reconnect in lockstep.
+/// clients dropped at once do not reconnect in lockstep. With `jitter: false` the delay is the
+/// ceiling itself (`initial = max`, `multiplier = 1`, no jitter is ThingsBoard's own fixed timer).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Backoff {
     pub initial: Duration,
@@ -12,6 +13,8 @@ pub struct Backoff {
     pub multiplier: f64,
     /// `None`: never give up.
     pub max_attempts: Option<u32>,
+    /// Full jitter (the default); `false` waits exactly the ceiling.
+    pub jitter: bool,
 }
 
 impl Default for Backoff {
@@ -21,6 +24,7 @@ impl Default for Backoff {
             max: Duration::from_secs(30),
             multiplier: 2.0,
             max_attempts: None,
+            jitter: true,
         }
     }
 }
@@ -40,6 +44,9 @@ impl Backoff {
             return None;
         }
         let ceiling = self.ceiling(attempt);
+        if !self.jitter {
+            return Some(ceiling);
+        }
         Some(ceiling.mul_f64(rng.gen_range(0.0..=1.0)))
     }
 }
@@ -65,6 +72,21 @@ mod tests {
         assert!(delays.iter().all(|d| *d <= Duration::from_secs(4)));
         let distinct: std::collections::BTreeSet<_> = delays.iter().map(|d| d.as_millis()).collect();
         assert!(distinct.len() > 100, "full jitter spreads delays: {}", distinct.len());
+    }
+
+    #[test]
+    fn without_jitter_the_delay_is_the_ceiling() {
+        let fixed = Backoff {
+            initial: Duration::from_secs(2),
+            max: Duration::from_secs(2),
+            multiplier: 1.0,
+            jitter: false,
+            ..Backoff::default()
+        };
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        for attempt in [1, 2, 10] {
+            assert_eq!(fixed.delay(attempt, &mut rng), Some(Duration::from_secs(2)));
+        }
     }
 
     #[test]

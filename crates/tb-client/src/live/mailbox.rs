@@ -1,10 +1,12 @@
 //! Where the socket reader leaves updates for one subscriber: latest value per key, never blocking.
 //! A slow consumer gets fewer, fuller batches instead of an unbounded queue.
 
-use super::{LiveEvent, SubscriptionError};
+use super::{EntityValue, LiveUpdate, SubscriptionError};
 use crate::value::LatestValue;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
+use tb_proto::query::EntityKeyType;
+use tb_proto::EntityId;
 use tokio::sync::Notify;
 
 const MAX_PENDING_ERRORS: usize = 8;
@@ -21,6 +23,10 @@ struct State {
     snapshot: bool,
     has_values: bool,
     values: BTreeMap<String, LatestValue>,
+    has_entity_values: bool,
+    entity_values: BTreeMap<(EntityId, EntityKeyType, String), EntityValue>,
+    /// The newest count not yet taken (an alarm count replaces the previous one).
+    count: Option<i64>,
     errors: VecDeque<SubscriptionError>,
     closed: bool,
 }
@@ -46,6 +52,33 @@ impl Mailbox {
         self.notify.notify_one();
     }
 
+    /// Like [`Self::push_values`], per (entity, key type, key): `ENTITY_DATA` subscriptions.
+    pub(crate) fn push_entity_values(&self, snapshot: bool, values: Vec<EntityValue>) {
+        let mut state = self.state.lock().expect("mailbox lock");
+        if snapshot {
+            state.entity_values.clear();
+            state.snapshot = true;
+        }
+        for value in values {
+            let slot = (value.entity, value.key_type, value.key.clone());
+            match state.entity_values.get(&slot) {
+                Some(existing) if existing.ts > value.ts => {}
+                _ => {
+                    state.entity_values.insert(slot, value);
+                }
+            }
+        }
+        state.has_entity_values = true;
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    /// The latest count wins.
+    pub(crate) fn push_count(&self, count: i64) {
+        self.state.lock().expect("mailbox lock").count = Some(count);
+        self.notify.notify_one();
+    }
+
     pub(crate) fn push_error(&self, error: SubscriptionError) {
         let mut state = self.state.lock().expect("mailbox lock");
         if state.errors.len() == MAX_PENDING_ERRORS {
@@ -63,18 +96,27 @@ impl Mailbox {
     }
 
     /// The next event: errors first, then the coalesced values; `None` once closed and drained.
-    pub(crate) async fn next(&self) -> Option<LiveEvent> {
+    pub(crate) async fn next(&self) -> Option<LiveUpdate> {
         loop {
             {
                 let mut state = self.state.lock().expect("mailbox lock");
                 if let Some(error) = state.errors.pop_front() {
-                    return Some(LiveEvent::Error(error));
+                    return Some(LiveUpdate::Error(error));
                 }
                 if state.has_values {
                     let values = std::mem::take(&mut state.values).into_values().collect();
                     let snapshot = std::mem::take(&mut state.snapshot);
                     state.has_values = false;
-                    return Some(LiveEvent::Values { snapshot, values });
+                    return Some(LiveUpdate::Values { snapshot, values });
+                }
+                if state.has_entity_values {
+                    let values = std::mem::take(&mut state.entity_values).into_values().collect();
+                    let snapshot = std::mem::take(&mut state.snapshot);
+                    state.has_entity_values = false;
+                    return Some(LiveUpdate::EntityValues { snapshot, values });
+                }
+                if let Some(count) = state.count.take() {
+                    return Some(LiveUpdate::Count(count));
                 }
                 if state.closed {
                     return None;
@@ -90,6 +132,7 @@ impl Mailbox {
 mod tests {
     use super::*;
     use crate::value::TbValue;
+    use tb_proto::EntityType;
 
     fn v(key: &str, ts: i64, n: f64) -> LatestValue {
         LatestValue { key: key.into(), ts, value: TbValue::Number(n) }
@@ -101,7 +144,7 @@ mod tests {
         mb.push_values(false, vec![v("t", 1, 20.0), v("h", 1, 50.0)]);
         mb.push_values(false, vec![v("t", 3, 22.0)]);
         mb.push_values(false, vec![v("t", 2, 21.0)]);
-        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
+        let Some(LiveUpdate::Values { snapshot, values }) = mb.next().await else { panic!() };
         assert!(!snapshot);
         assert_eq!(values, vec![v("h", 1, 50.0), v("t", 3, 22.0)]);
     }
@@ -112,7 +155,7 @@ mod tests {
         mb.push_values(false, vec![v("old", 1, 1.0)]);
         mb.push_values(true, vec![v("t", 5, 20.0)]);
         mb.push_values(false, vec![v("h", 6, 40.0)]);
-        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
+        let Some(LiveUpdate::Values { snapshot, values }) = mb.next().await else { panic!() };
         assert!(snapshot);
         assert_eq!(values, vec![v("h", 6, 40.0), v("t", 5, 20.0)]);
     }
@@ -123,8 +166,58 @@ mod tests {
         mb.push_values(false, vec![v("t", 1, 1.0)]);
         mb.push_error(SubscriptionError { code: 2, message: "Keys are empty!".into() });
         mb.close();
-        assert!(matches!(mb.next().await, Some(LiveEvent::Error(_))));
-        assert!(matches!(mb.next().await, Some(LiveEvent::Values { .. })));
+        assert!(matches!(mb.next().await, Some(LiveUpdate::Error(_))));
+        assert!(matches!(mb.next().await, Some(LiveUpdate::Values { .. })));
+        assert!(mb.next().await.is_none());
+    }
+
+    fn ev(entity: u128, key: &str, ts: i64, n: f64) -> EntityValue {
+        EntityValue {
+            entity: EntityId::new(EntityType::Device, uuid::Uuid::from_u128(entity)),
+            key_type: EntityKeyType::TimeSeries,
+            key: key.into(),
+            ts,
+            value: TbValue::Number(n),
+        }
+    }
+
+    #[tokio::test]
+    async fn entity_values_coalesce_per_entity_and_key() {
+        let mb = Mailbox::default();
+        mb.push_entity_values(false, vec![ev(1, "t", 1, 20.0), ev(2, "t", 1, 30.0)]);
+        mb.push_entity_values(false, vec![ev(1, "t", 3, 22.0), ev(2, "t", 0, 0.0)]);
+        mb.push_entity_values(false, vec![ev(1, "t", 2, 21.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot, values }) = mb.next().await else { panic!() };
+        assert!(!snapshot);
+        assert_eq!(
+            values,
+            vec![ev(1, "t", 3, 22.0), ev(2, "t", 1, 30.0)],
+            "same key, other entity: kept apart"
+        );
+    }
+
+    #[tokio::test]
+    async fn an_entity_snapshot_replaces_pending_deltas() {
+        let mb = Mailbox::default();
+        mb.push_entity_values(false, vec![ev(9, "gone", 5, 1.0)]);
+        mb.push_entity_values(true, vec![ev(1, "t", 4, 20.0)]);
+        mb.push_entity_values(false, vec![ev(2, "t", 6, 40.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot, values }) = mb.next().await else { panic!() };
+        assert!(snapshot);
+        assert_eq!(values, vec![ev(1, "t", 4, 20.0), ev(2, "t", 6, 40.0)]);
+        mb.push_entity_values(false, vec![ev(1, "t", 7, 21.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot: false, .. }) = mb.next().await else { panic!() };
+    }
+
+    #[tokio::test]
+    async fn the_latest_count_wins() {
+        let mb = Mailbox::default();
+        mb.push_count(3);
+        mb.push_count(1);
+        assert_eq!(mb.next().await, Some(LiveUpdate::Count(1)));
+        mb.push_count(0);
+        mb.close();
+        assert_eq!(mb.next().await, Some(LiveUpdate::Count(0)));
         assert!(mb.next().await.is_none());
     }
 }

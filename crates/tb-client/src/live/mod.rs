@@ -3,6 +3,12 @@
 //! An actor task owns the socket ([`actor`]); [`LiveHandle`]s send it commands; a [`Subscription`]
 //! is a stream of coalesced events whose drop unsubscribes. The routing table ([`registry`]) keeps
 //! each subscription's spec so everything is replayed after a reconnect; [`Backoff`] decides when.
+//!
+//! Subscriptions: time series or attributes of one entity ([`LiveEvent`]), `ENTITY_DATA` latest
+//! values of every entity a query matches (one subscription for a whole room or floor) and
+//! `ALARM_COUNT` (both read with [`Subscription::next_update`], which yields [`LiveUpdate`]).
+//! On a server older than 3.6.2 (`/api/ws` answers 404) the actor switches, for the rest of the
+//! session, to the legacy `/api/ws/plugins/telemetry?token=` endpoint and command wrapper.
 
 mod actor;
 mod backoff;
@@ -18,11 +24,15 @@ use crate::value::LatestValue;
 use crate::Client;
 use futures_util::future::BoxFuture;
 use mailbox::Mailbox;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tb_proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
 use tb_proto::telemetry::AttributeScope;
-use tb_proto::ws::{AttributesSubscriptionCmd, TimeseriesSubscriptionCmd, WsCmd};
+use tb_proto::ws::{
+    AlarmCountCmd, AttributesSubscriptionCmd, EntityDataCmd, LatestValueCmd, TimeseriesSubscriptionCmd,
+    UnsubscribeCmd, WsCmd,
+};
 use tb_proto::EntityId;
 use tokio::sync::{mpsc, watch};
 use transport::Transport;
@@ -61,6 +71,14 @@ pub enum SubscriptionSpec {
     Timeseries { entity: EntityId, keys: Vec<String> },
     /// Attributes of one entity, of one scope or all.
     Attributes { entity: EntityId, scope: Option<AttributeScope>, keys: Vec<String> },
+    /// `ENTITY_DATA`: the latest values of `latest` (appended by the server to the query's own
+    /// `latestValues`) for every entity `query` matches, e.g. every device a room contains.
+    /// Only the query's page (`pageLink`) is live: size it for the whole set.
+    /// Read with [`Subscription::next_update`]: [`LiveUpdate::EntityValues`].
+    EntityData { query: EntityDataQuery, latest: Vec<EntityKey> },
+    /// `ALARM_COUNT`: the number of matching alarms, again whenever it changes.
+    /// Read with [`Subscription::next_update`]: [`LiveUpdate::Count`].
+    AlarmCount { query: AlarmCountQuery },
 }
 
 impl SubscriptionSpec {
@@ -72,6 +90,8 @@ impl SubscriptionSpec {
         self.cmd(cmd_id, true)
     }
 
+    /// `TIMESERIES`/`ATTRIBUTES` unsubscribe with the same command and `unsubscribe: true`; the v2
+    /// subscriptions with their own `*_UNSUBSCRIBE` command.
     fn cmd(&self, cmd_id: i32, unsubscribe: bool) -> WsCmd {
         let keys = |keys: &[String]| (!keys.is_empty()).then(|| keys.join(","));
         match self {
@@ -93,6 +113,21 @@ impl SubscriptionSpec {
                 unsubscribe,
                 ignored_type: None,
             }),
+            Self::EntityData { .. } if unsubscribe => {
+                WsCmd::EntityDataUnsubscribe(UnsubscribeCmd::new(cmd_id))
+            }
+            Self::EntityData { query, latest } => WsCmd::EntityData(EntityDataCmd {
+                cmd_id,
+                query: Some(query.clone()),
+                latest_cmd: Some(LatestValueCmd { keys: latest.clone() }),
+                ..Default::default()
+            }),
+            Self::AlarmCount { .. } if unsubscribe => {
+                WsCmd::AlarmCountUnsubscribe(UnsubscribeCmd::new(cmd_id))
+            }
+            Self::AlarmCount { query } => {
+                WsCmd::AlarmCount(AlarmCountCmd { cmd_id, query: Some(query.clone()), ignored_type: None })
+            }
         }
     }
 }
@@ -112,6 +147,38 @@ pub enum LiveEvent {
         snapshot: bool,
         values: Vec<LatestValue>,
     },
+    Error(SubscriptionError),
+}
+
+/// One latest value of one entity, from an `ENTITY_DATA` subscription.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityValue {
+    pub entity: EntityId,
+    /// `TIME_SERIES`, `SERVER_ATTRIBUTE`, `ENTITY_FIELD` (whose ts is the query time), ...
+    pub key_type: EntityKeyType,
+    pub key: String,
+    /// The server's timestamp (ms); 0 with [`TbValue::Missing`](crate::TbValue::Missing) for a key without data.
+    pub ts: i64,
+    pub value: crate::TbValue,
+}
+
+/// Everything a subscriber can receive, whatever it subscribed to. New kinds may be added.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum LiveUpdate {
+    /// Time series or attributes of one entity, latest per key. `snapshot`: replace, else merge.
+    Values {
+        snapshot: bool,
+        values: Vec<LatestValue>,
+    },
+    /// `ENTITY_DATA`, latest per (entity, key type, key). `snapshot`: replace everything you hold
+    /// for this subscription (entities may have come or gone), else merge, newest ts winning.
+    EntityValues {
+        snapshot: bool,
+        values: Vec<EntityValue>,
+    },
+    /// `ALARM_COUNT`: the current count (only the latest is kept).
+    Count(i64),
     Error(SubscriptionError),
 }
 
@@ -161,10 +228,13 @@ pub struct LiveStats {
     pub malformed_frames: AtomicU64,
     /// "Failed to parse the payload": the server rejected a message we sent.
     pub rejected_by_server: AtomicU64,
+    /// The server lacks `/api/ws` (older than 3.6.2): the legacy endpoint is in use.
+    pub legacy_endpoint: AtomicBool,
 }
 
 pub(crate) enum Command {
-    Subscribe { cmd_id: i32, spec: SubscriptionSpec, mailbox: Arc<Mailbox> },
+    // Boxed: an ENTITY_DATA query is large, and every other command is a few bytes.
+    Subscribe { cmd_id: i32, spec: Box<SubscriptionSpec>, mailbox: Arc<Mailbox> },
     Unsubscribe { cmd_id: i32 },
     ReconnectNow,
     Shutdown,
@@ -218,7 +288,11 @@ impl LiveHandle {
         // cmdId 0 is the authCmd's.
         let cmd_id = self.next_cmd_id.fetch_add(1, Ordering::Relaxed);
         let mailbox = Arc::new(Mailbox::default());
-        if self.commands.send(Command::Subscribe { cmd_id, spec, mailbox: mailbox.clone() }).is_err() {
+        if self
+            .commands
+            .send(Command::Subscribe { cmd_id, spec: Box::new(spec), mailbox: mailbox.clone() })
+            .is_err()
+        {
             mailbox.close();
         }
         Subscription { cmd_id, mailbox, commands: self.commands.clone() }
@@ -257,9 +331,30 @@ impl Subscription {
         self.cmd_id
     }
 
-    /// The next event, coalesced: everything that arrived since the last call, latest value per key.
-    /// `None` once the connection is closed for good.
+    /// The next event of a `Timeseries` or `Attributes` subscription, coalesced: everything that
+    /// arrived since the last call, latest value per key. `None` once the connection is closed for good.
+    ///
+    /// `EntityData` and `AlarmCount` subscriptions need [`Self::next_update`]; here their events
+    /// come as a [`LiveEvent::Error`] saying so, never as values without their entity.
     pub async fn next(&mut self) -> Option<LiveEvent> {
+        Some(match self.next_update().await? {
+            LiveUpdate::Values { snapshot, values } => LiveEvent::Values { snapshot, values },
+            LiveUpdate::Error(e) => LiveEvent::Error(e),
+            other => LiveEvent::Error(SubscriptionError {
+                code: tb_proto::ws::error_code::BAD_REQUEST,
+                message: format!(
+                    "ENTITY_DATA and ALARM_COUNT updates are read with Subscription::next_update ({})",
+                    match other {
+                        LiveUpdate::Count(_) => "a count",
+                        _ => "entity values",
+                    }
+                ),
+            }),
+        })
+    }
+
+    /// The next update of any subscription, coalesced like [`Self::next`]. `None` once closed for good.
+    pub async fn next_update(&mut self) -> Option<LiveUpdate> {
         self.mailbox.next().await
     }
 }

@@ -86,6 +86,27 @@ mod tests {
     }
 
     #[test]
+    fn v2_subscriptions_replay_their_command_and_cancel_with_their_own_unsubscribe() {
+        use tb_proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
+        let mut reg = Registry::default();
+        let latest = vec![EntityKey::new(EntityKeyType::TimeSeries, "temperature")];
+        reg.insert(
+            4,
+            SubscriptionSpec::EntityData { query: EntityDataQuery::default(), latest },
+            Arc::default(),
+        );
+        reg.insert(5, SubscriptionSpec::AlarmCount { query: AlarmCountQuery::default() }, Arc::default());
+        let replay = serde_json::to_value(reg.replay()).unwrap();
+        assert_eq!(replay[0]["type"], "ENTITY_DATA");
+        assert_eq!(replay[0]["latestCmd"]["keys"][0]["key"], "temperature");
+        assert_eq!(replay[1]["type"], "ALARM_COUNT");
+        let cancel = |reg: &mut Registry, id| serde_json::to_value(reg.remove(id).unwrap()).unwrap();
+        assert_eq!(cancel(&mut reg, 4), serde_json::json!({"type": "ENTITY_DATA_UNSUBSCRIBE", "cmdId": 4}));
+        assert_eq!(cancel(&mut reg, 5), serde_json::json!({"type": "ALARM_COUNT_UNSUBSCRIBE", "cmdId": 5}));
+        assert_eq!(reg.len(), 0);
+    }
+
+    #[test]
     fn replay_resubscribes_everything_and_expects_snapshots() {
         let mut reg = Registry::default();
         for id in [3, 1, 2] {

@@ -23,9 +23,44 @@ pub enum Frame {
 pub type FrameSink = Pin<Box<dyn Sink<Frame, Error = Error> + Send>>;
 pub type FrameStream = Pin<Box<dyn Stream<Item = Result<Frame, Error>> + Send>>;
 
+/// Why a connection could not be opened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The upgrade was answered HTTP 404: the server has no such endpoint. For `/api/ws` that is a
+    /// ThingsBoard older than 3.6.2, and the actor switches to the legacy telemetry endpoint.
+    NotFound,
+    /// The upgrade was answered HTTP 401. On the legacy endpoint of a server before 3.6.2 that is a
+    /// refused `?token=`; on `/api/ws` (which a 3.6.2+ server never guards) a server that has no such
+    /// endpoint and guards `/api/**` as a whole.
+    Unauthorized,
+    /// Anything else (refused, unreachable, TLS, another HTTP status).
+    Other(Error),
+}
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::NotFound => f.write_str("the server has no such WebSocket endpoint (HTTP 404)"),
+            Self::Unauthorized => f.write_str("the server refused the WebSocket upgrade (HTTP 401)"),
+            Self::Other(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
+impl From<Error> for ConnectError {
+    fn from(e: Error) -> Self {
+        Self::Other(e)
+    }
+}
+
 /// Opens WebSocket connections.
 pub trait Transport: Send + Sync + 'static {
-    fn connect(&self, url: Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), Error>>;
+    /// `url` may carry the access token (`?token=` on the legacy endpoint): never log it, and keep it
+    /// out of errors.
+    fn connect(&self, url: Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), ConnectError>>;
 }
 
 /// tokio-tungstenite on rustls, with the client's TLS configuration (private CA included).
@@ -35,7 +70,7 @@ pub(crate) struct TungsteniteTransport {
 }
 
 impl Transport for TungsteniteTransport {
-    fn connect(&self, url: Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), Error>> {
+    fn connect(&self, url: Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), ConnectError>> {
         let tls = self.tls.clone();
         Box::pin(async move {
             let host = url.host_str().unwrap_or("the server").to_owned();
@@ -74,7 +109,8 @@ impl Transport for TungsteniteTransport {
     }
 }
 
-fn classify(err: tokio_tungstenite::tungstenite::Error, host: &str) -> Error {
+/// Only the host goes into the error: the URL may carry a token.
+fn classify(err: tokio_tungstenite::tungstenite::Error, host: &str) -> ConnectError {
     use crate::error::ConnectFailure;
     use tokio_tungstenite::tungstenite::Error as WsError;
     match &err {
@@ -84,14 +120,19 @@ fn classify(err: tokio_tungstenite::tungstenite::Error, host: &str) -> Error {
                 _ if io.to_string().contains("lookup") => ConnectFailure::Dns,
                 _ => ConnectFailure::Unreachable,
             };
-            Error::Connect { kind, host: host.to_owned(), detail: io.to_string() }
+            Error::Connect { kind, host: host.to_owned(), detail: io.to_string() }.into()
         }
         WsError::Tls(e) => {
-            Error::Connect { kind: ConnectFailure::Tls, host: host.to_owned(), detail: e.to_string() }
+            Error::Connect { kind: ConnectFailure::Tls, host: host.to_owned(), detail: e.to_string() }.into()
         }
+        WsError::Http(response) if response.status() == 404 => ConnectError::NotFound,
+        WsError::Http(response) if response.status() == 401 => ConnectError::Unauthorized,
         WsError::Http(response) => {
             Error::Live(format!("the server refused the WebSocket upgrade (HTTP {})", response.status()))
+                .into()
         }
-        _ => Error::Live(err.to_string()),
+        // `Url` errors can quote the URL; say only what kind of problem it is.
+        WsError::Url(_) => Error::Live(format!("the WebSocket address of '{host}' is not usable")).into(),
+        _ => Error::Live(err.to_string()).into(),
     }
 }

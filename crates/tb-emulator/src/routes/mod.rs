@@ -122,7 +122,10 @@ async fn count_requests(
 async fn not_found(State(state): State<Arc<AppState>>, request: Request) -> Response {
     let path = request.uri().path().to_owned();
     let (parts, _) = request.into_parts();
-    if path.starts_with("/api/") && !path.starts_with("/api/noauth/") {
+    // The JWT filter skips /api/ws/** (WebSocket auth is the session's business), so an unknown
+    // WebSocket path, e.g. /api/ws on a pre-3.6.2 server, is a plain 404.
+    let skips_jwt = path.starts_with("/api/noauth/") || path == "/api/ws" || path.starts_with("/api/ws/");
+    if path.starts_with("/api/") && !skips_jwt {
         if let Err(e) = crate::auth::bearer(&parts)
             .and_then(|t| state.auth.validate_access(t).map_err(crate::auth::TokenError::http))
         {
