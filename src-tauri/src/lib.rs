@@ -19,7 +19,15 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
     builder
         .setup(|app| {
             use tauri::Manager;
-            let core = Core::new(Arc::new(events::TauriEvents::new(app.handle().clone())));
+            let events = Arc::new(events::TauriEvents::new(app.handle().clone()));
+            // The building and its last values, per server and user, so the next start shows them at once.
+            let core = match app.path().app_cache_dir() {
+                Ok(dir) => Core::with_cache_dir(events, dir.join("buildings")),
+                Err(e) => {
+                    tracing::warn!("no cache directory ({e}); the building is loaded fresh each time");
+                    Core::new(events)
+                }
+            };
             if std::env::var_os("ATRIUM_DEMO").is_some_and(|v| v != "0") {
                 // Opened before the window asks for the session, so the UI starts on the building.
                 tauri::async_runtime::block_on(core.open_demo())

@@ -1,5 +1,9 @@
 //! The device panel: who the selected device is, its controls, and its live values.
 
+use crate::components::control_cover::ControlCover;
+use crate::components::control_level::ControlLevel;
+use crate::components::control_lock::ControlLock;
+use crate::components::control_setpoint::ControlSetpoint;
 use crate::components::control_switch::ControlSwitch;
 use crate::hooks::{use_clock, use_connection, use_device_telemetry, DeviceTelemetry};
 use crate::ipc;
@@ -157,12 +161,29 @@ fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
         None => ("pill unknown", "Status unknown", "unknown"),
     };
     let device_id = d.id.clone();
+    let values = telemetry.values;
     let controls = d
         .controls
         .into_iter()
         .map(|control| match &control.kind {
             ControlKind::Switch { .. } => view! {
-                <ControlSwitch device_id=device_id.clone() control=control values=telemetry.values />
+                <ControlSwitch device_id=device_id.clone() control=control values=values />
+            }
+            .into_any(),
+            ControlKind::Setpoint { .. } => view! {
+                <ControlSetpoint device_id=device_id.clone() control=control values=values />
+            }
+            .into_any(),
+            ControlKind::Level { .. } => view! {
+                <ControlLevel device_id=device_id.clone() control=control values=values />
+            }
+            .into_any(),
+            ControlKind::Cover { .. } => view! {
+                <ControlCover device_id=device_id.clone() control=control values=values />
+            }
+            .into_any(),
+            ControlKind::Lock { .. } => view! {
+                <ControlLock device_id=device_id.clone() control=control values=values />
             }
             .into_any(),
             _ => view! {
@@ -175,6 +196,7 @@ fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
         })
         .collect::<Vec<_>>();
     let has_controls = !controls.is_empty();
+    let note = d.controls_note.clone();
 
     view! {
         <header class="device-header">
@@ -187,9 +209,10 @@ fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
                 {subtitle.map(|name| view! { <span class="device-system-name">{name}</span> })}
             </p>
         </header>
-        {has_controls.then(|| view! {
+        {(has_controls || note.is_some()).then(|| view! {
             <section class="device-section" aria-labelledby="controls-title">
                 <h3 id="controls-title" class="section-title">"Controls"</h3>
+                {note.map(|note| view! { <p id="controls-note" class="controls-note" role="note">{note}</p> })}
                 <div class="controls">{controls}</div>
             </section>
         })}

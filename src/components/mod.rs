@@ -1,6 +1,11 @@
 //! Building blocks of the building page.
 
 pub(crate) mod connection_badge;
+pub(crate) mod control_command;
+pub(crate) mod control_cover;
+pub(crate) mod control_level;
+pub(crate) mod control_lock;
+pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
 pub(crate) mod device_panel;
 pub(crate) mod tree;

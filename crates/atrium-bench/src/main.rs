@@ -3,6 +3,8 @@
 //! Every benchmark runs against the in-process emulator on 127.0.0.1 and prints its figures beside
 //! the baseline it is meant to beat, measured in the same run. Results also go to a JSON report.
 
+mod emulator;
+mod live;
 mod refresh_storm;
 mod report;
 mod tree_load;
@@ -19,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
             "--report" => report_path = args.next(),
             "--only" => only = args.next(),
             "-h" | "--help" => {
-                println!("atrium-bench [--report FILE] [--only tree_load|refresh_storm]");
+                println!("atrium-bench [--report FILE] [--only tree_load|refresh_storm|emulator]");
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other:?} (try --help)"),
@@ -32,6 +34,12 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("refresh_storm") {
         refresh_storm::run(&mut report).await?;
+    }
+    if wanted("emulator") {
+        emulator::run(&mut report).await?;
+    }
+    if wanted("live") {
+        live::run(&mut report).await?;
     }
     report.print();
     if let Some(path) = report_path {

@@ -1,8 +1,8 @@
 //! The building model: the raw hierarchy becomes the tree a building manager reads.
 
-use atrium_ipc::{NodeKind, TreeNode};
+use atrium_ipc::{NodeKind, SearchHit, TreeNode};
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use tb_client::hierarchy::{sorted_children, Hierarchy};
 use tb_client::proto::{EntityId, EntityType};
 
@@ -37,7 +37,45 @@ impl Default for KindMap {
     }
 }
 
+/// Where an administrator overrides the mapping without an app update: a `SERVER_SCOPE`
+/// attribute with this key on a root asset (a site or building), applying to that root's tree.
+/// Its value (a JSON object, or a string holding one) is
+/// `{"rules": [{"contains": "boiler", "kind": "zone"}], "replaceDefaults": false}`: its rules are
+/// tried before the built-in ones, or instead of them with `"replaceDefaults": true`.
+pub const KIND_OVERRIDE_ATTRIBUTE: &str = "atriumKinds";
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KindOverride {
+    rules: Vec<KindRule>,
+    #[serde(default)]
+    replace_defaults: bool,
+}
+
 impl KindMap {
+    /// This map with an administrator's override (see [`KIND_OVERRIDE_ATTRIBUTE`]) applied.
+    /// A malformed override is an `Err` saying what is wrong; the caller reports it and keeps `self`.
+    pub fn with_override(&self, value: &serde_json::Value) -> Result<KindMap, String> {
+        let parsed: Result<KindOverride, serde_json::Error> = match value {
+            serde_json::Value::String(text) => serde_json::from_str(text),
+            other => serde_json::from_value(other.clone()),
+        };
+        let parsed =
+            parsed.map_err(|e| format!("{KIND_OVERRIDE_ATTRIBUTE} is not a valid kind mapping: {e}"))?;
+        if let Some(empty) = parsed.rules.iter().position(|r| r.contains.trim().is_empty()) {
+            return Err(format!("{KIND_OVERRIDE_ATTRIBUTE}: rule {} has an empty \"contains\"", empty + 1));
+        }
+        let mut rules: Vec<KindRule> = parsed
+            .rules
+            .into_iter()
+            .map(|r| KindRule { contains: r.contains.to_lowercase(), kind: r.kind })
+            .collect();
+        if !parsed.replace_defaults {
+            rules.extend(self.rules.iter().cloned());
+        }
+        Ok(KindMap { rules })
+    }
+
     pub fn kind_of(&self, entity: EntityId, type_name: &str) -> NodeKind {
         if entity.entity_type == EntityType::Device {
             return NodeKind::Device;
@@ -50,8 +88,21 @@ impl KindMap {
 /// Builds the view tree. A node in two parents appears under both; a relation cycle is cut
 /// where it would revisit a node already on the path.
 pub fn to_tree(hierarchy: &Hierarchy, kinds: &KindMap) -> Vec<TreeNode> {
+    to_tree_with_overrides(hierarchy, kinds, &HashMap::new())
+}
+
+/// [`to_tree`], with a root's own mapping (from its [`KIND_OVERRIDE_ATTRIBUTE`]) for that root's tree.
+pub fn to_tree_with_overrides(
+    hierarchy: &Hierarchy,
+    kinds: &KindMap,
+    per_root: &HashMap<EntityId, KindMap>,
+) -> Vec<TreeNode> {
     let mut path = HashSet::new();
-    hierarchy.roots.iter().filter_map(|root| build(hierarchy, kinds, *root, &mut path)).collect()
+    hierarchy
+        .roots
+        .iter()
+        .filter_map(|root| build(hierarchy, per_root.get(root).unwrap_or(kinds), *root, &mut path))
+        .collect()
 }
 
 fn build(h: &Hierarchy, kinds: &KindMap, id: EntityId, path: &mut HashSet<EntityId>) -> Option<TreeNode> {
@@ -75,6 +126,49 @@ fn build(h: &Hierarchy, kinds: &KindMap, id: EntityId, path: &mut HashSet<Entity
         type_name,
         children,
     })
+}
+
+/// Nodes whose name, label or type contains `query` (case-insensitive), in tree order, at most
+/// `limit`. An empty query finds nothing.
+pub fn search(tree: &[TreeNode], query: &str, limit: usize) -> Vec<SearchHit> {
+    let needle = query.trim().to_lowercase();
+    let mut hits = Vec::new();
+    if needle.is_empty() {
+        return hits;
+    }
+    let mut path = Vec::new();
+    search_in(tree, &needle, limit, &mut path, &mut hits);
+    hits
+}
+
+fn search_in(
+    nodes: &[TreeNode],
+    needle: &str,
+    limit: usize,
+    path: &mut Vec<String>,
+    hits: &mut Vec<SearchHit>,
+) {
+    for node in nodes {
+        if hits.len() >= limit {
+            return;
+        }
+        let matches = [Some(&node.name), node.label.as_ref(), Some(&node.type_name)]
+            .into_iter()
+            .flatten()
+            .any(|text| text.to_lowercase().contains(needle));
+        if matches {
+            hits.push(SearchHit {
+                id: node.id.clone(),
+                name: node.name.clone(),
+                label: node.label.clone(),
+                kind: node.kind,
+                path: path.clone(),
+            });
+        }
+        path.push(node.display_name().to_owned());
+        search_in(&node.children, needle, limit, path, hits);
+        path.pop();
+    }
 }
 
 #[cfg(test)]
@@ -138,6 +232,67 @@ mod tests {
         let b_node = &tree[0].children[0];
         assert_eq!(names(b_node), ["n3", "n4"]);
         assert!(b_node.children[0].children.is_empty(), "the edge back to the root is cut");
+    }
+
+    #[test]
+    fn an_override_goes_first_and_a_malformed_one_is_refused() {
+        let base = KindMap::default();
+        let value = serde_json::json!({"rules": [{"contains": "Boiler", "kind": "zone"}]});
+        let map = base.with_override(&value).unwrap();
+        assert_eq!(map.kind_of(asset(1), "boiler-house"), NodeKind::Zone);
+        assert_eq!(map.kind_of(asset(1), "floor"), NodeKind::Floor, "defaults still apply");
+        // As ThingsBoard often stores it: a string holding JSON; and replacing the defaults.
+        let text = serde_json::json!(
+            r#"{"rules": [{"contains": "wing", "kind": "building"}], "replaceDefaults": true}"#
+        );
+        let map = base.with_override(&text).unwrap();
+        assert_eq!(map.kind_of(asset(1), "east wing"), NodeKind::Building);
+        assert_eq!(map.kind_of(asset(1), "floor"), NodeKind::Other);
+        for bad in [
+            serde_json::json!("not json"),
+            serde_json::json!({"rules": [{"contains": "x", "kind": "castle"}]}),
+            serde_json::json!({"rules": [{"contains": " ", "kind": "room"}]}),
+            serde_json::json!({"rulez": []}),
+            serde_json::json!(42),
+        ] {
+            let err = base.with_override(&bad).unwrap_err();
+            assert!(err.contains(KIND_OVERRIDE_ATTRIBUTE), "{err}");
+        }
+    }
+
+    #[test]
+    fn a_root_override_applies_to_its_tree_only() {
+        let (a, b, c, d) = (asset(1), asset(2), asset(3), asset(4));
+        let h =
+            hierarchy(&[(a, b), (c, d)], &[a, c], &[(a, "site"), (b, "boiler"), (c, "site"), (d, "boiler")]);
+        let base = KindMap::default();
+        let custom =
+            base.with_override(&serde_json::json!({"rules": [{"contains": "boiler", "kind": "room"}]}));
+        let per_root = HashMap::from([(a, custom.unwrap())]);
+        let tree = to_tree_with_overrides(&h, &base, &per_root);
+        assert_eq!(tree[0].children[0].kind, NodeKind::Room);
+        assert_eq!(tree[1].children[0].kind, NodeKind::Other);
+    }
+
+    #[test]
+    fn search_finds_name_label_and_type_anywhere() {
+        let (a, b, c, d) = (asset(1), asset(2), asset(3), asset(4));
+        let mut h = hierarchy(
+            &[(a, b), (b, c), (a, d), (d, c)],
+            &[a],
+            &[(a, "site"), (b, "floor"), (c, "Room"), (d, "floor")],
+        );
+        h.nodes.get_mut(&c).unwrap().label = Some("Board Room".into());
+        let tree = to_tree(&h, &KindMap::default());
+        let hits = search(&tree, "bOARD", 10);
+        assert_eq!(hits.len(), 2, "found in both places it hangs: {hits:?}");
+        assert_eq!(hits[0].path, ["n1", "n2"]);
+        assert_eq!(hits[1].path, ["n1", "n4"]);
+        assert_eq!(hits[0].kind, NodeKind::Room);
+        assert_eq!(search(&tree, "room", 10).len(), 2, "by type");
+        assert_eq!(search(&tree, "FLOOR", 1).len(), 1, "limited");
+        assert!(search(&tree, "  ", 10).is_empty());
+        assert!(search(&tree, "nothing", 10).is_empty());
     }
 
     #[test]

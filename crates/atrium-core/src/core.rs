@@ -2,8 +2,7 @@
 //! operate controls, and go back to login cleanly when the session ends.
 
 use crate::app_error::to_app_error;
-use crate::building::{to_tree, KindMap};
-use crate::controls::bindings_for;
+use crate::controls::{self, Attributes, ControlBinding, ControlMap, CONTROLS_ATTRIBUTE};
 use crate::live_values::forward;
 use atrium_ipc::{
     AppError, ConnectionState, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LoginArgs, SessionInfo,
@@ -13,10 +12,13 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
+use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, RpcCall, Secret, SessionEvent};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
+
+mod tree;
 
 /// The embedded demo building's server, when this build has one.
 #[cfg(feature = "demo")]
@@ -67,6 +69,8 @@ struct Shared {
     connection: Mutex<ConnectionState>,
     active: Mutex<Option<Arc<Active>>>,
     next_watch: AtomicU64,
+    /// The building: last tree, offline cache, load warnings.
+    tree: tree::TreeState,
 }
 
 struct Active {
@@ -74,8 +78,8 @@ struct Active {
     live: LiveHandle,
     info: SessionInfo,
     demo: Mutex<Option<DemoServer>>,
-    /// Device id -> device type, from the last tree load.
-    device_types: Mutex<HashMap<Uuid, String>>,
+    /// Device id -> its resolved controls, from the last detail load.
+    device_controls: Mutex<HashMap<Uuid, Vec<ControlBinding>>>,
     /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
     device_active: Mutex<HashMap<Uuid, bool>>,
     watches: Mutex<HashMap<u64, JoinHandle<()>>>,
@@ -124,6 +128,7 @@ impl Core {
                 connection: Mutex::new(ConnectionState::Closed),
                 active: Mutex::new(None),
                 next_watch: AtomicU64::new(1),
+                tree: tree::TreeState::default(),
             }),
         }
     }
@@ -176,14 +181,15 @@ impl Core {
         info: SessionInfo,
         demo: Option<DemoServer>,
     ) -> Result<SessionInfo, AppError> {
-        self.logout().await;
+        // A new login replaces the session but keeps its cache: only an explicit logout deletes that.
+        self.stop_session().await;
         let live = LiveHandle::spawn(&client, LiveConfig::default());
         let active = Arc::new(Active {
             client: client.clone(),
             live: live.clone(),
             info: info.clone(),
             demo: Mutex::new(demo),
-            device_types: Mutex::default(),
+            device_controls: Mutex::default(),
             device_active: Mutex::default(),
             watches: Mutex::default(),
             background: Mutex::default(),
@@ -210,8 +216,18 @@ impl Core {
         self.shared.connection.lock().expect("connection lock").clone()
     }
 
-    /// Ends the session: stops live data, tells the server, stops the demo building.
+    /// Ends the session: stops live data, tells the server, stops the demo building, and deletes
+    /// the user's cached building.
     pub async fn logout(&self) {
+        let info = self.session();
+        self.stop_session().await;
+        if let Some(info) = info {
+            self.forget_cached(&info);
+        }
+    }
+
+    /// Ends the session without touching the cache.
+    async fn stop_session(&self) {
         let Some(active) = self.shared.active.lock().expect("active lock").take() else { return };
         active.stop();
         active.client.logout().await;
@@ -221,18 +237,11 @@ impl Core {
         }
     }
 
-    /// The building tree.
+    /// The building tree, freshly loaded; with a cache directory it also rewrites the cache
+    /// (see [`Core::cached_tree`] for the instant, possibly stale one).
     pub async fn load_tree(&self) -> Result<Vec<TreeNode>, AppError> {
         let active = self.shared.require()?;
-        let hierarchy = active.client.load_hierarchy(|_| {}).await.map_err(|e| self.fail(&active, &e))?;
-        let types = hierarchy
-            .nodes
-            .values()
-            .filter(|n| n.id.entity_type == EntityType::Device)
-            .map(|n| (n.id.id, n.type_name.clone()))
-            .collect();
-        *active.device_types.lock().expect("types lock") = types;
-        Ok(to_tree(&hierarchy, &KindMap::default()))
+        self.load_and_cache_tree(&active).await
     }
 
     /// A device with its controls and connectivity.
@@ -241,16 +250,99 @@ impl Core {
         let id = parse_id(device_id)?;
         let info = active.client.device_info(id).await.map_err(|e| self.fail(&active, &e))?;
         let device = info.device;
-        active.device_types.lock().expect("types lock").insert(id, device.device_type.clone());
+        let (bindings, controls_note) = self.resolve_controls(&active, id, &device.device_type).await?;
+        let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
+        active.device_controls.lock().expect("controls lock").insert(id, bindings);
         active.device_active.lock().expect("active map lock").insert(id, info.active);
         Ok(DeviceDetail {
             id: device_id.to_owned(),
             name: device.name,
             label: device.label.filter(|l| !l.is_empty()),
-            controls: crate::controls::controls_for(&device.device_type),
+            controls,
+            controls_note,
             type_name: device.device_type,
             active: Some(info.active),
         })
+    }
+
+    /// A device's controls: its `atriumControls` override when it has a usable one, else the
+    /// standard mapping for its type, with bounds from its shared attributes. A problem with the
+    /// override or the attributes is reported in the note, never fatal.
+    async fn resolve_controls(
+        &self,
+        active: &Arc<Active>,
+        id: Uuid,
+        device_type: &str,
+    ) -> Result<(Vec<ControlBinding>, Option<String>), AppError> {
+        let standard = ControlMap::standard().specs_for(device_type);
+        let mut keys = controls::attribute_keys(standard);
+        keys.insert(CONTROLS_ATTRIBUTE.to_owned());
+        let mut attrs = Attributes::new();
+        let mut note = None;
+        if let Err(e) = self.read_shared(active, id, &keys, &mut attrs).await? {
+            tracing::warn!(device = %id, error = %e, "shared attributes for controls could not be read");
+            note = Some(
+                "The device's control settings could not be read; showing the standard controls.".into(),
+            );
+        }
+        if let Some(value) = attrs.get(CONTROLS_ATTRIBUTE).cloned() {
+            let custom = match controls::parse_override(&value) {
+                Ok(specs) => {
+                    let missing: Vec<String> =
+                        controls::attribute_keys(&specs).into_iter().filter(|k| !keys.contains(k)).collect();
+                    if !missing.is_empty() {
+                        let missing = missing.into_iter().collect();
+                        if let Err(e) = self.read_shared(active, id, &missing, &mut attrs).await? {
+                            tracing::warn!(device = %id, error = %e, "attributes named by atriumControls could not be read");
+                        }
+                    }
+                    controls::resolve(&specs, &attrs)
+                }
+                Err(problem) => Err(problem),
+            };
+            match custom {
+                Ok(bindings) => return Ok((bindings, None)),
+                Err(problem) => {
+                    tracing::warn!(device = %id, %problem, "ignoring a malformed atriumControls attribute");
+                    note = Some(format!(
+                        "This device's {CONTROLS_ATTRIBUTE} setting was ignored because {problem}; \
+                         showing the standard controls."
+                    ));
+                }
+            }
+        }
+        let bindings = match controls::resolve(standard, &attrs) {
+            Ok(bindings) => bindings,
+            Err(problem) => {
+                tracing::warn!(device = %id, %problem, "the device's bound attributes are unusable");
+                note.get_or_insert_with(|| {
+                    format!("The device's control bounds were ignored because {problem}; using the standard bounds.")
+                });
+                controls::standard_bindings(device_type)
+            }
+        };
+        Ok((bindings, note))
+    }
+
+    /// Adds the device's shared attributes `keys` to `attrs`. An expired session is an error; any
+    /// other failure is handed back to be reported.
+    async fn read_shared(
+        &self,
+        active: &Arc<Active>,
+        id: Uuid,
+        keys: &std::collections::BTreeSet<String>,
+        attrs: &mut Attributes,
+    ) -> Result<Result<(), tb_client::Error>, AppError> {
+        let entity = EntityId::new(EntityType::Device, id);
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        match active.client.attributes(entity, Some(AttributeScope::SharedScope), &keys).await {
+            Ok(data) => {
+                attrs.extend(data.into_iter().map(|a| (a.key, a.value)));
+                Ok(Ok(()))
+            }
+            Err(e) if to_app_error(&e).code == ErrorCode::SessionExpired => Err(self.fail(active, &e)),
+            Err(e) => Ok(Err(e)),
+        }
     }
 
     /// Streams a device's latest telemetry to `sink` (first a snapshot, then deltas) until `unwatch`.
@@ -285,17 +377,20 @@ impl Core {
     pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
         let active = self.shared.require()?;
         let id = parse_id(&command.device_id)?;
-        let known_type = active.device_types.lock().expect("types lock").get(&id).cloned();
-        let device_type = match known_type {
-            Some(t) => t,
-            None => self.device_detail(&command.device_id).await?.type_name,
+        let find = |active: &Active| {
+            let controls = active.device_controls.lock().expect("controls lock");
+            controls.get(&id).map(|c| c.iter().find(|b| b.descriptor.id == command.control_id).cloned())
         };
-        let binding = bindings_for(&device_type)
-            .into_iter()
-            .find(|b| b.descriptor.id == command.control_id)
-            .ok_or_else(|| {
-                AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false)
-            })?;
+        let binding = match find(&active) {
+            Some(found) => found,
+            None => {
+                self.device_detail(&command.device_id).await?;
+                find(&active).flatten()
+            }
+        }
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
+        // Checked before anything is sent: an action out of bounds never reaches the device.
+        let plan = binding.plan(&command.action)?;
         if active.device_active.lock().expect("active map lock").get(&id) == Some(&false) {
             return Err(AppError::new(
                 ErrorCode::DeviceOffline,
@@ -303,9 +398,13 @@ impl Core {
                 false,
             ));
         }
-        let call = RpcCall::new(binding.method.clone(), binding.params(&command.action)?);
-        let reply = if binding.two_way {
-            Some(active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?)
+        let call = RpcCall::new(plan.method, plan.params);
+        let reply = if plan.two_way {
+            let reply = active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
+            if let Some(refusal) = controls::refusal_in(&reply) {
+                return Err(AppError::new(ErrorCode::InvalidRequest, refusal, false));
+            }
+            Some(reply)
         } else {
             active.client.rpc_oneway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
             None

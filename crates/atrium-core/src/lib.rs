@@ -17,11 +17,12 @@
 
 mod app_error;
 mod building;
+pub mod cache;
 mod controls;
 mod core;
 mod live_values;
 
 pub use crate::core::{Core, NoUiEvents, UiEvents};
 pub use app_error::to_app_error;
-pub use building::{to_tree, KindMap};
-pub use controls::controls_for;
+pub use building::{search, to_tree, to_tree_with_overrides, KindMap, KindRule, KIND_OVERRIDE_ATTRIBUTE};
+pub use controls::{controls_for, ControlMap, ControlSpec, ProfileControls, SpecKind, CONTROLS_ATTRIBUTE};

@@ -19,6 +19,48 @@ pub enum ControlKind {
     /// On/off; the device reports its state in the telemetry key `state_key`.
     #[serde(rename_all = "camelCase")]
     Switch { state_key: String },
+    /// A target value (a thermostat's setpoint) within `min..=max`, changed in `step`s; the device
+    /// reports the value it holds in `state_key`.
+    #[serde(rename_all = "camelCase")]
+    Setpoint {
+        state_key: String,
+        min: f64,
+        max: f64,
+        step: f64,
+        /// Shown after the value, e.g. `°C`.
+        #[serde(default)]
+        unit: Option<String>,
+    },
+    /// A level such as brightness within `min..=max` (normally 0–100); reported in `state_key`.
+    #[serde(rename_all = "camelCase")]
+    Level {
+        state_key: String,
+        min: f64,
+        max: f64,
+        step: f64,
+        #[serde(default)]
+        unit: Option<String>,
+    },
+    /// Blinds or shutters: open, close, stop, or a position from 0 (closed) to 100 (open),
+    /// reported in `state_key`.
+    #[serde(rename_all = "camelCase")]
+    Cover { state_key: String },
+    /// A lock; the device reports `true` (locked) or `false` in `state_key`.
+    #[serde(rename_all = "camelCase")]
+    Lock { state_key: String },
+}
+
+impl ControlKind {
+    /// The telemetry key where the device reports this control's state.
+    pub fn state_key(&self) -> &str {
+        match self {
+            Self::Switch { state_key }
+            | Self::Setpoint { state_key, .. }
+            | Self::Level { state_key, .. }
+            | Self::Cover { state_key }
+            | Self::Lock { state_key } => state_key,
+        }
+    }
 }
 
 /// Arguments of `operate_control`.
@@ -34,7 +76,28 @@ pub struct ControlCommand {
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ControlAction {
-    SetSwitch { on: bool },
+    SetSwitch {
+        on: bool,
+    },
+    /// A setpoint's new target; refused when outside the control's bounds.
+    SetSetpoint {
+        value: f64,
+    },
+    /// A level's new value; refused when outside the control's bounds.
+    SetLevel {
+        value: f64,
+    },
+    OpenCover,
+    CloseCover,
+    StopCover,
+    /// A cover's position, 0 (closed) to 100 (open).
+    SetCoverPosition {
+        position: f64,
+    },
+    /// Lock (`true`) or unlock (`false`).
+    SetLocked {
+        locked: bool,
+    },
 }
 
 /// The server accepted the command. For a one-way command that means it was handed to the
@@ -46,4 +109,29 @@ pub struct ControlAck {
     pub reply: Option<serde_json::Value>,
     /// Wall-clock ms when the server accepted it; a report newer than this confirms it.
     pub accepted_at_ms: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_and_actions_are_tagged() {
+        let kind = ControlKind::Setpoint {
+            state_key: "setpoint".into(),
+            min: 16.0,
+            max: 28.0,
+            step: 0.5,
+            unit: None,
+        };
+        let v = serde_json::to_value(&kind).unwrap();
+        assert_eq!(v["kind"], "setpoint");
+        assert_eq!(v["stateKey"], "setpoint");
+        assert_eq!(kind.state_key(), "setpoint");
+        let action = serde_json::to_value(ControlAction::SetCoverPosition { position: 40.0 }).unwrap();
+        assert_eq!(action, serde_json::json!({"action": "set_cover_position", "position": 40.0}));
+        let back: ControlAction =
+            serde_json::from_value(serde_json::json!({"action": "open_cover"})).unwrap();
+        assert_eq!(back, ControlAction::OpenCover);
+    }
 }

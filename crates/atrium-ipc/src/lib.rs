@@ -21,7 +21,7 @@ mod tree;
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
-pub use tree::{DeviceArgs, DeviceDetail, NodeKind, TreeNode};
+pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchHit, TreeNode};
 
 use serde::{Deserialize, Serialize};
 

@@ -59,4 +59,30 @@ pub struct DeviceDetail {
     /// From the server's `active` attribute; `None` when the server does not say.
     pub active: Option<bool>,
     pub controls: Vec<ControlDescriptor>,
+    /// Why the controls are not what an administrator configured (a malformed `atriumControls`
+    /// override was ignored), for the panel to show.
+    #[serde(default)]
+    pub controls_note: Option<String>,
+}
+
+/// One match of a search across the whole building.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchHit {
+    /// The entity's UUID.
+    pub id: String,
+    pub name: String,
+    pub label: Option<String>,
+    pub kind: NodeKind,
+    /// Display names of the ancestors, root first (a device in two rooms is found once per place).
+    pub path: Vec<String>,
+}
+
+/// The building as last cached, shown at once while the fresh one loads.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CachedTree {
+    pub nodes: Vec<TreeNode>,
+    /// How old the cached tree is.
+    pub age_ms: u64,
 }

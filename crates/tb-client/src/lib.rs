@@ -28,8 +28,11 @@ mod token;
 mod value;
 
 pub use client::{Client, ClientBuilder, Principal, SessionEvent};
-pub use error::{ConnectFailure, Error, RpcFailure};
-pub use rest::{EntitySummary, PageRequest, RpcApi, RpcCall};
+pub use error::{AlarmAction, ConnectFailure, Error, RpcFailure};
+pub use rest::{
+    Aggregation, AggregationFunction, EntityRow, EntitySummary, PageRequest, RpcApi, RpcCall, SortOrder,
+    TsPoint,
+};
 pub use secret::Secret;
 pub use server_url::ServerUrl;
 pub use token::decode_claims;

@@ -126,3 +126,25 @@ pub(super) async fn query_info(
 ) -> Result<Json<Vec<EntityRelation>>, ApiError> {
     query_impl(&state, &user, &body, true).map(Json)
 }
+
+/// The path-style twins (`/api/relations/from/{type}/{id}[/{relationType}]`, `.../to/...`, and the
+/// `info` variants), as ThingsBoard's Python client calls them: the same lookup as the query form.
+pub(super) async fn find_by_path(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    axum::extract::Path(segments): axum::extract::Path<Vec<(String, String)>>,
+    uri: axum::http::Uri,
+) -> Result<Json<Vec<EntityRelation>>, ApiError> {
+    let info = uri.path().starts_with("/api/relations/info/");
+    let prefix = if uri.path().contains("/from/") { "from" } else { "to" };
+    let mut query = Vec::new();
+    for (name, value) in segments {
+        let key = match name.as_str() {
+            "entity_type" => format!("{prefix}Type"),
+            "entity_id" => format!("{prefix}Id"),
+            _ => "relationType".to_owned(),
+        };
+        query.push((key, value));
+    }
+    find_impl(&state, &user, &query, info).map(Json)
+}

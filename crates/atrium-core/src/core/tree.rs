@@ -1,0 +1,210 @@
+//! The building in `Core`: loading it (with the administrator's kind mapping), the offline cache
+//! (shown at once, refreshed by `load_tree`, deleted at logout) and search across it.
+
+use super::{now_ms, Active, Core, Shared};
+use crate::building::{search, to_tree_with_overrides, KindMap, KIND_OVERRIDE_ATTRIBUTE};
+use crate::cache::{CachedBuilding, TreeCache};
+use atrium_ipc::{AppError, LiveValue, SearchHit, SessionInfo, TelemetryBatch, TreeNode};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tb_client::proto::telemetry::AttributeScope;
+use tb_client::proto::{EntityId, EntityType};
+
+/// Search answers at most this many hits.
+pub(super) const SEARCH_LIMIT: usize = 200;
+/// Roots whose kind override is read; a customer with hundreds of orphaned rooms does not pay one request each.
+const OVERRIDE_ROOTS: usize = 16;
+
+/// The building as the core last knew it.
+#[derive(Debug, Default)]
+pub(super) struct TreeState {
+    cache: Option<TreeCache>,
+    /// The last tree shown (cached or loaded), with the values seen, for search and the next save.
+    last: Mutex<Option<CachedBuilding>>,
+    /// What the last load had to report (a malformed kind override, a refused endpoint).
+    warnings: Mutex<Vec<String>>,
+}
+
+impl TreeState {
+    fn last(&self) -> std::sync::MutexGuard<'_, Option<CachedBuilding>> {
+        self.last.lock().expect("tree lock")
+    }
+}
+
+/// The cache key of a session.
+fn owner(info: &SessionInfo) -> (&str, &str) {
+    (&info.server_url, &info.user_email)
+}
+
+fn is_for(building: &CachedBuilding, info: &SessionInfo) -> bool {
+    let (server, user) = owner(info);
+    building.server_url == server && building.user == user.trim().to_lowercase()
+}
+
+impl Core {
+    /// A core that caches the building (and the last live values) per server and user in `dir`.
+    pub fn with_cache_dir(ui: Arc<dyn super::UiEvents>, dir: impl Into<PathBuf>) -> Self {
+        let mut core = Core::new(ui);
+        let shared = Arc::get_mut(&mut core.shared).expect("a new core is not shared yet");
+        shared.tree.cache = Some(TreeCache::new(dir));
+        core
+    }
+
+    /// The cached building of the signed-in user and how old it is (ms), to show at once while
+    /// [`Core::load_tree`] refreshes it. `None` without a session, a cache directory or a usable cache.
+    pub fn cached_tree(&self) -> Option<(Vec<TreeNode>, u64)> {
+        let info = self.session()?;
+        let state = &self.shared.tree;
+        {
+            let last = state.last();
+            if let Some(b) = last.as_ref().filter(|b| is_for(b, &info)) {
+                return Some((b.tree.clone(), b.age_ms(now_ms())));
+            }
+        }
+        let (server, user) = owner(&info);
+        let building = state.cache.as_ref()?.load(server, user)?;
+        let answer = (building.tree.clone(), building.age_ms(now_ms()));
+        *state.last() = Some(building);
+        Some(answer)
+    }
+
+    /// Nodes of the whole building (the last loaded or cached tree) whose name, label or type
+    /// contains `query`, case-insensitively; at most 200.
+    pub fn search(&self, query: &str) -> Vec<SearchHit> {
+        let Some(info) = self.session() else { return Vec::new() };
+        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
+            let _ = self.cached_tree();
+        }
+        let last = self.shared.tree.last();
+        last.as_ref()
+            .filter(|b| is_for(b, &info))
+            .map_or_else(Vec::new, |b| search(&b.tree, query, SEARCH_LIMIT))
+    }
+
+    /// Remembers live values (latest per key) for the cache; saved with the next tree load or
+    /// [`Core::save_cache`].
+    pub fn remember_values(&self, batch: &TelemetryBatch) {
+        let Some(info) = self.session() else { return };
+        if let Some(b) = self.shared.tree.last().as_mut().filter(|b| is_for(b, &info)) {
+            b.merge_values(batch);
+        }
+    }
+
+    /// The last values seen for a device (cached or remembered), with the server's timestamps.
+    pub fn cached_values(&self, device_id: &str) -> Vec<LiveValue> {
+        let Some(info) = self.session() else { return Vec::new() };
+        let last = self.shared.tree.last();
+        last.as_ref()
+            .filter(|b| is_for(b, &info))
+            .and_then(|b| b.values.get(device_id))
+            .map_or_else(Vec::new, |values| values.values().cloned().collect())
+    }
+
+    /// What the last tree load had to report: never fatal, worth showing an administrator.
+    pub fn tree_warnings(&self) -> Vec<String> {
+        self.shared.tree.warnings.lock().expect("warnings lock").clone()
+    }
+
+    /// Writes the current tree and values to the cache now (e.g. when the app goes to the background).
+    pub async fn save_cache(&self) {
+        let Some(info) = self.session() else { return };
+        let snapshot = self.shared.tree.last().clone().filter(|b| is_for(b, &info));
+        if let Some(building) = snapshot {
+            write_cache(&self.shared, building).await;
+        }
+    }
+
+    /// Loads the tree, applies each root's kind override, remembers it and rewrites the cache.
+    pub(super) async fn load_and_cache_tree(&self, active: &Arc<Active>) -> Result<Vec<TreeNode>, AppError> {
+        let hierarchy = active.client.load_hierarchy(|_| {}).await.map_err(|e| self.fail(active, &e))?;
+        let mut warnings = hierarchy.notes.clone();
+        let defaults = KindMap::default();
+        let overrides = read_kind_overrides(active, &hierarchy.roots, &defaults, &mut warnings).await;
+        for w in &warnings {
+            tracing::warn!("loading the building: {w}");
+        }
+        *self.shared.tree.warnings.lock().expect("warnings lock") = warnings;
+        let tree = to_tree_with_overrides(&hierarchy, &defaults, &overrides);
+
+        let (server, user) = owner(&active.info);
+        let mut building = CachedBuilding::new(server, user, now_ms(), tree.clone());
+        {
+            let mut last = self.shared.tree.last();
+            if let Some(previous) = last.take().filter(|b| is_for(b, &active.info)) {
+                building.values = previous.values;
+            }
+            *last = Some(building.clone());
+        }
+        write_cache(&self.shared, building).await;
+        Ok(tree)
+    }
+
+    /// Deletes the cache of the session that is ending (logout).
+    pub(super) fn forget_cached(&self, info: &SessionInfo) {
+        let state = &self.shared.tree;
+        if state.last().as_ref().is_some_and(|b| is_for(b, info)) {
+            *state.last() = None;
+        }
+        state.warnings.lock().expect("warnings lock").clear();
+        if let Some(cache) = &state.cache {
+            let (server, user) = owner(info);
+            if let Err(e) = cache.remove(server, user) {
+                tracing::warn!("the building cache could not be deleted: {e}");
+            }
+        }
+    }
+}
+
+/// Saves off the async threads; a failure is logged, never the user's problem.
+async fn write_cache(shared: &Shared, building: CachedBuilding) {
+    let Some(cache) = shared.tree.cache.clone() else { return };
+    let saved = tokio::task::spawn_blocking(move || cache.save(&building)).await;
+    match saved {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::warn!("the building cache could not be written: {e}"),
+        Err(e) => tracing::warn!("the building cache writer failed: {e}"),
+    }
+}
+
+/// Each asset root's `atriumKinds` (SERVER_SCOPE) attribute as a map; malformed ones are reported and ignored.
+async fn read_kind_overrides(
+    active: &Arc<Active>,
+    roots: &[EntityId],
+    defaults: &KindMap,
+    warnings: &mut Vec<String>,
+) -> HashMap<EntityId, KindMap> {
+    let roots: Vec<EntityId> =
+        roots.iter().filter(|r| r.entity_type == EntityType::Asset).take(OVERRIDE_ROOTS).copied().collect();
+    let mut reads = tokio::task::JoinSet::new();
+    for root in roots {
+        let client = active.client.clone();
+        reads.spawn(async move {
+            let read =
+                client.attributes(root, Some(AttributeScope::ServerScope), &[KIND_OVERRIDE_ATTRIBUTE]).await;
+            (root, read)
+        });
+    }
+    let mut overrides = HashMap::new();
+    while let Some(joined) = reads.join_next().await {
+        let Ok((root, read)) = joined else { continue };
+        match read {
+            Ok(attributes) => {
+                if let Some(attr) = attributes.iter().find(|a| a.key == KIND_OVERRIDE_ATTRIBUTE) {
+                    match defaults.with_override(&attr.value) {
+                        Ok(map) => {
+                            overrides.insert(root, map);
+                        }
+                        Err(e) => {
+                            warnings.push(format!("{e} (on asset {}); the built-in mapping is used", root.id))
+                        }
+                    }
+                }
+            }
+            // A user who may not read the root's attributes simply gets the built-in mapping.
+            Err(e) if e.is_forbidden() || e.is_not_found() => {}
+            Err(e) => warnings.push(format!("the kind mapping of asset {} could not be read: {e}", root.id)),
+        }
+    }
+    overrides
+}

@@ -1,0 +1,210 @@
+//! Control descriptors against the emulator: bounds from shared attributes, a setpoint confirmed
+//! by the device's own report, out-of-bounds requests refused before sending, `atriumControls`
+//! overrides (good and malformed), critical locks, and read-only sensors.
+
+use atrium_core::{Core, NoUiEvents};
+use atrium_ipc::{
+    ControlAction, ControlCommand, ControlKind, DeviceDetail, ErrorCode, LoginArgs, TelemetryBatch,
+};
+use std::sync::Arc;
+use std::time::Duration;
+use tb_client::proto::telemetry::AttributeScope;
+use tb_client::proto::{EntityId, EntityType};
+use tb_client::{Client, Secret};
+use tb_emulator::{Emulator, EmulatorConfig};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+const TENANT: (&str, &str) = ("tenant@thingsboard.org", "tenant");
+
+async fn logged_in(emu: &Emulator) -> Core {
+    let core = Core::new(Arc::new(NoUiEvents));
+    core.login(LoginArgs {
+        server_url: emu.base_url(),
+        username: TENANT.0.into(),
+        password: TENANT.1.into(),
+    })
+    .await
+    .unwrap();
+    core
+}
+
+/// Writes a device's shared attributes as the tenant administrator would.
+async fn set_shared(emu: &Emulator, device: &str, values: serde_json::Value) {
+    let admin = Client::builder(emu.base_url()).build().unwrap();
+    admin.login(TENANT.0, &Secret::new(TENANT.1.to_owned())).await.unwrap();
+    let id = emu.device_id(device).unwrap();
+    admin
+        .save_attributes(EntityId::new(EntityType::Device, id), AttributeScope::SharedScope, &values)
+        .await
+        .unwrap();
+}
+
+async fn detail(core: &Core, emu: &Emulator, device: &str) -> DeviceDetail {
+    core.device_detail(&emu.device_id(device).unwrap().to_string()).await.unwrap()
+}
+
+fn rpc_requests(emu: &Emulator) -> u64 {
+    emu.faults().counters().requests_by_route.iter().filter(|(r, _)| r.contains("rpc")).map(|(_, n)| n).sum()
+}
+
+#[tokio::test]
+async fn the_thermostat_setpoint_is_bounded_and_confirmed_by_the_device() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu).await;
+    let d = detail(&core, &emu, "Lobby Thermostat").await;
+    assert_eq!(d.controls_note, None);
+    assert_eq!(d.controls.len(), 1);
+    let setpoint = &d.controls[0];
+    assert_eq!(setpoint.id, "setpoint");
+    let ControlKind::Setpoint { state_key, min, max, step, .. } = &setpoint.kind else {
+        panic!("a thermostat has a setpoint: {setpoint:?}")
+    };
+    assert_eq!((state_key.as_str(), *min, *max, *step), ("setpoint", 16.0, 28.0, 0.5));
+
+    let (tx, mut rx) = mpsc::unbounded_channel::<TelemetryBatch>();
+    let watch = core.watch_device(&d.id, move |batch| drop(tx.send(batch))).unwrap();
+    let first = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+    assert!(first.snapshot);
+
+    let command = |value| ControlCommand {
+        device_id: d.id.clone(),
+        control_id: "setpoint".into(),
+        action: ControlAction::SetSetpoint { value },
+    };
+    let ack = core.operate_control(command(22.5)).await.unwrap();
+    assert!(ack.reply.is_some(), "setTemperature is two-way");
+    let confirmed = timeout(Duration::from_secs(10), async {
+        while let Some(batch) = rx.recv().await {
+            let report =
+                batch.values.iter().find(|v| v.key == "setpoint" && v.ts >= ack.accepted_at_ms - 2_000);
+            if let Some(report) = report {
+                if report.value == atrium_ipc::TelemetryValue::Number(22.5) {
+                    return true;
+                }
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(confirmed, Ok(true), "the device reports setpoint 22.5");
+    core.unwatch(watch);
+
+    emu.faults().reset_counters();
+    let err = core.operate_control(command(40.0)).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+    assert!(err.message.contains("between 16 and 28"), "{}", err.message);
+    assert_eq!(rpc_requests(&emu), 0, "nothing is sent for an out-of-bounds setpoint");
+}
+
+#[tokio::test]
+async fn bounds_follow_the_shared_attributes() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu).await;
+    set_shared(
+        &emu,
+        "Lobby Thermostat",
+        serde_json::json!({"minSetpoint": 18, "maxSetpoint": 24, "step": 1}),
+    )
+    .await;
+    let d = detail(&core, &emu, "Lobby Thermostat").await;
+    let ControlKind::Setpoint { min, max, step, .. } = d.controls[0].kind else { panic!() };
+    assert_eq!((min, max, step), (18.0, 24.0, 1.0));
+    let err = core
+        .operate_control(ControlCommand {
+            device_id: d.id.clone(),
+            control_id: "setpoint".into(),
+            action: ControlAction::SetSetpoint { value: 25.0 },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidRequest);
+}
+
+#[tokio::test]
+async fn an_atrium_controls_override_replaces_the_controls_and_a_malformed_one_is_ignored() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu).await;
+    let custom = serde_json::json!([
+        {"id": "comfort", "kind": "setpoint", "label": "Comfort", "min": 19, "max": 23},
+        {"id": "mode-off", "kind": "switch", "label": "Standby", "stateKey": "standby", "critical": true}
+    ]);
+    set_shared(&emu, "Lobby Thermostat", serde_json::json!({ "atriumControls": custom.to_string() })).await;
+    let d = detail(&core, &emu, "Lobby Thermostat").await;
+    assert_eq!(d.controls_note, None);
+    let ids: Vec<_> = d.controls.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["comfort", "mode-off"]);
+    let ControlKind::Setpoint { min, max, step, .. } = d.controls[0].kind else { panic!() };
+    assert_eq!((min, max, step), (19.0, 23.0, 0.5), "the step still comes from the attribute");
+    assert!(d.controls[1].critical);
+    // The old control is gone, and the new one is the one operated.
+    emu.faults().reset_counters();
+    let gone = core
+        .operate_control(ControlCommand {
+            device_id: d.id.clone(),
+            control_id: "setpoint".into(),
+            action: ControlAction::SetSetpoint { value: 21.0 },
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(gone.code, ErrorCode::InvalidRequest);
+    let ack = core
+        .operate_control(ControlCommand {
+            device_id: d.id.clone(),
+            control_id: "comfort".into(),
+            action: ControlAction::SetSetpoint { value: 21.0 },
+        })
+        .await
+        .unwrap();
+    assert!(ack.reply.is_some());
+    assert_eq!(rpc_requests(&emu), 1);
+
+    // A JSON value (not a string) works too, on another device.
+    set_shared(
+        &emu,
+        "Lobby Light",
+        serde_json::json!({"atriumControls": [{"id": "power", "kind": "switch"}]}),
+    )
+    .await;
+    let light = detail(&core, &emu, "Lobby Light").await;
+    assert_eq!(light.controls.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(), ["power"]);
+
+    for malformed in [
+        serde_json::json!("[{\"id\": \"x\", \"kind\": "),
+        serde_json::json!({"id": "x", "kind": "switch"}),
+        serde_json::json!([{"id": "x", "kind": "teleporter"}]),
+        serde_json::json!([{"id": "a", "kind": "switch"}, {"id": "a", "kind": "lock"}]),
+    ] {
+        set_shared(&emu, "Lobby Thermostat", serde_json::json!({ "atriumControls": malformed })).await;
+        let d = detail(&core, &emu, "Lobby Thermostat").await;
+        let note = d.controls_note.as_deref().unwrap_or_else(|| panic!("{malformed} is reported"));
+        assert!(note.contains("atriumControls"), "{note}");
+        let ids: Vec<_> = d.controls.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["setpoint"], "the standard controls stay for {malformed}");
+    }
+}
+
+#[tokio::test]
+async fn the_lock_is_critical_and_sensors_are_read_only() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu).await;
+    let lock = detail(&core, &emu, "Lobby Door Lock").await;
+    assert_eq!(lock.controls.len(), 1);
+    assert!(lock.controls[0].critical);
+    assert_eq!(lock.controls[0].kind, ControlKind::Lock { state_key: "locked".into() });
+    let ack = core
+        .operate_control(ControlCommand {
+            device_id: lock.id.clone(),
+            control_id: "lock".into(),
+            action: ControlAction::SetLocked { locked: false },
+        })
+        .await
+        .unwrap();
+    assert_eq!(ack.reply, Some(serde_json::json!({"locked": false})), "unlock is two-way");
+
+    for sensor in ["Lobby Air Quality", "Lobby Occupancy"] {
+        let d = detail(&core, &emu, sensor).await;
+        assert!(d.controls.is_empty(), "{sensor} has no controls: {:?}", d.controls);
+        assert_eq!(d.controls_note, None);
+    }
+}

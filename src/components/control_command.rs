@@ -1,0 +1,383 @@
+//! What every control shares: a command is sent, is pending until the device's own report
+//! confirms it, is confirmed then, and fails on an error or after 10 s. A critical control asks
+//! first. The controls show the device's reported state, never what was requested; this module
+//! only tracks the command's life and renders its status line and confirmation box.
+
+use crate::ipc;
+use atrium_ipc::{ControlAction, ControlCommand, ControlDescriptor, LiveValue, TelemetryValue};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long to wait for the device's report after the server accepted the command.
+const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
+/// A report this much older than the acceptance still counts (clocks of server and device differ).
+const CLOCK_SLACK_MS: i64 = 2_000;
+
+/// A reported value read as a number (numbers, and text that parses as one).
+pub(crate) fn reported_number(value: &TelemetryValue) -> Option<f64> {
+    match value {
+        TelemetryValue::Number(n) if n.is_finite() => Some(*n),
+        TelemetryValue::Text(t) => t.trim().parse().ok().filter(|n: &f64| n.is_finite()),
+        _ => None,
+    }
+}
+
+/// A reported value read as on/off (or locked/unlocked).
+pub(crate) fn reported_bool(value: &TelemetryValue) -> Option<bool> {
+    match value {
+        TelemetryValue::Bool(b) => Some(*b),
+        TelemetryValue::Number(n) => Some(*n != 0.0),
+        TelemetryValue::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "true" | "on" | "1" | "locked" => Some(true),
+            "false" | "off" | "0" | "unlocked" => Some(false),
+            _ => None,
+        },
+        TelemetryValue::Missing => None,
+    }
+}
+
+/// The report that confirms a command.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Expect {
+    Bool(bool),
+    /// A number within `tolerance` of `value` (devices round).
+    Number {
+        value: f64,
+        tolerance: f64,
+    },
+    /// Any report of the state key after the acceptance (a cover's stop).
+    AnyReport,
+}
+
+impl Expect {
+    fn matches(&self, value: &TelemetryValue) -> bool {
+        match self {
+            Self::Bool(b) => reported_bool(value) == Some(*b),
+            Self::Number { value: want, tolerance } => {
+                reported_number(value).is_some_and(|n| (n - want).abs() <= *tolerance)
+            }
+            Self::AnyReport => !matches!(value, TelemetryValue::Missing),
+        }
+    }
+}
+
+/// Whether `value` is the device confirming `expect`, for a command accepted at `accepted_at_ms`.
+pub(crate) fn confirms(value: &LiveValue, expect: &Expect, accepted_at_ms: i64) -> bool {
+    value.ts >= accepted_at_ms - CLOCK_SLACK_MS && expect.matches(&value.value)
+}
+
+/// One command a person asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Request {
+    pub(crate) action: ControlAction,
+    pub(crate) expect: Expect,
+    /// What it does, as a button says it: "Turn on", "Unlock", "Set to 22.5 °C".
+    pub(crate) verb: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CommandStatus {
+    Idle,
+    /// A critical control waits for the person to confirm.
+    AskingToConfirm(Request),
+    /// The command is on its way to the server.
+    Sending(Request),
+    /// The server accepted it; waiting for the device's report.
+    Waiting {
+        request: Request,
+        accepted_at_ms: i64,
+        attempt: u32,
+    },
+    Confirmed,
+    Failed(String),
+}
+
+impl CommandStatus {
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            Self::Idle | Self::AskingToConfirm(_) => "idle",
+            Self::Sending(_) | Self::Waiting { .. } => "pending",
+            Self::Confirmed => "confirmed",
+            Self::Failed(_) => "failed",
+        }
+    }
+
+    fn text(&self) -> String {
+        match self {
+            Self::Idle | Self::AskingToConfirm(_) => String::new(),
+            Self::Sending(r) => format!("{}: sending…", r.verb),
+            Self::Waiting { request, .. } => format!("{}: waiting for the device…", request.verb),
+            Self::Confirmed => "Confirmed".to_owned(),
+            Self::Failed(message) => message.clone(),
+        }
+    }
+
+    pub(crate) fn is_pending(&self) -> bool {
+        matches!(self, Self::Sending(_) | Self::Waiting { .. })
+    }
+
+    /// Whether a new command may start (nothing in flight, no question open).
+    fn is_free(&self) -> bool {
+        !self.is_pending() && !matches!(self, Self::AskingToConfirm(_))
+    }
+}
+
+/// A control's command life, shared by its buttons. Cheap to copy into closures.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ControlCommander {
+    status: RwSignal<CommandStatus>,
+    attempts: StoredValue<u32>,
+    device_id: StoredValue<String>,
+    control_id: StoredValue<String>,
+    critical: bool,
+}
+
+impl ControlCommander {
+    /// Starts tracking commands for `control`; confirmation watches `values[state_key]`.
+    pub(crate) fn new(
+        device_id: &str,
+        control: &ControlDescriptor,
+        values: ReadSignal<BTreeMap<String, LiveValue>>,
+    ) -> Self {
+        let status = RwSignal::new(CommandStatus::Idle);
+        let state_key = control.kind.state_key().to_owned();
+        Effect::new(move |_| {
+            if let CommandStatus::Waiting { request, accepted_at_ms, .. } = status.get() {
+                let done = values.with(|m| {
+                    m.get(&state_key).is_some_and(|v| confirms(v, &request.expect, accepted_at_ms))
+                });
+                if done {
+                    status.set(CommandStatus::Confirmed);
+                }
+            }
+        });
+        Self {
+            status,
+            attempts: StoredValue::new(0),
+            device_id: StoredValue::new(device_id.to_owned()),
+            control_id: StoredValue::new(control.id.clone()),
+            critical: control.critical,
+        }
+    }
+
+    pub(crate) fn status(&self) -> ReadSignal<CommandStatus> {
+        self.status.read_only()
+    }
+
+    /// True while a command is in flight (tracked).
+    pub(crate) fn is_pending(&self) -> bool {
+        self.status.with(CommandStatus::is_pending)
+    }
+
+    /// Asks for `request`: a critical control asks the person first, others send at once.
+    /// Ignored while another command is pending or a question is open.
+    pub(crate) fn request(&self, request: Request) {
+        if !self.status.with_untracked(CommandStatus::is_free) {
+            return;
+        }
+        if self.critical {
+            self.status.set(CommandStatus::AskingToConfirm(request));
+        } else {
+            self.send(request);
+        }
+    }
+
+    /// The person confirmed the open question.
+    pub(crate) fn confirm(&self) {
+        if let CommandStatus::AskingToConfirm(request) = self.status.get_untracked() {
+            self.send(request);
+        }
+    }
+
+    pub(crate) fn cancel(&self) {
+        if matches!(self.status.get_untracked(), CommandStatus::AskingToConfirm(_)) {
+            self.status.set(CommandStatus::Idle);
+        }
+    }
+
+    fn send(&self, request: Request) {
+        let Self { status, attempts, .. } = *self;
+        status.set(CommandStatus::Sending(request.clone()));
+        let command = ControlCommand {
+            device_id: self.device_id.get_value(),
+            control_id: self.control_id.get_value(),
+            action: request.action.clone(),
+        };
+        spawn_local(async move {
+            match ipc::operate_control(&command).await {
+                Err(err) => {
+                    status.try_set(CommandStatus::Failed(err.message));
+                }
+                Ok(ack) => {
+                    let attempt = attempts.try_update_value(|a| {
+                        *a += 1;
+                        *a
+                    });
+                    let Some(attempt) = attempt else { return };
+                    status.try_set(CommandStatus::Waiting {
+                        request,
+                        accepted_at_ms: ack.accepted_at_ms,
+                        attempt,
+                    });
+                    set_timeout(
+                        move || {
+                            status.try_update(|s| {
+                                if matches!(s, CommandStatus::Waiting { attempt: a, .. } if *a == attempt) {
+                                    *s = CommandStatus::Failed(
+                                        "The device did not confirm. Check it and try again.".to_owned(),
+                                    );
+                                }
+                            });
+                        },
+                        CONFIRM_TIMEOUT,
+                    );
+                }
+            }
+        });
+    }
+}
+
+/// `#control-{id}-status`: the command's life (`data-status` idle, pending, confirmed, failed).
+// The props builder that #[component] generates has `pub` methods.
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> impl IntoView {
+    let status = commander.status();
+    view! {
+        <p
+            id=format!("control-{control_id}-status")
+            class="control-status"
+            data-status=move || status.with(CommandStatus::name)
+            role="status"
+            aria-live="polite"
+        >
+            {move || status.with(CommandStatus::is_pending).then(|| view! { <span class="spinner small" aria-hidden="true"></span> })}
+            {move || status.with(CommandStatus::text)}
+        </p>
+    }
+}
+
+/// The inline question a critical control asks (`#control-{id}-confirm` / `-cancel`).
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn ConfirmBox(control_id: String, label: String, commander: ControlCommander) -> impl IntoView {
+    let status = commander.status();
+    move || {
+        let CommandStatus::AskingToConfirm(request) = status.get() else { return None };
+        let question = format!("{} {label}? This is a critical control.", request.verb);
+        let aria_label = question.clone();
+        Some(view! {
+            <div class="confirm" role="alertdialog" aria-label=aria_label>
+                <p class="confirm-question">{question}</p>
+                <div class="confirm-actions">
+                    <button
+                        id=format!("control-{control_id}-confirm")
+                        type="button"
+                        class="button danger small"
+                        on:click=move |_| commander.confirm()
+                    >
+                        {request.verb.clone()}
+                    </button>
+                    <button
+                        id=format!("control-{control_id}-cancel")
+                        type="button"
+                        class="button ghost small"
+                        on:click=move |_| commander.cancel()
+                    >
+                        "Cancel"
+                    </button>
+                </div>
+            </div>
+        })
+    }
+}
+
+/// The control's label with its "Critical" tag.
+pub(crate) fn control_label(control: &ControlDescriptor) -> impl IntoView {
+    view! {
+        <span id=format!("control-{}-label", control.id) class="control-label">
+            {control.label.clone()}
+            {control.critical.then(|| view! { <span class="critical-tag">"Critical"</span> })}
+        </span>
+    }
+}
+
+/// The device's reported value of `key` (tracked).
+pub(crate) fn reported(
+    values: ReadSignal<BTreeMap<String, LiveValue>>,
+    key: String,
+) -> Memo<Option<TelemetryValue>> {
+    Memo::new(move |_| values.with(|m| m.get(&key).map(|v| v.value.clone())))
+}
+
+/// A number as a control shows it: at most the step's decimals, no trailing zeros.
+pub(crate) fn format_amount(value: f64, step: f64, unit: Option<&str>) -> String {
+    let decimals = step_decimals(step);
+    let mut text = format!("{value:.decimals$}");
+    if text.contains('.') {
+        text = text.trim_end_matches('0').trim_end_matches('.').to_owned();
+    }
+    if text == "-0" {
+        text = "0".to_owned();
+    }
+    match unit.map(str::trim).filter(|u| !u.is_empty()) {
+        Some("%") => format!("{text} %"),
+        Some(u) => format!("{text} {u}"),
+        None => text,
+    }
+}
+
+/// How many decimals a step needs (0.5 -> 1, 0.25 -> 2, 1 -> 0), at most 4.
+fn step_decimals(step: f64) -> usize {
+    (0..4)
+        .find(|d| {
+            let scaled = step * 10f64.powi(*d);
+            (scaled - scaled.round()).abs() < 1e-9
+        })
+        .unwrap_or(4) as usize
+}
+
+/// `value` moved to the nearest point of the `min + k·step` grid, within bounds.
+pub(crate) fn snap(value: f64, min: f64, max: f64, step: f64) -> f64 {
+    let steps = ((value - min) / step).round();
+    let snapped = min + steps * step;
+    let factor = 10f64.powi(step_decimals(step) as i32 + 2);
+    ((snapped * factor).round() / factor).clamp(min, max)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lv(ts: i64, value: TelemetryValue) -> LiveValue {
+        LiveValue { key: "k".into(), ts, value }
+    }
+
+    #[test]
+    fn only_a_matching_recent_report_confirms() {
+        let on = Expect::Bool(true);
+        assert!(confirms(&lv(10_000, TelemetryValue::Bool(true)), &on, 11_000));
+        assert!(!confirms(&lv(8_000, TelemetryValue::Bool(true)), &on, 11_000));
+        assert!(!confirms(&lv(12_000, TelemetryValue::Bool(false)), &on, 11_000));
+        let sp = Expect::Number { value: 22.5, tolerance: 0.005 };
+        assert!(confirms(&lv(12_000, TelemetryValue::Number(22.5)), &sp, 11_000));
+        assert!(confirms(&lv(12_000, TelemetryValue::Text("22.5".into())), &sp, 11_000));
+        assert!(!confirms(&lv(12_000, TelemetryValue::Number(22.0)), &sp, 11_000));
+        assert!(confirms(&lv(12_000, TelemetryValue::Number(3.0)), &Expect::AnyReport, 11_000));
+        assert_eq!(reported_bool(&TelemetryValue::Text("ON".into())), Some(true));
+        assert_eq!(reported_bool(&TelemetryValue::Missing), None);
+    }
+
+    #[test]
+    fn amounts_follow_the_step() {
+        assert_eq!(format_amount(22.0, 0.5, Some("°C")), "22 °C");
+        assert_eq!(format_amount(22.5, 0.5, Some("°C")), "22.5 °C");
+        assert_eq!(format_amount(40.0, 1.0, Some("%")), "40 %");
+        assert_eq!(snap(22.5 + 0.5, 16.0, 28.0, 0.5), 23.0);
+        assert_eq!(snap(21.3, 16.0, 28.0, 0.5), 21.5);
+        assert_eq!(snap(29.0, 16.0, 28.0, 0.5), 28.0);
+        assert_eq!(snap(0.1 + 0.2, 0.0, 1.0, 0.1), 0.3);
+    }
+}

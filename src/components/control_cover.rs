@@ -1,0 +1,106 @@
+//! Blinds and shutters: Open / Stop / Close, and a position slider (0 closed – 100 open) that
+//! rests on the device's reported position and sends on release.
+
+use crate::components::control_command::{
+    control_label, format_amount, reported, reported_number, ConfirmBox, ControlCommander, ControlStatus,
+    Expect, Request,
+};
+use crate::components::control_level::CommitSlider;
+use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
+use leptos::prelude::*;
+use std::collections::BTreeMap;
+
+/// A position report within this of the request confirms it (devices round).
+const POSITION_TOLERANCE: f64 = 0.5;
+
+// The props builder that #[component] generates has `pub` methods.
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn ControlCover(
+    device_id: String,
+    control: ControlDescriptor,
+    values: ReadSignal<BTreeMap<String, LiveValue>>,
+) -> impl IntoView {
+    let commander = ControlCommander::new(&device_id, &control, values);
+    let value = reported(values, control.kind.state_key().to_owned());
+    let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
+
+    let to = |position: f64| Expect::Number { value: position, tolerance: POSITION_TOLERANCE };
+    let open = move |_| {
+        commander.request(Request {
+            action: ControlAction::OpenCover,
+            expect: to(100.0),
+            verb: "Open".into(),
+        })
+    };
+    let close = move |_| {
+        commander.request(Request {
+            action: ControlAction::CloseCover,
+            expect: to(0.0),
+            verb: "Close".into(),
+        })
+    };
+    let stop = move |_| {
+        commander.request(Request {
+            action: ControlAction::StopCover,
+            expect: Expect::AnyReport,
+            verb: "Stop".into(),
+        })
+    };
+    let on_commit = Callback::new(move |position: f64| {
+        commander.request(Request {
+            action: ControlAction::SetCoverPosition { position },
+            expect: to(position),
+            verb: format!("Move to {}", format_amount(position, 1.0, Some("%"))),
+        });
+    });
+    let pending = move || commander.is_pending();
+    let state = move || match current.get() {
+        None => "Position unknown".to_owned(),
+        Some(p) if p <= POSITION_TOLERANCE => "Closed".to_owned(),
+        Some(p) if p >= 100.0 - POSITION_TOLERANCE => "Open".to_owned(),
+        Some(p) => format!("{} open", format_amount(p, 1.0, Some("%"))),
+    };
+
+    let id = control.id.clone();
+    view! {
+        <div class="control control-cover" data-control-id=id.clone() class:critical=control.critical>
+            <div class="control-main">
+                {control_label(&control)}
+                <span id=format!("control-{id}-state") class="control-state">{state}</span>
+            </div>
+            <div
+                id=format!("control-{id}")
+                class="button-row"
+                role="group"
+                aria-labelledby=format!("control-{id}-label")
+                aria-describedby=format!("control-{id}-status")
+                data-reported=move || current.get().map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+            >
+                <button id=format!("control-{id}-open") type="button" class="button ghost small" disabled=pending on:click=open>
+                    "Open"
+                </button>
+                <button id=format!("control-{id}-stop") type="button" class="button ghost small" disabled=pending on:click=stop>
+                    "Stop"
+                </button>
+                <button id=format!("control-{id}-close") type="button" class="button ghost small" disabled=pending on:click=close>
+                    "Close"
+                </button>
+            </div>
+            <CommitSlider
+                input_id=format!("control-{id}-position")
+                labelled_by=format!("control-{id}-label")
+                described_by=format!("control-{id}-status")
+                min=0.0
+                max=100.0
+                step=1.0
+                unit="%".to_owned()
+                reported=current
+                disabled=Signal::derive(pending)
+                on_commit=on_commit
+            />
+            <ControlStatus control_id=id.clone() commander=commander />
+            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+        </div>
+    }
+}

@@ -1,0 +1,109 @@
+//! The thermostat journey through the real app: open the demo building, select the Lobby
+//! Thermostat, raise its setpoint one step, and see the device's own report confirm it.
+//!
+//! Run it like `demo_journey` (under `xvfb-run` with `ATRIUM_APP_BIN` set); it saves
+//! `tests/e2e/artifacts/thermostat.png`.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use atrium_e2e::{action, check, find, wait, App};
+
+const APP_START: Duration = Duration::from_secs(45);
+const DEMO_LOAD: Duration = Duration::from_secs(20);
+const CONFIRMATION: Duration = Duration::from_secs(15);
+
+const LOBBY: &str = r#"li.tree-node[data-name="Lobby"]"#;
+const LOBBY_THERMOSTAT: &str = r#"li.tree-node[data-name="Lobby Thermostat"]"#;
+const SETPOINT: &str = "#control-setpoint";
+const RAISE: &str = "#control-setpoint-increase";
+const SETPOINT_STATUS: &str = "#control-setpoint-status";
+const SETPOINT_VALUE: &str = r#"#device-panel .live-value[data-key="setpoint"] .value"#;
+const LOBBY_DOOR_LOCK: &str = r#"li.tree-node[data-name="Lobby Door Lock"]"#;
+const LOCK: &str = "#control-lock";
+/// The demo thermostats' `step` shared attribute.
+const STEP: f64 = 0.5;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thermostat() {
+    if let Err(err) = atrium_e2e::run_journey("thermostat", journey).await {
+        panic!("thermostat journey failed: {err:#}");
+    }
+}
+
+async fn reported_setpoint(app: &App) -> Result<f64> {
+    let text = find::attr(app.client(), SETPOINT, "data-reported")
+        .await?
+        .with_context(|| format!("`{SETPOINT}` has no data-reported"))?;
+    text.parse::<f64>().with_context(|| format!("`{SETPOINT}` reports {text:?}, not a number"))
+}
+
+async fn journey(app: &App) -> Result<()> {
+    let c = app.client();
+    wait::for_element(c, "#open-demo", APP_START).await.context("the login screen did not appear")?;
+    action::click(c, "#open-demo").await?;
+    wait::for_element(c, &format!("#building-tree {LOBBY}"), DEMO_LOAD)
+        .await
+        .context("no Lobby in the tree")?;
+
+    action::click_first_within(c, LOBBY, &["button.tree-toggle", "button.tree-label"]).await?;
+    wait::for_element(c, LOBBY_THERMOSTAT, DEMO_LOAD)
+        .await
+        .context("expanding the Lobby showed no thermostat")?;
+    action::click_within(c, LOBBY_THERMOSTAT, "button.tree-label").await?;
+    wait::until("the device panel for Lobby Thermostat", DEMO_LOAD, async || {
+        check::text_contains(c, "#device-panel", "Lobby Thermostat").await
+    })
+    .await?;
+
+    let before = wait::until("the setpoint control with the reported setpoint", DEMO_LOAD, async || {
+        reported_setpoint(app).await
+    })
+    .await?;
+    let wanted = before + STEP;
+    action::click(c, RAISE).await?;
+    wait::until(&format!("the setpoint raised to {wanted} and confirmed"), CONFIRMATION, async || {
+        check::attr_eq(c, SETPOINT_STATUS, "data-status", "confirmed").await?;
+        let now = reported_setpoint(app).await?;
+        anyhow::ensure!((now - wanted).abs() < 1e-6, "the control shows {now}, not {wanted}");
+        Ok(())
+    })
+    .await?;
+    let live = find::text(c, SETPOINT_VALUE).await?;
+    let shot = app.screenshot("thermostat").await?;
+    eprintln!(
+        "thermostat: setpoint {before} -> {wanted} confirmed (live value {live}); screenshot {}",
+        shot.display()
+    );
+
+    // The door lock is critical: it asks before sending, and the device confirms.
+    action::click_within(c, LOBBY_DOOR_LOCK, "button.tree-label").await?;
+    let locked = wait::until("the lock control with the reported state", DEMO_LOAD, async || {
+        let state = find::attr(c, LOCK, "data-reported").await?.unwrap_or_default();
+        anyhow::ensure!(state == "locked" || state == "unlocked", "the lock reports {state:?}");
+        Ok(state)
+    })
+    .await?;
+    action::click(c, LOCK).await?;
+    wait::for_element(c, "#control-lock-confirm", DEMO_LOAD)
+        .await
+        .context("the lock did not ask to confirm")?;
+    check::attr_eq(c, "#control-lock-status", "data-status", "idle").await?;
+    wait::until("the confirmation question", DEMO_LOAD, async || {
+        check::text_contains(c, ".control-lock .confirm-question", "critical control").await
+    })
+    .await?;
+    // Asking for its size also makes WebKit lay out and paint the box before the screenshot.
+    let (_, _, width, height) = find::one(c, ".control-lock .confirm").await?.rectangle().await?;
+    anyhow::ensure!(width > 0.0 && height > 0.0, "the confirmation box is not visible ({width}x{height})");
+    let asking = app.screenshot("lock_confirm").await?;
+    action::click(c, "#control-lock-confirm").await?;
+    let flipped = if locked == "locked" { "unlocked" } else { "locked" };
+    wait::until(&format!("the lock {flipped} and confirmed"), CONFIRMATION, async || {
+        check::attr_eq(c, "#control-lock-status", "data-status", "confirmed").await?;
+        check::attr_eq(c, LOCK, "data-reported", flipped).await
+    })
+    .await?;
+    eprintln!("lock: {locked} -> {flipped} after confirmation; screenshot {}", asking.display());
+    Ok(())
+}
