@@ -253,6 +253,14 @@ impl Emulator {
             let shutdown = async move {
                 let _ = stopped.wait_for(|s| *s).await;
             };
+            // Small WebSocket frames must not wait for Nagle + delayed ACK (tens of ms); servlet
+            // containers in front of ThingsBoard disable Nagle too.
+            let listener =
+                axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+                    if let Err(e) = stream.set_nodelay(true) {
+                        tracing::debug!("could not set TCP_NODELAY: {e}");
+                    }
+                });
             if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
                 tracing::warn!("emulator server stopped: {e}");
             }

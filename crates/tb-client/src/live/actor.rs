@@ -4,7 +4,7 @@
 //! once `/api/ws` has answered 404, the legacy `/api/ws/plugins/telemetry?token=` with
 //! `{"tsSubCmds": [...], ...}` for the rest of the session.
 
-use super::registry::Registry;
+use super::registry::{Entry, Registry};
 use super::transport::{ConnectError, Frame, FrameSink, FrameStream, Transport};
 use super::{Command, ConnectionState, EntityValue, LiveConfig, LiveStats, SubscriptionError, TokenSource};
 use crate::error::Error;
@@ -332,6 +332,21 @@ impl Actor {
         }
     }
 
+    /// The entry an update is for; `None` when there is none (late updates for a subscription
+    /// just dropped are normal) or when the update is an error, which this delivers to the entry.
+    fn subscriber(&mut self, cmd_id: i32, error_code: i32, error_msg: Option<String>) -> Option<&mut Entry> {
+        let Some(entry) = self.registry.get_mut(cmd_id) else {
+            tracing::debug!(cmd_id, "update for an unknown subscription");
+            return None;
+        };
+        if error_code != 0 {
+            let message = error_msg.unwrap_or_else(|| "subscription error".into());
+            entry.mailbox.push_error(SubscriptionError { code: error_code, message });
+            return None;
+        }
+        Some(entry)
+    }
+
     fn route_legacy(&mut self, update: TelemetrySubscriptionUpdate) {
         if update.error_code != 0 && update.error_msg.as_deref() == Some("Failed to parse the payload") {
             // Sent with subscriptionId 1 whatever we sent: not about cmdId 1.
@@ -339,19 +354,10 @@ impl Actor {
             tracing::error!("the server could not parse a message we sent");
             return;
         }
-        let Some(entry) = self.registry.get_mut(update.subscription_id) else {
-            // Late updates for a subscription we just dropped are normal.
-            tracing::debug!(cmd_id = update.subscription_id, "update for an unknown subscription");
+        // An error here may also be for an ENTITY_DATA/ALARM_COUNT command ("Query is empty!").
+        let Some(entry) = self.subscriber(update.subscription_id, update.error_code, update.error_msg) else {
             return;
         };
-        if update.error_code != 0 {
-            // Also how errors of ENTITY_DATA/ALARM_COUNT commands arrive ("Query is empty!").
-            entry.mailbox.push_error(SubscriptionError {
-                code: update.error_code,
-                message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
-            });
-            return;
-        }
         let values = update
             .data
             .unwrap_or_default()
@@ -373,17 +379,7 @@ impl Actor {
     /// `ENTITY_DATA`: a `data` page is a snapshot (the first answer, and a dynamic page's
     /// refresh); `update` rows are deltas with only the changed keys.
     fn route_entity_data(&mut self, update: EntityDataUpdate) {
-        let Some(entry) = self.registry.get_mut(update.cmd_id) else {
-            tracing::debug!(cmd_id = update.cmd_id, "update for an unknown subscription");
-            return;
-        };
-        if update.error_code != 0 {
-            entry.mailbox.push_error(SubscriptionError {
-                code: update.error_code,
-                message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
-            });
-            return;
-        }
+        let Some(entry) = self.subscriber(update.cmd_id, update.error_code, update.error_msg) else { return };
         let (snapshot, rows) = match (update.data, update.update) {
             (Some(page), _) => (true, page.data),
             (None, Some(rows)) => (false, rows),
@@ -414,17 +410,7 @@ impl Actor {
     }
 
     fn route_alarm_count(&mut self, update: AlarmCountUpdate) {
-        let Some(entry) = self.registry.get_mut(update.cmd_id) else {
-            tracing::debug!(cmd_id = update.cmd_id, "update for an unknown subscription");
-            return;
-        };
-        if update.error_code != 0 {
-            entry.mailbox.push_error(SubscriptionError {
-                code: update.error_code,
-                message: update.error_msg.unwrap_or_else(|| "subscription error".into()),
-            });
-            return;
-        }
+        let Some(entry) = self.subscriber(update.cmd_id, update.error_code, update.error_msg) else { return };
         entry.awaiting_snapshot = false;
         entry.mailbox.push_count(i64::from(update.count));
     }
