@@ -2,37 +2,12 @@
 
 mod common;
 
+use common::ws::*;
 use common::*;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;
-use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
-
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-async fn connect(url: &str) -> Ws {
-    connect_async(url).await.expect("websocket connects").0
-}
-
-async fn send(ws: &mut Ws, value: Value) {
-    ws.send(Message::text(value.to_string())).await.unwrap();
-}
-
-/// The next text message as JSON (pings and pongs skipped).
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let message = tokio::time::timeout(WAIT, ws.next()).await.expect("a message in time");
-        match message.expect("stream open").expect("no error") {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("expected text, got {other:?}"),
-        }
-    }
-}
 
 /// Reads until the close frame and returns its code and reason.
 async fn next_close(ws: &mut Ws) -> (u16, String) {

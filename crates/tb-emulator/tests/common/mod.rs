@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod ws;
+
 use serde_json::{json, Value};
 use tb_emulator::{Emulator, EmulatorConfig};
 
