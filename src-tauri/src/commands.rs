@@ -2,8 +2,8 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs, SessionInfo,
-    TelemetryBatch, TreeNode, WatchArgs, WatchId,
+    AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs,
+    NodeArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchArgs, WatchId,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -69,4 +69,21 @@ pub(crate) async fn operate_control(
     args: ControlCommand,
 ) -> Result<ControlAck, AppError> {
     core.operate_control(args).await
+}
+
+#[tauri::command]
+pub(crate) fn cached_tree(core: State<'_, Core>) -> Option<CachedTree> {
+    core.cached_tree().map(|(nodes, age_ms)| CachedTree { nodes, age_ms })
+}
+
+// Async so it runs on the runtime that the watch task is spawned on.
+#[tauri::command]
+pub(crate) async fn watch_node(
+    core: State<'_, Core>,
+    args: NodeArgs,
+    on_batch: Channel<NodeRollupBatch>,
+) -> Result<WatchId, AppError> {
+    core.watch_node(&args.node_id, move |batch| {
+        let _ = on_batch.send(batch);
+    })
 }

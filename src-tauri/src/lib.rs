@@ -47,6 +47,8 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::watch_device,
             commands::unwatch,
             commands::operate_control,
+            commands::cached_tree,
+            commands::watch_node,
         ])
 }
 

@@ -8,4 +8,5 @@ pub(crate) mod control_lock;
 pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
 pub(crate) mod device_panel;
+pub(crate) mod node_panel;
 pub(crate) mod tree;

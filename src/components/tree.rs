@@ -1,5 +1,6 @@
 //! The building tree: sites, buildings, floors, rooms and their devices.
 
+use crate::components::device_panel::format_age;
 use crate::ipc;
 use atrium_ipc::{AppError, NodeKind, TreeNode};
 use leptos::prelude::*;
@@ -75,12 +76,16 @@ fn kind_icon(kind: NodeKind) -> impl IntoView {
     }
 }
 
-/// Shows the selected device's panel on a phone, where the panels are stacked.
+/// Shows the selected device's (or node's) panel on a phone, where the panels are stacked.
 fn reveal_device_panel() {
     let Some(window) = web_sys::window() else { return };
     let narrow = window.inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w < 760.0);
     if narrow {
-        if let Some(panel) = window.document().and_then(|d| d.get_element_by_id("device-panel")) {
+        let document = window.document();
+        let panel = document
+            .as_ref()
+            .and_then(|d| d.get_element_by_id("device-panel").or_else(|| d.get_element_by_id("node-panel")));
+        if let Some(panel) = panel {
             panel.scroll_into_view();
         }
     }
@@ -92,25 +97,86 @@ fn reveal_device_panel() {
 pub(crate) fn BuildingTree(
     /// The id of the selected device.
     selected: RwSignal<Option<String>>,
+    /// The id of the opened asset (shown in the node panel instead of a device).
+    opened: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let state = RwSignal::new(TreeState::Loading);
     let expanded = RwSignal::new(HashSet::<String>::new());
+    // While the cached building is shown: how old it is, and whether the refresh failed.
+    let cache_note = RwSignal::new(None::<(u64, Option<String>)>);
 
     let load = move || {
-        state.set(TreeState::Loading);
+        let showing_cache = cache_note.get_untracked().is_some();
+        if !showing_cache {
+            state.set(TreeState::Loading);
+        }
         spawn_local(async move {
+            if !showing_cache {
+                // The cached building at once; the fresh one replaces it when it comes.
+                if let Ok(Some(cached)) = ipc::cached_tree().await {
+                    if state.get_untracked() == TreeState::Loading && !cached.nodes.is_empty() {
+                        let mut open = HashSet::new();
+                        initial_expansion(&cached.nodes, "", &mut open);
+                        expanded.set(open);
+                        cache_note.set(Some((cached.age_ms, None)));
+                        state.set(TreeState::Loaded(cached.nodes));
+                    }
+                }
+            } else {
+                cache_note.update(|n| {
+                    if let Some(n) = n {
+                        n.1 = None;
+                    }
+                });
+            }
             match ipc::load_tree().await {
                 Ok(nodes) => {
-                    let mut open = HashSet::new();
-                    initial_expansion(&nodes, "", &mut open);
-                    expanded.set(open);
-                    state.set(TreeState::Loaded(nodes));
+                    if cache_note.get_untracked().is_none() {
+                        let mut open = HashSet::new();
+                        initial_expansion(&nodes, "", &mut open);
+                        expanded.set(open);
+                    }
+                    cache_note.set(None);
+                    // Usually the building has not changed: then the tree is left as it is, so
+                    // nothing the person is about to click is replaced under the pointer.
+                    let unchanged =
+                        state.with_untracked(|s| matches!(s, TreeState::Loaded(old) if *old == nodes));
+                    if !unchanged {
+                        state.set(TreeState::Loaded(nodes));
+                    }
+                }
+                Err(err) if cache_note.get_untracked().is_some() => {
+                    cache_note.update(|n| {
+                        if let Some(n) = n {
+                            n.1 = Some(err.message);
+                        }
+                    });
                 }
                 Err(err) => state.set(TreeState::Failed(err)),
             }
         });
     };
     load();
+
+    let note = move || {
+        cache_note.get().map(|(age_ms, failed)| {
+            let age = format_age(age_ms as f64);
+            let text = match &failed {
+                None => format!("Showing the building as of {age} — refreshing…"),
+                Some(why) => format!("Showing the building as of {age}; it could not be refreshed: {why}"),
+            };
+            view! {
+                <div id="tree-cache-note" class="cache-note" role="status" aria-busy=failed.is_none().to_string()>
+                    <span>{text}</span>
+                    {failed.is_some().then(|| view! {
+                        <button id="tree-cache-retry" type="button" class="button secondary small" on:click=move |_| load()>
+                            "Retry"
+                        </button>
+                    })}
+                </div>
+            }
+        })
+    };
 
     let body = move || match state.get() {
         TreeState::Loading => view! {
@@ -137,7 +203,7 @@ pub(crate) fn BuildingTree(
             <ul class="tree-root">
                 {nodes
                     .into_iter()
-                    .map(|node| tree_node(node, String::new(), expanded, selected))
+                    .map(|node| tree_node(node, String::new(), expanded, selected, opened))
                     .collect_view()}
             </ul>
         }
@@ -146,6 +212,7 @@ pub(crate) fn BuildingTree(
 
     view! {
         <nav id="building-tree" class="building-tree" aria-label="Building tree">
+            {note}
             {body}
         </nav>
     }
@@ -157,6 +224,7 @@ fn tree_node(
     parent: String,
     expanded: RwSignal<HashSet<String>>,
     selected: RwSignal<Option<String>>,
+    opened: RwSignal<Option<String>>,
 ) -> AnyView {
     let path = child_path(&parent, &node.id);
     let display = node.display_name().to_owned();
@@ -173,6 +241,9 @@ fn tree_node(
         let select = move |_| {
             if selected.with_untracked(|s| s.as_deref() != Some(id.as_str())) {
                 selected.set(Some(id.clone()));
+            }
+            if opened.with_untracked(Option::is_some) {
+                opened.set(None);
             }
             reveal_device_panel();
         };
@@ -248,7 +319,7 @@ fn tree_node(
                         {children
                             .clone()
                             .into_iter()
-                            .map(|child| tree_node(child, path.clone(), expanded, selected))
+                            .map(|child| tree_node(child, path.clone(), expanded, selected, opened))
                             .collect_view()}
                     </ul>
                 }
@@ -261,6 +332,22 @@ fn tree_node(
         n => format!("{n} items"),
     };
 
+    let asset_id = node.id.clone();
+    let is_opened = {
+        let id = asset_id.clone();
+        move || opened.with(|o| o.as_deref() == Some(id.as_str()))
+    };
+    let opened_aria = is_opened.clone();
+    let open_node = move || {
+        if opened.with_untracked(|o| o.as_deref() != Some(asset_id.as_str())) {
+            opened.set(Some(asset_id.clone()));
+        }
+        if selected.with_untracked(Option::is_some) {
+            selected.set(None);
+        }
+        reveal_device_panel();
+    };
+
     view! {
         <li
             class="tree-node asset"
@@ -269,17 +356,19 @@ fn tree_node(
             data-kind=kind
             data-name=node.name.clone()
         >
-            <div class="tree-row">
+            <div class="tree-row" class:selected=is_opened>
                 {toggle_button}
                 {spacer}
                 <button
                     type="button"
                     class="tree-label"
                     title=node.type_name.clone()
+                    aria-selected=move || opened_aria().to_string()
                     on:click=move |_| {
                         if has_children {
                             toggle()
                         }
+                        open_node()
                     }
                 >
                     {kind_icon(node.kind)}

@@ -3,7 +3,9 @@
 mod use_clock;
 mod use_connection;
 mod use_device_telemetry;
+mod use_node_rollup;
 
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};
 pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};
+pub(crate) use use_node_rollup::use_node_rollup;

@@ -17,7 +17,7 @@ pub(crate) struct DeviceTelemetry {
 
 /// Where the watch is in its life; shared by the task that starts it and the cleanup that ends it.
 #[derive(Debug)]
-enum WatchSlot {
+pub(super) enum WatchSlot {
     Starting,
     Active(WatchId, ChannelGuard),
     Ended,
@@ -76,7 +76,7 @@ pub(crate) fn use_device_telemetry(device_id: String) -> DeviceTelemetry {
 }
 
 /// Unwatches, keeping the channel's handler until the backend has stopped sending.
-fn end_watch(id: WatchId, guard: ChannelGuard) {
+pub(super) fn end_watch(id: WatchId, guard: ChannelGuard) {
     spawn_local(async move {
         if let Err(err) = ipc::unwatch(id).await {
             ipc::log_error("unwatch", &err);

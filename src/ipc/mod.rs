@@ -5,8 +5,9 @@
 //! `AppError` with code `internal`, so pages only ever branch on the contract's types.
 
 use atrium_ipc::{
-    cmd, AppError, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode,
-    LoginArgs, SessionInfo, TelemetryBatch, TreeNode, WatchArgs, WatchId,
+    cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
+    ErrorCode, LoginArgs, NodeArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchArgs,
+    WatchId,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -122,6 +123,11 @@ pub(crate) async fn load_tree() -> Result<Vec<TreeNode>, AppError> {
     invoke_no_args(cmd::LOAD_TREE).await
 }
 
+/// The building as last cached, to show at once while [`load_tree`] refreshes it.
+pub(crate) async fn cached_tree() -> Result<Option<CachedTree>, AppError> {
+    invoke_no_args(cmd::CACHED_TREE).await
+}
+
 pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppError> {
     invoke(cmd::DEVICE_DETAIL, &DeviceArgs { device_id: device_id.to_owned() }).await
 }
@@ -159,12 +165,33 @@ pub(crate) async fn watch_device(
     device_id: &str,
     on_batch: impl Fn(Result<TelemetryBatch, AppError>) + 'static,
 ) -> Result<(WatchId, ChannelGuard), AppError> {
+    let args = WatchArgs { device_id: device_id.to_owned() };
+    watch(cmd::WATCH_DEVICE, &args, "a telemetry update", on_batch).await
+}
+
+/// Starts `watch_node`: live rollups of a node's children, each batch passed to `on_batch`.
+/// The returned guard must be kept until the watch has been ended with [`unwatch`].
+pub(crate) async fn watch_node(
+    node_id: &str,
+    on_batch: impl Fn(Result<NodeRollupBatch, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    let args = NodeArgs { node_id: node_id.to_owned() };
+    watch(cmd::WATCH_NODE, &args, "a rollup update", on_batch).await
+}
+
+/// A watch command: `{args, onBatch: Channel}`, answering a [`WatchId`].
+async fn watch<A: Serialize, T: DeserializeOwned + 'static>(
+    command: &str,
+    args: &A,
+    what: &'static str,
+    on_batch: impl Fn(Result<T, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
     if !tauri_available() {
         return Err(internal(NO_BACKEND));
     }
     let channel = TauriChannel::new().map_err(decode_error)?;
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| {
-        on_batch(decode::<TelemetryBatch>(raw, "a telemetry update"));
+        on_batch(decode::<T>(raw, what));
     });
     channel.set_onmessage(handler.as_ref());
     let guard = ChannelGuard { channel: SendWrapper::new(channel), _handler: SendWrapper::new(handler) };
@@ -175,10 +202,10 @@ pub(crate) async fn watch_device(
             .map(|_| ())
             .map_err(|_| internal("Atrium could not prepare the watch request."))
     };
-    set("args", &to_js(&WatchArgs { device_id: device_id.to_owned() })?)?;
+    set("args", &to_js(args)?)?;
     set("onBatch", &guard.channel)?;
-    let raw = tauri_invoke(cmd::WATCH_DEVICE, body.into()).await.map_err(decode_error)?;
-    let id = decode::<WatchId>(raw, cmd::WATCH_DEVICE)?;
+    let raw = tauri_invoke(command, body.into()).await.map_err(decode_error)?;
+    let id = decode::<WatchId>(raw, command)?;
     Ok((id, guard))
 }
 

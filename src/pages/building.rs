@@ -1,8 +1,10 @@
-//! The building screen: header, the building tree on the left, the selected device on the right.
+//! The building screen: header, the building tree on the left, the opened place or the selected
+//! device on the right.
 
 use crate::app::use_app;
 use crate::components::connection_badge::ConnectionBadge;
 use crate::components::device_panel::DevicePanel;
+use crate::components::node_panel::NodePanel;
 use crate::components::tree::BuildingTree;
 use crate::ipc;
 use atrium_ipc::SessionInfo;
@@ -21,6 +23,9 @@ fn server_host(url: &str) -> &str {
 pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
     let app = use_app();
     let selected = RwSignal::new(None::<String>);
+    let opened = RwSignal::new(None::<String>);
+    // The right pane: the opened place, else the selected device (switching only re-renders on a change of kind).
+    let showing_node = Memo::new(move |_| opened.with(Option::is_some));
     let signing_out = RwSignal::new(false);
 
     let sign_out = move |_| {
@@ -87,9 +92,13 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
             <main class="workspace">
                 <aside class="panel tree-panel" aria-label="Building">
                     <h2 class="panel-title">"Building"</h2>
-                    <BuildingTree selected=selected />
+                    <BuildingTree selected=selected opened=opened />
                 </aside>
-                <DevicePanel selected=selected />
+                {move || if showing_node.get() {
+                    view! { <NodePanel opened=opened /> }.into_any()
+                } else {
+                    view! { <DevicePanel selected=selected /> }.into_any()
+                }}
             </main>
         </div>
     }

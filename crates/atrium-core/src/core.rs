@@ -4,9 +4,10 @@
 use crate::app_error::to_app_error;
 use crate::controls::{self, Attributes, ControlBinding, ControlMap, CONTROLS_ATTRIBUTE};
 use crate::live_values::forward;
+use crate::rollup;
 use atrium_ipc::{
-    AppError, ConnectionState, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LoginArgs, SessionInfo,
-    TelemetryBatch, TreeNode, WatchId,
+    AppError, ConnectionState, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LoginArgs,
+    NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchId,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -358,16 +359,49 @@ impl Core {
             keys: vec![],
         });
         let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
+        // The last values go to the offline cache too (saved with the next tree load or `save_cache`).
+        let core = Core { shared: self.shared.clone() };
+        let sink = move |batch: TelemetryBatch| {
+            core.remember_values(&batch);
+            sink(batch);
+        };
         let task = tokio::spawn(forward(device_id.to_owned(), subscription, sink));
         active.watches.lock().expect("watches lock").insert(watch, task);
         Ok(WatchId(watch))
     }
 
-    /// Ends a watch; its subscription is dropped, which unsubscribes on the server.
+    /// Streams live rollups of a node of the loaded tree to `sink`: the node itself, then each
+    /// child, with device and offline counts, average temperature and worst active alarm; at once
+    /// with the structure, then at most every 250 ms while something changes, until `unwatch`.
+    pub fn watch_node(
+        &self,
+        node_id: &str,
+        sink: impl Fn(NodeRollupBatch) + Send + 'static,
+    ) -> Result<WatchId, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_id(node_id)?;
+        let node = self.find_node(node_id).ok_or_else(|| {
+            AppError::new(ErrorCode::NotFound, "This place is not in the loaded building; reload it.", false)
+        })?;
+        let entity_type = if node.entity_type == "DEVICE" { EntityType::Device } else { EntityType::Asset };
+        let root = EntityId::new(entity_type, id);
+        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
+        let task = tokio::spawn(rollup::run(active.client.clone(), active.live.clone(), root, node, sink));
+        active.watches.lock().expect("watches lock").insert(watch, task);
+        Ok(WatchId(watch))
+    }
+
+    /// Ends a watch; its subscription is dropped, which unsubscribes on the server. The values
+    /// seen so far are written to the offline cache in the background.
     pub fn unwatch(&self, watch: WatchId) {
         if let Some(active) = self.shared.active() {
             if let Some(task) = active.watches.lock().expect("watches lock").remove(&watch.0) {
                 task.abort();
+                // The person left a panel: keep the values it showed for the next start.
+                if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                    let core = Core { shared: self.shared.clone() };
+                    runtime.spawn(async move { core.save_cache().await });
+                }
             }
         }
     }

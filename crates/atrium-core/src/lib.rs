@@ -21,6 +21,7 @@ pub mod cache;
 mod controls;
 mod core;
 mod live_values;
+mod rollup;
 
 pub use crate::core::{Core, NoUiEvents, UiEvents};
 pub use app_error::to_app_error;

@@ -16,11 +16,13 @@
 mod control;
 mod error;
 mod live;
+mod rollup;
 mod tree;
 
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
+pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch};
 pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchHit, TreeNode};
 
 use serde::{Deserialize, Serialize};
@@ -38,6 +40,10 @@ pub mod cmd {
     pub const WATCH_DEVICE: &str = "watch_device";
     pub const UNWATCH: &str = "unwatch";
     pub const OPERATE_CONTROL: &str = "operate_control";
+    /// The cached building at once (`Option<CachedTree>`), while `load_tree` refreshes it.
+    pub const CACHED_TREE: &str = "cached_tree";
+    /// Live rollups of a node's children ([`crate::NodeRollupBatch`] on a channel); ended by `unwatch`.
+    pub const WATCH_NODE: &str = "watch_node";
 }
 
 /// Event names emitted by the backend.

@@ -50,6 +50,10 @@ pub struct App {
     _driver: DriverProcess,
 }
 
+/// How often a refused WebDriver session is asked for, and how long to wait between tries.
+const SESSION_ATTEMPTS: u32 = 3;
+const SESSION_RETRY_DELAY: Duration = Duration::from_millis(500);
+
 impl App {
     /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`.
     pub async fn launch() -> Result<App> {
@@ -62,11 +66,24 @@ impl App {
         let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities);
         let what = || format!("opening a WebDriver session on {} through tauri-driver", app_bin.display());
-        let client = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&driver.url()))
-            .await
-            .map_err(|_| anyhow::anyhow!("no answer within {SESSION_TIMEOUT:?}"))
-            .with_context(what)?
-            .with_context(what)?;
+        // tauri-driver listens before the WebKitWebDriver behind it does; a session refused in that
+        // window ("webdriver server did not respond") is asked for again, a bounded number of times.
+        let mut attempt = 1;
+        let client = loop {
+            let opened = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&driver.url()))
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer within {SESSION_TIMEOUT:?}"))
+                .with_context(what)?;
+            match opened {
+                Ok(client) => break client,
+                Err(e) if attempt < SESSION_ATTEMPTS => {
+                    eprintln!("e2e: session attempt {attempt} failed ({e}); trying again");
+                    attempt += 1;
+                    tokio::time::sleep(SESSION_RETRY_DELAY).await;
+                }
+                Err(e) => return Err(e).with_context(what),
+            }
+        };
         Ok(App { client, _driver: driver })
     }
 

@@ -101,6 +101,19 @@ impl Core {
             .map_or_else(Vec::new, |values| values.values().cloned().collect())
     }
 
+    /// A node of the signed-in user's last loaded (or cached) tree, with its subtree.
+    pub(super) fn find_node(&self, id: &str) -> Option<TreeNode> {
+        fn find(nodes: &[TreeNode], id: &str) -> Option<TreeNode> {
+            nodes.iter().find_map(|n| if n.id == id { Some(n.clone()) } else { find(&n.children, id) })
+        }
+        let info = self.session()?;
+        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
+            let _ = self.cached_tree();
+        }
+        let last = self.shared.tree.last();
+        last.as_ref().filter(|b| is_for(b, &info)).and_then(|b| find(&b.tree, id))
+    }
+
     /// What the last tree load had to report: never fatal, worth showing an administrator.
     pub fn tree_warnings(&self) -> Vec<String> {
         self.shared.tree.warnings.lock().expect("warnings lock").clone()

@@ -1,0 +1,384 @@
+//! Live rollups of an opened node: one `ENTITY_DATA` subscription for every device below it
+//! (temperature and `active`), their active alarms (re-read when an `ALARM_COUNT` subscription
+//! changes, and every 30 s), and per child the device count, offline count, average temperature
+//! and worst alarm, at most one batch per 250 ms.
+
+use atrium_ipc::{NodeRollup, NodeRollupBatch, TreeNode};
+use std::collections::{BTreeSet, HashMap};
+use std::time::Duration;
+use tb_client::live::{EntityValue, LiveHandle, LiveUpdate, SubscriptionSpec};
+use tb_client::proto::alarm::{AlarmSearchStatus, AlarmSeverity};
+use tb_client::proto::query::{
+    AlarmCountQuery, EntityDataPageLink, EntityDataQuery, EntityFilter, EntityKey, EntityKeyType,
+    RelationsQueryFilter,
+};
+use tb_client::proto::relation::{RelationEntityTypeFilter, SearchDirection};
+use tb_client::proto::{EntityId, EntityType};
+use tb_client::{Client, TbValue};
+use uuid::Uuid;
+
+/// The UI gets at most one batch per this interval per watched node.
+pub(crate) const ROLLUP_FRAME: Duration = Duration::from_millis(250);
+/// A failed alarm read is tried again this soon rather than at the next regular refresh.
+const ALARM_RETRY: Duration = Duration::from_secs(2);
+
+/// Active alarms are re-read this often.
+pub(crate) const ALARM_REFRESH: Duration = Duration::from_secs(30);
+/// The averaged key (a TIME_SERIES key).
+pub(crate) const TEMPERATURE_KEY: &str = "temperature";
+/// The connectivity key (a SERVER_SCOPE attribute the server maintains).
+pub(crate) const ACTIVE_KEY: &str = "active";
+/// Devices below one node in the subscription's one page.
+const PAGE_SIZE: i32 = 10_000;
+
+/// One row's structure: which devices are below it (from the loaded tree).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Group {
+    pub id: String,
+    pub name: String,
+    pub kind: atrium_ipc::NodeKind,
+    pub devices: BTreeSet<Uuid>,
+}
+
+/// The node itself, then each child, with the devices at any depth below them. A device reached
+/// twice (in two rooms) is counted once per group.
+pub(crate) fn groups_of(node: &TreeNode) -> Vec<Group> {
+    let group = |n: &TreeNode| {
+        let mut devices = BTreeSet::new();
+        collect_devices(n, &mut devices);
+        Group { id: n.id.clone(), name: n.display_name().to_owned(), kind: n.kind, devices }
+    };
+    std::iter::once(group(node)).chain(node.children.iter().map(group)).collect()
+}
+
+fn collect_devices(node: &TreeNode, out: &mut BTreeSet<Uuid>) {
+    if node.entity_type == "DEVICE" {
+        if let Ok(id) = Uuid::parse_str(&node.id) {
+            out.insert(id);
+        }
+    }
+    for child in &node.children {
+        collect_devices(child, out);
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+struct DeviceState {
+    active: Option<(bool, i64)>,
+    temperature: Option<(f64, i64)>,
+}
+
+/// What the subscription and the alarm reads have told so far.
+#[derive(Debug, Default)]
+pub(crate) struct RollupState {
+    devices: HashMap<Uuid, DeviceState>,
+    alarms: HashMap<Uuid, AlarmSeverity>,
+}
+
+impl RollupState {
+    /// Applies an `ENTITY_DATA` update: a snapshot replaces everything, a delta merges (newest ts wins).
+    pub(crate) fn apply(&mut self, snapshot: bool, values: &[EntityValue]) {
+        if snapshot {
+            self.devices.clear();
+        }
+        for v in values {
+            if v.entity.entity_type != EntityType::Device {
+                continue;
+            }
+            let device = self.devices.entry(v.entity.id).or_default();
+            match (v.key_type, v.key.as_str()) {
+                (EntityKeyType::TimeSeries, TEMPERATURE_KEY) => {
+                    let reading = number(&v.value).map(|n| (n, v.ts));
+                    if snapshot || device.temperature.is_none_or(|(_, ts)| v.ts >= ts) {
+                        device.temperature = reading;
+                    }
+                }
+                (EntityKeyType::ServerAttribute | EntityKeyType::Attribute, ACTIVE_KEY) => {
+                    let state = boolean(&v.value).map(|b| (b, v.ts));
+                    if snapshot || device.active.is_none_or(|(_, ts)| v.ts >= ts) {
+                        device.active = state;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The devices known to be offline: when this set changes, alarms have usually changed too.
+    fn offline(&self) -> BTreeSet<Uuid> {
+        self.devices.iter().filter(|(_, d)| matches!(d.active, Some((false, _)))).map(|(id, _)| *id).collect()
+    }
+
+    /// Replaces the known active alarms: device -> worst severity.
+    pub(crate) fn set_alarms(&mut self, alarms: impl IntoIterator<Item = (Uuid, AlarmSeverity)>) {
+        self.alarms.clear();
+        for (device, severity) in alarms {
+            let worst = self.alarms.entry(device).or_insert(severity);
+            // `AlarmSeverity` orders the most severe first.
+            *worst = (*worst).min(severity);
+        }
+    }
+
+    pub(crate) fn rows(&self, groups: &[Group]) -> Vec<NodeRollup> {
+        groups.iter().map(|g| self.rollup(g)).collect()
+    }
+
+    fn rollup(&self, group: &Group) -> NodeRollup {
+        let mut offline = 0u32;
+        let (mut sum, mut count, mut newest) = (0.0, 0u32, None::<i64>);
+        let mut worst: Option<AlarmSeverity> = None;
+        for id in &group.devices {
+            if let Some(device) = self.devices.get(id) {
+                if matches!(device.active, Some((false, _))) {
+                    offline += 1;
+                }
+                if let Some((t, ts)) = device.temperature {
+                    sum += t;
+                    count += 1;
+                    newest = Some(newest.map_or(ts, |n| n.max(ts)));
+                }
+            }
+            if let Some(&severity) = self.alarms.get(id) {
+                worst = Some(worst.map_or(severity, |w| w.min(severity)));
+            }
+        }
+        NodeRollup {
+            id: group.id.clone(),
+            name: group.name.clone(),
+            kind: group.kind,
+            devices: u32::try_from(group.devices.len()).unwrap_or(u32::MAX),
+            offline,
+            avg_temperature: (count > 0).then(|| sum / f64::from(count)),
+            temperature_ts: newest,
+            worst_alarm: worst.map(|s| s.as_str().to_owned()),
+        }
+    }
+}
+
+fn number(value: &TbValue) -> Option<f64> {
+    match value {
+        TbValue::Number(n) if n.is_finite() => Some(*n),
+        TbValue::Text(t) => t.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
+        _ => None,
+    }
+}
+
+fn boolean(value: &TbValue) -> Option<bool> {
+    match value {
+        TbValue::Bool(b) => Some(*b),
+        TbValue::Text(t) => t.trim().parse::<bool>().ok(),
+        _ => None,
+    }
+}
+
+/// Every device related by `Contains` below `root`, at any depth.
+fn devices_below(root: EntityId) -> EntityFilter {
+    EntityFilter::RelationsQuery(RelationsQueryFilter {
+        root_entity: Some(root),
+        direction: SearchDirection::From,
+        filters: vec![RelationEntityTypeFilter {
+            relation_type: Some("Contains".into()),
+            entity_types: vec![EntityType::Device],
+            negate: false,
+        }],
+        // `<= 0` is the server's maximum depth.
+        max_level: 0,
+        fetch_last_level_only: false,
+        negate: false,
+    })
+}
+
+/// The values subscription: temperature and connectivity of every device below `root`.
+pub(crate) fn subscription_spec(root: EntityId) -> SubscriptionSpec {
+    let query = EntityDataQuery {
+        entity_filter: Some(devices_below(root)),
+        page_link: Some(EntityDataPageLink::new(PAGE_SIZE, 0)),
+        ..EntityDataQuery::default()
+    };
+    SubscriptionSpec::EntityData {
+        query,
+        latest: vec![
+            EntityKey::new(EntityKeyType::TimeSeries, TEMPERATURE_KEY),
+            EntityKey::new(EntityKeyType::ServerAttribute, ACTIVE_KEY),
+        ],
+    }
+}
+
+/// The number of active alarms of the devices below `root`: when it changes, the alarms are re-read.
+pub(crate) fn alarm_count_spec(root: EntityId) -> SubscriptionSpec {
+    SubscriptionSpec::AlarmCount {
+        query: AlarmCountQuery {
+            entity_filter: Some(devices_below(root)),
+            status_list: Some(vec![AlarmSearchStatus::Active]),
+            ..AlarmCountQuery::default()
+        },
+    }
+}
+
+/// Reads the active alarms the user may see and keeps those of `devices`; `None` when the read failed.
+async fn read_alarms(client: &Client, devices: &BTreeSet<Uuid>) -> Option<Vec<(Uuid, AlarmSeverity)>> {
+    match client.all_alarms(None, AlarmSearchStatus::Active).await {
+        Ok(alarms) => Some(
+            alarms
+                .into_iter()
+                .filter(|a| a.alarm.originator.entity_type == EntityType::Device)
+                .filter(|a| devices.contains(&a.alarm.originator.id))
+                .map(|a| (a.alarm.originator.id, a.alarm.severity))
+                .collect(),
+        ),
+        Err(e) => {
+            tracing::warn!(error = %e, "active alarms for the rollup could not be read");
+            None
+        }
+    }
+}
+
+/// Runs one watched node until aborted: emits the structure at once, then live batches, each at
+/// most every [`ROLLUP_FRAME`] and only when something changed.
+pub(crate) async fn run(
+    client: Client,
+    live: LiveHandle,
+    root: EntityId,
+    node: TreeNode,
+    sink: impl Fn(NodeRollupBatch),
+) {
+    let groups = groups_of(&node);
+    let all_devices = groups[0].devices.clone();
+    let mut subscription = live.subscribe(subscription_spec(root));
+    // When it ends, the interval alone refreshes the alarms.
+    let mut alarm_count = live.subscribe(alarm_count_spec(root));
+    let mut count_open = true;
+    let mut last_count = None;
+    let mut state = RollupState::default();
+    sink(NodeRollupBatch { node_id: node.id.clone(), rows: state.rows(&groups) });
+    let mut alarms = tokio::time::interval(ALARM_REFRESH);
+    alarms.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut last_sent = None;
+    loop {
+        let reread_alarms = tokio::select! {
+            update = subscription.next_update() => match update {
+                Some(LiveUpdate::EntityValues { snapshot, values }) => {
+                    let offline_before = state.offline();
+                    state.apply(snapshot, &values);
+                    // Connectivity changes raise and clear "device offline" alarms: do not wait for the count.
+                    state.offline() != offline_before
+                }
+                Some(LiveUpdate::Error(e)) => {
+                    tracing::warn!(node = %node.id, code = e.code, "rollup subscription error: {}", e.message);
+                    continue;
+                }
+                Some(_) => continue,
+                None => return,
+            },
+            count = alarm_count.next_update(), if count_open => match count {
+                Some(LiveUpdate::Count(n)) if last_count != Some(n) => {
+                    last_count = Some(n);
+                    true
+                }
+                Some(LiveUpdate::Error(e)) => {
+                    tracing::warn!(node = %node.id, code = e.code, "rollup alarm count error: {}", e.message);
+                    continue;
+                }
+                Some(_) => continue,
+                None => {
+                    count_open = false;
+                    continue;
+                }
+            },
+            _ = alarms.tick() => true,
+        };
+        if reread_alarms {
+            match read_alarms(&client, &all_devices).await {
+                Some(found) => state.set_alarms(found),
+                // Keep what is known and try again soon.
+                None => alarms.reset_after(ALARM_RETRY),
+            }
+        }
+        let rows = state.rows(&groups);
+        if last_sent.as_ref() != Some(&rows) {
+            last_sent = Some(rows.clone());
+            sink(NodeRollupBatch { node_id: node.id.clone(), rows });
+            // Everything arriving meanwhile is coalesced by the subscription's mailbox.
+            tokio::time::sleep(ROLLUP_FRAME).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use atrium_ipc::NodeKind;
+
+    fn node(id: u128, entity_type: &str, name: &str, kind: NodeKind, children: Vec<TreeNode>) -> TreeNode {
+        TreeNode {
+            id: Uuid::from_u128(id).to_string(),
+            entity_type: entity_type.into(),
+            name: name.into(),
+            label: None,
+            kind,
+            type_name: String::new(),
+            children,
+        }
+    }
+
+    fn device(id: u128) -> TreeNode {
+        node(id, "DEVICE", &format!("d{id}"), NodeKind::Device, vec![])
+    }
+
+    fn value(id: u128, key_type: EntityKeyType, key: &str, ts: i64, value: TbValue) -> EntityValue {
+        EntityValue {
+            entity: EntityId::new(EntityType::Device, Uuid::from_u128(id)),
+            key_type,
+            key: key.into(),
+            ts,
+            value,
+        }
+    }
+
+    #[test]
+    fn rows_count_average_and_pick_the_worst_alarm() {
+        let floor = node(
+            1,
+            "ASSET",
+            "Floor",
+            NodeKind::Floor,
+            vec![
+                node(2, "ASSET", "A", NodeKind::Room, vec![device(10), device(11)]),
+                node(3, "ASSET", "B", NodeKind::Room, vec![device(11), device(12)]),
+            ],
+        );
+        let groups = groups_of(&floor);
+        assert_eq!(groups.len(), 3);
+        assert_eq!(groups[0].devices.len(), 3, "a device in two rooms counts once for the floor");
+        let mut state = RollupState::default();
+        state.apply(
+            true,
+            &[
+                value(10, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 100, TbValue::Number(20.0)),
+                value(11, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 200, TbValue::Number(22.0)),
+                value(11, EntityKeyType::ServerAttribute, ACTIVE_KEY, 5, TbValue::Bool(false)),
+                value(12, EntityKeyType::ServerAttribute, ACTIVE_KEY, 5, TbValue::Bool(true)),
+            ],
+        );
+        state.set_alarms([
+            (Uuid::from_u128(12), AlarmSeverity::Minor),
+            (Uuid::from_u128(12), AlarmSeverity::Critical),
+            (Uuid::from_u128(10), AlarmSeverity::Warning),
+        ]);
+        let rows = state.rows(&groups);
+        assert_eq!((rows[0].devices, rows[0].offline), (3, 1));
+        assert_eq!(rows[0].avg_temperature, Some(21.0));
+        assert_eq!(rows[0].temperature_ts, Some(200));
+        assert_eq!(rows[0].worst_alarm.as_deref(), Some("CRITICAL"));
+        assert_eq!((rows[1].name.as_str(), rows[1].worst_alarm.as_deref()), ("A", Some("WARNING")));
+        assert_eq!(rows[2].avg_temperature, Some(22.0));
+
+        // A delta merges; an older value never replaces a newer one.
+        state.apply(false, &[value(11, EntityKeyType::ServerAttribute, ACTIVE_KEY, 9, TbValue::Bool(true))]);
+        state
+            .apply(false, &[value(10, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 50, TbValue::Number(0.0))]);
+        let rows = state.rows(&groups);
+        assert_eq!(rows[0].offline, 0);
+        assert_eq!(rows[1].avg_temperature, Some(21.0));
+    }
+}

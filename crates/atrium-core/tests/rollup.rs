@@ -1,0 +1,135 @@
+//! Live rollups of an opened node against the emulator: one row per room with its device count,
+//! and an offline count that follows the devices going offline and back.
+
+use atrium_core::{Core, NoUiEvents};
+use atrium_ipc::{LoginArgs, NodeRollup, NodeRollupBatch, TreeNode};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+use tb_emulator::{Emulator, EmulatorConfig};
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+fn find<'a>(nodes: &'a [TreeNode], name: &str) -> Option<&'a TreeNode> {
+    nodes.iter().find_map(|n| if n.name == name { Some(n) } else { find(&n.children, name) })
+}
+
+fn devices_below(node: &TreeNode, out: &mut BTreeSet<String>) {
+    if node.entity_type == "DEVICE" {
+        out.insert(node.id.clone());
+    }
+    for child in &node.children {
+        devices_below(child, out);
+    }
+}
+
+fn count(node: &TreeNode) -> u32 {
+    let mut ids = BTreeSet::new();
+    devices_below(node, &mut ids);
+    u32::try_from(ids.len()).unwrap()
+}
+
+/// Waits for a batch whose rows satisfy `ok`, with a deadline.
+async fn until(
+    batches: &mut mpsc::UnboundedReceiver<NodeRollupBatch>,
+    what: &str,
+    ok: impl Fn(&[NodeRollup]) -> bool,
+) -> Vec<NodeRollup> {
+    timeout(WAIT, async {
+        loop {
+            let batch = batches.recv().await.expect("the watch is running");
+            if ok(&batch.rows) {
+                return batch.rows;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no batch with {what} in time"))
+}
+
+fn row<'a>(rows: &'a [NodeRollup], name: &str) -> &'a NodeRollup {
+    rows.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("a row for {name}"))
+}
+
+#[tokio::test]
+async fn floor_rollups_count_devices_and_follow_offline_changes() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = Core::new(Arc::new(NoUiEvents));
+    core.login(LoginArgs {
+        server_url: emu.base_url(),
+        username: "tenant@thingsboard.org".into(),
+        password: "tenant".into(),
+    })
+    .await
+    .unwrap();
+    let tree = core.load_tree().await.unwrap();
+    let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
+
+    let (tx, mut batches) = mpsc::unbounded_channel();
+    let watch = core
+        .watch_node(&floor.id, move |batch| {
+            let _ = tx.send(batch);
+        })
+        .unwrap();
+
+    // The structure comes at once: the floor, then one row per room, with the tree's device counts.
+    let first = until(&mut batches, "the structure", |_| true).await;
+    assert_eq!(first.len(), floor.children.len() + 1);
+    assert_eq!(first[0].id, floor.id);
+    assert_eq!(first[0].devices, count(&floor));
+    for (child, row) in floor.children.iter().zip(&first[1..]) {
+        assert_eq!(row.id, child.id);
+        assert_eq!(row.devices, count(child), "{}", child.name);
+    }
+
+    // The live values arrive: Lobby has a thermostat and nobody offline.
+    let rows =
+        until(&mut batches, "the lobby's temperature", |rows| row(rows, "Lobby").avg_temperature.is_some())
+            .await;
+    let lobby = row(&rows, "Lobby");
+    assert_eq!(lobby.offline, 0);
+    assert!(lobby.temperature_ts.is_some_and(|ts| ts > 0));
+    let floor_offline = rows[0].offline;
+
+    // A device going offline is counted in its room and on the floor, and back again.
+    let thermostat = emu.device_id("Lobby Thermostat").unwrap();
+    assert!(emu.faults().set_device_online(thermostat, false));
+    // The emulator raises a CRITICAL "Device offline" alarm with it.
+    until(&mut batches, "the lobby thermostat offline, with its alarm", |rows| {
+        let lobby = row(rows, "Lobby");
+        lobby.offline == 1
+            && rows[0].offline == floor_offline + 1
+            && lobby.worst_alarm.as_deref() == Some("CRITICAL")
+            && rows[0].worst_alarm.as_deref() == Some("CRITICAL")
+    })
+    .await;
+    assert!(emu.faults().set_device_online(thermostat, true));
+    until(&mut batches, "the lobby thermostat back, its alarm cleared", |rows| {
+        let lobby = row(rows, "Lobby");
+        lobby.offline == 0
+            && rows[0].offline == floor_offline
+            && lobby.worst_alarm.as_deref() != Some("CRITICAL")
+    })
+    .await;
+
+    // Unwatching ends the stream (the task and its subscription are dropped).
+    core.unwatch(watch);
+    timeout(WAIT, async { while batches.recv().await.is_some() {} }).await.expect("the sink is dropped");
+}
+
+#[tokio::test]
+async fn a_node_outside_the_loaded_tree_is_refused() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = Core::new(Arc::new(NoUiEvents));
+    core.login(LoginArgs {
+        server_url: emu.base_url(),
+        username: "tenant@thingsboard.org".into(),
+        password: "tenant".into(),
+    })
+    .await
+    .unwrap();
+    let err = core.watch_node(&uuid::Uuid::from_u128(7).to_string(), |_| {}).unwrap_err();
+    assert_eq!(err.code, atrium_ipc::ErrorCode::NotFound);
+}

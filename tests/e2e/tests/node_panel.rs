@@ -1,0 +1,58 @@
+//! The node panel through the real app: open the demo building, select "Floor 1", and see one
+//! live row per room (devices, offline, average temperature, worst alarm) in the right pane.
+//!
+//! Run it through `cargo xtask test` (it builds the app with embedded assets and runs this under
+//! `xvfb-run` with `ATRIUM_APP_BIN` set).
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use atrium_e2e::{action, check, find, wait, App};
+
+/// App start under Xvfb: process, webview, wasm download and mount (a debug build is slow).
+const APP_START: Duration = Duration::from_secs(45);
+/// The demo building loads locally, but give slow CI machines room.
+const DEMO_LOAD: Duration = Duration::from_secs(20);
+
+const FLOOR_1: &str = r#"li.tree-node[data-name="Floor 1"]"#;
+const LOBBY_ROW: &str = r#"#node-panel .rollup-row[data-name="Lobby"]"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_panel() {
+    if let Err(err) = atrium_e2e::run_journey("node_panel", journey).await {
+        panic!("node panel journey failed: {err:#}");
+    }
+}
+
+async fn journey(app: &App) -> Result<()> {
+    let c = app.client();
+
+    wait::for_element(c, "#open-demo", APP_START).await.context("the login screen did not appear")?;
+    action::click(c, "#open-demo").await?;
+    wait::until("the building tree with Floor 1", DEMO_LOAD, async || {
+        check::exists(c, &format!("#building-tree {FLOOR_1}")).await
+    })
+    .await?;
+
+    // Selecting a floor opens it in the right pane (and toggles it in the tree).
+    action::click_within(c, FLOOR_1, "button.tree-label").await?;
+    wait::for_element(c, LOBBY_ROW, DEMO_LOAD).await.context("Floor 1's node panel showed no Lobby row")?;
+    check::text_contains(c, "#node-name", "Floor 1").await?;
+    check::text_contains(c, "#node-kind", "Floor").await?;
+    wait::until("the Lobby's device count and live average temperature", DEMO_LOAD, async || {
+        let devices = find::text(c, &format!("{LOBBY_ROW} .devices")).await?;
+        anyhow::ensure!(
+            devices.parse::<u32>().is_ok_and(|n| n > 0),
+            "the Lobby row counts {devices:?} devices"
+        );
+        check::text_contains(c, &format!("{LOBBY_ROW} .temperature"), "°C").await
+    })
+    .await?;
+    check::text_eq(c, &format!("{LOBBY_ROW} .offline"), "0").await?;
+    check::attr_eq(c, LOBBY_ROW, "data-stale", "false").await?;
+    check::attr_eq(c, "#connection-state", "data-state", "connected").await?;
+
+    let shot = app.screenshot("node_panel").await?;
+    eprintln!("node panel: Floor 1 with its rooms; screenshot {}", shot.display());
+    Ok(())
+}
