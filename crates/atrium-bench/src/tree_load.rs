@@ -161,7 +161,50 @@ pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
     }
     emu.faults().set_latency(Duration::ZERO, Duration::ZERO);
     emu.shutdown().await;
+    portfolio(report).await
+}
+
+/// The `portfolio` preset (50 buildings, about 50,000 devices), no added latency: load time and
+/// the loader's peak memory (the emulator runs in the same process, so its share is taken out).
+async fn portfolio(report: &mut Report) -> anyhow::Result<()> {
+    let emu =
+        Emulator::start(EmulatorConfig { preset: Preset::Portfolio, ..EmulatorConfig::for_tests() }).await?;
+    let client = Client::builder(emu.base_url()).build()?;
+    client.login(USER, &Secret::new(PASSWORD)).await?;
+    let before_mib = memory_kib("VmRSS:").unwrap_or(0) as f64 / 1024.0;
+    // Resets the peak so VmHWM below is this load's (Linux >= 4.0).
+    let peak_reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    emu.faults().reset_counters();
+    let started = Instant::now();
+    let hierarchy = client.load_hierarchy(|_| {}).await?;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let peak_mib = memory_kib("VmHWM:").unwrap_or(0) as f64 / 1024.0;
+    let devices = hierarchy.nodes.keys().filter(|id| id.entity_type == EntityType::Device).count();
+    let case = format!("portfolio ({devices} devices)");
+    report.add("tree_load", &case, "time", "ms", ms, None, None);
+    report.add("tree_load", &case, "round trips", "count", round_trips(&emu) as f64, None, None);
+    if peak_reset {
+        let growth = peak_mib - before_mib;
+        report.add(
+            "tree_load",
+            &case,
+            "peak RSS growth",
+            "MiB",
+            growth,
+            None,
+            Some("client and server during the load"),
+        );
+    }
+    drop(hierarchy);
+    emu.shutdown().await;
     Ok(())
+}
+
+/// A `/proc/self/status` field in KiB.
+fn memory_kib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(field))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 async fn seed_login(http: &reqwest::Client, base: &str) -> anyhow::Result<String> {
