@@ -3,7 +3,8 @@
 use atrium_core::Core;
 use atrium_ipc::{
     AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs,
-    NodeArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchArgs, WatchId,
+    NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, TreeNode, WatchArgs,
+    WatchId,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -86,4 +87,9 @@ pub(crate) async fn watch_node(
     core.watch_node(&args.node_id, move |batch| {
         let _ = on_batch.send(batch);
     })
+}
+
+#[tauri::command]
+pub(crate) fn search(core: State<'_, Core>, args: SearchArgs) -> Vec<SearchHit> {
+    core.search(&args.query)
 }

@@ -2,10 +2,14 @@
 
 use crate::components::device_panel::format_age;
 use crate::ipc;
-use atrium_ipc::{AppError, NodeKind, TreeNode};
+use atrium_ipc::{AppError, NodeKind, SearchHit, TreeNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashSet;
+use std::time::Duration;
+
+/// How long typing pauses before the building is searched.
+const SEARCH_DEBOUNCE: Duration = Duration::from_millis(150);
 
 #[derive(Debug, Clone, PartialEq)]
 enum TreeState {
@@ -48,6 +52,41 @@ fn initial_expansion(nodes: &[TreeNode], parent: &str, into: &mut HashSet<String
         }
         initial_expansion(&node.children, &path, into);
     }
+}
+
+/// A hit's place in the building, root first: "Atrium Campus › HQ › Floor 1 › Lobby".
+fn format_path(path: &[String]) -> String {
+    path.join(" › ")
+}
+
+/// The tree keys (see [`child_path`]) of the ancestors of the node `id` found under the places named
+/// `names` (root first, by display name), so expanding them shows it; `None` if it is not in `nodes`.
+fn path_keys_to(nodes: &[TreeNode], id: &str, names: &[String]) -> Option<Vec<String>> {
+    fn walk(nodes: &[TreeNode], id: &str, names: &[String], parent: &str, keys: &mut Vec<String>) -> bool {
+        match names.split_first() {
+            None => nodes.iter().any(|n| n.id == id),
+            Some((name, rest)) => nodes.iter().filter(|n| n.display_name() == name).any(|n| {
+                let key = child_path(parent, &n.id);
+                keys.push(key.clone());
+                if walk(&n.children, id, rest, &key, keys) {
+                    return true;
+                }
+                keys.pop();
+                false
+            }),
+        }
+    }
+    let mut keys = Vec::new();
+    walk(nodes, id, names, "", &mut keys).then_some(keys)
+}
+
+/// What the search box has found so far.
+#[derive(Debug, Clone, PartialEq)]
+enum SearchState {
+    /// Typing, or the answer is on its way.
+    Pending,
+    Done(Vec<SearchHit>),
+    Failed(String),
 }
 
 /// The pictogram of a kind: small inline SVG, drawn with the text colour.
@@ -104,6 +143,12 @@ pub(crate) fn BuildingTree(
     let expanded = RwSignal::new(HashSet::<String>::new());
     // While the cached building is shown: how old it is, and whether the refresh failed.
     let cache_note = RwSignal::new(None::<(u64, Option<String>)>);
+    // The search box; while it holds text, its results replace the tree.
+    let query = RwSignal::new(String::new());
+    let results = RwSignal::new(SearchState::Pending);
+    // Bumped on every keystroke: a timer or answer of an older query is dropped.
+    let generation = StoredValue::new(0_u64);
+    let searching = Memo::new(move |_| query.with(|q| !q.trim().is_empty()));
 
     let load = move || {
         let showing_cache = cache_note.get_untracked().is_some();
@@ -210,11 +255,156 @@ pub(crate) fn BuildingTree(
         .into_any(),
     };
 
+    Effect::new(move |_| {
+        let text = query.get().trim().to_owned();
+        let current = generation.get_value().wrapping_add(1);
+        generation.set_value(current);
+        // The previous hits stay while the next ones are on their way, so typing does not flicker.
+        if text.is_empty() {
+            results.set(SearchState::Pending);
+            return;
+        }
+        set_timeout(
+            move || {
+                if generation.get_value() != current {
+                    return;
+                }
+                spawn_local(async move {
+                    let answer = ipc::search(&text).await;
+                    if generation.get_value() != current {
+                        return;
+                    }
+                    results.set(match answer {
+                        Ok(hits) => SearchState::Done(hits),
+                        Err(err) => SearchState::Failed(err.message),
+                    });
+                });
+            },
+            SEARCH_DEBOUNCE,
+        );
+    });
+
+    let clear_search = move || {
+        if !query.with_untracked(String::is_empty) {
+            query.set(String::new());
+        }
+    };
+    let focus_search = || {
+        let input = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id("tree-search"))
+            .and_then(|e| wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlInputElement>(e).ok());
+        if let Some(input) = input {
+            let _ = input.focus();
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" && !query.with_untracked(String::is_empty) {
+            ev.prevent_default();
+            clear_search();
+            focus_search();
+        }
+    };
+
+    // A hit is chosen as if it were clicked in the tree, which then shows it.
+    let choose = move |hit: SearchHit| {
+        let open = state.with_untracked(|s| match s {
+            TreeState::Loaded(nodes) => path_keys_to(nodes, &hit.id, &hit.path),
+            _ => None,
+        });
+        if let Some(keys) = open {
+            expanded.update(|e| e.extend(keys));
+        }
+        if hit.kind == NodeKind::Device {
+            if selected.with_untracked(|s| s.as_deref() != Some(hit.id.as_str())) {
+                selected.set(Some(hit.id));
+            }
+            if opened.with_untracked(Option::is_some) {
+                opened.set(None);
+            }
+        } else {
+            if opened.with_untracked(|o| o.as_deref() != Some(hit.id.as_str())) {
+                opened.set(Some(hit.id));
+            }
+            if selected.with_untracked(Option::is_some) {
+                selected.set(None);
+            }
+        }
+        clear_search();
+        reveal_device_panel();
+    };
+
+    let results_view = move || match results.get() {
+        SearchState::Pending => view! {
+            <p class="tree-status loading search-status" aria-busy="true">"Searching…"</p>
+        }
+        .into_any(),
+        SearchState::Failed(why) => view! {
+            <p class="tree-status error search-status" role="alert">{why}</p>
+        }
+        .into_any(),
+        SearchState::Done(hits) if hits.is_empty() => view! {
+            <p class="tree-status empty search-status" role="status">"No matches"</p>
+        }
+        .into_any(),
+        SearchState::Done(hits) => {
+            let count = match hits.len() {
+                1 => "1 match".to_owned(),
+                n => format!("{n} matches"),
+            };
+            view! {
+                <p class="search-count" role="status">{count}</p>
+                <ul id="search-results" class="search-results" aria-label="Search results">
+                    {hits.into_iter().map(|hit| search_hit(hit, choose)).collect_view()}
+                </ul>
+            }
+            .into_any()
+        }
+    };
+
     view! {
-        <nav id="building-tree" class="building-tree" aria-label="Building tree">
+        <div class="tree-search" on:keydown=on_keydown>
+            <input
+                id="tree-search"
+                type="search"
+                class="tree-search-input"
+                placeholder="Search the building"
+                aria-label="Search the building"
+                aria-controls="search-results"
+                autocomplete="off"
+                spellcheck="false"
+                prop:value=move || query.get()
+                on:input=move |ev| query.set(event_target_value(&ev))
+            />
+            <Show when=move || searching.get()>
+                <div class="search-panel">{results_view}</div>
+            </Show>
+        </div>
+        <nav id="building-tree" class="building-tree" aria-label="Building tree" hidden=move || searching.get()>
             {note}
             {body}
         </nav>
+    }
+}
+
+/// One search result: a button that chooses it.
+fn search_hit(hit: SearchHit, choose: impl Fn(SearchHit) + Copy + 'static) -> impl IntoView {
+    let display = hit.label.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| hit.name.clone());
+    let path = format_path(&hit.path);
+    let kind = kind_name(hit.kind);
+    let icon = kind_icon(hit.kind);
+    let title = if path.is_empty() { display.clone() } else { format!("{display} — {path}") };
+    let id = hit.id.clone();
+    view! {
+        <li class="search-hit" data-id=id data-kind=kind>
+            <button type="button" class="search-hit-button" title=title on:click=move |_| choose(hit.clone())>
+                {icon}
+                <span class="search-hit-text">
+                    <span class="search-hit-name">{display}</span>
+                    {(!path.is_empty()).then(|| view! { <span class="search-hit-path">{path}</span> })}
+                </span>
+            </button>
+        </li>
     }
 }
 
@@ -380,4 +570,54 @@ fn tree_node(
         </li>
     }
     .into_any()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_path, path_keys_to};
+    use atrium_ipc::{NodeKind, TreeNode};
+
+    fn node(id: &str, name: &str, label: Option<&str>, children: Vec<TreeNode>) -> TreeNode {
+        TreeNode {
+            id: id.into(),
+            entity_type: if children.is_empty() { "DEVICE".into() } else { "ASSET".into() },
+            name: name.into(),
+            label: label.map(Into::into),
+            type_name: String::new(),
+            kind: if children.is_empty() { NodeKind::Device } else { NodeKind::Room },
+            children,
+        }
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    #[test]
+    fn path_reads_root_first() {
+        assert_eq!(
+            format_path(&names(&["Atrium Campus", "HQ", "Floor 1", "Lobby"])),
+            "Atrium Campus › HQ › Floor 1 › Lobby"
+        );
+        assert_eq!(format_path(&[]), "");
+    }
+
+    #[test]
+    fn keys_lead_to_the_place_named_by_the_path() {
+        // The same device in two rooms: the hit's path picks the room.
+        let tree = vec![node(
+            "site",
+            "Campus",
+            None,
+            vec![
+                node("a", "room-a", Some("Lobby"), vec![node("d", "Thermostat", None, vec![])]),
+                node("b", "Hall", None, vec![node("d", "Thermostat", None, vec![])]),
+            ],
+        )];
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Hall"])), Some(names(&["site", "site/b"])));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])), Some(names(&["site", "site/a"])));
+        assert_eq!(path_keys_to(&tree, "site", &[]), Some(vec![]));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Attic"])), None);
+        assert_eq!(path_keys_to(&tree, "x", &names(&["Campus"])), None);
+    }
 }

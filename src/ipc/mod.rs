@@ -6,8 +6,8 @@
 
 use atrium_ipc::{
     cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    ErrorCode, LoginArgs, NodeArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchArgs,
-    WatchId,
+    ErrorCode, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
+    TreeNode, WatchArgs, WatchId,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -130,6 +130,11 @@ pub(crate) async fn cached_tree() -> Result<Option<CachedTree>, AppError> {
 
 pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppError> {
     invoke(cmd::DEVICE_DETAIL, &DeviceArgs { device_id: device_id.to_owned() }).await
+}
+
+/// Places and devices of the shown building whose name, label or type contains `query`.
+pub(crate) async fn search(query: &str) -> Result<Vec<SearchHit>, AppError> {
+    invoke(cmd::SEARCH, &SearchArgs { query: query.to_owned() }).await
 }
 
 pub(crate) async fn unwatch(id: WatchId) -> Result<(), AppError> {

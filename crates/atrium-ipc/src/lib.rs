@@ -23,7 +23,7 @@ pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, 
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch};
-pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchHit, TreeNode};
+pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchArgs, SearchHit, TreeNode};
 
 use serde::{Deserialize, Serialize};
 
@@ -44,6 +44,8 @@ pub mod cmd {
     pub const CACHED_TREE: &str = "cached_tree";
     /// Live rollups of a node's children ([`crate::NodeRollupBatch`] on a channel); ended by `unwatch`.
     pub const WATCH_NODE: &str = "watch_node";
+    /// Places and devices of the last loaded (or cached) building matching a query (`Vec<SearchHit>`).
+    pub const SEARCH: &str = "search";
 }
 
 /// Event names emitted by the backend.
@@ -96,5 +98,21 @@ mod tests {
         let v = serde_json::to_value(&args).unwrap();
         assert_eq!(v["serverUrl"], "u");
         assert!(!format!("{args:?}").contains("secret"));
+    }
+
+    #[test]
+    fn search_args_and_hits_have_the_contract_shape() {
+        let args = serde_json::to_value(SearchArgs { query: "thermo".into() }).unwrap();
+        assert_eq!(args, serde_json::json!({ "query": "thermo" }));
+        let hit = SearchHit {
+            id: "d".into(),
+            name: "Lobby Thermostat".into(),
+            label: None,
+            kind: NodeKind::Device,
+            path: vec!["Campus".into(), "Lobby".into()],
+        };
+        let json = serde_json::to_value(&hit).unwrap();
+        assert_eq!(json["path"], serde_json::json!(["Campus", "Lobby"]));
+        assert_eq!(serde_json::from_value::<SearchHit>(json).unwrap(), hit);
     }
 }

@@ -47,6 +47,13 @@ pub struct DeviceArgs {
     pub device_id: String,
 }
 
+/// Arguments of [`crate::cmd::SEARCH`]: the text typed into the search box.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SearchArgs {
+    pub query: String,
+}
+
 /// A device as the panel shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
