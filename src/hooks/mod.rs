@@ -4,6 +4,7 @@ mod use_clock;
 mod use_connection;
 mod use_device_telemetry;
 mod use_node_rollup;
+mod watch_lifetime;
 
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};

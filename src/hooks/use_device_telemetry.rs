@@ -1,9 +1,8 @@
-use crate::ipc::{self, ChannelGuard};
-use atrium_ipc::{AppError, LiveValue, TelemetryBatch, WatchId};
+use super::watch_lifetime::hold_watch;
+use crate::ipc;
+use atrium_ipc::{AppError, LiveValue, TelemetryBatch};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
 /// The live values of one device, latest per key, sorted by key.
 #[derive(Debug, Clone, Copy)]
@@ -15,21 +14,12 @@ pub(crate) struct DeviceTelemetry {
     pub(crate) error: ReadSignal<Option<AppError>>,
 }
 
-/// Where the watch is in its life; shared by the task that starts it and the cleanup that ends it.
-#[derive(Debug)]
-pub(super) enum WatchSlot {
-    Starting,
-    Active(WatchId, ChannelGuard),
-    Ended,
-}
-
 /// Watches a device for as long as the calling component lives: starts `watch_device`, applies
 /// snapshots (replace) and deltas (merge, newest timestamp wins), and unwatches on cleanup.
 pub(crate) fn use_device_telemetry(device_id: String) -> DeviceTelemetry {
     let values = RwSignal::new(BTreeMap::<String, LiveValue>::new());
     let received = RwSignal::new(false);
     let error = RwSignal::new(None::<AppError>);
-    let slot = Arc::new(Mutex::new(WatchSlot::Starting));
 
     let on_batch = {
         let device_id = device_id.clone();
@@ -43,46 +33,9 @@ pub(crate) fn use_device_telemetry(device_id: String) -> DeviceTelemetry {
         }
     };
 
-    {
-        let slot = Arc::clone(&slot);
-        spawn_local(async move {
-            match ipc::watch_device(&device_id, on_batch).await {
-                Ok((id, guard)) => {
-                    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-                    if matches!(*slot, WatchSlot::Ended) {
-                        // The view went away while the watch was starting: end it right away.
-                        drop(slot);
-                        end_watch(id, guard);
-                    } else {
-                        *slot = WatchSlot::Active(id, guard);
-                    }
-                }
-                Err(err) => error.set(Some(err)),
-            }
-        });
-    }
-
-    on_cleanup(move || {
-        let previous = {
-            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::replace(&mut *slot, WatchSlot::Ended)
-        };
-        if let WatchSlot::Active(id, guard) = previous {
-            end_watch(id, guard);
-        }
-    });
+    hold_watch(async move { ipc::watch_device(&device_id, on_batch).await }, move |err| error.set(Some(err)));
 
     DeviceTelemetry { values: values.read_only(), received: received.read_only(), error: error.read_only() }
-}
-
-/// Unwatches, keeping the channel's handler until the backend has stopped sending.
-pub(super) fn end_watch(id: WatchId, guard: ChannelGuard) {
-    spawn_local(async move {
-        if let Err(err) = ipc::unwatch(id).await {
-            ipc::log_error("unwatch", &err);
-        }
-        drop(guard);
-    });
 }
 
 /// A snapshot replaces what is held; a delta merges into it, and an older value never

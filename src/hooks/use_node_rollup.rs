@@ -1,9 +1,7 @@
-use super::use_device_telemetry::{end_watch, WatchSlot};
+use super::watch_lifetime::hold_watch;
 use crate::ipc;
 use atrium_ipc::{AppError, NodeRollupBatch};
 use leptos::prelude::*;
-use leptos::task::spawn_local;
-use std::sync::{Arc, Mutex};
 
 /// The live rollups of one opened node.
 #[derive(Debug, Clone, Copy)]
@@ -18,7 +16,6 @@ pub(crate) struct NodeRollups {
 pub(crate) fn use_node_rollup(node_id: String) -> NodeRollups {
     let batch = RwSignal::new(None::<NodeRollupBatch>);
     let error = RwSignal::new(None::<AppError>);
-    let slot = Arc::new(Mutex::new(WatchSlot::Starting));
 
     let on_batch = {
         let node_id = node_id.clone();
@@ -31,34 +28,8 @@ pub(crate) fn use_node_rollup(node_id: String) -> NodeRollups {
         }
     };
 
-    {
-        let slot = Arc::clone(&slot);
-        spawn_local(async move {
-            match ipc::watch_node(&node_id, on_batch).await {
-                Ok((id, guard)) => {
-                    let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-                    if matches!(*slot, WatchSlot::Ended) {
-                        drop(slot);
-                        end_watch(id, guard);
-                    } else {
-                        *slot = WatchSlot::Active(id, guard);
-                    }
-                }
-                Err(err) => {
-                    error.try_set(Some(err));
-                }
-            }
-        });
-    }
-
-    on_cleanup(move || {
-        let previous = {
-            let mut slot = slot.lock().unwrap_or_else(|p| p.into_inner());
-            std::mem::replace(&mut *slot, WatchSlot::Ended)
-        };
-        if let WatchSlot::Active(id, guard) = previous {
-            end_watch(id, guard);
-        }
+    hold_watch(async move { ipc::watch_node(&node_id, on_batch).await }, move |err| {
+        error.try_set(Some(err));
     });
 
     NodeRollups { batch: batch.read_only(), error: error.read_only() }
