@@ -247,6 +247,19 @@ fn malformed(state: &AppState) {
 }
 
 impl Session {
+    /// Parses a whole message strictly; a failure drops it as the server does: a close before
+    /// authentication, the parse-error message after.
+    fn parse<T: serde::de::DeserializeOwned>(&mut self, text: &str) -> Result<T, Next> {
+        serde_json::from_str(text).map_err(|_| {
+            malformed(&self.state);
+            if self.user.is_none() {
+                return Next::Close(close_code::BAD_DATA, PARSE_ERROR);
+            }
+            self.sink.send(error_text(1, error_code::BAD_REQUEST, PARSE_ERROR));
+            Next::Continue
+        })
+    }
+
     fn on_text(&mut self, text: &str) -> Next {
         match self.kind {
             SessionType::General => self.on_general(text),
@@ -255,16 +268,9 @@ impl Session {
     }
 
     fn on_general(&mut self, text: &str) -> Next {
-        let wrapper: WsCommandsWrapper = match serde_json::from_str(text) {
+        let wrapper: WsCommandsWrapper = match self.parse(text) {
             Ok(w) => w,
-            Err(_) => {
-                malformed(&self.state);
-                if self.user.is_none() {
-                    return Next::Close(close_code::BAD_DATA, PARSE_ERROR);
-                }
-                self.sink.send(error_text(1, error_code::BAD_REQUEST, PARSE_ERROR));
-                return Next::Continue;
-            }
+            Err(next) => return next,
         };
         if self.user.is_none() {
             // Only the first message may authenticate; later authCmds are ignored.
@@ -353,16 +359,9 @@ impl Session {
     }
 
     fn on_legacy(&mut self, text: &str) -> Next {
-        let wrapper: TelemetryCmdsWrapper = match serde_json::from_str(text) {
+        let wrapper: TelemetryCmdsWrapper = match self.parse(text) {
             Ok(w) => w,
-            Err(_) => {
-                malformed(&self.state);
-                if self.user.is_none() {
-                    return Next::Close(close_code::BAD_DATA, PARSE_ERROR);
-                }
-                self.sink.send(error_text(1, error_code::BAD_REQUEST, PARSE_ERROR));
-                return Next::Continue;
-            }
+            Err(next) => return next,
         };
         if self.user.is_none() {
             return Next::Close(close_code::POLICY_VIOLATION, "Auth cmd is missing");
