@@ -4,7 +4,7 @@ use atrium_core::Core;
 use atrium_ipc::{
     AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs,
     NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, TreeNode, WatchArgs,
-    WatchId,
+    WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -81,12 +81,17 @@ pub(crate) fn cached_tree(core: State<'_, Core>) -> Option<CachedTree> {
 #[tauri::command]
 pub(crate) async fn watch_node(
     core: State<'_, Core>,
-    args: NodeArgs,
+    args: WatchNodeArgs,
     on_batch: Channel<NodeRollupBatch>,
 ) -> Result<WatchId, AppError> {
-    core.watch_node(&args.node_id, move |batch| {
+    core.watch_node(&args.node_id, args.average_key.as_deref(), move |batch| {
         let _ = on_batch.send(batch);
     })
+}
+
+#[tauri::command]
+pub(crate) async fn rollup_keys(core: State<'_, Core>, args: NodeArgs) -> Result<Vec<String>, AppError> {
+    core.rollup_keys(&args.node_id).await
 }
 
 #[tauri::command]

@@ -49,6 +49,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::operate_control,
             commands::cached_tree,
             commands::watch_node,
+            commands::rollup_keys,
             commands::search,
         ])
 }

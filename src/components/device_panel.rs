@@ -26,7 +26,7 @@ pub(crate) fn format_value(value: &TelemetryValue) -> String {
     }
 }
 
-fn format_number(n: f64) -> String {
+pub(crate) fn format_number(n: f64) -> String {
     if !n.is_finite() {
         return n.to_string();
     }

@@ -9,4 +9,5 @@ pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
 pub(crate) mod device_panel;
 pub(crate) mod node_panel;
+pub(crate) mod quantity;
 pub(crate) mod tree;

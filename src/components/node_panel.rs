@@ -1,12 +1,15 @@
 //! The node panel: an opened site, building, floor or room, with a live summary of each child
-//! (devices, offline, average temperature with its age, worst active alarm).
+//! (devices, offline, the average of a key the person picks with its age, worst active alarm).
 
 use crate::components::device_panel::format_age;
+use crate::components::quantity::quantity;
 use crate::hooks::{use_clock, use_connection, use_node_rollup};
-use atrium_ipc::{NodeKind, NodeRollup};
+use crate::ipc;
+use atrium_ipc::{NodeKind, NodeRollup, DEFAULT_AVERAGE_KEY};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
-/// A temperature older than this is marked stale even while the connection is live.
+/// An average whose newest reading is older than this is marked stale even while the connection is live.
 const STALE_AFTER_MS: f64 = 120_000.0;
 
 /// The kind as a person reads it.
@@ -29,10 +32,6 @@ fn alarm_text(severity: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-fn format_temperature(t: f64) -> String {
-    format!("{t:.1} °C")
-}
-
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
 #[component]
@@ -40,18 +39,60 @@ pub(crate) fn NodePanel(
     /// The id of the opened node.
     opened: RwSignal<Option<String>>,
 ) -> impl IntoView {
-    // Only a different node re-creates the view (and its watch).
-    let current = Memo::new(move |_| opened.get());
+    // The chosen key outlives the opened place: a manager comparing floors keeps it.
+    let average_key = RwSignal::new(DEFAULT_AVERAGE_KEY.to_owned());
+    // Only a different node or key re-creates the view (and its watch).
+    let current = Memo::new(move |_| opened.get().map(|id| (id, average_key.get())));
     view! {
         <section id="node-panel" class="panel node-panel" aria-label="Place">
-            {move || current.get().map(|id| view! { <NodeView node_id=id /> })}
+            {move || {
+                current
+                    .get()
+                    .map(|(id, key)| view! { <NodeView node_id=id key_name=key choose_key=average_key /> })
+            }}
         </section>
     }
 }
 
+/// "Average of [key]": the keys the place's devices report, the chosen one always among them.
 #[component]
-fn NodeView(node_id: String) -> impl IntoView {
-    let rollups = use_node_rollup(node_id.clone());
+fn AveragePicker(node_id: String, key_name: String, choose_key: RwSignal<String>) -> impl IntoView {
+    let keys = RwSignal::new(Vec::<String>::new());
+    spawn_local(async move {
+        match ipc::rollup_keys(&node_id).await {
+            Ok(found) => {
+                keys.try_set(found);
+            }
+            // The picker keeps the current key; the rollups themselves still work.
+            Err(err) => ipc::log_error("reading the keys to average", &err),
+        }
+    });
+    let options = move || {
+        let mut all = keys.get();
+        if !all.contains(&key_name) {
+            all.insert(0, key_name.clone());
+        }
+        all.into_iter()
+            .map(|k| {
+                let selected = k == key_name;
+                let label = quantity(&k).label.to_owned();
+                view! { <option value=k selected=selected>{label}</option> }
+            })
+            .collect_view()
+    };
+    view! {
+        <label class="average-picker">
+            <span class="muted">"Average of"</span>
+            <select id="average-key" on:change=move |ev| choose_key.set(event_target_value(&ev))>
+                {options}
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> impl IntoView {
+    let rollups = use_node_rollup(node_id.clone(), key_name.clone());
     let connection = use_connection();
     let own = {
         let node_id = node_id.clone();
@@ -68,6 +109,9 @@ fn NodeView(node_id: String) -> impl IntoView {
         })
     };
 
+    let key_for_header = key_name.clone();
+    let key_for_body = key_name.clone();
+    let picker_node = node_id.clone();
     let header = move || match own.get() {
         None => view! {
             <header class="device-header">
@@ -79,7 +123,7 @@ fn NodeView(node_id: String) -> impl IntoView {
         }
         .into_any(),
         Some(row) => {
-            let summary = summary_text(&row);
+            let summary = summary_text(&row, &key_for_header);
             view! {
                 <header class="device-header">
                     <div class="device-heading">
@@ -116,23 +160,29 @@ fn NodeView(node_id: String) -> impl IntoView {
             Some(rows) if rows.is_empty() => {
                 view! { <p class="muted">"Nothing is inside this place."</p> }.into_any()
             }
-            Some(rows) => view! {
-                <table class="rollups">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Name"</th>
-                            <th scope="col" class="num">"Devices"</th>
-                            <th scope="col" class="num">"Offline"</th>
-                            <th scope="col" class="num">"Temperature"</th>
-                            <th scope="col">"Alarm"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        {rows.into_iter().map(|row| view! { <RollupRow row=row /> }).collect_view()}
-                    </tbody>
-                </table>
+            Some(rows) => {
+                let key = key_for_body.clone();
+                view! {
+                    <table class="rollups">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Name"</th>
+                                <th scope="col" class="num">"Devices"</th>
+                                <th scope="col" class="num">"Offline"</th>
+                                <th scope="col" class="num average-label">{quantity(&key).label.to_owned()}</th>
+                                <th scope="col">"Alarm"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {rows
+                                .into_iter()
+                                .map(|row| view! { <RollupRow row=row key_name=key.clone() /> })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                .into_any()
             }
-            .into_any(),
         }
     };
 
@@ -140,7 +190,10 @@ fn NodeView(node_id: String) -> impl IntoView {
         <div class="node-view" data-node-id=node_id>
             {header}
             <section class="device-section" aria-labelledby="rollups-title">
-                <h3 id="rollups-title" class="section-title">"Inside"</h3>
+                <div class="section-head">
+                    <h3 id="rollups-title" class="section-title">"Inside"</h3>
+                    <AveragePicker node_id=picker_node key_name=key_name choose_key=choose_key />
+                </div>
                 {notice}
                 {body}
             </section>
@@ -148,25 +201,29 @@ fn NodeView(node_id: String) -> impl IntoView {
     }
 }
 
-fn summary_text(row: &NodeRollup) -> String {
+/// "4 devices, 1 offline · Temperature 21.0 °C (average of 3)".
+fn summary_text(row: &NodeRollup, key: &str) -> String {
     let devices = match row.devices {
         1 => "1 device".to_owned(),
         n => format!("{n} devices"),
     };
     let offline = if row.offline == 0 { "all online".to_owned() } else { format!("{} offline", row.offline) };
-    let temperature = row.avg_temperature.map(|t| format!(", average {}", format_temperature(t)));
-    format!("{devices}, {offline}{}", temperature.unwrap_or_default())
+    let quantity = quantity(key);
+    let average = row
+        .average
+        .map(|a| format!(" · {} {} (average of {})", quantity.label, quantity.format(a), row.averaged));
+    format!("{devices}, {offline}{}", average.unwrap_or_default())
 }
 
 #[component]
-fn RollupRow(row: NodeRollup) -> impl IntoView {
+fn RollupRow(row: NodeRollup, key_name: String) -> impl IntoView {
     let connection = use_connection();
     let clock = use_clock();
-    let ts = row.temperature_ts;
+    let ts = row.average_ts;
     let age_ms = move || ts.map_or(f64::INFINITY, |ts| clock.now_ms() - ts as f64);
     let stale = move || !connection.is_live() || (ts.is_some() && age_ms() > STALE_AFTER_MS);
-    let temperature = row.avg_temperature.map(format_temperature);
-    let has_temperature = temperature.is_some();
+    let average = row.average.map(|a| quantity(&key_name).format(a));
+    let has_average = average.is_some();
     let age = move || match ts {
         Some(ts) if ts > 0 => format_age(age_ms()),
         _ => String::new(),
@@ -189,9 +246,9 @@ fn RollupRow(row: NodeRollup) -> impl IntoView {
             <th scope="row" class="rollup-name">{row.name.clone()}</th>
             <td class="devices num">{row.devices}</td>
             <td class="offline num" class:has-offline=has_offline>{row.offline}</td>
-            <td class="temperature num">
-                {temperature.unwrap_or_else(|| "—".to_owned())}
-                {has_temperature.then(|| view! { <span class="age">{age}</span> })}
+            <td class="average num">
+                {average.unwrap_or_else(|| "—".to_owned())}
+                {has_average.then(|| view! { <span class="age">{age}</span> })}
             </td>
             <td class=alarm_class>{alarm.map_or_else(|| "—".to_owned(), |a| alarm_text(&a))}</td>
         </tr>
@@ -211,10 +268,16 @@ mod tests {
             kind: NodeKind::Room,
             devices: 4,
             offline: 1,
-            avg_temperature: Some(21.04),
-            temperature_ts: Some(1),
+            average: Some(21.04),
+            average_ts: Some(1),
+            averaged: 3,
             worst_alarm: None,
         };
-        assert_eq!(summary_text(&row), "4 devices, 1 offline, average 21.0 °C");
+        assert_eq!(
+            summary_text(&row, "temperature"),
+            "4 devices, 1 offline · Temperature 21.0 °C (average of 3)"
+        );
+        let row = NodeRollup { offline: 0, average: None, ..row };
+        assert_eq!(summary_text(&row, "humidity"), "4 devices, all online");
     }
 }

@@ -12,8 +12,9 @@ pub(crate) struct NodeRollups {
     pub(crate) error: ReadSignal<Option<AppError>>,
 }
 
-/// Watches a node's rollups for as long as the calling component lives; unwatches on cleanup.
-pub(crate) fn use_node_rollup(node_id: String) -> NodeRollups {
+/// Watches a node's rollups, averaging `average_key`, for as long as the calling component
+/// lives; unwatches on cleanup.
+pub(crate) fn use_node_rollup(node_id: String, average_key: String) -> NodeRollups {
     let batch = RwSignal::new(None::<NodeRollupBatch>);
     let error = RwSignal::new(None::<AppError>);
 
@@ -28,7 +29,7 @@ pub(crate) fn use_node_rollup(node_id: String) -> NodeRollups {
         }
     };
 
-    hold_watch(async move { ipc::watch_node(&node_id, on_batch).await }, move |err| {
+    hold_watch(async move { ipc::watch_node(&node_id, &average_key, on_batch).await }, move |err| {
         error.try_set(Some(err));
     });
 

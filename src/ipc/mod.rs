@@ -7,7 +7,7 @@
 use atrium_ipc::{
     cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
     ErrorCode, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
-    TreeNode, WatchArgs, WatchId,
+    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -132,6 +132,11 @@ pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppEr
     invoke(cmd::DEVICE_DETAIL, &DeviceArgs { device_id: device_id.to_owned() }).await
 }
 
+/// The time-series keys the devices below a node report, to choose what its rollups average.
+pub(crate) async fn rollup_keys(node_id: &str) -> Result<Vec<String>, AppError> {
+    invoke(cmd::ROLLUP_KEYS, &NodeArgs { node_id: node_id.to_owned() }).await
+}
+
 /// Places and devices of the shown building whose name, label or type contains `query`.
 pub(crate) async fn search(query: &str) -> Result<Vec<SearchHit>, AppError> {
     invoke(cmd::SEARCH, &SearchArgs { query: query.to_owned() }).await
@@ -178,9 +183,10 @@ pub(crate) async fn watch_device(
 /// The returned guard must be kept until the watch has been ended with [`unwatch`].
 pub(crate) async fn watch_node(
     node_id: &str,
+    average_key: &str,
     on_batch: impl Fn(Result<NodeRollupBatch, AppError>) + 'static,
 ) -> Result<(WatchId, ChannelGuard), AppError> {
-    let args = NodeArgs { node_id: node_id.to_owned() };
+    let args = WatchNodeArgs { node_id: node_id.to_owned(), average_key: Some(average_key.to_owned()) };
     watch(cmd::WATCH_NODE, &args, "a rollup update", on_batch).await
 }
 

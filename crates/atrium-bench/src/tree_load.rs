@@ -258,12 +258,19 @@ async fn seed_recursion(http: &reqwest::Client, base: &str, token: &str) -> anyh
     Ok(edges)
 }
 
+/// This crate's directory: `cargo run` sets it at run time; a shared target dir may hold a binary
+/// built from another clone, so the compile-time value is a fallback.
+fn manifest_dir() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+}
+
 /// `ATRIUM_PYTHON`, or the fidelity test's venv under the target directory.
 fn python() -> anyhow::Result<PathBuf> {
     if let Some(python) = std::env::var_os("ATRIUM_PYTHON") {
         return Ok(PathBuf::from(python));
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let manifest = manifest_dir();
     let target = match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
         Some(dir) if dir.is_absolute() => dir,
         Some(dir) => manifest.join("../..").join(dir),
@@ -281,7 +288,7 @@ fn python() -> anyhow::Result<PathBuf> {
 /// Runs `python/seed_recursion.py`; returns its own timing (login and interpreter start left out) and edge count.
 async fn python_recursion(base: &str) -> anyhow::Result<(f64, usize)> {
     let python = python()?;
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("python/seed_recursion.py");
+    let script = manifest_dir().join("python/seed_recursion.py");
     let base = base.to_owned();
     tokio::task::spawn_blocking(move || -> anyhow::Result<(f64, usize)> {
         let mut child = std::process::Command::new(&python)

@@ -4,9 +4,12 @@
 //! maps device types (profile names) to a list of [`ControlSpec`]s. A spec names only what differs
 //! from its kind's defaults (see [`SpecKind`]), and is resolved per device against the device's
 //! shared attributes (a thermostat's `minSetpoint`, `maxSetpoint`, `step`). An administrator can
-//! replace a device's controls, without an app update, with the shared attribute
-//! [`CONTROLS_ATTRIBUTE`] holding a JSON list of specs in the same format (as JSON or as a string
-//! of JSON). A malformed override is reported and ignored: the device keeps its standard controls.
+//! replace the controls, without an app update, with a [`CONTROLS_ATTRIBUTE`] attribute holding a
+//! JSON list of specs in the same format (as JSON or as a string of JSON): a SERVER_SCOPE one on a
+//! device profile for all its devices, a SHARED_SCOPE one on a device for that device, which wins.
+//! A malformed override is reported and ignored: the next one in that order, or the standard
+//! controls, apply. Customer users cannot read a profile's attributes, so they get the standard
+//! controls (or the device's own override).
 //!
 //! ```json
 //! [{"id": "setpoint", "kind": "setpoint", "label": "Comfort", "min": 18, "max": 24, "step": 0.5},
@@ -19,7 +22,7 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
 
-/// The shared attribute that overrides a device's controls.
+/// The attribute that overrides the controls: SHARED_SCOPE on a device, SERVER_SCOPE on a device profile.
 pub const CONTROLS_ATTRIBUTE: &str = "atriumControls";
 
 /// Device types -> controls. Types match case-insensitively; an unknown type has no controls.

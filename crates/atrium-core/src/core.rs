@@ -2,23 +2,25 @@
 //! operate controls, and go back to login cleanly when the session ends.
 
 use crate::app_error::to_app_error;
-use crate::controls::{self, Attributes, ControlBinding, ControlMap, CONTROLS_ATTRIBUTE};
+use crate::controls::ControlBinding;
 use crate::live_values::forward;
 use crate::rollup;
 use atrium_ipc::{
-    AppError, ConnectionState, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LoginArgs,
-    NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode, WatchId,
+    AppError, ConnectionState, ErrorCode, LoginArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode,
+    WatchId, DEFAULT_AVERAGE_KEY,
 };
+use device::ProfileOverride;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
-use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{EntityId, EntityType};
-use tb_client::{Client, RpcCall, Secret, SessionEvent};
+use tb_client::{Client, Secret, SessionEvent};
+use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+mod device;
 mod tree;
 
 /// The embedded demo building's server, when this build has one.
@@ -83,6 +85,9 @@ struct Active {
     device_controls: Mutex<HashMap<Uuid, Vec<ControlBinding>>>,
     /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
     device_active: Mutex<HashMap<Uuid, bool>>,
+    /// Device profile id -> its `atriumControls`, read once per session however many of its
+    /// devices are opened (a cell, so that concurrent opens share the one read).
+    profile_controls: Mutex<HashMap<Uuid, Arc<OnceCell<ProfileOverride>>>>,
     watches: Mutex<HashMap<u64, JoinHandle<()>>>,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -192,6 +197,7 @@ impl Core {
             demo: Mutex::new(demo),
             device_controls: Mutex::default(),
             device_active: Mutex::default(),
+            profile_controls: Mutex::default(),
             watches: Mutex::default(),
             background: Mutex::default(),
         });
@@ -245,107 +251,6 @@ impl Core {
         self.load_and_cache_tree(&active).await
     }
 
-    /// A device with its controls and connectivity.
-    pub async fn device_detail(&self, device_id: &str) -> Result<DeviceDetail, AppError> {
-        let active = self.shared.require()?;
-        let id = parse_id(device_id)?;
-        let info = active.client.device_info(id).await.map_err(|e| self.fail(&active, &e))?;
-        let device = info.device;
-        let (bindings, controls_note) = self.resolve_controls(&active, id, &device.device_type).await?;
-        let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
-        active.device_controls.lock().expect("controls lock").insert(id, bindings);
-        active.device_active.lock().expect("active map lock").insert(id, info.active);
-        Ok(DeviceDetail {
-            id: device_id.to_owned(),
-            name: device.name,
-            label: device.label.filter(|l| !l.is_empty()),
-            controls,
-            controls_note,
-            type_name: device.device_type,
-            active: Some(info.active),
-        })
-    }
-
-    /// A device's controls: its `atriumControls` override when it has a usable one, else the
-    /// standard mapping for its type, with bounds from its shared attributes. A problem with the
-    /// override or the attributes is reported in the note, never fatal.
-    async fn resolve_controls(
-        &self,
-        active: &Arc<Active>,
-        id: Uuid,
-        device_type: &str,
-    ) -> Result<(Vec<ControlBinding>, Option<String>), AppError> {
-        let standard = ControlMap::standard().specs_for(device_type);
-        let mut keys = controls::attribute_keys(standard);
-        keys.insert(CONTROLS_ATTRIBUTE.to_owned());
-        let mut attrs = Attributes::new();
-        let mut note = None;
-        if let Err(e) = self.read_shared(active, id, &keys, &mut attrs).await? {
-            tracing::warn!(device = %id, error = %e, "shared attributes for controls could not be read");
-            note = Some(
-                "The device's control settings could not be read; showing the standard controls.".into(),
-            );
-        }
-        if let Some(value) = attrs.get(CONTROLS_ATTRIBUTE).cloned() {
-            let custom = match controls::parse_override(&value) {
-                Ok(specs) => {
-                    let missing: Vec<String> =
-                        controls::attribute_keys(&specs).into_iter().filter(|k| !keys.contains(k)).collect();
-                    if !missing.is_empty() {
-                        let missing = missing.into_iter().collect();
-                        if let Err(e) = self.read_shared(active, id, &missing, &mut attrs).await? {
-                            tracing::warn!(device = %id, error = %e, "attributes named by atriumControls could not be read");
-                        }
-                    }
-                    controls::resolve(&specs, &attrs)
-                }
-                Err(problem) => Err(problem),
-            };
-            match custom {
-                Ok(bindings) => return Ok((bindings, None)),
-                Err(problem) => {
-                    tracing::warn!(device = %id, %problem, "ignoring a malformed atriumControls attribute");
-                    note = Some(format!(
-                        "This device's {CONTROLS_ATTRIBUTE} setting was ignored because {problem}; \
-                         showing the standard controls."
-                    ));
-                }
-            }
-        }
-        let bindings = match controls::resolve(standard, &attrs) {
-            Ok(bindings) => bindings,
-            Err(problem) => {
-                tracing::warn!(device = %id, %problem, "the device's bound attributes are unusable");
-                note.get_or_insert_with(|| {
-                    format!("The device's control bounds were ignored because {problem}; using the standard bounds.")
-                });
-                controls::standard_bindings(device_type)
-            }
-        };
-        Ok((bindings, note))
-    }
-
-    /// Adds the device's shared attributes `keys` to `attrs`. An expired session is an error; any
-    /// other failure is handed back to be reported.
-    async fn read_shared(
-        &self,
-        active: &Arc<Active>,
-        id: Uuid,
-        keys: &std::collections::BTreeSet<String>,
-        attrs: &mut Attributes,
-    ) -> Result<Result<(), tb_client::Error>, AppError> {
-        let entity = EntityId::new(EntityType::Device, id);
-        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-        match active.client.attributes(entity, Some(AttributeScope::SharedScope), &keys).await {
-            Ok(data) => {
-                attrs.extend(data.into_iter().map(|a| (a.key, a.value)));
-                Ok(Ok(()))
-            }
-            Err(e) if to_app_error(&e).code == ErrorCode::SessionExpired => Err(self.fail(active, &e)),
-            Err(e) => Ok(Err(e)),
-        }
-    }
-
     /// Streams a device's latest telemetry to `sink` (first a snapshot, then deltas) until `unwatch`.
     pub fn watch_device(
         &self,
@@ -371,24 +276,48 @@ impl Core {
     }
 
     /// Streams live rollups of a node of the loaded tree to `sink`: the node itself, then each
-    /// child, with device and offline counts, average temperature and worst active alarm; at once
-    /// with the structure, then at most every 250 ms while something changes, until `unwatch`.
+    /// child, with device and offline counts, the average of `average_key` (a time-series key;
+    /// `temperature` when `None`) and worst active alarm; at once with the structure, then at most
+    /// every 250 ms while something changes, until `unwatch`.
     pub fn watch_node(
         &self,
         node_id: &str,
+        average_key: Option<&str>,
         sink: impl Fn(NodeRollupBatch) + Send + 'static,
     ) -> Result<WatchId, AppError> {
         let active = self.shared.require()?;
+        let average_key = match average_key.map(str::trim) {
+            None => DEFAULT_AVERAGE_KEY,
+            Some("") => {
+                return Err(AppError::new(ErrorCode::InvalidRequest, "Choose a value to average.", false))
+            }
+            Some(key) => key,
+        };
+        let (root, node) = self.node_entity(node_id)?;
+        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
+        let run =
+            rollup::run(active.client.clone(), active.live.clone(), root, node, average_key.to_owned(), sink);
+        let task = tokio::spawn(run);
+        active.watches.lock().expect("watches lock").insert(watch, task);
+        Ok(WatchId(watch))
+    }
+
+    /// The time-series keys the devices below a node report (the server looks at up to 100 of
+    /// them), sorted: what its rollups can average.
+    pub async fn rollup_keys(&self, node_id: &str) -> Result<Vec<String>, AppError> {
+        let active = self.shared.require()?;
+        let (root, _) = self.node_entity(node_id)?;
+        rollup::keys_below(&active.client, root).await.map_err(|e| self.fail(&active, &e))
+    }
+
+    /// A node of the loaded tree and its entity id.
+    fn node_entity(&self, node_id: &str) -> Result<(EntityId, TreeNode), AppError> {
         let id = parse_id(node_id)?;
         let node = self.find_node(node_id).ok_or_else(|| {
             AppError::new(ErrorCode::NotFound, "This place is not in the loaded building; reload it.", false)
         })?;
         let entity_type = if node.entity_type == "DEVICE" { EntityType::Device } else { EntityType::Asset };
-        let root = EntityId::new(entity_type, id);
-        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
-        let task = tokio::spawn(rollup::run(active.client.clone(), active.live.clone(), root, node, sink));
-        active.watches.lock().expect("watches lock").insert(watch, task);
-        Ok(WatchId(watch))
+        Ok((EntityId::new(entity_type, id), node))
     }
 
     /// Ends a watch; its subscription is dropped, which unsubscribes on the server. The values
@@ -404,46 +333,6 @@ impl Core {
                 }
             }
         }
-    }
-
-    /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
-    /// when the device reports it. Never retried when delivery is unknown.
-    pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
-        let active = self.shared.require()?;
-        let id = parse_id(&command.device_id)?;
-        let find = |active: &Active| {
-            let controls = active.device_controls.lock().expect("controls lock");
-            controls.get(&id).map(|c| c.iter().find(|b| b.descriptor.id == command.control_id).cloned())
-        };
-        let binding = match find(&active) {
-            Some(found) => found,
-            None => {
-                self.device_detail(&command.device_id).await?;
-                find(&active).flatten()
-            }
-        }
-        .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
-        // Checked before anything is sent: an action out of bounds never reaches the device.
-        let plan = binding.plan(&command.action)?;
-        if active.device_active.lock().expect("active map lock").get(&id) == Some(&false) {
-            return Err(AppError::new(
-                ErrorCode::DeviceOffline,
-                "The device is offline, so the command was not sent.",
-                false,
-            ));
-        }
-        let call = RpcCall::new(plan.method, plan.params);
-        let reply = if plan.two_way {
-            let reply = active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
-            if let Some(refusal) = controls::refusal_in(&reply) {
-                return Err(AppError::new(ErrorCode::InvalidRequest, refusal, false));
-            }
-            Some(reply)
-        } else {
-            active.client.rpc_oneway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
-            None
-        };
-        Ok(ControlAck { reply, accepted_at_ms: now_ms() })
     }
 
     /// Maps an error, and ends the session locally when it is an expired one.

@@ -1,7 +1,7 @@
 //! Live rollups of an opened node: one `ENTITY_DATA` subscription for every device below it
-//! (temperature and `active`), their active alarms (re-read when an `ALARM_COUNT` subscription
-//! changes, and every 30 s), and per child the device count, offline count, average temperature
-//! and worst alarm, at most one batch per 250 ms.
+//! (the averaged key and `active`), their active alarms (re-read when an `ALARM_COUNT`
+//! subscription changes, and every 30 s), and per child the device count, offline count, average
+//! of the chosen key and worst alarm, at most one batch per 250 ms.
 
 use atrium_ipc::{NodeRollup, NodeRollupBatch, TreeNode};
 use std::collections::{BTreeSet, HashMap};
@@ -24,12 +24,12 @@ const ALARM_RETRY: Duration = Duration::from_secs(2);
 
 /// Active alarms are re-read this often.
 pub(crate) const ALARM_REFRESH: Duration = Duration::from_secs(30);
-/// The averaged key (a TIME_SERIES key).
-pub(crate) const TEMPERATURE_KEY: &str = "temperature";
 /// The connectivity key (a SERVER_SCOPE attribute the server maintains).
 pub(crate) const ACTIVE_KEY: &str = "active";
-/// Devices below one node in the subscription's one page.
-const PAGE_SIZE: i32 = 10_000;
+/// The subscription's one page holds the devices the loaded tree has below the node plus this
+/// share for devices added since (the server does not cap an `ENTITY_DATA` page).
+const PAGE_HEADROOM_PERCENT: usize = 10;
+const MIN_PAGE_SIZE: usize = 100;
 
 /// One row's structure: which devices are below it (from the loaded tree).
 #[derive(Debug, Clone, PartialEq)]
@@ -65,17 +65,23 @@ fn collect_devices(node: &TreeNode, out: &mut BTreeSet<Uuid>) {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct DeviceState {
     active: Option<(bool, i64)>,
-    temperature: Option<(f64, i64)>,
+    reading: Option<(f64, i64)>,
 }
 
 /// What the subscription and the alarm reads have told so far.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(crate) struct RollupState {
+    /// The averaged time-series key.
+    average_key: String,
     devices: HashMap<Uuid, DeviceState>,
     alarms: HashMap<Uuid, AlarmSeverity>,
 }
 
 impl RollupState {
+    pub(crate) fn new(average_key: &str) -> Self {
+        Self { average_key: average_key.to_owned(), devices: HashMap::new(), alarms: HashMap::new() }
+    }
+
     /// Applies an `ENTITY_DATA` update: a snapshot replaces everything, a delta merges (newest ts wins).
     pub(crate) fn apply(&mut self, snapshot: bool, values: &[EntityValue]) {
         if snapshot {
@@ -87,10 +93,10 @@ impl RollupState {
             }
             let device = self.devices.entry(v.entity.id).or_default();
             match (v.key_type, v.key.as_str()) {
-                (EntityKeyType::TimeSeries, TEMPERATURE_KEY) => {
+                (EntityKeyType::TimeSeries, key) if key == self.average_key => {
                     let reading = number(&v.value).map(|n| (n, v.ts));
-                    if snapshot || device.temperature.is_none_or(|(_, ts)| v.ts >= ts) {
-                        device.temperature = reading;
+                    if snapshot || device.reading.is_none_or(|(_, ts)| v.ts >= ts) {
+                        device.reading = reading;
                     }
                 }
                 (EntityKeyType::ServerAttribute | EntityKeyType::Attribute, ACTIVE_KEY) => {
@@ -119,8 +125,19 @@ impl RollupState {
         }
     }
 
+    /// The node's row counts every device the subscription reports below it, also those added
+    /// since the tree was loaded; a child's row counts the devices the tree places in it.
     pub(crate) fn rows(&self, groups: &[Group]) -> Vec<NodeRollup> {
-        groups.iter().map(|g| self.rollup(g)).collect()
+        let Some((node, children)) = groups.split_first() else { return Vec::new() };
+        let unplaced = self.devices.keys().filter(|id| !node.devices.contains(id));
+        let node_row = if unplaced.clone().next().is_some() {
+            let mut everything = node.clone();
+            everything.devices.extend(unplaced);
+            self.rollup(&everything)
+        } else {
+            self.rollup(node)
+        };
+        std::iter::once(node_row).chain(children.iter().map(|g| self.rollup(g))).collect()
     }
 
     fn rollup(&self, group: &Group) -> NodeRollup {
@@ -132,7 +149,7 @@ impl RollupState {
                 if matches!(device.active, Some((false, _))) {
                     offline += 1;
                 }
-                if let Some((t, ts)) = device.temperature {
+                if let Some((t, ts)) = device.reading {
                     sum += t;
                     count += 1;
                     newest = Some(newest.map_or(ts, |n| n.max(ts)));
@@ -148,8 +165,9 @@ impl RollupState {
             kind: group.kind,
             devices: u32::try_from(group.devices.len()).unwrap_or(u32::MAX),
             offline,
-            avg_temperature: (count > 0).then(|| sum / f64::from(count)),
-            temperature_ts: newest,
+            average: (count > 0).then(|| sum / f64::from(count)),
+            average_ts: newest,
+            averaged: count,
             worst_alarm: worst.map(|s| s.as_str().to_owned()),
         }
     }
@@ -188,20 +206,33 @@ fn devices_below(root: EntityId) -> EntityFilter {
     })
 }
 
-/// The values subscription: temperature and connectivity of every device below `root`.
-pub(crate) fn subscription_spec(root: EntityId) -> SubscriptionSpec {
+/// A page big enough for `devices` and some added since the tree was loaded.
+pub(crate) fn page_size_for(devices: usize) -> i32 {
+    let wanted = devices + (devices * PAGE_HEADROOM_PERCENT).div_ceil(100);
+    i32::try_from(wanted.max(MIN_PAGE_SIZE)).unwrap_or(i32::MAX)
+}
+
+/// The values subscription: the averaged key and connectivity of every device below `root`, in
+/// one page of `page_size`.
+pub(crate) fn subscription_spec(root: EntityId, average_key: &str, page_size: i32) -> SubscriptionSpec {
     let query = EntityDataQuery {
         entity_filter: Some(devices_below(root)),
-        page_link: Some(EntityDataPageLink::new(PAGE_SIZE, 0)),
+        page_link: Some(EntityDataPageLink::new(page_size, 0)),
         ..EntityDataQuery::default()
     };
     SubscriptionSpec::EntityData {
         query,
         latest: vec![
-            EntityKey::new(EntityKeyType::TimeSeries, TEMPERATURE_KEY),
+            EntityKey::new(EntityKeyType::TimeSeries, average_key),
             EntityKey::new(EntityKeyType::ServerAttribute, ACTIVE_KEY),
         ],
     }
+}
+
+/// The time-series keys of the devices below `root` (the server samples the first 100), sorted.
+pub(crate) async fn keys_below(client: &Client, root: EntityId) -> Result<Vec<String>, tb_client::Error> {
+    let query = EntityDataQuery { entity_filter: Some(devices_below(root)), ..EntityDataQuery::default() };
+    client.timeseries_keys_by_query(&query).await
 }
 
 /// The number of active alarms of the devices below `root`: when it changes, the alarms are re-read.
@@ -240,24 +271,37 @@ pub(crate) async fn run(
     live: LiveHandle,
     root: EntityId,
     node: TreeNode,
+    average_key: String,
     sink: impl Fn(NodeRollupBatch),
 ) {
     let groups = groups_of(&node);
     let all_devices = groups[0].devices.clone();
-    let mut subscription = live.subscribe(subscription_spec(root));
+    let mut page_size = page_size_for(all_devices.len());
+    let mut subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
     // When it ends, the interval alone refreshes the alarms.
     let mut alarm_count = live.subscribe(alarm_count_spec(root));
     let mut count_open = true;
     let mut last_count = None;
-    let mut state = RollupState::default();
-    sink(NodeRollupBatch { node_id: node.id.clone(), rows: state.rows(&groups) });
+    let mut state = RollupState::new(&average_key);
+    let batch = |rows| NodeRollupBatch { node_id: node.id.clone(), average_key: average_key.clone(), rows };
+    sink(batch(state.rows(&groups)));
     let mut alarms = tokio::time::interval(ALARM_REFRESH);
     alarms.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut last_sent = None;
     loop {
         let reread_alarms = tokio::select! {
             update = subscription.next_update() => match update {
-                Some(LiveUpdate::EntityValues { snapshot, values }) => {
+                Some(LiveUpdate::EntityValues { matching: Some(matching), .. })
+                    if matching > i64::from(page_size) =>
+                {
+                    // More devices than the page holds (added since the tree was loaded): the
+                    // page would show some of them only, so subscribe again with room for all.
+                    page_size = page_size_for(usize::try_from(matching).unwrap_or(usize::MAX));
+                    tracing::info!(node = %node.id, matching, page_size, "rollup page grown");
+                    subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
+                    continue;
+                }
+                Some(LiveUpdate::EntityValues { snapshot, values, .. }) => {
                     let offline_before = state.offline();
                     state.apply(snapshot, &values);
                     // Connectivity changes raise and clear "device offline" alarms: do not wait for the count.
@@ -297,7 +341,7 @@ pub(crate) async fn run(
         let rows = state.rows(&groups);
         if last_sent.as_ref() != Some(&rows) {
             last_sent = Some(rows.clone());
-            sink(NodeRollupBatch { node_id: node.id.clone(), rows });
+            sink(batch(rows));
             // Everything arriving meanwhile is coalesced by the subscription's mailbox.
             tokio::time::sleep(ROLLUP_FRAME).await;
         }
@@ -350,12 +394,12 @@ mod tests {
         let groups = groups_of(&floor);
         assert_eq!(groups.len(), 3);
         assert_eq!(groups[0].devices.len(), 3, "a device in two rooms counts once for the floor");
-        let mut state = RollupState::default();
+        let mut state = RollupState::new("temperature");
         state.apply(
             true,
             &[
-                value(10, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 100, TbValue::Number(20.0)),
-                value(11, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 200, TbValue::Number(22.0)),
+                value(10, EntityKeyType::TimeSeries, "temperature", 100, TbValue::Number(20.0)),
+                value(11, EntityKeyType::TimeSeries, "temperature", 200, TbValue::Number(22.0)),
                 value(11, EntityKeyType::ServerAttribute, ACTIVE_KEY, 5, TbValue::Bool(false)),
                 value(12, EntityKeyType::ServerAttribute, ACTIVE_KEY, 5, TbValue::Bool(true)),
             ],
@@ -367,18 +411,45 @@ mod tests {
         ]);
         let rows = state.rows(&groups);
         assert_eq!((rows[0].devices, rows[0].offline), (3, 1));
-        assert_eq!(rows[0].avg_temperature, Some(21.0));
-        assert_eq!(rows[0].temperature_ts, Some(200));
+        assert_eq!(rows[0].average, Some(21.0));
+        assert_eq!(rows[0].average_ts, Some(200));
         assert_eq!(rows[0].worst_alarm.as_deref(), Some("CRITICAL"));
         assert_eq!((rows[1].name.as_str(), rows[1].worst_alarm.as_deref()), ("A", Some("WARNING")));
-        assert_eq!(rows[2].avg_temperature, Some(22.0));
+        assert_eq!(rows[2].average, Some(22.0));
 
         // A delta merges; an older value never replaces a newer one.
         state.apply(false, &[value(11, EntityKeyType::ServerAttribute, ACTIVE_KEY, 9, TbValue::Bool(true))]);
-        state
-            .apply(false, &[value(10, EntityKeyType::TimeSeries, TEMPERATURE_KEY, 50, TbValue::Number(0.0))]);
+        state.apply(false, &[value(10, EntityKeyType::TimeSeries, "temperature", 50, TbValue::Number(0.0))]);
         let rows = state.rows(&groups);
         assert_eq!(rows[0].offline, 0);
-        assert_eq!(rows[1].avg_temperature, Some(21.0));
+        assert_eq!(rows[1].average, Some(21.0));
+    }
+
+    #[test]
+    fn the_chosen_key_alone_is_averaged_and_unplaced_devices_count_for_the_node() {
+        let room = node(1, "ASSET", "Room", NodeKind::Room, vec![device(10), device(11)]);
+        let groups = groups_of(&room);
+        let mut state = RollupState::new("co2");
+        state.apply(
+            true,
+            &[
+                value(10, EntityKeyType::TimeSeries, "co2", 5, TbValue::Number(400.0)),
+                value(11, EntityKeyType::TimeSeries, "temperature", 5, TbValue::Number(21.0)),
+                value(11, EntityKeyType::TimeSeries, "co2", 6, TbValue::Text("not a number".into())),
+                // Below the room per the server, not yet in the loaded tree.
+                value(12, EntityKeyType::TimeSeries, "co2", 7, TbValue::Number(800.0)),
+            ],
+        );
+        let rows = state.rows(&groups);
+        assert_eq!((rows[0].devices, rows[0].averaged), (3, 2));
+        assert_eq!(rows[0].average, Some(600.0));
+        assert_eq!(rows[0].average_ts, Some(7));
+    }
+
+    #[test]
+    fn the_page_holds_the_known_devices_with_headroom() {
+        assert_eq!(page_size_for(0), 100);
+        assert_eq!(page_size_for(1_000), 1_100);
+        assert_eq!(page_size_for(50_001), 55_002);
     }
 }

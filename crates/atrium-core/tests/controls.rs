@@ -1,6 +1,7 @@
 //! Control descriptors against the emulator: bounds from shared attributes, a setpoint confirmed
 //! by the device's own report, out-of-bounds requests refused before sending, `atriumControls`
-//! overrides (good and malformed), critical locks, and read-only sensors.
+//! overrides on the device and on its device profile (good and malformed, precedence, customer
+//! users, one profile read per session), critical locks, and read-only sensors.
 
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{
@@ -16,28 +17,57 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 const TENANT: (&str, &str) = ("tenant@thingsboard.org", "tenant");
+/// Customer A's user: it owns the Lobby and the first floors' rooms.
+const CUSTOMER: (&str, &str) = ("customer@thingsboard.org", "customer");
+const ATTRIBUTE_READS: &str =
+    "GET /api/plugins/telemetry/{entity_type}/{entity_id}/values/attributes/{scope}";
 
 async fn logged_in(emu: &Emulator) -> Core {
+    logged_in_as(emu, TENANT).await
+}
+
+async fn logged_in_as(emu: &Emulator, (username, password): (&str, &str)) -> Core {
     let core = Core::new(Arc::new(NoUiEvents));
     core.login(LoginArgs {
         server_url: emu.base_url(),
-        username: TENANT.0.into(),
-        password: TENANT.1.into(),
+        username: username.into(),
+        password: password.into(),
     })
     .await
     .unwrap();
     core
 }
 
-/// Writes a device's shared attributes as the tenant administrator would.
-async fn set_shared(emu: &Emulator, device: &str, values: serde_json::Value) {
+async fn tenant_client(emu: &Emulator) -> Client {
     let admin = Client::builder(emu.base_url()).build().unwrap();
     admin.login(TENANT.0, &Secret::new(TENANT.1.to_owned())).await.unwrap();
-    let id = emu.device_id(device).unwrap();
     admin
+}
+
+/// Writes a device's shared attributes as the tenant administrator would.
+async fn set_shared(emu: &Emulator, device: &str, values: serde_json::Value) {
+    let id = emu.device_id(device).unwrap();
+    tenant_client(emu)
+        .await
         .save_attributes(EntityId::new(EntityType::Device, id), AttributeScope::SharedScope, &values)
         .await
         .unwrap();
+}
+
+/// Writes the SERVER_SCOPE attributes of `device`'s profile as the tenant administrator would.
+async fn set_profile(emu: &Emulator, device: &str, values: serde_json::Value) {
+    let admin = tenant_client(emu).await;
+    let info = admin.device_info(emu.device_id(device).unwrap()).await.unwrap();
+    let profile = info.device.device_profile_id.expect("the emulator names each device's profile");
+    admin.save_attributes(profile, AttributeScope::ServerScope, &values).await.unwrap();
+}
+
+fn ids(d: &DeviceDetail) -> Vec<&str> {
+    d.controls.iter().map(|c| c.id.as_str()).collect()
+}
+
+fn attribute_reads(emu: &Emulator) -> u64 {
+    emu.faults().counters().requests(ATTRIBUTE_READS)
 }
 
 async fn detail(core: &Core, emu: &Emulator, device: &str) -> DeviceDetail {
@@ -207,4 +237,117 @@ async fn the_lock_is_critical_and_sensors_are_read_only() {
         assert!(d.controls.is_empty(), "{sensor} has no controls: {:?}", d.controls);
         assert_eq!(d.controls_note, None);
     }
+}
+
+#[tokio::test]
+async fn a_profile_override_applies_to_its_devices_unless_a_device_has_its_own() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let comfort =
+        serde_json::json!([{"id": "comfort", "kind": "setpoint", "label": "Comfort", "min": 19, "max": 23}]);
+    set_profile(&emu, "Lobby Thermostat", serde_json::json!({ "atriumControls": comfort.to_string() })).await;
+    set_shared(
+        &emu,
+        "Room 1.03 Thermostat",
+        serde_json::json!({"atriumControls": [{"id": "own", "kind": "setpoint", "label": "Own"}]}),
+    )
+    .await;
+    let core = logged_in(&emu).await;
+
+    let d = detail(&core, &emu, "Room 1.02 Thermostat").await;
+    assert_eq!(d.controls_note, None);
+    assert_eq!(ids(&d), ["comfort"]);
+    let ControlKind::Setpoint { min, max, step, .. } = d.controls[0].kind else { panic!() };
+    assert_eq!((min, max, step), (19.0, 23.0, 0.5), "the step still comes from the device's attribute");
+
+    let own = detail(&core, &emu, "Room 1.03 Thermostat").await;
+    assert_eq!(
+        (ids(&own), own.controls_note.as_deref()),
+        (vec!["own"], None),
+        "the device's own setting wins"
+    );
+    let ControlKind::Setpoint { min, max, .. } = own.controls[0].kind else { panic!() };
+    assert_eq!((min, max), (16.0, 28.0));
+
+    // A malformed device setting falls back to the profile's, and says so.
+    set_shared(&emu, "Room 1.04 Thermostat", serde_json::json!({"atriumControls": "[{"})).await;
+    let fallback = detail(&core, &emu, "Room 1.04 Thermostat").await;
+    assert_eq!(ids(&fallback), ["comfort"]);
+    let note = fallback.controls_note.expect("the ignored device setting is reported");
+    assert!(note.contains("This device's atriumControls") && note.contains("device profile"), "{note}");
+
+    // Other profiles are untouched.
+    assert_eq!(ids(&detail(&core, &emu, "Lobby Light").await), ["power", "brightness"]);
+}
+
+#[tokio::test]
+async fn a_malformed_profile_override_is_reported_and_the_standard_controls_stay() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    for malformed in [
+        serde_json::json!("not json"),
+        serde_json::json!([{"id": "x", "kind": "teleporter"}]),
+        serde_json::json!([{"id": "x", "kind": "level", "min": 5, "max": 1}]),
+    ] {
+        set_profile(&emu, "Lobby Thermostat", serde_json::json!({ "atriumControls": malformed })).await;
+        // A fresh session: the profile's setting is read once per session.
+        let core = logged_in(&emu).await;
+        let d = detail(&core, &emu, "Lobby Thermostat").await;
+        let note = d.controls_note.as_deref().unwrap_or_else(|| panic!("{malformed} is reported"));
+        assert!(note.contains("atriumControls setting of its device profile (thermostat)"), "{note}");
+        assert!(note.ends_with("Showing the standard controls."), "{note}");
+        assert_eq!(ids(&d), ["setpoint"], "the standard controls stay for {malformed}");
+        let ControlKind::Setpoint { min, max, .. } = d.controls[0].kind else { panic!() };
+        assert_eq!((min, max), (16.0, 28.0));
+    }
+}
+
+#[tokio::test]
+async fn a_customer_user_who_may_not_read_the_profile_gets_the_standard_controls() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    set_profile(
+        &emu,
+        "Lobby Thermostat",
+        serde_json::json!({"atriumControls": [{"id": "comfort", "kind": "setpoint", "min": 19, "max": 23}]}),
+    )
+    .await;
+    let customer = logged_in_as(&emu, CUSTOMER).await;
+    emu.faults().reset_counters();
+    for _ in 0..2 {
+        let d = detail(&customer, &emu, "Lobby Thermostat").await;
+        assert_eq!((ids(&d), d.controls_note.as_deref()), (vec!["setpoint"], None));
+    }
+    assert!(customer.session().is_some(), "a refused profile read does not end the session");
+    assert_eq!(attribute_reads(&emu), 3, "the refusal is remembered: two device reads, one profile read");
+    // The tenant administrator, who may read it, gets the profile's controls.
+    let tenant = logged_in(&emu).await;
+    assert_eq!(ids(&detail(&tenant, &emu, "Lobby Thermostat").await), ["comfort"]);
+}
+
+#[tokio::test]
+async fn a_profile_is_read_once_per_session_for_all_its_devices() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    set_profile(
+        &emu,
+        "Lobby Thermostat",
+        serde_json::json!({"atriumControls": [{"id": "comfort", "kind": "setpoint", "min": 19, "max": 23}]}),
+    )
+    .await;
+    let core = logged_in(&emu).await;
+    emu.faults().reset_counters();
+    // Two devices of one profile opened at once share the profile's single read.
+    let (a, b) =
+        tokio::join!(detail(&core, &emu, "Lobby Thermostat"), detail(&core, &emu, "Room 1.02 Thermostat"));
+    assert_eq!((ids(&a), ids(&b)), (vec!["comfort"], vec!["comfort"]));
+    assert_eq!(attribute_reads(&emu), 3, "one read per device and one for the profile");
+    assert_eq!(ids(&detail(&core, &emu, "Room 2.01 Thermostat").await), ["comfort"]);
+    assert_eq!(attribute_reads(&emu), 4, "a third thermostat costs only its own read");
+
+    // A profile without a setting is remembered as such.
+    detail(&core, &emu, "Lobby Light").await;
+    detail(&core, &emu, "Room 1.02 Light").await;
+    assert_eq!(attribute_reads(&emu), 7, "two light reads and one profile read");
+
+    // A new session reads the profile again.
+    let core = logged_in(&emu).await;
+    detail(&core, &emu, "Lobby Thermostat").await;
+    assert_eq!(attribute_reads(&emu), 9);
 }

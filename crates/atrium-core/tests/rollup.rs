@@ -69,7 +69,7 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
 
     let (tx, mut batches) = mpsc::unbounded_channel();
     let watch = core
-        .watch_node(&floor.id, move |batch| {
+        .watch_node(&floor.id, None, move |batch| {
             let _ = tx.send(batch);
         })
         .unwrap();
@@ -86,11 +86,10 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
 
     // The live values arrive: Lobby has a thermostat and nobody offline.
     let rows =
-        until(&mut batches, "the lobby's temperature", |rows| row(rows, "Lobby").avg_temperature.is_some())
-            .await;
+        until(&mut batches, "the lobby's temperature", |rows| row(rows, "Lobby").average.is_some()).await;
     let lobby = row(&rows, "Lobby");
     assert_eq!(lobby.offline, 0);
-    assert!(lobby.temperature_ts.is_some_and(|ts| ts > 0));
+    assert!(lobby.average_ts.is_some_and(|ts| ts > 0));
     let floor_offline = rows[0].offline;
 
     // A device going offline is counted in its room and on the floor, and back again.
@@ -119,6 +118,87 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
     timeout(WAIT, async { while batches.recv().await.is_some() {} }).await.expect("the sink is dropped");
 }
 
+async fn logged_in(emu: &Emulator) -> (Core, Vec<TreeNode>) {
+    let core = Core::new(Arc::new(NoUiEvents));
+    core.login(LoginArgs {
+        server_url: emu.base_url(),
+        username: "tenant@thingsboard.org".into(),
+        password: "tenant".into(),
+    })
+    .await
+    .unwrap();
+    let tree = core.load_tree().await.unwrap();
+    (core, tree)
+}
+
+fn watch(core: &Core, node: &TreeNode, key: Option<&str>) -> mpsc::UnboundedReceiver<NodeRollupBatch> {
+    let (tx, batches) = mpsc::unbounded_channel();
+    core.watch_node(&node.id, key, move |batch| {
+        let _ = tx.send(batch);
+    })
+    .unwrap();
+    batches
+}
+
+#[tokio::test]
+async fn the_person_picks_the_key_a_rollup_averages() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let (core, tree) = logged_in(&emu).await;
+    let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
+
+    let keys = core.rollup_keys(&floor.id).await.unwrap();
+    for key in ["temperature", "humidity"] {
+        assert!(keys.iter().any(|k| k == key), "{key} in {keys:?}");
+    }
+
+    // Humidity instead of temperature: the lobby's one reading, published here, is its average.
+    let lobby_sensor = emu.device_id("Lobby Thermostat").unwrap();
+    let mut batches = watch(&core, &floor, Some("humidity"));
+    let first = timeout(WAIT, batches.recv()).await.unwrap().unwrap();
+    assert_eq!(first.average_key, "humidity");
+    emu.publish_telemetry(lobby_sensor, serde_json::json!({"humidity": 47.5, "temperature": -40.0}));
+    let rows = until(&mut batches, "the lobby's humidity", |rows| {
+        let lobby = row(rows, "Lobby");
+        lobby.average.is_some_and(|h| (h - 47.5).abs() < 1e-9) || lobby.averaged > 1
+    })
+    .await;
+    let lobby = row(&rows, "Lobby");
+    assert_eq!(lobby.averaged, 1, "only the thermostat reports humidity in the lobby");
+    assert_eq!(lobby.average, Some(47.5), "the temperature published with it is not averaged");
+
+    let (tx, _rx) = mpsc::unbounded_channel::<NodeRollupBatch>();
+    let err = core
+        .watch_node(&floor.id, Some("  "), move |b| {
+            let _ = tx.send(b);
+        })
+        .unwrap_err();
+    assert_eq!(err.code, atrium_ipc::ErrorCode::InvalidRequest);
+}
+
+#[tokio::test]
+async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let (core, tree) = logged_in(&emu).await;
+    let lobby = find(&tree, "Lobby").expect("Lobby").clone();
+    // More than the page's headroom (the tree knows a handful of lobby devices).
+    let lobby_id = emu.asset_id("Lobby").unwrap();
+    let added: Vec<_> = (0..150)
+        .map(|i| emu.add_device(lobby_id, &format!("Sensor {i:03}"), "temperature-sensor").unwrap())
+        .collect();
+    for (i, id) in added.iter().enumerate() {
+        emu.publish_telemetry(*id, serde_json::json!({"temperature": 20.0 + (i % 2) as f64}));
+    }
+    let known = count(&lobby);
+
+    let mut batches = watch(&core, &lobby, None);
+    // Every device below the lobby is averaged, not only those of the first page.
+    let rows = until(&mut batches, "all the lobby's sensors", |rows| rows[0].averaged as usize >= 150).await;
+    assert_eq!(rows[0].devices, known + 150, "the place counts the devices added below it");
+    assert!(rows[0].averaged <= known + 150);
+    let mean = rows[0].average.unwrap();
+    assert!(mean > 15.0 && mean < 30.0, "{mean}");
+}
+
 #[tokio::test]
 async fn a_node_outside_the_loaded_tree_is_refused() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
@@ -130,6 +210,8 @@ async fn a_node_outside_the_loaded_tree_is_refused() {
     })
     .await
     .unwrap();
-    let err = core.watch_node(&uuid::Uuid::from_u128(7).to_string(), |_| {}).unwrap_err();
+    let err = core.watch_node(&uuid::Uuid::from_u128(7).to_string(), None, |_| {}).unwrap_err();
+    assert_eq!(err.code, atrium_ipc::ErrorCode::NotFound);
+    let err = core.rollup_keys(&uuid::Uuid::from_u128(7).to_string()).await.unwrap_err();
     assert_eq!(err.code, atrium_ipc::ErrorCode::NotFound);
 }

@@ -22,7 +22,7 @@ mod tree;
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
-pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch};
+pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchArgs, SearchHit, TreeNode};
 
 use serde::{Deserialize, Serialize};
@@ -43,7 +43,11 @@ pub mod cmd {
     /// The cached building at once (`Option<CachedTree>`), while `load_tree` refreshes it.
     pub const CACHED_TREE: &str = "cached_tree";
     /// Live rollups of a node's children ([`crate::NodeRollupBatch`] on a channel); ended by `unwatch`.
+    /// Takes [`crate::WatchNodeArgs`].
     pub const WATCH_NODE: &str = "watch_node";
+    /// The time-series keys a node's devices report (`Vec<String>`, sorted), to pick what its
+    /// rollups average. Takes [`crate::NodeArgs`].
+    pub const ROLLUP_KEYS: &str = "rollup_keys";
     /// Places and devices of the last loaded (or cached) building matching a query (`Vec<SearchHit>`).
     pub const SEARCH: &str = "search";
 }

@@ -166,7 +166,7 @@ async fn next_update(sub: &mut Subscription) -> LiveUpdate {
 
 async fn next_entity_values(sub: &mut Subscription) -> (bool, Vec<EntityValue>) {
     match next_update(sub).await {
-        LiveUpdate::EntityValues { snapshot, values } => (snapshot, values),
+        LiveUpdate::EntityValues { snapshot, values, .. } => (snapshot, values),
         other => panic!("expected entity values, got {other:?}"),
     }
 }

@@ -351,7 +351,7 @@ async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
         end.send.send(Ok(Frame::Text(message.to_string()))).unwrap();
     }
     // Everything queued so far is coalesced into one event: the snapshot with the newest delta merged.
-    let Some(LiveUpdate::EntityValues { snapshot: true, values }) = room.next_update().await else {
+    let Some(LiveUpdate::EntityValues { snapshot: true, values, .. }) = room.next_update().await else {
         panic!("entity snapshot")
     };
     use tb_client::TbValue::Number;

@@ -97,3 +97,39 @@ async fn a_customer_query_is_scoped_and_an_incomplete_query_is_refused() {
     }
     assert_eq!(customer.request_count(), before);
 }
+
+fn devices_of_the_demo() -> EntityDataQuery {
+    EntityDataQuery {
+        entity_filter: Some(EntityFilter::DeviceType(DeviceTypeFilter {
+            device_types: vec!["thermostat".into(), "air-quality".into()],
+            ..DeviceTypeFilter::default()
+        })),
+        page_link: Some(EntityDataPageLink::new(10, 0)),
+        ..EntityDataQuery::default()
+    }
+}
+
+#[tokio::test]
+async fn timeseries_keys_come_from_the_keys_endpoint_and_its_v2_successor() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let client = Client::builder(emu.base_url()).build().unwrap();
+    client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
+    let keys = client.timeseries_keys_by_query(&devices_of_the_demo()).await.unwrap();
+    assert!(keys.contains(&"temperature".to_owned()), "{keys:?}");
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "sorted and distinct: {keys:?}");
+    assert_eq!(emu.faults().counters().requests("POST /api/entitiesQuery/find/keys"), 1);
+
+    // A server without the deprecated endpoint: the v2 one gives the same keys.
+    emu.faults().fail_next_requests(1, tb_emulator::FailureKind::MissingRoute);
+    let again = client.timeseries_keys_by_query(&devices_of_the_demo()).await.unwrap();
+    assert_eq!(again, keys);
+    assert_eq!(emu.faults().counters().requests("POST /api/v2/entitiesQuery/find/keys"), 1);
+
+    // Nothing matches: no keys, no error.
+    let mut nothing = devices_of_the_demo();
+    nothing.entity_filter = Some(EntityFilter::DeviceType(DeviceTypeFilter {
+        device_types: vec!["no-such-type".into()],
+        ..DeviceTypeFilter::default()
+    }));
+    assert!(client.timeseries_keys_by_query(&nothing).await.unwrap().is_empty());
+}

@@ -183,6 +183,7 @@ impl Builder {
     fn device(&mut self, name: &str, kind: DeviceKind, customer: Option<Uuid>, room: EntityId) -> EntityId {
         let id = self.uuid();
         let profile_id = self.profile(kind.type_name());
+        self.store.device_profiles.insert(profile_id, kind.type_name().to_owned());
         let created_time = self.created();
         self.store.devices.insert(
             id,

@@ -244,6 +244,60 @@ pub(crate) fn find(
     })
 }
 
+/// The distinct keys of the first [`KEYS_QUERY_ENTITIES`] entities a query matches, sorted:
+/// time series, and attributes of `scope` (every scope when `None`).
+pub(crate) struct FoundKeys {
+    pub(crate) entity_types: Vec<EntityType>,
+    /// Each key with its newest value among the entities.
+    pub(crate) timeseries: BTreeMap<String, (i64, KvValue)>,
+    pub(crate) attributes: BTreeMap<AttributeScope, BTreeMap<String, (i64, KvValue)>>,
+}
+
+/// `MAX_PAGE_SIZE` of the keys endpoints.
+pub(crate) const KEYS_QUERY_ENTITIES: i32 = 100;
+
+/// `getKeysByQuery` / `findAvailableEntityKeysByQuery`: runs the query with its page capped at
+/// 100 entities and collects their keys.
+pub(crate) fn keys_of(
+    store: &Store,
+    viewer: Viewer,
+    query: &EntityDataQuery,
+    scopes: &[AttributeScope],
+    now: i64,
+) -> Result<FoundKeys, QueryError> {
+    let mut query = query.clone();
+    if let Some(link) = query.page_link.as_mut() {
+        link.page_size = link.page_size.min(KEYS_QUERY_ENTITIES);
+    }
+    query.entity_fields.clear();
+    query.latest_values.clear();
+    let page = find(store, viewer, &query, now)?;
+    let mut found =
+        FoundKeys { entity_types: Vec::new(), timeseries: BTreeMap::new(), attributes: BTreeMap::new() };
+    let newest = |into: &mut BTreeMap<String, (i64, KvValue)>,
+                  from: Option<&BTreeMap<String, (i64, KvValue)>>| {
+        for (key, (ts, value)) in from.into_iter().flatten() {
+            match into.get(key) {
+                Some((seen, _)) if *seen >= *ts => {}
+                _ => {
+                    into.insert(key.clone(), (*ts, value.clone()));
+                }
+            }
+        }
+    };
+    for row in &page.data {
+        let id = row.entity_id;
+        if !found.entity_types.contains(&id.entity_type) {
+            found.entity_types.push(id.entity_type);
+        }
+        newest(&mut found.timeseries, store.latest(&id));
+        for scope in scopes {
+            newest(found.attributes.entry(*scope).or_default(), store.attributes(&id, *scope));
+        }
+    }
+    Ok(found)
+}
+
 /// `POST /api/entitiesQuery/count` with the same filter rules.
 pub(crate) fn count(
     store: &Store,

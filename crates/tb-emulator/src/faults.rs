@@ -45,6 +45,9 @@ pub enum FailureKind {
     ServerError,
     /// 502 with an nginx HTML page (`text/html`), as when the reverse proxy cannot reach the server.
     BadGateway,
+    /// 404 with Spring's JSON body for a route the server does not have, as an older or newer
+    /// server answers an endpoint it lacks.
+    MissingRoute,
 }
 
 /// The injected faults that shape REST and WebSocket answers.
@@ -98,6 +101,12 @@ impl FailureKind {
                 StatusCode::BAD_GATEWAY,
                 [(header::CONTENT_TYPE, "text/html"), (header::SERVER, "nginx/1.24.0")],
                 BAD_GATEWAY_PAGE,
+            )
+                .into_response(),
+            Self::MissingRoute => (
+                StatusCode::NOT_FOUND,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"timestamp":"2026-01-01T00:00:00.000+00:00","status":404,"error":"Not Found","path":"/api"}"#,
             )
                 .into_response(),
         }

@@ -301,6 +301,40 @@ impl Emulator {
         self.state.store().asset_by_name(name).map(|a| a.id)
     }
 
+    /// Creates an online device of `device_type` contained by the asset `parent` (owned by the
+    /// asset's customer), as an installer adding one would; `None` when there is no such asset.
+    /// The simulation does not drive it: publish its telemetry with [`Self::publish_telemetry`].
+    pub fn add_device(&self, parent: Uuid, name: &str, device_type: &str) -> Option<Uuid> {
+        let mut store = self.state.store();
+        let customer = store.assets.get(&parent)?.customer;
+        let id = Uuid::new_v4();
+        let profile_id = match store.device_profiles.iter().find(|(_, n)| *n == device_type) {
+            Some((id, _)) => *id,
+            None => {
+                let id = Uuid::new_v4();
+                store.device_profiles.insert(id, device_type.to_owned());
+                id
+            }
+        };
+        let now = clock::now_ms();
+        store.devices.insert(
+            id,
+            store::DeviceRec {
+                id,
+                created_time: now,
+                name: name.to_owned(),
+                device_type: device_type.to_owned(),
+                label: None,
+                customer,
+                profile_id,
+                online: false,
+            },
+        );
+        store.add_relation(EntityId::new(EntityType::Asset, parent), EntityId::new(EntityType::Device, id));
+        store.set_online(id, true, now);
+        Some(id)
+    }
+
     /// Stores `values` (`{"key": value, ...}`) as the device's latest telemetry, stamped with
     /// the wall clock, and pushes them to WebSocket subscribers, exactly as a device report would.
     /// Non-object values and `null`s are ignored.

@@ -127,6 +127,8 @@ pub(crate) struct Store {
     pub(crate) customers: Vec<CustomerRec>,
     pub(crate) assets: BTreeMap<Uuid, AssetRec>,
     pub(crate) devices: BTreeMap<Uuid, DeviceRec>,
+    /// Device profile id -> name; the tenant owns them all.
+    pub(crate) device_profiles: BTreeMap<Uuid, String>,
     pub(crate) relations: Vec<RelationRec>,
     /// `(from, to)` of every relation, so that adding one stays O(1) at 50,000 devices.
     relation_index: HashSet<(EntityId, EntityId)>,
@@ -196,6 +198,7 @@ impl Store {
         match id.entity_type {
             EntityType::Asset => self.assets.get(&id.id).map(|a| a.customer),
             EntityType::Device => self.devices.get(&id.id).map(|d| d.customer),
+            EntityType::DeviceProfile => self.device_profiles.contains_key(&id.id).then_some(None),
             EntityType::Customer => self.customers.iter().any(|c| c.id == id.id).then_some(Some(id.id)),
             EntityType::Tenant => (id.id == self.tenant_id).then_some(None),
             _ => None,
@@ -206,6 +209,9 @@ impl Store {
         self.owner(id).is_some()
     }
 
+    /// Whether `viewer` may read the entity's data (attributes, telemetry, alarms, relations).
+    /// Device profiles belong to the tenant: a customer user has `READ` on one (not served here)
+    /// but not `READ_ATTRIBUTES`, so it is refused, as on the server.
     pub(crate) fn can_read(&self, viewer: Viewer, id: &EntityId) -> bool {
         match (self.owner(id), viewer.customer) {
             (None, _) => false,
@@ -218,6 +224,7 @@ impl Store {
         match id.entity_type {
             EntityType::Asset => self.assets.get(&id.id).map(|a| a.name.clone()),
             EntityType::Device => self.devices.get(&id.id).map(|d| d.name.clone()),
+            EntityType::DeviceProfile => self.device_profiles.get(&id.id).cloned(),
             EntityType::Customer => self.customer_title(id.id).map(str::to_owned),
             EntityType::Tenant => (id.id == self.tenant_id).then(|| "Tenant".to_owned()),
             _ => None,

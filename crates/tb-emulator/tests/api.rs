@@ -321,6 +321,57 @@ async fn latest_telemetry_uses_java_number_strings() {
     emulator.shutdown().await;
 }
 
+/// As `AccessValidator.validateDeviceProfile`: the tenant administrator reads and writes a device
+/// profile's attributes; a customer user has only `READ` on profiles, so the telemetry API refuses
+/// it with the plain-text 403 of DeferredResult endpoints.
+#[tokio::test]
+async fn device_profile_attributes_are_the_tenants() {
+    let emulator = start().await;
+    let token = tenant_token(&emulator).await;
+    let mut profiles = Vec::new();
+    for name in ["Lobby Thermostat", "Room 1.02 Thermostat"] {
+        let path = format!("/api/device/info/{}", emulator.device_id(name).unwrap());
+        let info: Value = get(&emulator, &token, &path).await.json().await.unwrap();
+        assert_eq!(info["deviceProfileId"]["entityType"], "DEVICE_PROFILE");
+        profiles.push(info["deviceProfileId"]["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(profiles[0], profiles[1], "one profile per device type");
+    let profile = &profiles[0];
+
+    let base = format!("/api/plugins/telemetry/DEVICE_PROFILE/{profile}");
+    let saved =
+        post(&emulator, &token, &format!("{base}/attributes/SERVER_SCOPE"), &json!({"atriumControls": "[]"}))
+            .await;
+    assert_eq!(saved.status(), 200);
+    let attrs: Vec<Value> =
+        get(&emulator, &token, &format!("{base}/values/attributes/SERVER_SCOPE?keys=atriumControls"))
+            .await
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(attrs.len(), 1);
+    assert_eq!((&attrs[0]["key"], &attrs[0]["value"]), (&json!("atriumControls"), &json!("[]")));
+
+    let customer = login(&emulator, "customer@thingsboard.org", "customer").await.0;
+    let refused = get(&emulator, &customer, &format!("{base}/values/attributes/SERVER_SCOPE")).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    assert_eq!(refused.text().await.unwrap(), "You don't have permission to perform this operation!");
+    let write =
+        post(&emulator, &customer, &format!("{base}/attributes/SHARED_SCOPE"), &json!({"a": 1})).await;
+    assert_eq!(write.status(), 403);
+
+    let missing = get(
+        &emulator,
+        &token,
+        &format!("/api/plugins/telemetry/DEVICE_PROFILE/{}/values/attributes", uuid::Uuid::from_u128(1)),
+    )
+    .await;
+    assert_eq!(missing.status(), 404);
+    assert_eq!(missing.text().await.unwrap(), "Device profile with requested id wasn't found!");
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn two_way_rpc_answers_and_reports() {
     let emulator = start().await;

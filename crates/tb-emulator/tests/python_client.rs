@@ -17,8 +17,10 @@ const TB_REST_CLIENT: &str = "tb-rest-client==4.4";
 /// Generous: a cold run includes nothing but the script; the venv is built before the clock starts.
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(180);
 
+/// Read at run time first: a shared target dir may hold a test binary built from another clone.
 fn manifest_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
 }
 
 fn target_dir() -> PathBuf {

@@ -255,10 +255,65 @@ pub struct AlarmCountQuery {
     pub assignee_id: Option<Value>,
 }
 
+/// `AvailableEntityKeys`, the answer of `POST /api/entitiesQuery/find/keys` (deprecated by
+/// newer servers in favour of the v2 endpoint, still served): the distinct keys of the first 100 entities the
+/// query matches.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableEntityKeys {
+    #[serde(default)]
+    pub entity_types: Vec<EntityType>,
+    #[serde(default)]
+    pub timeseries: Vec<String>,
+    /// Attribute keys; the server names this field in the singular.
+    #[serde(default)]
+    pub attribute: Vec<String>,
+}
+
+/// One key of `AvailableEntityKeysV2` (`POST /api/v2/entitiesQuery/find/keys`); `sample` is
+/// present only when asked for.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableKeyInfo {
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample: Option<Value>,
+}
+
+/// `AvailableEntityKeysV2`: time-series keys, and attribute keys by scope; each list is absent
+/// when it was not asked for.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AvailableEntityKeysV2 {
+    #[serde(default)]
+    pub entity_types: Vec<EntityType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeseries: Option<Vec<AvailableKeyInfo>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributes: Option<BTreeMap<String, Vec<AvailableKeyInfo>>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entity::PageData;
+
+    #[test]
+    fn available_keys_parse_in_both_versions() {
+        let v1: AvailableEntityKeys = serde_json::from_str(
+            r#"{"entityTypes": ["DEVICE"], "timeseries": ["humidity", "temperature"], "attribute": ["active"]}"#,
+        )
+        .unwrap();
+        assert_eq!(v1.timeseries, ["humidity", "temperature"]);
+        assert_eq!(v1.attribute, ["active"]);
+        let v2: AvailableEntityKeysV2 = serde_json::from_str(
+            r#"{"entityTypes": ["DEVICE"], "timeseries": [{"key": "co2"}, {"key": "temperature", "sample": {"ts": 1, "value": 21.5}}]}"#,
+        )
+        .unwrap();
+        let keys: Vec<&str> = v2.timeseries.iter().flatten().map(|k| k.key.as_str()).collect();
+        assert_eq!(keys, ["co2", "temperature"]);
+        assert!(v2.attributes.is_none());
+    }
 
     #[test]
     fn reference_query_parses() {

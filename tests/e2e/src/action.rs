@@ -33,3 +33,12 @@ pub async fn click_first_within<'a>(
     }
     anyhow::bail!("none of {candidates:?} is inside `{parent_css}`")
 }
+
+/// Picks the option with `value` in the `<select>` matching `css` (a person's choice: fires `change`).
+pub async fn select(client: &Client, css: &str, value: &str) -> Result<()> {
+    find::one(client, css)
+        .await?
+        .select_by_value(value)
+        .await
+        .with_context(|| format!("choosing `{value}` in `{css}`"))
+}

@@ -94,6 +94,15 @@ impl App {
 
     /// Saves the webview as `tests/e2e/artifacts/<name>.png` and returns the path.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
+        // The DOM the checks just read may not be painted yet: wait for two frames so the
+        // picture shows what was checked.
+        self.client
+            .execute_async(
+                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
+                vec![],
+            )
+            .await
+            .context("waiting for the page to paint")?;
         let png = self.client.screenshot().await.context("taking a WebDriver screenshot")?;
         let path = artifacts_dir()?.join(format!("{name}.png"));
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;

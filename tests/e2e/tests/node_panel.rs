@@ -1,5 +1,6 @@
 //! The node panel through the real app: open the demo building, select "Floor 1", and see one
-//! live row per room (devices, offline, average temperature, worst alarm) in the right pane.
+//! live row per room (devices, offline, average temperature, worst alarm) in the right pane;
+//! then average humidity instead.
 //!
 //! Run it through `cargo xtask test` (it builds the app with embedded assets and runs this under
 //! `xvfb-run` with `ATRIUM_APP_BIN` set).
@@ -45,14 +46,28 @@ async fn journey(app: &App) -> Result<()> {
             devices.parse::<u32>().is_ok_and(|n| n > 0),
             "the Lobby row counts {devices:?} devices"
         );
-        check::text_contains(c, &format!("{LOBBY_ROW} .temperature"), "°C").await
+        check::text_contains(c, &format!("{LOBBY_ROW} .average"), "°C").await
     })
     .await?;
     check::text_eq(c, &format!("{LOBBY_ROW} .offline"), "0").await?;
     check::attr_eq(c, LOBBY_ROW, "data-stale", "false").await?;
     check::attr_eq(c, "#connection-state", "data-state", "connected").await?;
 
+    check::text_eq(c, "#node-panel .average-label", "Temperature").await?;
+
+    // The person averages humidity instead: the column and the values follow.
+    wait::for_element(c, r#"#average-key option[value="humidity"]"#, DEMO_LOAD)
+        .await
+        .context("humidity is not offered as a key to average")?;
+    action::select(c, "#average-key", "humidity").await?;
+    wait::until("the Lobby's average humidity", DEMO_LOAD, async || {
+        check::text_eq(c, "#node-panel .average-label", "Humidity").await?;
+        check::text_contains(c, &format!("{LOBBY_ROW} .average"), "%").await
+    })
+    .await?;
+    check::text_contains(c, "#node-summary", "Humidity").await?;
+
     let shot = app.screenshot("node_panel").await?;
-    eprintln!("node panel: Floor 1 with its rooms; screenshot {}", shot.display());
+    eprintln!("node panel: Floor 1 with its rooms, averaging humidity; screenshot {}", shot.display());
     Ok(())
 }

@@ -380,9 +380,9 @@ impl Actor {
     /// refresh); `update` rows are deltas with only the changed keys.
     fn route_entity_data(&mut self, update: EntityDataUpdate) {
         let Some(entry) = self.subscriber(update.cmd_id, update.error_code, update.error_msg) else { return };
-        let (snapshot, rows) = match (update.data, update.update) {
-            (Some(page), _) => (true, page.data),
-            (None, Some(rows)) => (false, rows),
+        let (matching, rows) = match (update.data, update.update) {
+            (Some(page), _) => (Some(page.total_elements), page.data),
+            (None, Some(rows)) => (None, rows),
             (None, None) => return,
         };
         entry.awaiting_snapshot = false;
@@ -406,7 +406,7 @@ impl Actor {
                 })
             })
             .collect();
-        entry.mailbox.push_entity_values(snapshot, values);
+        entry.mailbox.push_entity_values(matching, values);
     }
 
     fn route_alarm_count(&mut self, update: AlarmCountUpdate) {

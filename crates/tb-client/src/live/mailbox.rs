@@ -25,6 +25,8 @@ struct State {
     values: BTreeMap<String, LatestValue>,
     has_entity_values: bool,
     entity_values: BTreeMap<(EntityId, EntityKeyType, String), EntityValue>,
+    /// The pending snapshot's count of matching entities.
+    matching: Option<i64>,
     /// The newest count not yet taken (an alarm count replaces the previous one).
     count: Option<i64>,
     errors: VecDeque<SubscriptionError>,
@@ -52,12 +54,14 @@ impl Mailbox {
         self.notify.notify_one();
     }
 
-    /// Like [`Self::push_values`], per (entity, key type, key): `ENTITY_DATA` subscriptions.
-    pub(crate) fn push_entity_values(&self, snapshot: bool, values: Vec<EntityValue>) {
+    /// Like [`Self::push_values`], per (entity, key type, key): `ENTITY_DATA` subscriptions. A
+    /// snapshot comes with the number of entities matching the query.
+    pub(crate) fn push_entity_values(&self, snapshot: Option<i64>, values: Vec<EntityValue>) {
         let mut state = self.state.lock().expect("mailbox lock");
-        if snapshot {
+        if let Some(matching) = snapshot {
             state.entity_values.clear();
             state.snapshot = true;
+            state.matching = Some(matching);
         }
         for value in values {
             let slot = (value.entity, value.key_type, value.key.clone());
@@ -112,8 +116,9 @@ impl Mailbox {
                 if state.has_entity_values {
                     let values = std::mem::take(&mut state.entity_values).into_values().collect();
                     let snapshot = std::mem::take(&mut state.snapshot);
+                    let matching = state.matching.take();
                     state.has_entity_values = false;
-                    return Some(LiveUpdate::EntityValues { snapshot, values });
+                    return Some(LiveUpdate::EntityValues { snapshot, values, matching });
                 }
                 if let Some(count) = state.count.take() {
                     return Some(LiveUpdate::Count(count));
@@ -184,10 +189,10 @@ mod tests {
     #[tokio::test]
     async fn entity_values_coalesce_per_entity_and_key() {
         let mb = Mailbox::default();
-        mb.push_entity_values(false, vec![ev(1, "t", 1, 20.0), ev(2, "t", 1, 30.0)]);
-        mb.push_entity_values(false, vec![ev(1, "t", 3, 22.0), ev(2, "t", 0, 0.0)]);
-        mb.push_entity_values(false, vec![ev(1, "t", 2, 21.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot, values }) = mb.next().await else { panic!() };
+        mb.push_entity_values(None, vec![ev(1, "t", 1, 20.0), ev(2, "t", 1, 30.0)]);
+        mb.push_entity_values(None, vec![ev(1, "t", 3, 22.0), ev(2, "t", 0, 0.0)]);
+        mb.push_entity_values(None, vec![ev(1, "t", 2, 21.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot, values, .. }) = mb.next().await else { panic!() };
         assert!(!snapshot);
         assert_eq!(
             values,
@@ -199,14 +204,17 @@ mod tests {
     #[tokio::test]
     async fn an_entity_snapshot_replaces_pending_deltas() {
         let mb = Mailbox::default();
-        mb.push_entity_values(false, vec![ev(9, "gone", 5, 1.0)]);
-        mb.push_entity_values(true, vec![ev(1, "t", 4, 20.0)]);
-        mb.push_entity_values(false, vec![ev(2, "t", 6, 40.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot, values }) = mb.next().await else { panic!() };
+        mb.push_entity_values(None, vec![ev(9, "gone", 5, 1.0)]);
+        mb.push_entity_values(Some(1), vec![ev(1, "t", 4, 20.0)]);
+        mb.push_entity_values(None, vec![ev(2, "t", 6, 40.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot, values, matching }) = mb.next().await else { panic!() };
         assert!(snapshot);
+        assert_eq!(matching, Some(1), "the snapshot's count of matching entities travels with it");
         assert_eq!(values, vec![ev(1, "t", 4, 20.0), ev(2, "t", 6, 40.0)]);
-        mb.push_entity_values(false, vec![ev(1, "t", 7, 21.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot: false, .. }) = mb.next().await else { panic!() };
+        mb.push_entity_values(None, vec![ev(1, "t", 7, 21.0)]);
+        let Some(LiveUpdate::EntityValues { snapshot: false, matching: None, .. }) = mb.next().await else {
+            panic!()
+        };
     }
 
     #[tokio::test]

@@ -176,6 +176,9 @@ pub enum LiveUpdate {
     EntityValues {
         snapshot: bool,
         values: Vec<EntityValue>,
+        /// With a snapshot: how many entities match the query. More than the page size means
+        /// the page holds only some of them; subscribe again with a bigger page.
+        matching: Option<i64>,
     },
     /// `ALARM_COUNT`: the current count (only the latest is kept).
     Count(i64),

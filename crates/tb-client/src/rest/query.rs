@@ -6,7 +6,10 @@ use crate::rest::history::TsPoint;
 use crate::value::TbValue;
 use std::collections::BTreeMap;
 use tb_proto::entity::PageData;
-use tb_proto::query::{EntityData, EntityDataPageLink, EntityDataQuery, EntityKeyType};
+use tb_proto::query::{
+    AvailableEntityKeys, AvailableEntityKeysV2, EntityData, EntityDataPageLink, EntityDataQuery,
+    EntityKeyType,
+};
 use tb_proto::EntityId;
 
 /// Page size used when the caller wants every row.
@@ -105,5 +108,32 @@ impl Client {
             }
             link.page += 1;
         }
+    }
+
+    /// The distinct time-series keys of the entities a query matches (the server looks at its
+    /// first 100), sorted. Uses `POST /api/entitiesQuery/find/keys`, and its v2 successor when a
+    /// server no longer has it.
+    pub async fn timeseries_keys_by_query(&self, query: &EntityDataQuery) -> Result<Vec<String>, Error> {
+        let mut query = query.clone();
+        // The server caps the page at 100 entities anyway.
+        query.page_link = Some(EntityDataPageLink::new(100, 0));
+        let v1 = RequestSpec::post("api/entitiesQuery/find/keys", &query)
+            .query("timeseries", true)
+            .query("attributes", false);
+        let mut keys = match self.get_json::<AvailableEntityKeys>(v1).await {
+            Ok(found) => found.timeseries,
+            // A missing route may answer with an HTML page, so the status alone decides.
+            Err(e) if e.status() == Some(404) => {
+                let v2 = RequestSpec::post("api/v2/entitiesQuery/find/keys", &query)
+                    .query("includeTimeseries", true)
+                    .query("includeAttributes", false);
+                let found: AvailableEntityKeysV2 = self.get_json(v2).await?;
+                found.timeseries.unwrap_or_default().into_iter().map(|k| k.key).collect()
+            }
+            Err(e) => return Err(e),
+        };
+        keys.sort();
+        keys.dedup();
+        Ok(keys)
     }
 }

@@ -88,7 +88,7 @@ struct FailNext {
     kind: Option<String>,
 }
 
-/// `POST /emulator/admin/fail-next-requests?count=3&kind=server-error|bad-gateway`.
+/// `POST /emulator/admin/fail-next-requests?count=3&kind=server-error|bad-gateway|missing-route`.
 async fn fail_next_requests(
     State(state): State<Arc<AppState>>,
     Query(f): Query<FailNext>,
@@ -96,9 +96,10 @@ async fn fail_next_requests(
     let kind = match f.kind.as_deref() {
         None | Some("server-error") => FailureKind::ServerError,
         Some("bad-gateway") => FailureKind::BadGateway,
+        Some("missing-route") => FailureKind::MissingRoute,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "Unknown failure kind '{other}' (server-error, bad-gateway)"
+                "Unknown failure kind '{other}' (server-error, bad-gateway, missing-route)"
             )))
         }
     };

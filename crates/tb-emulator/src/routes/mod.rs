@@ -69,6 +69,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/v1/{token}/rpc/{request_id}", post(device_api::rpc_reply))
         .route("/api/entitiesQuery/find", post(query::find))
         .route("/api/entitiesQuery/count", post(query::count))
+        .route("/api/entitiesQuery/find/keys", post(query::find_keys))
+        .route("/api/v2/entitiesQuery/find/keys", post(query::find_keys_v2))
         .route("/api/alarms", get(alarms::all_alarms))
         .route("/api/alarm/{a}", get(alarms::alarm))
         .route("/api/alarm/info/{b}", get(alarms::alarm_info))

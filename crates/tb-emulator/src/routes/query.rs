@@ -6,11 +6,17 @@ use crate::entity_query::{self, QueryError};
 use crate::error::ApiError;
 use crate::AppState;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::Json;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use tb_proto::entity::PageData;
 use tb_proto::query::{EntityData, EntityDataQuery, EntityFilter};
+use tb_proto::telemetry::AttributeScope;
+use tb_proto::EntityType;
+
+type Params = Query<Vec<(String, String)>>;
 
 impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
@@ -43,4 +49,146 @@ pub(super) async fn count(
     let query: EntityCountQuery = json_body(&body)?;
     let store = state.store();
     Ok(Json(entity_query::count(&store, user.viewer(), query.entity_filter.as_ref())?))
+}
+
+/// A Spring boolean request parameter: `None` when absent.
+fn bool_param(params: &[(String, String)], name: &str) -> Result<Option<bool>, ApiError> {
+    match super::param(params, name) {
+        None => Ok(None),
+        Some(text) => match text.to_ascii_lowercase().as_str() {
+            "true" | "on" | "yes" | "1" => Ok(Some(true)),
+            "false" | "off" | "no" | "0" => Ok(Some(false)),
+            _ => Err(ApiError::BadRequest(format!(
+                "Failed to convert value of type 'java.lang.String' to required type 'boolean'; Invalid boolean value [{text}]"
+            ))),
+        },
+    }
+}
+
+fn required_bool(params: &[(String, String)], name: &str) -> Result<bool, ApiError> {
+    bool_param(params, name)?.ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "Required request parameter '{name}' for method parameter type boolean is not present"
+        ))
+    })
+}
+
+fn scope_param(text: &str) -> Result<AttributeScope, ApiError> {
+    serde_json::from_value(Value::String(text.trim().to_owned())).map_err(|_| {
+        ApiError::BadRequest(format!(
+            "Failed to convert value of type 'java.lang.String' to required type 'AttributeScope'; No enum constant org.thingsboard.server.common.data.AttributeScope.{text}"
+        ))
+    })
+}
+
+fn sorted_types(types: &[EntityType]) -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = types.iter().map(|t| t.as_str()).collect();
+    names.sort_unstable();
+    names
+}
+
+/// `POST /api/entitiesQuery/find/keys?timeseries=&attributes=[&scope=]` (deprecated, still served):
+/// key names only, attribute keys of every scope merged.
+pub(super) async fn find_keys(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    Query(params): Params,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let timeseries = required_bool(&params, "timeseries")?;
+    let attributes = required_bool(&params, "attributes")?;
+    let scope = super::param(&params, "scope").map(scope_param).transpose()?;
+    let query: EntityDataQuery = json_body(&body)?;
+    let none = json!({"entityTypes": [], "timeseries": [], "attribute": []});
+    if !timeseries && !attributes {
+        return Ok(Json(none));
+    }
+    let scopes: Vec<AttributeScope> =
+        if attributes { scope.map_or(AttributeScope::ALL.to_vec(), |s| vec![s]) } else { vec![] };
+    let store = state.store();
+    let found = entity_query::keys_of(&store, user.viewer(), &query, &scopes, crate::clock::now_ms())?;
+    if found.entity_types.is_empty() {
+        return Ok(Json(none));
+    }
+    let mut attribute: Vec<&String> = found.attributes.values().flat_map(BTreeMap::keys).collect();
+    attribute.sort();
+    attribute.dedup();
+    let ts_keys: Vec<&String> = if timeseries { found.timeseries.keys().collect() } else { vec![] };
+    Ok(Json(json!({
+        "entityTypes": sorted_types(&found.entity_types),
+        "timeseries": ts_keys,
+        "attribute": attribute,
+    })))
+}
+
+/// `POST /api/v2/entitiesQuery/find/keys`: keys (with their newest sample when asked), attribute
+/// keys per scope; non-device entities have server attributes only.
+pub(super) async fn find_keys_v2(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    Query(params): Params,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let timeseries = bool_param(&params, "includeTimeseries")?.unwrap_or(true);
+    let attributes = bool_param(&params, "includeAttributes")?.unwrap_or(true);
+    let samples = bool_param(&params, "includeSamples")?.unwrap_or(false);
+    let mut requested = Vec::new();
+    for (_, value) in params.iter().filter(|(k, _)| k == "scopes") {
+        for part in value.split(',').filter(|p| !p.trim().is_empty()) {
+            requested.push(scope_param(part)?);
+        }
+    }
+    let query: EntityDataQuery = json_body(&body)?;
+    if !timeseries && !attributes {
+        return Err(ApiError::BadRequest(
+            "At least one of 'includeTimeseries' or 'includeAttributes' must be true".into(),
+        ));
+    }
+    let store = state.store();
+    let every_scope = if attributes { AttributeScope::ALL.to_vec() } else { vec![] };
+    let found = entity_query::keys_of(&store, user.viewer(), &query, &every_scope, crate::clock::now_ms())?;
+    let mut answer = serde_json::Map::new();
+    answer.insert("entityTypes".into(), json!(sorted_types(&found.entity_types)));
+    let render = |keys: &BTreeMap<String, (i64, crate::kv::KvValue)>| -> Value {
+        keys.iter()
+            .map(|(key, (ts, value))| {
+                if samples {
+                    json!({"key": key, "sample": {"ts": ts, "value": value.to_json()}})
+                } else {
+                    json!({"key": key})
+                }
+            })
+            .collect()
+    };
+    if timeseries {
+        answer.insert("timeseries".into(), render(&found.timeseries));
+    }
+    if attributes {
+        let has_devices = found.entity_types.contains(&EntityType::Device);
+        let mut scopes = if requested.is_empty() {
+            if has_devices {
+                AttributeScope::ALL.to_vec()
+            } else {
+                vec![AttributeScope::ServerScope]
+            }
+        } else {
+            requested
+        };
+        if !has_devices {
+            scopes.retain(|s| *s == AttributeScope::ServerScope);
+        }
+        if found.entity_types.is_empty() {
+            scopes.clear();
+        }
+        let by_scope: serde_json::Map<String, Value> = scopes
+            .iter()
+            .map(|scope| {
+                let empty = BTreeMap::new();
+                let keys = found.attributes.get(scope).unwrap_or(&empty);
+                (scope.as_str().to_owned(), render(keys))
+            })
+            .collect();
+        answer.insert("attributes".into(), Value::Object(by_scope));
+    }
+    Ok(Json(Value::Object(answer)))
 }

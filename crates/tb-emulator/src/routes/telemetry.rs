@@ -35,6 +35,7 @@ fn entity(
     if !store.exists(&id) {
         let name = match entity_type {
             EntityType::Device => "Device",
+            EntityType::DeviceProfile => "Device profile",
             EntityType::Asset => "Asset",
             EntityType::Customer => "Customer",
             _ => "Entity",
