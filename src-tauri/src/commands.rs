@@ -2,9 +2,9 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail, LoginArgs,
-    NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, TreeNode, WatchArgs,
-    WatchId, WatchNodeArgs,
+    AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
+    LoadProgress, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
+    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::State;
@@ -36,8 +36,14 @@ pub(crate) fn connection_state(core: State<'_, Core>) -> ConnectionState {
 }
 
 #[tauri::command]
-pub(crate) async fn load_tree(core: State<'_, Core>) -> Result<Vec<TreeNode>, AppError> {
-    core.load_tree().await
+pub(crate) async fn load_tree(
+    core: State<'_, Core>,
+    on_progress: Channel<LoadProgress>,
+) -> Result<Vec<TreeNode>, AppError> {
+    core.load_tree(move |step| {
+        let _ = on_progress.send(step);
+    })
+    .await
 }
 
 #[tauri::command]

@@ -2,7 +2,7 @@
 
 use crate::components::device_panel::format_age;
 use crate::ipc;
-use atrium_ipc::{AppError, NodeKind, SearchHit, TreeNode};
+use atrium_ipc::{AppError, LoadProgress, NodeKind, SearchHit, TreeNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashSet;
@@ -16,6 +16,32 @@ enum TreeState {
     Loading,
     Failed(AppError),
     Loaded(Vec<TreeNode>),
+}
+
+/// What the loader is doing, as a person reads it.
+fn progress_text(progress: LoadProgress) -> String {
+    match progress {
+        LoadProgress::Listing => "Listing places and devices…".to_owned(),
+        LoadProgress::Relations { queries, unplaced: 0 } => {
+            format!("Reading how places connect ({queries} {})…", plural(queries, "query", "queries"))
+        }
+        LoadProgress::Relations { unplaced, .. } => {
+            format!("Reading how places connect ({unplaced} {} to go)…", plural(unplaced, "place", "places"))
+        }
+        LoadProgress::Levels { levels, places } => {
+            format!("Reading level {levels} ({places} {} so far)…", plural(places, "place", "places"))
+        }
+        LoadProgress::Details { known, total } => format!("Reading details: {known} of {total}…"),
+        _ => "Loading…".to_owned(),
+    }
+}
+
+fn plural<'a>(n: u32, one: &'a str, many: &'a str) -> &'a str {
+    if n == 1 {
+        one
+    } else {
+        many
+    }
 }
 
 /// `data-kind`: the kind as the contract spells it.
@@ -149,8 +175,11 @@ pub(crate) fn BuildingTree(
     // Bumped on every keystroke: a timer or answer of an older query is dropped.
     let generation = StoredValue::new(0_u64);
     let searching = Memo::new(move |_| query.with(|q| !q.trim().is_empty()));
+    // How far the running load has come.
+    let progress = RwSignal::new(None::<LoadProgress>);
 
     let load = move || {
+        progress.set(None);
         let showing_cache = cache_note.get_untracked().is_some();
         if !showing_cache {
             state.set(TreeState::Loading);
@@ -174,7 +203,15 @@ pub(crate) fn BuildingTree(
                     }
                 });
             }
-            match ipc::load_tree().await {
+            let on_progress = move |step: Result<LoadProgress, AppError>| match step {
+                Ok(step) => {
+                    progress.try_set(Some(step));
+                }
+                Err(err) => ipc::log_error("load progress", &err),
+            };
+            let loaded = ipc::load_tree(on_progress).await;
+            progress.try_set(None);
+            match loaded {
                 Ok(nodes) => {
                     if cache_note.get_untracked().is_none() {
                         let mut open = HashSet::new();
@@ -207,7 +244,10 @@ pub(crate) fn BuildingTree(
         cache_note.get().map(|(age_ms, failed)| {
             let age = format_age(age_ms as f64);
             let text = match &failed {
-                None => format!("Showing the building as of {age} — refreshing…"),
+                None => match progress.get() {
+                    Some(step) => format!("Showing the building as of {age} — refreshing: {}", progress_text(step)),
+                    None => format!("Showing the building as of {age} — refreshing…"),
+                },
                 Some(why) => format!("Showing the building as of {age}; it could not be refreshed: {why}"),
             };
             view! {
@@ -223,12 +263,16 @@ pub(crate) fn BuildingTree(
         })
     };
 
-    let body = move || match state.get() {
+    let body = move || {
+        match state.get() {
         TreeState::Loading => view! {
-            <p class="tree-status loading" aria-busy="true">
-                <span class="spinner" aria-hidden="true"></span>
-                "Loading the building…"
-            </p>
+            <div class="tree-status loading" aria-busy="true">
+                <p>
+                    <span class="spinner" aria-hidden="true"></span>
+                    "Loading the building…"
+                </p>
+                <p id="tree-progress" class="muted" role="status">{move || progress.get().map(progress_text)}</p>
+            </div>
         }
         .into_any(),
         TreeState::Failed(err) => view! {
@@ -253,6 +297,7 @@ pub(crate) fn BuildingTree(
             </ul>
         }
         .into_any(),
+    }
     };
 
     Effect::new(move |_| {
@@ -574,8 +619,25 @@ fn tree_node(
 
 #[cfg(test)]
 mod tests {
-    use super::{format_path, path_keys_to};
-    use atrium_ipc::{NodeKind, TreeNode};
+    use super::{format_path, path_keys_to, progress_text};
+    use atrium_ipc::{LoadProgress, NodeKind, TreeNode};
+
+    #[test]
+    fn progress_reads_as_a_sentence() {
+        assert_eq!(progress_text(LoadProgress::Listing), "Listing places and devices…");
+        assert_eq!(
+            progress_text(LoadProgress::Relations { queries: 1, unplaced: 0 }),
+            "Reading how places connect (1 query)…"
+        );
+        assert_eq!(
+            progress_text(LoadProgress::Levels { levels: 3, places: 120 }),
+            "Reading level 3 (120 places so far)…"
+        );
+        assert_eq!(
+            progress_text(LoadProgress::Details { known: 5000, total: 54021 }),
+            "Reading details: 5000 of 54021…"
+        );
+    }
 
     fn node(id: &str, name: &str, label: Option<&str>, children: Vec<TreeNode>) -> TreeNode {
         TreeNode {

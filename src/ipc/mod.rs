@@ -6,8 +6,8 @@
 
 use atrium_ipc::{
     cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    ErrorCode, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
-    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
+    ErrorCode, LoadProgress, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo,
+    TelemetryBatch, TreeNode, WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -119,8 +119,13 @@ pub(crate) async fn connection_state() -> Result<ConnectionState, AppError> {
     invoke_no_args(cmd::CONNECTION_STATE).await
 }
 
-pub(crate) async fn load_tree() -> Result<Vec<TreeNode>, AppError> {
-    invoke_no_args(cmd::LOAD_TREE).await
+/// Loads the building afresh; `on_progress` hears how far it has come until it answers.
+pub(crate) async fn load_tree(
+    on_progress: impl Fn(Result<LoadProgress, AppError>) + 'static,
+) -> Result<Vec<TreeNode>, AppError> {
+    let (nodes, _guard) =
+        with_channel(cmd::LOAD_TREE, None, "onProgress", "load progress", on_progress).await?;
+    Ok(nodes)
 }
 
 /// The building as last cached, to show at once while [`load_tree`] refreshes it.
@@ -197,12 +202,24 @@ async fn watch<A: Serialize, T: DeserializeOwned + 'static>(
     what: &'static str,
     on_batch: impl Fn(Result<T, AppError>) + 'static,
 ) -> Result<(WatchId, ChannelGuard), AppError> {
+    with_channel(command, Some(to_js(args)?), "onBatch", what, on_batch).await
+}
+
+/// A command that streams messages on a channel named `channel_key` (beside its `args`, if
+/// any) while it runs, and answers an `R`.
+async fn with_channel<R: DeserializeOwned, T: DeserializeOwned + 'static>(
+    command: &str,
+    args: Option<JsValue>,
+    channel_key: &str,
+    what: &'static str,
+    on_message: impl Fn(Result<T, AppError>) + 'static,
+) -> Result<(R, ChannelGuard), AppError> {
     if !tauri_available() {
         return Err(internal(NO_BACKEND));
     }
     let channel = TauriChannel::new().map_err(decode_error)?;
     let handler = Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| {
-        on_batch(decode::<T>(raw, what));
+        on_message(decode::<T>(raw, what));
     });
     channel.set_onmessage(handler.as_ref());
     let guard = ChannelGuard { channel: SendWrapper::new(channel), _handler: SendWrapper::new(handler) };
@@ -211,13 +228,15 @@ async fn watch<A: Serialize, T: DeserializeOwned + 'static>(
     let set = |key: &str, value: &JsValue| {
         js_sys::Reflect::set(&body, &JsValue::from_str(key), value)
             .map(|_| ())
-            .map_err(|_| internal("Atrium could not prepare the watch request."))
+            .map_err(|_| internal("Atrium could not prepare the request."))
     };
-    set("args", &to_js(args)?)?;
-    set("onBatch", &guard.channel)?;
+    if let Some(args) = args {
+        set("args", &args)?;
+    }
+    set(channel_key, &guard.channel)?;
     let raw = tauri_invoke(command, body.into()).await.map_err(decode_error)?;
-    let id = decode::<WatchId>(raw, command)?;
-    Ok((id, guard))
+    let answer = decode::<R>(raw, command)?;
+    Ok((answer, guard))
 }
 
 /// Listens to a backend event for the rest of the page's life (the app-level listeners).

@@ -6,8 +6,8 @@ use crate::controls::ControlBinding;
 use crate::live_values::forward;
 use crate::rollup;
 use atrium_ipc::{
-    AppError, ConnectionState, ErrorCode, LoginArgs, NodeRollupBatch, SessionInfo, TelemetryBatch, TreeNode,
-    WatchId, DEFAULT_AVERAGE_KEY,
+    AppError, ConnectionState, ErrorCode, LoadProgress, LoginArgs, NodeRollupBatch, SessionInfo,
+    TelemetryBatch, TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
 };
 use device::ProfileOverride;
 use std::collections::HashMap;
@@ -246,9 +246,13 @@ impl Core {
 
     /// The building tree, freshly loaded; with a cache directory it also rewrites the cache
     /// (see [`Core::cached_tree`] for the instant, possibly stale one).
-    pub async fn load_tree(&self) -> Result<Vec<TreeNode>, AppError> {
+    /// `progress` hears how far the load has come.
+    pub async fn load_tree(
+        &self,
+        progress: impl Fn(LoadProgress) + Send + Sync,
+    ) -> Result<Vec<TreeNode>, AppError> {
         let active = self.shared.require()?;
-        self.load_and_cache_tree(&active).await
+        self.load_and_cache_tree(&active, &progress).await
     }
 
     /// Streams a device's latest telemetry to `sink` (first a snapshot, then deltas) until `unwatch`.

@@ -10,7 +10,7 @@
 //! use atrium_core::{Core, NoUiEvents};
 //! let core = Core::new(std::sync::Arc::new(NoUiEvents));
 //! let session = core.open_demo().await?;
-//! let tree = core.load_tree().await?;
+//! let tree = core.load_tree(|step| println!("{step:?}")).await?;
 //! println!("{} sees {} roots", session.user_email, tree.len());
 //! # Ok(()) }
 //! ```

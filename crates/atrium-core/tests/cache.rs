@@ -43,7 +43,7 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     assert!(core.cached_tree().is_none(), "no session, no cache");
     login(&core, &emu, "customer@thingsboard.org", "customer").await;
     assert!(core.cached_tree().is_none(), "nothing cached yet");
-    let tree = core.load_tree().await.unwrap();
+    let tree = core.load_tree(|_| {}).await.unwrap();
     assert_eq!(dir.files(), 1);
     assert!(core.tree_warnings().is_empty(), "{:?}", core.tree_warnings());
     core.remember_values(&TelemetryBatch {
@@ -81,7 +81,7 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     login(&other, &emu, "customerb@thingsboard.org", "customer").await;
     assert!(other.cached_tree().is_none());
     assert!(other.search("lobby").is_empty(), "nothing of another user's building");
-    other.load_tree().await.unwrap();
+    other.load_tree(|_| {}).await.unwrap();
     assert_eq!(dir.files(), 2);
 
     // Logging out deletes that user's cache only.
@@ -104,7 +104,7 @@ async fn without_a_cache_directory_nothing_is_written_and_search_uses_the_last_t
     login(&core, &emu, "tenant@thingsboard.org", "tenant").await;
     assert!(core.cached_tree().is_none());
     assert!(core.search("chiller").is_empty(), "no tree yet");
-    core.load_tree().await.unwrap();
+    core.load_tree(|_| {}).await.unwrap();
     let hits = core.search("chiller");
     assert_eq!(
         hits.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),

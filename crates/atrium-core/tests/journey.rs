@@ -49,8 +49,14 @@ async fn switch_the_lobby_light_and_see_it_confirmed() {
     let ui = Arc::new(Recorder::default());
     let core = logged_in(&emu, ui.clone()).await;
 
-    let tree = core.load_tree().await.unwrap();
+    let steps = std::sync::Mutex::new(Vec::new());
+    let tree = core.load_tree(|step| steps.lock().unwrap().push(step)).await.unwrap();
     assert_eq!(tree[0].kind, NodeKind::Site);
+    // The load said how far it had come: listing first, every detail known at the end.
+    let steps = steps.into_inner().unwrap();
+    assert_eq!(steps.first(), Some(&atrium_ipc::LoadProgress::Listing), "{steps:?}");
+    let Some(&atrium_ipc::LoadProgress::Details { known, total }) = steps.last() else { panic!("{steps:?}") };
+    assert!(known == total && total > 100, "{steps:?}");
     let light = find(&tree, "Lobby Light").expect("the lobby light is in the tree");
     assert_eq!(light.kind, NodeKind::Device);
 
@@ -125,7 +131,7 @@ async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
     let core = logged_in(&emu, ui.clone()).await;
     emu.faults().expire_access_tokens();
     emu.faults().revoke_refresh_tokens();
-    let err = core.load_tree().await.unwrap_err();
+    let err = core.load_tree(|_| {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionExpired);
     assert!(core.session().is_none(), "the session is gone locally too");
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);

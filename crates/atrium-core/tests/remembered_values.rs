@@ -49,7 +49,7 @@ async fn watched_values_are_remembered_and_saved_when_the_watch_ends() {
         password: "tenant".into(),
     };
     core.login(login.clone()).await.unwrap();
-    core.load_tree().await.unwrap();
+    core.load_tree(|_| {}).await.unwrap();
     assert!(!cache_text(&dir).contains(r#""key":"temperature""#), "no values before any watch");
 
     let thermostat = emu.device_id("Lobby Thermostat").unwrap().to_string();

@@ -64,7 +64,7 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
     })
     .await
     .unwrap();
-    let tree = core.load_tree().await.unwrap();
+    let tree = core.load_tree(|_| {}).await.unwrap();
     let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
 
     let (tx, mut batches) = mpsc::unbounded_channel();
@@ -127,7 +127,7 @@ async fn logged_in(emu: &Emulator) -> (Core, Vec<TreeNode>) {
     })
     .await
     .unwrap();
-    let tree = core.load_tree().await.unwrap();
+    let tree = core.load_tree(|_| {}).await.unwrap();
     (core, tree)
 }
 

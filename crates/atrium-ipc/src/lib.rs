@@ -23,7 +23,9 @@ pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, 
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
-pub use tree::{CachedTree, DeviceArgs, DeviceDetail, NodeKind, SearchArgs, SearchHit, TreeNode};
+pub use tree::{
+    CachedTree, DeviceArgs, DeviceDetail, LoadProgress, NodeKind, SearchArgs, SearchHit, TreeNode,
+};
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +37,8 @@ pub mod cmd {
     pub const SESSION: &str = "session";
     /// The live connection's current state (events carry its changes).
     pub const CONNECTION_STATE: &str = "connection_state";
+    /// The building, freshly loaded (`Vec<TreeNode>`); [`crate::LoadProgress`] streams on the
+    /// `onProgress` channel meanwhile.
     pub const LOAD_TREE: &str = "load_tree";
     pub const DEVICE_DETAIL: &str = "device_detail";
     pub const WATCH_DEVICE: &str = "watch_device";
@@ -102,6 +106,20 @@ mod tests {
         let v = serde_json::to_value(&args).unwrap();
         assert_eq!(v["serverUrl"], "u");
         assert!(!format!("{args:?}").contains("secret"));
+    }
+
+    #[test]
+    fn load_progress_is_tagged_by_step() {
+        let json = serde_json::to_value(LoadProgress::Details { known: 3, total: 9 }).unwrap();
+        assert_eq!(json, serde_json::json!({"step": "details", "known": 3, "total": 9}));
+        let json = serde_json::to_value(LoadProgress::Levels { levels: 2, places: 40 }).unwrap();
+        assert_eq!(json, serde_json::json!({"step": "levels", "levels": 2, "places": 40}));
+        assert_eq!(
+            serde_json::to_value(LoadProgress::Listing).unwrap(),
+            serde_json::json!({"step": "listing"})
+        );
+        let back: LoadProgress = serde_json::from_value(json).unwrap();
+        assert_eq!(back, LoadProgress::Levels { levels: 2, places: 40 });
     }
 
     #[test]

@@ -16,6 +16,22 @@ pub enum NodeKind {
     Other,
 }
 
+/// How far a `load_tree` has come, streamed on its `onProgress` channel while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[non_exhaustive]
+pub enum LoadProgress {
+    /// Listing the places and devices the user may see.
+    Listing,
+    /// Whole-subtree relation queries answered, and places not yet connected to a building.
+    Relations { queries: u32, unplaced: u32 },
+    /// The level-by-level way (a server that refuses subtree queries): levels done from the
+    /// top, and places read so far.
+    Levels { levels: u32, places: u32 },
+    /// Places and devices whose details (type, label) are known, of all of them.
+    Details { known: u32, total: u32 },
+}
+
 /// One node of the building tree. A device related from two rooms appears under both.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -4,12 +4,30 @@
 use super::{now_ms, Active, Core, Shared};
 use crate::building::{search, to_tree_with_overrides, KindMap, KIND_OVERRIDE_ATTRIBUTE};
 use crate::cache::{CachedBuilding, TreeCache};
-use atrium_ipc::{AppError, LiveValue, SearchHit, SessionInfo, TelemetryBatch, TreeNode};
+use atrium_ipc::{AppError, LiveValue, LoadProgress, SearchHit, SessionInfo, TelemetryBatch, TreeNode};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use tb_client::hierarchy;
 use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{EntityId, EntityType};
+
+/// The loader's step in the UI's terms.
+fn progress_of(step: hierarchy::LoadProgress) -> LoadProgress {
+    let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+    match step {
+        hierarchy::LoadProgress::ListingEntities => LoadProgress::Listing,
+        hierarchy::LoadProgress::Relations { queries, unplaced_assets } => {
+            LoadProgress::Relations { queries: count(queries), unplaced: count(unplaced_assets) }
+        }
+        hierarchy::LoadProgress::Level { level, expanded } => {
+            LoadProgress::Levels { levels: count(level + 1), places: count(expanded) }
+        }
+        hierarchy::LoadProgress::Details { known, total } => {
+            LoadProgress::Details { known: count(known), total: count(total) }
+        }
+    }
+}
 
 /// Search answers at most this many hits.
 pub(super) const SEARCH_LIMIT: usize = 200;
@@ -129,8 +147,16 @@ impl Core {
     }
 
     /// Loads the tree, applies each root's kind override, remembers it and rewrites the cache.
-    pub(super) async fn load_and_cache_tree(&self, active: &Arc<Active>) -> Result<Vec<TreeNode>, AppError> {
-        let hierarchy = active.client.load_hierarchy(|_| {}).await.map_err(|e| self.fail(active, &e))?;
+    pub(super) async fn load_and_cache_tree(
+        &self,
+        active: &Arc<Active>,
+        progress: &(dyn Fn(LoadProgress) + Send + Sync),
+    ) -> Result<Vec<TreeNode>, AppError> {
+        let hierarchy = active
+            .client
+            .load_hierarchy(|step| progress(progress_of(step)))
+            .await
+            .map_err(|e| self.fail(active, &e))?;
         let mut warnings = hierarchy.notes.clone();
         let defaults = KindMap::default();
         let overrides = read_kind_overrides(active, &hierarchy.roots, &defaults, &mut warnings).await;
