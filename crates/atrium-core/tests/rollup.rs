@@ -2,7 +2,7 @@
 //! and an offline count that follows the devices going offline and back.
 
 use atrium_core::{Core, NoUiEvents};
-use atrium_ipc::{LoginArgs, NodeRollup, NodeRollupBatch, TreeNode};
+use atrium_ipc::{LoginArgs, NodeRollup, NodeRollupBatch, TreeNode, WatchId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,9 +53,7 @@ fn row<'a>(rows: &'a [NodeRollup], name: &str) -> &'a NodeRollup {
     rows.iter().find(|r| r.name == name).unwrap_or_else(|| panic!("a row for {name}"))
 }
 
-#[tokio::test]
-async fn floor_rollups_count_devices_and_follow_offline_changes() {
-    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+async fn logged_in(emu: &Emulator) -> (Core, Vec<TreeNode>) {
     let core = Core::new(Arc::new(NoUiEvents));
     core.login(LoginArgs {
         server_url: emu.base_url(),
@@ -65,14 +63,30 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
     .await
     .unwrap();
     let tree = core.load_tree(|_| {}).await.unwrap();
-    let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
+    (core, tree)
+}
 
-    let (tx, mut batches) = mpsc::unbounded_channel();
-    let watch = core
-        .watch_node(&floor.id, None, move |batch| {
+fn watch(
+    core: &Core,
+    node: &TreeNode,
+    key: Option<&str>,
+) -> (WatchId, mpsc::UnboundedReceiver<NodeRollupBatch>) {
+    let (tx, batches) = mpsc::unbounded_channel();
+    let id = core
+        .watch_node(&node.id, key, move |batch| {
             let _ = tx.send(batch);
         })
         .unwrap();
+    (id, batches)
+}
+
+#[tokio::test]
+async fn floor_rollups_count_devices_and_follow_offline_changes() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let (core, tree) = logged_in(&emu).await;
+    let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
+
+    let (watch, mut batches) = watch(&core, &floor, None);
 
     // The structure comes at once: the floor, then one row per room, with the tree's device counts.
     let first = until(&mut batches, "the structure", |_| true).await;
@@ -118,28 +132,6 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
     timeout(WAIT, async { while batches.recv().await.is_some() {} }).await.expect("the sink is dropped");
 }
 
-async fn logged_in(emu: &Emulator) -> (Core, Vec<TreeNode>) {
-    let core = Core::new(Arc::new(NoUiEvents));
-    core.login(LoginArgs {
-        server_url: emu.base_url(),
-        username: "tenant@thingsboard.org".into(),
-        password: "tenant".into(),
-    })
-    .await
-    .unwrap();
-    let tree = core.load_tree(|_| {}).await.unwrap();
-    (core, tree)
-}
-
-fn watch(core: &Core, node: &TreeNode, key: Option<&str>) -> mpsc::UnboundedReceiver<NodeRollupBatch> {
-    let (tx, batches) = mpsc::unbounded_channel();
-    core.watch_node(&node.id, key, move |batch| {
-        let _ = tx.send(batch);
-    })
-    .unwrap();
-    batches
-}
-
 #[tokio::test]
 async fn the_person_picks_the_key_a_rollup_averages() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
@@ -153,7 +145,7 @@ async fn the_person_picks_the_key_a_rollup_averages() {
 
     // Humidity instead of temperature: the lobby's one reading, published here, is its average.
     let lobby_sensor = emu.device_id("Lobby Thermostat").unwrap();
-    let mut batches = watch(&core, &floor, Some("humidity"));
+    let (_, mut batches) = watch(&core, &floor, Some("humidity"));
     let first = timeout(WAIT, batches.recv()).await.unwrap().unwrap();
     assert_eq!(first.average_key, "humidity");
     emu.publish_telemetry(lobby_sensor, serde_json::json!({"humidity": 47.5, "temperature": -40.0}));
@@ -190,7 +182,7 @@ async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
     }
     let known = count(&lobby);
 
-    let mut batches = watch(&core, &lobby, None);
+    let (_, mut batches) = watch(&core, &lobby, None);
     // Every device below the lobby is averaged, not only those of the first page.
     let rows = until(&mut batches, "all the lobby's sensors", |rows| rows[0].averaged as usize >= 150).await;
     assert_eq!(rows[0].devices, known + 150, "the place counts the devices added below it");
@@ -202,14 +194,7 @@ async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
 #[tokio::test]
 async fn a_node_outside_the_loaded_tree_is_refused() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
-    let core = Core::new(Arc::new(NoUiEvents));
-    core.login(LoginArgs {
-        server_url: emu.base_url(),
-        username: "tenant@thingsboard.org".into(),
-        password: "tenant".into(),
-    })
-    .await
-    .unwrap();
+    let (core, _) = logged_in(&emu).await;
     let err = core.watch_node(&uuid::Uuid::from_u128(7).to_string(), None, |_| {}).unwrap_err();
     assert_eq!(err.code, atrium_ipc::ErrorCode::NotFound);
     let err = core.rollup_keys(&uuid::Uuid::from_u128(7).to_string()).await.unwrap_err();
