@@ -1,7 +1,8 @@
 //! Live rollups of an opened node: one `ENTITY_DATA` subscription for every device below it
-//! (the averaged key and `active`), their active alarms (re-read when an `ALARM_COUNT`
-//! subscription changes, and every 30 s), and per child the device count, offline count, average
-//! of the chosen key and worst alarm, at most one batch per 250 ms.
+//! (the averaged key and `active`), their active alarms (asked of the server for just those
+//! devices, re-read when an `ALARM_COUNT` subscription changes, and every 30 s), and per child
+//! the device count, offline count, average of the chosen key and worst alarm, at most one batch
+//! per 250 ms.
 
 use atrium_ipc::{NodeRollup, NodeRollupBatch, TreeNode};
 use std::collections::{BTreeSet, HashMap};
@@ -9,8 +10,8 @@ use std::time::Duration;
 use tb_client::live::{EntityValue, LiveHandle, LiveUpdate, SubscriptionSpec};
 use tb_client::proto::alarm::{AlarmSearchStatus, AlarmSeverity};
 use tb_client::proto::query::{
-    AlarmCountQuery, EntityDataPageLink, EntityDataQuery, EntityFilter, EntityKey, EntityKeyType,
-    RelationsQueryFilter,
+    AlarmCountQuery, AlarmDataPageLink, AlarmDataQuery, EntityDataPageLink, EntityDataQuery,
+    EntityDataSortOrder, EntityFilter, EntityKey, EntityKeyType, RelationsQueryFilter, SortDirection,
 };
 use tb_client::proto::relation::{RelationEntityTypeFilter, SearchDirection};
 use tb_client::proto::{EntityId, EntityType};
@@ -22,6 +23,10 @@ pub(crate) const ROLLUP_FRAME: Duration = Duration::from_millis(250);
 /// A failed alarm read is tried again this soon rather than at the next regular refresh.
 const ALARM_RETRY: Duration = Duration::from_secs(2);
 
+/// Alarms per page of the alarm query.
+const ALARM_PAGE: i32 = 1000;
+/// `server.ws.max_entities_per_alarm_subscription`: an alarm query looks at this many devices.
+const SCOPED_ALARM_DEVICES: usize = 10_000;
 /// Active alarms are re-read this often.
 pub(crate) const ALARM_REFRESH: Duration = Duration::from_secs(30);
 /// The connectivity key (a SERVER_SCOPE attribute the server maintains).
@@ -246,9 +251,41 @@ pub(crate) fn alarm_count_spec(root: EntityId) -> SubscriptionSpec {
     }
 }
 
-/// Reads the active alarms the user may see and keeps those of `devices`; `None` when the read failed.
-async fn read_alarms(client: &Client, devices: &BTreeSet<Uuid>) -> Option<Vec<(Uuid, AlarmSeverity)>> {
-    match client.all_alarms(None, AlarmSearchStatus::Active).await {
+/// The active alarms of the devices below `root`, newest first.
+fn active_alarms_below(root: EntityId) -> AlarmDataQuery {
+    let mut link = AlarmDataPageLink::new(ALARM_PAGE, 0);
+    link.status_list = Some(vec![AlarmSearchStatus::Active]);
+    link.sort_order = Some(EntityDataSortOrder {
+        key: EntityKey::new(EntityKeyType::AlarmField, "createdTime"),
+        direction: SortDirection::Desc,
+    });
+    AlarmDataQuery {
+        entity_filter: Some(devices_below(root)),
+        page_link: Some(link),
+        ..AlarmDataQuery::default()
+    }
+}
+
+/// The active alarms of `devices` (those below `root`): asked of the server for just them when
+/// it can (the alarm query covers the first 10,000 devices of a node), else every active alarm
+/// the user may see, filtered here. `None` when the read failed.
+async fn read_alarms(
+    client: &Client,
+    root: EntityId,
+    devices: &BTreeSet<Uuid>,
+) -> Option<Vec<(Uuid, AlarmSeverity)>> {
+    let every_visible = || client.all_alarms(None, AlarmSearchStatus::Active);
+    let read = if devices.len() <= SCOPED_ALARM_DEVICES {
+        match client.find_all_alarm_data(&active_alarms_below(root)).await {
+            Ok(rows) => Ok(rows.into_iter().map(|row| row.info).collect()),
+            // A server or proxy without the alarm query.
+            Err(e) if e.status() == Some(404) => every_visible().await,
+            Err(e) => Err(e),
+        }
+    } else {
+        every_visible().await
+    };
+    match read {
         Ok(alarms) => Some(
             alarms
                 .into_iter()
@@ -332,7 +369,7 @@ pub(crate) async fn run(
             _ = alarms.tick() => true,
         };
         if reread_alarms {
-            match read_alarms(&client, &all_devices).await {
+            match read_alarms(&client, root, &all_devices).await {
                 Some(found) => state.set_alarms(found),
                 // Keep what is known and try again soon.
                 None => alarms.reset_after(ALARM_RETRY),

@@ -127,6 +127,11 @@ async fn floor_rollups_count_devices_and_follow_offline_changes() {
     })
     .await;
 
+    // The alarms were asked for the floor's devices only, never the whole tenant's.
+    let counters = emu.faults().counters();
+    assert!(counters.requests("POST /api/alarmsQuery/find") > 0);
+    assert_eq!(counters.requests("GET /api/alarms"), 0);
+
     // Unwatching ends the stream (the task and its subscription are dropped).
     core.unwatch(watch);
     timeout(WAIT, async { while batches.recv().await.is_some() {} }).await.expect("the sink is dropped");
@@ -189,6 +194,23 @@ async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
     assert!(rows[0].averaged <= known + 150);
     let mean = rows[0].average.unwrap();
     assert!(mean > 15.0 && mean < 30.0, "{mean}");
+}
+
+#[tokio::test]
+async fn without_the_alarm_query_the_visible_alarms_are_read_and_filtered() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let (core, tree) = logged_in(&emu).await;
+    let floor = find(&tree, "Floor 1").expect("Floor 1").clone();
+    // The lobby thermostat goes offline, which raises a CRITICAL alarm.
+    assert!(emu.faults().set_device_online(emu.device_id("Lobby Thermostat").unwrap(), false));
+    // The watch's first request is its alarm read: answered as by a server without the query.
+    emu.faults().fail_next_requests(1, tb_emulator::FailureKind::MissingRoute);
+    let (_, mut batches) = watch(&core, &floor, None);
+    until(&mut batches, "the lobby's critical alarm", |rows| {
+        row(rows, "Lobby").worst_alarm.as_deref() == Some("CRITICAL")
+    })
+    .await;
+    assert!(emu.faults().counters().requests("GET /api/alarms") > 0, "the fallback read every visible alarm");
 }
 
 #[tokio::test]

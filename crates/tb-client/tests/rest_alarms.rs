@@ -54,3 +54,62 @@ async fn a_customer_cannot_touch_another_customers_alarm() {
     assert!(err.is_forbidden(), "{err:?}");
     assert!(!other.ack_alarm(alarm).await.unwrap().alarm.cleared);
 }
+
+fn below(root: tb_client::proto::EntityId) -> tb_client::proto::query::EntityFilter {
+    use tb_client::proto::query::{EntityFilter, RelationsQueryFilter};
+    use tb_client::proto::relation::{RelationEntityTypeFilter, SearchDirection};
+    EntityFilter::RelationsQuery(RelationsQueryFilter {
+        root_entity: Some(root),
+        direction: SearchDirection::From,
+        filters: vec![RelationEntityTypeFilter {
+            relation_type: Some("Contains".into()),
+            entity_types: vec![tb_client::proto::EntityType::Device],
+            negate: false,
+        }],
+        max_level: 0,
+        fetch_last_level_only: false,
+        negate: false,
+    })
+}
+
+#[tokio::test]
+async fn an_alarm_data_query_finds_the_alarms_of_the_devices_below_a_place() {
+    use tb_client::proto::alarm::AlarmSeverity;
+    use tb_client::proto::query::{
+        AlarmDataPageLink, AlarmDataQuery, EntityDataSortOrder, EntityKey, EntityKeyType, SortDirection,
+    };
+    use tb_client::proto::{EntityId, EntityType};
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let client = Client::builder(emu.base_url()).build().unwrap();
+    client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
+    let lobby = EntityId::new(EntityType::Asset, emu.asset_id("Lobby").unwrap());
+    let thermostat = emu.device_id("Lobby Thermostat").unwrap();
+    emu.faults().set_device_online(thermostat, false);
+    emu.publish_telemetry(thermostat, serde_json::json!({"temperature": 35.0}));
+
+    let mut link = AlarmDataPageLink::new(1, 0);
+    link.status_list = Some(vec![AlarmSearchStatus::Active]);
+    link.sort_order = Some(EntityDataSortOrder {
+        key: EntityKey::new(EntityKeyType::AlarmField, "createdTime"),
+        direction: SortDirection::Desc,
+    });
+    let query = AlarmDataQuery {
+        entity_filter: Some(below(lobby)),
+        page_link: Some(link),
+        entity_fields: vec![EntityKey::new(EntityKeyType::EntityField, "name")],
+        ..AlarmDataQuery::default()
+    };
+    // Two pages of one: the offline alarm and the high temperature, of the lobby's thermostat only.
+    let first = client.find_alarm_data(&query).await.unwrap();
+    assert_eq!((first.total_elements, first.has_next), (2, true), "{first:?}");
+    let all = client.find_all_alarm_data(&query).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert!(all.iter().all(|a| a.entity_id.id == thermostat && a.info.alarm.originator.id == thermostat));
+    assert!(all[0].info.alarm.created_time >= all[1].info.alarm.created_time, "newest first");
+    assert!(all.iter().any(|a| a.info.alarm.severity == AlarmSeverity::Critical));
+    assert_eq!(all[0].latest[&EntityKeyType::EntityField]["name"].value, "Lobby Thermostat");
+    assert!(
+        client.all_alarms(None, AlarmSearchStatus::Active).await.unwrap().len() > all.len(),
+        "the building has other active alarms, outside the lobby"
+    );
+}

@@ -24,10 +24,7 @@ pub(crate) struct QueryError(pub(crate) String);
 
 /// The filter and page link of a valid query.
 pub(crate) fn validate(query: &EntityDataQuery) -> Result<(&EntityFilter, &EntityDataPageLink), QueryError> {
-    let filter = query
-        .entity_filter
-        .as_ref()
-        .ok_or_else(|| QueryError("Query entity filter must be specified.".into()))?;
+    let filter = validate_filter(query.entity_filter.as_ref())?;
     let link =
         query.page_link.as_ref().ok_or_else(|| QueryError("Query page link must be specified.".into()))?;
     if link.page_size < 1 {
@@ -39,6 +36,16 @@ pub(crate) fn validate(query: &EntityDataQuery) -> Result<(&EntityFilter, &Entit
         return Err(QueryError("Incorrect entity data query page. Page must be positive integer.".into()));
     }
     Ok((filter, link))
+}
+
+/// A query's entity filter, which every query needs.
+pub(crate) fn validate_filter(filter: Option<&EntityFilter>) -> Result<&EntityFilter, QueryError> {
+    filter.ok_or_else(|| QueryError("Query entity filter must be specified.".into()))
+}
+
+/// An entity's creation time, 0 for one this emulator does not keep.
+pub(crate) fn entity_created_time(store: &Store, id: &EntityId) -> i64 {
+    entity_field(store, id, "createdTime").and_then(|t| t.parse().ok()).unwrap_or(0)
 }
 
 fn name_prefix(name: &str, prefix: Option<&str>) -> bool {

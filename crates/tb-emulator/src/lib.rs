@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+mod alarm_query;
 mod auth;
 mod clock;
 mod demo;

@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use std::collections::HashSet;
 
 async fn find(emulator: &tb_emulator::Emulator, token: &str, query: Value) -> (u16, Value) {
     let response = post(emulator, token, "/api/entitiesQuery/find", &query).await;
@@ -81,4 +82,46 @@ async fn single_entity_entity_list_device_type_and_scoping() {
     .await;
     assert_eq!(count.text().await.unwrap(), "3");
     emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn alarm_data_queries_need_a_page_link_and_see_only_the_callers_entities() {
+    let emulator = start().await;
+    let token = tenant_token(&emulator).await;
+    let filter = json!({"type": "deviceType", "deviceTypes": ["thermostat"], "deviceNameFilter": ""});
+    // `checkNotNull(query.getPageLink())`: 404, not 400.
+    let response = post(&emulator, &token, "/api/alarmsQuery/find", &json!({"entityFilter": filter})).await;
+    assert_eq!(response.status(), 404);
+    let response =
+        post(&emulator, &token, "/api/alarmsQuery/find", &json!({"pageLink": {"pageSize": 10, "page": 0}}))
+            .await;
+    assert_eq!(response.status(), 400);
+
+    for device in ["Lobby Thermostat", "Room 1.02 Thermostat"] {
+        emulator.publish_telemetry(emulator.device_id(device).unwrap(), json!({"temperature": 35.0}));
+    }
+    let query = json!({"entityFilter": filter,
+                       "pageLink": {"pageSize": 100, "page": 0, "statusList": ["ACTIVE"], "typeList": ["High Temperature"],
+                                    "sortOrder": {"key": {"type": "ALARM_FIELD", "key": "createdTime"}, "direction": "DESC"}},
+                       "entityFields": [{"type": "ENTITY_FIELD", "key": "name"}]});
+    let page: Value = post(&emulator, &token, "/api/alarmsQuery/find", &query).await.json().await.unwrap();
+    let names: HashSet<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|row| row["latest"]["ENTITY_FIELD"]["name"]["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, HashSet::from(["Lobby Thermostat", "Room 1.02 Thermostat"]), "{page}");
+    let row = &page["data"][0];
+    assert_eq!(row["entityId"], row["originator"]);
+    assert_eq!(
+        (row["type"].as_str(), row["status"].as_str()),
+        (Some("High Temperature"), Some("ACTIVE_UNACK"))
+    );
+
+    // A customer user's query sees its customer's devices only: customer B owns the top floor.
+    let (customer, _) = login(&emulator, "customerb@thingsboard.org", "customer").await;
+    let theirs: Value =
+        post(&emulator, &customer, "/api/alarmsQuery/find", &query).await.json().await.unwrap();
+    assert_eq!(theirs["totalElements"], 0, "{theirs}");
 }

@@ -6,7 +6,7 @@
 //! unknown fields (`@JsonIgnoreProperties(ignoreUnknown = true)`), while the page link, its sort
 //! order and every key refuse them.
 
-use crate::alarm::{AlarmSearchStatus, AlarmSeverity};
+use crate::alarm::{AlarmInfo, AlarmSearchStatus, AlarmSeverity};
 use crate::id::{EntityId, EntityType};
 use crate::relation::{RelationEntityTypeFilter, SearchDirection};
 use serde::{Deserialize, Serialize};
@@ -293,10 +293,127 @@ pub struct AvailableEntityKeysV2 {
     pub attributes: Option<BTreeMap<String, Vec<AvailableKeyInfo>>>,
 }
 
+/// `AlarmDataPageLink`: an entity data page link (it pages the alarms) plus the alarm filters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmDataPageLink {
+    pub page_size: i32,
+    pub page: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text_search: Option<String>,
+    /// An `ALARM_FIELD` key sorts the alarms; without one they come in the entities' order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort_order: Option<EntityDataSortOrder>,
+    #[serde(default)]
+    pub dynamic: bool,
+    /// Creation-time window (ms); `0` means unbounded.
+    #[serde(default)]
+    pub start_ts: i64,
+    #[serde(default)]
+    pub end_ts: i64,
+    #[serde(default)]
+    pub time_window: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub type_list: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_list: Option<Vec<AlarmSearchStatus>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity_list: Option<Vec<AlarmSeverity>>,
+    #[serde(default)]
+    pub search_propagated_alarms: bool,
+    /// A `UserId` object; kept as raw JSON.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_id: Option<Value>,
+}
+
+impl AlarmDataPageLink {
+    pub fn new(page_size: i32, page: i32) -> Self {
+        Self {
+            page_size,
+            page,
+            text_search: None,
+            sort_order: None,
+            dynamic: false,
+            start_ts: 0,
+            end_ts: 0,
+            time_window: 0,
+            type_list: None,
+            status_list: None,
+            severity_list: None,
+            search_propagated_alarms: false,
+            assignee_id: None,
+        }
+    }
+}
+
+/// `AlarmDataQuery` (`POST /api/alarmsQuery/find`): the server first finds the entities the
+/// filter selects (at most `server.ws.max_entities_per_alarm_subscription`, 10,000 by default, by
+/// creation time), then pages their alarms.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmDataQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_filter: Option<EntityFilter>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_link: Option<AlarmDataPageLink>,
+    #[serde(default)]
+    pub entity_fields: Vec<EntityKey>,
+    #[serde(default)]
+    pub latest_values: Vec<EntityKey>,
+    /// Kept as raw JSON: key filters are not interpreted by this crate.
+    #[serde(default)]
+    pub key_filters: Vec<Value>,
+    #[serde(default)]
+    pub alarm_fields: Vec<EntityKey>,
+}
+
+/// `AlarmData`: an alarm's info, the entity it was found for, and that entity's requested fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmData {
+    #[serde(flatten)]
+    pub info: AlarmInfo,
+    pub entity_id: EntityId,
+    #[serde(default)]
+    pub latest: BTreeMap<EntityKeyType, BTreeMap<String, TsValue>>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::entity::PageData;
+
+    #[test]
+    fn alarm_data_queries_and_answers_have_the_server_shape() {
+        let mut link = AlarmDataPageLink::new(100, 0);
+        link.status_list = Some(vec![AlarmSearchStatus::Active]);
+        link.sort_order = Some(EntityDataSortOrder {
+            key: EntityKey::new(EntityKeyType::AlarmField, "createdTime"),
+            direction: SortDirection::Desc,
+        });
+        let query = AlarmDataQuery { page_link: Some(link), ..AlarmDataQuery::default() };
+        let json = serde_json::to_value(&query).unwrap();
+        assert_eq!(json["pageLink"]["statusList"], serde_json::json!(["ACTIVE"]));
+        assert_eq!(json["pageLink"]["sortOrder"]["key"]["type"], "ALARM_FIELD");
+        assert!(serde_json::from_value::<AlarmDataPageLink>(
+            serde_json::json!({"pageSize": 1, "page": 0, "bogus": 1})
+        )
+        .is_err());
+
+        let row: AlarmData = serde_json::from_str(
+            r#"{"id": {"entityType": "ALARM", "id": "4a5b6c70-3b7e-11ef-9a1d-1b2c3d4e5f60"}, "createdTime": 5,
+                "type": "Device offline", "name": "Device offline",
+                "originator": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+                "severity": "CRITICAL", "acknowledged": false, "cleared": false, "status": "ACTIVE_UNACK",
+                "originatorName": "Lobby Thermostat",
+                "entityId": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+                "latest": {"ENTITY_FIELD": {"name": {"ts": 5, "value": "Lobby Thermostat"}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(row.info.alarm.severity, AlarmSeverity::Critical);
+        assert_eq!(row.entity_id, row.info.alarm.originator);
+        assert_eq!(row.latest[&EntityKeyType::EntityField]["name"].value, "Lobby Thermostat");
+    }
 
     #[test]
     fn available_keys_parse_in_both_versions() {

@@ -70,6 +70,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/entitiesQuery/find", post(query::find))
         .route("/api/entitiesQuery/count", post(query::count))
         .route("/api/entitiesQuery/find/keys", post(query::find_keys))
+        .route("/api/alarmsQuery/find", post(query::find_alarms))
         .route("/api/v2/entitiesQuery/find/keys", post(query::find_keys_v2))
         .route("/api/alarms", get(alarms::all_alarms))
         .route("/api/alarm/{a}", get(alarms::alarm))

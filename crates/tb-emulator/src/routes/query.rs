@@ -1,6 +1,7 @@
 //! `POST /api/entitiesQuery/find` and `/count` (`EntityQueryController`).
 
 use super::json_body;
+use crate::alarm_query::{self, AlarmQueryError};
 use crate::auth::AuthUser;
 use crate::entity_query::{self, QueryError};
 use crate::error::ApiError;
@@ -12,7 +13,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tb_proto::entity::PageData;
-use tb_proto::query::{EntityData, EntityDataQuery, EntityFilter};
+use tb_proto::query::{AlarmData, AlarmDataQuery, EntityData, EntityDataQuery, EntityFilter};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::EntityType;
 
@@ -22,6 +23,26 @@ impl From<QueryError> for ApiError {
     fn from(e: QueryError) -> Self {
         ApiError::BadRequest(e.0)
     }
+}
+
+impl From<AlarmQueryError> for ApiError {
+    fn from(e: AlarmQueryError) -> Self {
+        match e {
+            AlarmQueryError::NoPageLink => ApiError::NotFound("Requested item wasn't found!".into()),
+            AlarmQueryError::Invalid(e) => e.into(),
+        }
+    }
+}
+
+/// `POST /api/alarmsQuery/find`.
+pub(super) async fn find_alarms(
+    State(state): State<Arc<AppState>>,
+    user: AuthUser,
+    body: Bytes,
+) -> Result<Json<PageData<AlarmData>>, ApiError> {
+    let query: AlarmDataQuery = json_body(&body)?;
+    let store = state.store();
+    Ok(Json(alarm_query::find_alarm_data(&store, user.viewer(), &query, crate::clock::now_ms())?))
 }
 
 pub(super) async fn find(

@@ -6,9 +6,10 @@
 //! holds the cmdId. Everything runs under the store lock, so a snapshot always precedes its deltas.
 
 use super::{error_text, SessionSink, Store, Viewer};
-use crate::entity_query::{find, resolve};
+use crate::alarm_query::{alarm_entities, AlarmFilter};
+use crate::entity_query::find;
 use std::collections::{BTreeMap, HashMap, HashSet};
-use tb_proto::alarm::{Alarm, AlarmSearchStatus};
+use tb_proto::alarm::Alarm;
 use tb_proto::query::{AlarmCountQuery, EntityData, EntityDataQuery, EntityKey, EntityKeyType, TsValue};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{error_code, AlarmCountUpdate, CmdUpdateType, EntityDataCmd, EntityDataUpdate};
@@ -68,21 +69,6 @@ fn rows_update(
         data,
         update,
     })
-}
-
-/// `AlarmStatusFilter.from(statusList)`: `(cleared, acknowledged)` constraints.
-fn status_filter(statuses: Option<&[AlarmSearchStatus]>) -> (Option<bool>, Option<bool>) {
-    let Some(statuses) = statuses.filter(|s| !s.is_empty() && !s.contains(&AlarmSearchStatus::Any)) else {
-        return (None, None);
-    };
-    let one_of = |yes: AlarmSearchStatus, no: AlarmSearchStatus| {
-        let (y, n) = (statuses.contains(&yes), statuses.contains(&no));
-        (y != n).then_some(y)
-    };
-    (
-        one_of(AlarmSearchStatus::Cleared, AlarmSearchStatus::Active),
-        one_of(AlarmSearchStatus::Ack, AlarmSearchStatus::Unack),
-    )
 }
 
 fn attribute_key_type(scope: AttributeScope) -> EntityKeyType {
@@ -165,7 +151,7 @@ impl Store {
         }
         let entities = match &query.entity_filter {
             None => None,
-            Some(filter) => match resolve(self, viewer, filter) {
+            Some(filter) => match alarm_entities(self, viewer, filter) {
                 Ok(ids) => Some(ids.into_iter().collect()),
                 Err(e) => {
                     sink.send(error_text(cmd_id, error_code::INTERNAL_ERROR, &e.0));
@@ -191,22 +177,19 @@ impl Store {
     /// `countAlarmsByQuery`, over the alarms this emulator has (no propagation, no assignees).
     fn count_alarms(&self, sub: &AlarmCountSub, now: i64) -> i32 {
         let q = &sub.query;
-        let (start, end) =
-            if q.time_window > 0 { (now - q.time_window, now) } else { (q.start_ts, q.end_ts) };
-        let (cleared, acknowledged) = status_filter(q.status_list.as_deref());
+        let filter = AlarmFilter::new(
+            (q.start_ts, q.end_ts, q.time_window),
+            q.type_list.as_deref(),
+            q.status_list.as_deref(),
+            q.severity_list.as_deref(),
+            now,
+        );
         let selected = |a: &&Alarm| {
             let in_scope = match &sub.entities {
                 Some(ids) => ids.contains(&a.originator),
                 None => self.can_read(sub.viewer, &a.originator),
             };
-            in_scope
-                && (start <= 0 || a.created_time >= start)
-                && (end <= 0 || a.created_time <= end)
-                && q.type_list.as_ref().is_none_or(|t| t.is_empty() || t.contains(&a.alarm_type))
-                && q.severity_list.as_ref().is_none_or(|s| s.is_empty() || s.contains(&a.severity))
-                && cleared.is_none_or(|c| c == a.cleared)
-                && acknowledged.is_none_or(|c| c == a.acknowledged)
-                && q.assignee_id.as_ref().is_none_or(serde_json::Value::is_null)
+            in_scope && filter.selects(a) && q.assignee_id.as_ref().is_none_or(serde_json::Value::is_null)
         };
         i32::try_from(self.alarms.values().filter(selected).count()).unwrap_or(i32::MAX)
     }
@@ -349,15 +332,5 @@ mod tests {
         store.remove_session(1);
         store.save_timeseries(device, 11, vec![("t".into(), KvValue::Long(3))]);
         assert!(rx.try_recv().is_err());
-    }
-
-    #[test]
-    fn status_list_becomes_cleared_and_ack_constraints() {
-        use AlarmSearchStatus::*;
-        assert_eq!(status_filter(None), (None, None));
-        assert_eq!(status_filter(Some(&[Active])), (Some(false), None));
-        assert_eq!(status_filter(Some(&[Active, Cleared, Unack])), (None, Some(false)));
-        assert_eq!(status_filter(Some(&[Ack, Any])), (None, None));
-        assert_eq!(status_filter(Some(&[Cleared, Ack])), (Some(true), Some(true)));
     }
 }
