@@ -291,15 +291,6 @@ async fn recovery(
     Ok(())
 }
 
-fn rss_kib() -> anyhow::Result<u64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmRSS in /proc/self/status"))
-}
-
 async fn memory(report: &mut Report, client: &Client, devices: &[EntityId]) -> anyhow::Result<()> {
     // The client alone: a transport that accepts and never answers, so only our side holds state.
     let live = LiveHandle::spawn_with(
@@ -308,7 +299,7 @@ async fn memory(report: &mut Report, client: &Client, devices: &[EntityId]) -> a
         url::Url::parse("ws://127.0.0.1:9/api/ws")?,
         LiveConfig::default(),
     );
-    let before = rss_kib()?;
+    let before = crate::heap_bytes();
     let subs: Vec<Subscription> = (0..MEMORY_SUBSCRIPTIONS)
         .map(|i| {
             let (entity, key) = slot(devices, i);
@@ -319,7 +310,7 @@ async fn memory(report: &mut Report, client: &Client, devices: &[EntityId]) -> a
     wait_until("the actor to register them", WAIT, || live.stats().connections.load(Ordering::Relaxed) > 0)
         .await?;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let client_only = (rss_kib()?.saturating_sub(before)) as f64 * 1024.0 / MEMORY_SUBSCRIPTIONS as f64;
+    let client_only = crate::heap_bytes().saturating_sub(before) as f64 / MEMORY_SUBSCRIPTIONS as f64;
     drop(subs);
     live.shutdown();
 
@@ -330,7 +321,7 @@ async fn memory(report: &mut Report, client: &Client, devices: &[EntityId]) -> a
         ..Seen::default()
     });
     let live = LiveHandle::spawn(client, LiveConfig::default());
-    let before = rss_kib()?;
+    let before = crate::heap_bytes();
     let mut tasks = Vec::new();
     for wave in 0..MEMORY_SUBSCRIPTIONS / 500 {
         let subs: Vec<Subscription> = (wave * 500..(wave + 1) * 500)
@@ -345,14 +336,14 @@ async fn memory(report: &mut Report, client: &Client, devices: &[EntityId]) -> a
         })
         .await?;
     }
-    let with_server = (rss_kib()?.saturating_sub(before)) as f64 * 1024.0 / MEMORY_SUBSCRIPTIONS as f64;
+    let with_server = crate::heap_bytes().saturating_sub(before) as f64 / MEMORY_SUBSCRIPTIONS as f64;
     live.shutdown();
     for task in tasks {
         let _ = tokio::time::timeout(WAIT, task).await;
     }
     let case = format!("{MEMORY_SUBSCRIPTIONS} subs");
-    report.add("live_memory", &case, "client per sub", "bytes", client_only, None, None);
-    report.add("live_memory", &case, "client+emu per sub", "bytes", with_server, None, None);
+    report.add("live_memory", &case, "client heap per sub", "bytes", client_only, None, None);
+    report.add("live_memory", &case, "client+emu heap per sub", "bytes", with_server, None, None);
     Ok(())
 }
 

@@ -11,6 +11,15 @@ mod tree_load;
 
 use report::Report;
 
+/// Every allocation of the benchmarks goes through this counter ([`heap_bytes`]).
+#[global_allocator]
+static ALLOCATOR: cap::Cap<std::alloc::System> = cap::Cap::new(std::alloc::System, usize::MAX);
+
+/// Bytes allocated and not yet freed, in this whole process.
+pub(crate) fn heap_bytes() -> usize {
+    ALLOCATOR.allocated()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
@@ -20,6 +29,8 @@ async fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--report" => report_path = args.next(),
             "--only" => only = args.next(),
+            // Internal: the emulator's memory is measured in a process of its own.
+            emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!("atrium-bench [--report FILE] [--only tree_load|refresh_storm|emulator]");
                 return Ok(());
