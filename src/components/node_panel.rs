@@ -41,22 +41,19 @@ pub(crate) fn NodePanel(
 ) -> impl IntoView {
     // The chosen key outlives the opened place: a manager comparing floors keeps it.
     let average_key = RwSignal::new(DEFAULT_AVERAGE_KEY.to_owned());
-    // Only a different node or key re-creates the view (and its watch).
-    let current = Memo::new(move |_| opened.get().map(|id| (id, average_key.get())));
+    // Only a different node re-creates the view; a different key restarts its watch only.
+    let current = Memo::new(move |_| opened.get());
     view! {
         <section id="node-panel" class="panel node-panel" aria-label="Place">
-            {move || {
-                current
-                    .get()
-                    .map(|(id, key)| view! { <NodeView node_id=id key_name=key choose_key=average_key /> })
-            }}
+            {move || current.get().map(|id| view! { <NodeView node_id=id average_key=average_key /> })}
         </section>
     }
 }
 
-/// "Average of [key]": the keys the place's devices report, the chosen one always among them.
+/// "Average of [key]": the keys the place's devices report (read once per opened place), the
+/// chosen one always among them.
 #[component]
-fn AveragePicker(node_id: String, key_name: String, choose_key: RwSignal<String>) -> impl IntoView {
+fn AveragePicker(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
     let keys = RwSignal::new(Vec::<String>::new());
     spawn_local(async move {
         match ipc::rollup_keys(&node_id).await {
@@ -67,14 +64,16 @@ fn AveragePicker(node_id: String, key_name: String, choose_key: RwSignal<String>
             Err(err) => ipc::log_error("reading the keys to average", &err),
         }
     });
+    // Rebuilt only when the list arrives: choosing an option must not replace the select.
     let options = move || {
+        let chosen = average_key.get_untracked();
         let mut all = keys.get();
-        if !all.contains(&key_name) {
-            all.insert(0, key_name.clone());
+        if !all.contains(&chosen) {
+            all.insert(0, chosen.clone());
         }
         all.into_iter()
             .map(|k| {
-                let selected = k == key_name;
+                let selected = k == chosen;
                 let label = quantity(&k).label.to_owned();
                 view! { <option value=k selected=selected>{label}</option> }
             })
@@ -83,7 +82,7 @@ fn AveragePicker(node_id: String, key_name: String, choose_key: RwSignal<String>
     view! {
         <label class="average-picker">
             <span class="muted">"Average of"</span>
-            <select id="average-key" on:change=move |ev| choose_key.set(event_target_value(&ev))>
+            <select id="average-key" on:change=move |ev| average_key.set(event_target_value(&ev))>
                 {options}
             </select>
         </label>
@@ -91,8 +90,8 @@ fn AveragePicker(node_id: String, key_name: String, choose_key: RwSignal<String>
 }
 
 #[component]
-fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> impl IntoView {
-    let rollups = use_node_rollup(node_id.clone(), key_name.clone());
+fn NodeView(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
+    let rollups = use_node_rollup(node_id.clone(), average_key.into());
     let connection = use_connection();
     let own = {
         let node_id = node_id.clone();
@@ -100,17 +99,21 @@ fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> 
             rollups.batch.with(|b| b.as_ref().and_then(|b| b.rows.iter().find(|r| r.id == node_id).cloned()))
         })
     };
+    // The rows with the key they average: a batch of the previous key stays consistent until
+    // the new one arrives.
     let children = {
         let node_id = node_id.clone();
         Memo::new(move |_| {
             rollups.batch.with(|b| {
-                b.as_ref().map(|b| b.rows.iter().filter(|r| r.id != node_id).cloned().collect::<Vec<_>>())
+                b.as_ref().map(|b| {
+                    let rows = b.rows.iter().filter(|r| r.id != node_id).cloned().collect::<Vec<_>>();
+                    (b.average_key.clone(), rows)
+                })
             })
         })
     };
+    let batch_key = Memo::new(move |_| rollups.batch.with(|b| b.as_ref().map(|b| b.average_key.clone())));
 
-    let key_for_header = key_name.clone();
-    let key_for_body = key_name.clone();
     let picker_node = node_id.clone();
     let header = move || match own.get() {
         None => view! {
@@ -123,7 +126,7 @@ fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> 
         }
         .into_any(),
         Some(row) => {
-            let summary = summary_text(&row, &key_for_header);
+            let summary = summary_text(&row, &batch_key.get().unwrap_or_default());
             view! {
                 <header class="device-header">
                     <div class="device-heading">
@@ -157,32 +160,29 @@ fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> 
                 </p>
             }
             .into_any(),
-            Some(rows) if rows.is_empty() => {
+            Some((_, rows)) if rows.is_empty() => {
                 view! { <p class="muted">"Nothing is inside this place."</p> }.into_any()
             }
-            Some(rows) => {
-                let key = key_for_body.clone();
-                view! {
-                    <table class="rollups">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col" class="num">"Devices"</th>
-                                <th scope="col" class="num">"Offline"</th>
-                                <th scope="col" class="num average-label">{quantity(&key).label.to_owned()}</th>
-                                <th scope="col">"Alarm"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {rows
-                                .into_iter()
-                                .map(|row| view! { <RollupRow row=row key_name=key.clone() /> })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                .into_any()
+            Some((key, rows)) => view! {
+                <table class="rollups">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Name"</th>
+                            <th scope="col" class="num">"Devices"</th>
+                            <th scope="col" class="num">"Offline"</th>
+                            <th scope="col" class="num average-label">{quantity(&key).label.to_owned()}</th>
+                            <th scope="col">"Alarm"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {rows
+                            .into_iter()
+                            .map(|row| view! { <RollupRow row=row key_name=key.clone() /> })
+                            .collect_view()}
+                    </tbody>
+                </table>
             }
+            .into_any(),
         }
     };
 
@@ -192,7 +192,7 @@ fn NodeView(node_id: String, key_name: String, choose_key: RwSignal<String>) -> 
             <section class="device-section" aria-labelledby="rollups-title">
                 <div class="section-head">
                     <h3 id="rollups-title" class="section-title">"Inside"</h3>
-                    <AveragePicker node_id=picker_node key_name=key_name choose_key=choose_key />
+                    <AveragePicker node_id=picker_node average_key=average_key />
                 </div>
                 {notice}
                 {body}

@@ -243,16 +243,18 @@ pub(crate) fn BuildingTree(
     let note = move || {
         cache_note.get().map(|(age_ms, failed)| {
             let age = format_age(age_ms as f64);
+            let refreshing = failed.is_none();
             let text = match &failed {
-                None => match progress.get() {
-                    Some(step) => format!("Showing the building as of {age} — refreshing: {}", progress_text(step)),
-                    None => format!("Showing the building as of {age} — refreshing…"),
-                },
+                None => format!("Showing the building as of {age} — refreshing…"),
                 Some(why) => format!("Showing the building as of {age}; it could not be refreshed: {why}"),
             };
             view! {
-                <div id="tree-cache-note" class="cache-note" role="status" aria-busy=failed.is_none().to_string()>
+                <div id="tree-cache-note" class="cache-note" role="status" aria-busy=refreshing.to_string()>
                     <span>{text}</span>
+                    // Each step would be announced: the live region leaves this part out.
+                    {refreshing.then(|| view! {
+                        <span id="tree-progress" class="muted" aria-live="off">{move || progress.get().map(progress_text)}</span>
+                    })}
                     {failed.is_some().then(|| view! {
                         <button id="tree-cache-retry" type="button" class="button secondary small" on:click=move |_| load()>
                             "Retry"
@@ -263,15 +265,14 @@ pub(crate) fn BuildingTree(
         })
     };
 
-    let body = move || {
-        match state.get() {
+    let body = move || match state.get() {
         TreeState::Loading => view! {
             <div class="tree-status loading" aria-busy="true">
                 <p>
                     <span class="spinner" aria-hidden="true"></span>
                     "Loading the building…"
                 </p>
-                <p id="tree-progress" class="muted" role="status">{move || progress.get().map(progress_text)}</p>
+                <p id="tree-progress" class="muted">{move || progress.get().map(progress_text)}</p>
             </div>
         }
         .into_any(),
@@ -297,7 +298,6 @@ pub(crate) fn BuildingTree(
             </ul>
         }
         .into_any(),
-    }
     };
 
     Effect::new(move |_| {

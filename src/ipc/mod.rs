@@ -168,9 +168,15 @@ impl std::fmt::Debug for ChannelGuard {
     }
 }
 
+thread_local! {
+    /// What a detached channel calls: Tauri's `Channel` calls its handler unchecked, so a message
+    /// still in flight must find a function, not null. One for the page's whole life.
+    static IGNORE_MESSAGE: Closure<dyn FnMut(JsValue)> = Closure::new(|_: JsValue| {});
+}
+
 impl Drop for ChannelGuard {
     fn drop(&mut self) {
-        self.channel.set_onmessage(&JsValue::NULL);
+        IGNORE_MESSAGE.with(|ignore| self.channel.set_onmessage(ignore.as_ref()));
     }
 }
 

@@ -37,8 +37,16 @@ pub(crate) async fn rss_probe() -> anyhow::Result<()> {
 
 /// The emulator's resident memory with `large` loaded, in a fresh process of its own: in this
 /// one, the benchmarks before it have grown the heap already.
-fn measure_rss(report: &mut Report) -> anyhow::Result<()> {
-    let output = std::process::Command::new(std::env::current_exe()?).arg(RSS_PROBE_FLAG).output()?;
+async fn measure_rss(report: &mut Report) -> anyhow::Result<()> {
+    let probe = std::process::Command::new(std::env::current_exe()?)
+        .arg(RSS_PROBE_FLAG)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    let output =
+        tokio::time::timeout(DEADLINE, tokio::task::spawn_blocking(move || probe.wait_with_output()))
+            .await
+            .map_err(|_| anyhow::anyhow!("the memory probe took over {DEADLINE:?}"))???;
     anyhow::ensure!(
         output.status.success(),
         "the memory probe failed: {}",
@@ -64,7 +72,7 @@ fn measure_rss(report: &mut Report) -> anyhow::Result<()> {
 }
 
 pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
-    measure_rss(report)?;
+    measure_rss(report).await?;
     let started = Instant::now();
     let large =
         Emulator::start(EmulatorConfig { preset: Preset::Large, ..EmulatorConfig::for_tests() }).await?;

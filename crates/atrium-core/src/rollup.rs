@@ -135,21 +135,22 @@ impl RollupState {
     pub(crate) fn rows(&self, groups: &[Group]) -> Vec<NodeRollup> {
         let Some((node, children)) = groups.split_first() else { return Vec::new() };
         let unplaced = self.devices.keys().filter(|id| !node.devices.contains(id));
-        let node_row = if unplaced.clone().next().is_some() {
-            let mut everything = node.clone();
-            everything.devices.extend(unplaced);
-            self.rollup(&everything)
-        } else {
-            self.rollup(node)
-        };
-        std::iter::once(node_row).chain(children.iter().map(|g| self.rollup(g))).collect()
+        let node_row = self.rollup(node, node.devices.iter().chain(unplaced));
+        std::iter::once(node_row).chain(children.iter().map(|g| self.rollup(g, g.devices.iter()))).collect()
     }
 
-    fn rollup(&self, group: &Group) -> NodeRollup {
-        let mut offline = 0u32;
+    /// Every device below the node: those of the loaded tree and those the server reports since.
+    pub(crate) fn known_devices(&self, tree: &BTreeSet<Uuid>) -> BTreeSet<Uuid> {
+        tree.iter().chain(self.devices.keys()).copied().collect()
+    }
+
+    /// `group`'s row over `devices` (each once).
+    fn rollup<'a>(&self, group: &Group, devices: impl Iterator<Item = &'a Uuid>) -> NodeRollup {
+        let (mut total, mut offline) = (0u32, 0u32);
         let (mut sum, mut count, mut newest) = (0.0, 0u32, None::<i64>);
         let mut worst: Option<AlarmSeverity> = None;
-        for id in &group.devices {
+        for id in devices {
+            total += 1;
             if let Some(device) = self.devices.get(id) {
                 if matches!(device.active, Some((false, _))) {
                     offline += 1;
@@ -168,7 +169,7 @@ impl RollupState {
             id: group.id.clone(),
             name: group.name.clone(),
             kind: group.kind,
-            devices: u32::try_from(group.devices.len()).unwrap_or(u32::MAX),
+            devices: total,
             offline,
             average: (count > 0).then(|| sum / f64::from(count)),
             average_ts: newest,
@@ -266,17 +267,25 @@ fn active_alarms_below(root: EntityId) -> AlarmDataQuery {
     }
 }
 
-/// The active alarms of `devices` (those below `root`): asked of the server for just them when
-/// it can (the alarm query covers the first 10,000 devices of a node), else every active alarm
-/// the user may see, filtered here. `None` when the read failed.
+/// The active alarms of the devices below `root` (`devices`: those known). Asked of the server
+/// for just them when the node fits the alarm query's scope (the server looks at the first
+/// 10,000 entities, oldest first, unless its administrator changed
+/// `max_entities_per_alarm_subscription`); else every active alarm the user may see, kept when
+/// its device is known. `None` when the read failed.
 async fn read_alarms(
     client: &Client,
     root: EntityId,
     devices: &BTreeSet<Uuid>,
 ) -> Option<Vec<(Uuid, AlarmSeverity)>> {
-    let every_visible = || client.all_alarms(None, AlarmSearchStatus::Active);
+    let every_visible = async || {
+        let alarms = client.all_alarms(None, AlarmSearchStatus::Active).await?;
+        Ok::<Vec<_>, tb_client::Error>(
+            alarms.into_iter().filter(|a| devices.contains(&a.alarm.originator.id)).collect(),
+        )
+    };
     let read = if devices.len() <= SCOPED_ALARM_DEVICES {
         match client.find_all_alarm_data(&active_alarms_below(root)).await {
+            // Below the node by the server's own account, also devices added since the tree loaded.
             Ok(rows) => Ok(rows.into_iter().map(|row| row.info).collect()),
             // A server or proxy without the alarm query.
             Err(e) if e.status() == Some(404) => every_visible().await,
@@ -290,7 +299,6 @@ async fn read_alarms(
             alarms
                 .into_iter()
                 .filter(|a| a.alarm.originator.entity_type == EntityType::Device)
-                .filter(|a| devices.contains(&a.alarm.originator.id))
                 .map(|a| (a.alarm.originator.id, a.alarm.severity))
                 .collect(),
         ),
@@ -312,8 +320,7 @@ pub(crate) async fn run(
     sink: impl Fn(NodeRollupBatch),
 ) {
     let groups = groups_of(&node);
-    let all_devices = groups[0].devices.clone();
-    let mut page_size = page_size_for(all_devices.len());
+    let mut page_size = page_size_for(groups[0].devices.len());
     let mut subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
     // When it ends, the interval alone refreshes the alarms.
     let mut alarm_count = live.subscribe(alarm_count_spec(root));
@@ -369,7 +376,7 @@ pub(crate) async fn run(
             _ = alarms.tick() => true,
         };
         if reread_alarms {
-            match read_alarms(&client, root, &all_devices).await {
+            match read_alarms(&client, root, &state.known_devices(&groups[0].devices)).await {
                 Some(found) => state.set_alarms(found),
                 // Keep what is known and try again soon.
                 None => alarms.reset_after(ALARM_RETRY),
@@ -477,10 +484,14 @@ mod tests {
                 value(12, EntityKeyType::TimeSeries, "co2", 7, TbValue::Number(800.0)),
             ],
         );
+        state.set_alarms([(Uuid::from_u128(12), AlarmSeverity::Major)]);
         let rows = state.rows(&groups);
         assert_eq!((rows[0].devices, rows[0].averaged), (3, 2));
         assert_eq!(rows[0].average, Some(600.0));
         assert_eq!(rows[0].average_ts, Some(7));
+        assert_eq!(rows[0].worst_alarm.as_deref(), Some("MAJOR"), "the unplaced device's alarm counts too");
+        let known = state.known_devices(&groups[0].devices);
+        assert_eq!(known.len(), 3, "the tree's devices and the one the server reported");
     }
 
     #[test]

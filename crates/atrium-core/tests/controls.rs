@@ -333,9 +333,12 @@ async fn a_profile_is_read_once_per_session_for_all_its_devices() {
     .await;
     let core = logged_in(&emu).await;
     emu.faults().reset_counters();
-    // Two devices of one profile opened at once share the profile's single read.
+    // Two devices of one profile opened at once share the profile's single read: with every
+    // request slowed down, both reach the profile while its read is still under way.
+    emu.faults().set_latency(std::time::Duration::from_millis(100), std::time::Duration::ZERO);
     let (a, b) =
         tokio::join!(detail(&core, &emu, "Lobby Thermostat"), detail(&core, &emu, "Room 1.02 Thermostat"));
+    emu.faults().set_latency(std::time::Duration::ZERO, std::time::Duration::ZERO);
     assert_eq!((ids(&a), ids(&b)), (vec!["comfort"], vec!["comfort"]));
     assert_eq!(attribute_reads(&emu), 3, "one read per device and one for the profile");
     assert_eq!(ids(&detail(&core, &emu, "Room 2.01 Thermostat").await), ["comfort"]);

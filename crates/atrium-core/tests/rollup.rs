@@ -191,7 +191,6 @@ async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
     // Every device below the lobby is averaged, not only those of the first page.
     let rows = until(&mut batches, "all the lobby's sensors", |rows| rows[0].averaged as usize >= 150).await;
     assert_eq!(rows[0].devices, known + 150, "the place counts the devices added below it");
-    assert!(rows[0].averaged <= known + 150);
     let mean = rows[0].average.unwrap();
     assert!(mean > 15.0 && mean < 30.0, "{mean}");
 }

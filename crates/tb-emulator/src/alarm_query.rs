@@ -20,7 +20,7 @@ pub(crate) fn alarm_entities(
     filter: &EntityFilter,
 ) -> Result<Vec<EntityId>, QueryError> {
     let mut ids = resolve(store, viewer, filter)?;
-    ids.sort_by_key(|id| (entity_created_time(store, id), id.id));
+    ids.sort_by_cached_key(|id| (entity_created_time(store, id), id.id));
     ids.truncate(MAX_ENTITIES_PER_ALARM_QUERY);
     Ok(ids)
 }

@@ -42,3 +42,10 @@ pub async fn select(client: &Client, css: &str, value: &str) -> Result<()> {
         .await
         .with_context(|| format!("choosing `{value}` in `{css}`"))
 }
+
+/// Replaces the text of the input matching `css` with `text`, as typed.
+pub async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
+    let input = find::one(client, css).await?;
+    input.clear().await.with_context(|| format!("clearing `{css}`"))?;
+    input.send_keys(text).await.with_context(|| format!("typing into `{css}`"))
+}

@@ -9,11 +9,14 @@ use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tb_proto::entity::PageData;
-use tb_proto::query::{AlarmData, AlarmDataQuery, EntityData, EntityDataQuery, EntityFilter};
+use tb_proto::query::{
+    AlarmData, AlarmDataQuery, AvailableEntityKeys, AvailableEntityKeysV2, AvailableKeyInfo, EntityData,
+    EntityDataQuery, EntityFilter,
+};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::EntityType;
 
@@ -95,17 +98,17 @@ fn required_bool(params: &[(String, String)], name: &str) -> Result<bool, ApiErr
 }
 
 fn scope_param(text: &str) -> Result<AttributeScope, ApiError> {
-    serde_json::from_value(Value::String(text.trim().to_owned())).map_err(|_| {
+    AttributeScope::parse(text.trim()).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "Failed to convert value of type 'java.lang.String' to required type 'AttributeScope'; No enum constant org.thingsboard.server.common.data.AttributeScope.{text}"
         ))
     })
 }
 
-fn sorted_types(types: &[EntityType]) -> Vec<&'static str> {
-    let mut names: Vec<&'static str> = types.iter().map(|t| t.as_str()).collect();
-    names.sort_unstable();
-    names
+fn sorted_types(types: &[EntityType]) -> Vec<EntityType> {
+    let mut types = types.to_vec();
+    types.sort_unstable_by_key(|t| t.as_str());
+    types
 }
 
 /// `POST /api/entitiesQuery/find/keys?timeseries=&attributes=[&scope=]` (deprecated, still served):
@@ -115,31 +118,29 @@ pub(super) async fn find_keys(
     user: AuthUser,
     Query(params): Params,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AvailableEntityKeys>, ApiError> {
     let timeseries = required_bool(&params, "timeseries")?;
     let attributes = required_bool(&params, "attributes")?;
     let scope = super::param(&params, "scope").map(scope_param).transpose()?;
     let query: EntityDataQuery = json_body(&body)?;
-    let none = json!({"entityTypes": [], "timeseries": [], "attribute": []});
     if !timeseries && !attributes {
-        return Ok(Json(none));
+        return Ok(Json(AvailableEntityKeys::default()));
     }
-    let scopes: Vec<AttributeScope> =
-        if attributes { scope.map_or(AttributeScope::ALL.to_vec(), |s| vec![s]) } else { vec![] };
+    let scopes: Vec<AttributeScope> = match (attributes, scope) {
+        (false, _) => vec![],
+        (true, Some(scope)) => vec![scope],
+        (true, None) => AttributeScope::ALL.to_vec(),
+    };
     let store = state.store();
     let found = entity_query::keys_of(&store, user.viewer(), &query, &scopes, crate::clock::now_ms())?;
-    if found.entity_types.is_empty() {
-        return Ok(Json(none));
-    }
-    let mut attribute: Vec<&String> = found.attributes.values().flat_map(BTreeMap::keys).collect();
+    let mut attribute: Vec<String> = found.attributes.values().flat_map(BTreeMap::keys).cloned().collect();
     attribute.sort();
     attribute.dedup();
-    let ts_keys: Vec<&String> = if timeseries { found.timeseries.keys().collect() } else { vec![] };
-    Ok(Json(json!({
-        "entityTypes": sorted_types(&found.entity_types),
-        "timeseries": ts_keys,
-        "attribute": attribute,
-    })))
+    Ok(Json(AvailableEntityKeys {
+        entity_types: sorted_types(&found.entity_types),
+        timeseries: if timeseries { found.timeseries.keys().cloned().collect() } else { vec![] },
+        attribute,
+    }))
 }
 
 /// `POST /api/v2/entitiesQuery/find/keys`: keys (with their newest sample when asked), attribute
@@ -149,7 +150,7 @@ pub(super) async fn find_keys_v2(
     user: AuthUser,
     Query(params): Params,
     body: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<AvailableEntityKeysV2>, ApiError> {
     let timeseries = bool_param(&params, "includeTimeseries")?.unwrap_or(true);
     let attributes = bool_param(&params, "includeAttributes")?.unwrap_or(true);
     let samples = bool_param(&params, "includeSamples")?.unwrap_or(false);
@@ -168,23 +169,15 @@ pub(super) async fn find_keys_v2(
     let store = state.store();
     let every_scope = if attributes { AttributeScope::ALL.to_vec() } else { vec![] };
     let found = entity_query::keys_of(&store, user.viewer(), &query, &every_scope, crate::clock::now_ms())?;
-    let mut answer = serde_json::Map::new();
-    answer.insert("entityTypes".into(), json!(sorted_types(&found.entity_types)));
-    let render = |keys: &BTreeMap<String, (i64, crate::kv::KvValue)>| -> Value {
+    let render = |keys: &BTreeMap<String, (i64, crate::kv::KvValue)>| -> Vec<AvailableKeyInfo> {
         keys.iter()
-            .map(|(key, (ts, value))| {
-                if samples {
-                    json!({"key": key, "sample": {"ts": ts, "value": value.to_json()}})
-                } else {
-                    json!({"key": key})
-                }
+            .map(|(key, (ts, value))| AvailableKeyInfo {
+                key: key.clone(),
+                sample: samples.then(|| json!({"ts": ts, "value": value.to_json()})),
             })
             .collect()
     };
-    if timeseries {
-        answer.insert("timeseries".into(), render(&found.timeseries));
-    }
-    if attributes {
+    let attributes = attributes.then(|| {
         let has_devices = found.entity_types.contains(&EntityType::Device);
         let mut scopes = if requested.is_empty() {
             if has_devices {
@@ -201,15 +194,15 @@ pub(super) async fn find_keys_v2(
         if found.entity_types.is_empty() {
             scopes.clear();
         }
-        let by_scope: serde_json::Map<String, Value> = scopes
+        let empty = BTreeMap::new();
+        scopes
             .iter()
-            .map(|scope| {
-                let empty = BTreeMap::new();
-                let keys = found.attributes.get(scope).unwrap_or(&empty);
-                (scope.as_str().to_owned(), render(keys))
-            })
-            .collect();
-        answer.insert("attributes".into(), Value::Object(by_scope));
-    }
-    Ok(Json(Value::Object(answer)))
+            .map(|scope| (scope.as_str().to_owned(), render(found.attributes.get(scope).unwrap_or(&empty))))
+            .collect()
+    });
+    Ok(Json(AvailableEntityKeysV2 {
+        entity_types: sorted_types(&found.entity_types),
+        timeseries: timeseries.then(|| render(&found.timeseries)),
+        attributes,
+    }))
 }
