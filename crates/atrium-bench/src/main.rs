@@ -7,6 +7,7 @@ mod emulator;
 mod live;
 mod refresh_storm;
 mod report;
+mod rollup;
 mod tree_load;
 
 use report::Report;
@@ -32,7 +33,9 @@ async fn main() -> anyhow::Result<()> {
             // Internal: the emulator's memory is measured in a process of its own.
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
-                println!("atrium-bench [--report FILE] [--only tree_load|refresh_storm|emulator]");
+                println!(
+                    "atrium-bench [--report FILE] [--only tree_load|refresh_storm|emulator|live|rollup]"
+                );
                 return Ok(());
             }
             other => anyhow::bail!("unknown argument {other:?} (try --help)"),
@@ -51,6 +54,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("live") {
         live::run(&mut report).await?;
+    }
+    if wanted("rollup") {
+        rollup::run(&mut report).await?;
     }
     report.print();
     if let Some(path) = report_path {
