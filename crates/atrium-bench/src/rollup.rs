@@ -12,10 +12,7 @@ use std::time::{Duration, Instant};
 use tb_client::live::{LiveConfig, LiveHandle, LiveUpdate, SubscriptionSpec};
 use tb_client::{Client, Secret};
 use tb_emulator::{Emulator, EmulatorConfig, Preset};
-use tb_proto::query::{
-    EntityDataPageLink, EntityDataQuery, EntityFilter, EntityKey, EntityKeyType, RelationsQueryFilter,
-};
-use tb_proto::relation::{RelationEntityTypeFilter, SearchDirection};
+use tb_proto::query::{EntityDataPageLink, EntityDataQuery, EntityFilter, EntityKey, EntityKeyType};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::{EntityId, EntityType};
 
@@ -76,18 +73,7 @@ async fn subscribe_case(preset: Preset) -> anyhow::Result<(f64, usize, u64)> {
     emu.faults().reset_counters();
     let page = i32::try_from(devices.len() + devices.len() / 10 + 100)?;
     let query = EntityDataQuery {
-        entity_filter: Some(EntityFilter::RelationsQuery(RelationsQueryFilter {
-            root_entity: Some(root),
-            direction: SearchDirection::From,
-            filters: vec![RelationEntityTypeFilter {
-                relation_type: Some("Contains".into()),
-                entity_types: vec![EntityType::Device],
-                negate: false,
-            }],
-            max_level: 0,
-            fetch_last_level_only: false,
-            negate: false,
-        })),
+        entity_filter: Some(EntityFilter::descendants(root, "Contains", vec![EntityType::Device])),
         page_link: Some(EntityDataPageLink::new(page, 0)),
         ..EntityDataQuery::default()
     };

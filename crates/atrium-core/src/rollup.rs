@@ -11,9 +11,8 @@ use tb_client::live::{EntityValue, LiveHandle, LiveUpdate, SubscriptionSpec};
 use tb_client::proto::alarm::{AlarmSearchStatus, AlarmSeverity};
 use tb_client::proto::query::{
     AlarmCountQuery, AlarmDataPageLink, AlarmDataQuery, EntityDataPageLink, EntityDataQuery,
-    EntityDataSortOrder, EntityFilter, EntityKey, EntityKeyType, RelationsQueryFilter, SortDirection,
+    EntityDataSortOrder, EntityFilter, EntityKey, EntityKeyType, SortDirection,
 };
-use tb_client::proto::relation::{RelationEntityTypeFilter, SearchDirection};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, TbValue};
 use uuid::Uuid;
@@ -197,19 +196,7 @@ fn boolean(value: &TbValue) -> Option<bool> {
 
 /// Every device related by `Contains` below `root`, at any depth.
 fn devices_below(root: EntityId) -> EntityFilter {
-    EntityFilter::RelationsQuery(RelationsQueryFilter {
-        root_entity: Some(root),
-        direction: SearchDirection::From,
-        filters: vec![RelationEntityTypeFilter {
-            relation_type: Some("Contains".into()),
-            entity_types: vec![EntityType::Device],
-            negate: false,
-        }],
-        // `<= 0` is the server's maximum depth.
-        max_level: 0,
-        fetch_last_level_only: false,
-        negate: false,
-    })
+    EntityFilter::descendants(root, "Contains", vec![EntityType::Device])
 }
 
 /// A page big enough for `devices` and some added since the tree was loaded.

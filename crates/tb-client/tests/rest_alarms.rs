@@ -56,20 +56,11 @@ async fn a_customer_cannot_touch_another_customers_alarm() {
 }
 
 fn below(root: tb_client::proto::EntityId) -> tb_client::proto::query::EntityFilter {
-    use tb_client::proto::query::{EntityFilter, RelationsQueryFilter};
-    use tb_client::proto::relation::{RelationEntityTypeFilter, SearchDirection};
-    EntityFilter::RelationsQuery(RelationsQueryFilter {
-        root_entity: Some(root),
-        direction: SearchDirection::From,
-        filters: vec![RelationEntityTypeFilter {
-            relation_type: Some("Contains".into()),
-            entity_types: vec![tb_client::proto::EntityType::Device],
-            negate: false,
-        }],
-        max_level: 0,
-        fetch_last_level_only: false,
-        negate: false,
-    })
+    tb_client::proto::query::EntityFilter::descendants(
+        root,
+        "Contains",
+        vec![tb_client::proto::EntityType::Device],
+    )
 }
 
 #[tokio::test]

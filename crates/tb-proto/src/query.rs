@@ -120,6 +120,25 @@ pub struct RelationsQueryFilter {
     pub negate: bool,
 }
 
+impl EntityFilter {
+    /// Every entity of `entity_types` reached from `root` through `relation_type` relations, at
+    /// any depth (`maxLevel` 0 is the server's maximum).
+    pub fn descendants(root: EntityId, relation_type: &str, entity_types: Vec<EntityType>) -> Self {
+        Self::RelationsQuery(RelationsQueryFilter {
+            root_entity: Some(root),
+            direction: SearchDirection::From,
+            filters: vec![RelationEntityTypeFilter {
+                relation_type: Some(relation_type.to_owned()),
+                entity_types,
+                negate: false,
+            }],
+            max_level: 0,
+            fetch_last_level_only: false,
+            negate: false,
+        })
+    }
+}
+
 /// `EntityDataPageLink`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
