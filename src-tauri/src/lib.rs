@@ -16,42 +16,44 @@ use std::sync::Arc;
 
 /// Registers state and commands on any runtime, so tests can use the mock runtime.
 pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder
-        .setup(|app| {
-            use tauri::Manager;
-            let events = Arc::new(events::TauriEvents::new(app.handle().clone()));
-            // The building and its last values, per server and user, so the next start shows them at once.
-            let core = match app.path().app_cache_dir() {
-                Ok(dir) => Core::with_cache_dir(events, dir.join("buildings")),
-                Err(e) => {
-                    tracing::warn!("no cache directory ({e}); the building is loaded fresh each time");
-                    Core::new(events)
-                }
-            };
-            if std::env::var_os("ATRIUM_DEMO").is_some_and(|v| v != "0") {
-                // Opened before the window asks for the session, so the UI starts on the building.
-                tauri::async_runtime::block_on(core.open_demo())
-                    .map_err(|e| Box::<dyn std::error::Error>::from(e.message))?;
-            }
-            app.manage(core);
-            Ok(())
-        })
-        .invoke_handler(tauri::generate_handler![
-            commands::login,
-            commands::open_demo,
-            commands::logout,
-            commands::session,
-            commands::connection_state,
-            commands::load_tree,
-            commands::device_detail,
-            commands::watch_device,
-            commands::unwatch,
-            commands::operate_control,
-            commands::cached_tree,
-            commands::watch_node,
-            commands::rollup_keys,
-            commands::search,
-        ])
+    builder.setup(|app| start(app.handle())).invoke_handler(tauri::generate_handler![
+        commands::login,
+        commands::open_demo,
+        commands::logout,
+        commands::session,
+        commands::connection_state,
+        commands::load_tree,
+        commands::device_detail,
+        commands::watch_device,
+        commands::unwatch,
+        commands::operate_control,
+        commands::cached_tree,
+        commands::watch_node,
+        commands::rollup_keys,
+        commands::search,
+    ])
+}
+
+/// Creates the core and hands it to the commands: what the app does once its event loop runs.
+/// Public so that tests on the mock runtime, which has no event loop, can do it themselves.
+pub fn start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
+    use tauri::Manager;
+    let events = Arc::new(events::TauriEvents::new(app.clone()));
+    // The building and its last values, per server and user, so the next start shows them at once.
+    let core = match app.path().app_cache_dir() {
+        Ok(dir) => Core::with_cache_dir(events, dir.join("buildings")),
+        Err(e) => {
+            tracing::warn!("no cache directory ({e}); the building is loaded fresh each time");
+            Core::new(events)
+        }
+    };
+    if std::env::var_os("ATRIUM_DEMO").is_some_and(|v| v != "0") {
+        // Opened before the window asks for the session, so the UI starts on the building.
+        tauri::async_runtime::block_on(core.open_demo())
+            .map_err(|e| Box::<dyn std::error::Error>::from(e.message))?;
+    }
+    app.manage(core);
+    Ok(())
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]

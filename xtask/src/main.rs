@@ -126,13 +126,13 @@ fn bundle(project: &Project, flags: &Flags) -> Result<()> {
         bail!(
             "Android builds cannot work on this machine: they need the Android SDK and NDK, which \
              are not on any reachable registry (npm, PyPI, crates.io, Debian apt). A compile check \
-             without the NDK is possible with clang (see shared/toolchain.md, \"Mobile compile checks\")."
+             without the NDK is possible with clang in freestanding mode."
         );
     }
     if flags.has("--ios") {
         bail!(
             "iOS builds cannot work on this machine: they need macOS with Xcode. Only a `cargo check` \
-             against a stub SDK is possible here (see shared/toolchain.md, \"Mobile compile checks\")."
+             against a stub SDK is possible here."
         );
     }
     let mut bundles = Vec::new();

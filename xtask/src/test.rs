@@ -36,6 +36,21 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
             "warnings",
         ]))
     })?;
+    steps.run("clippy (wasm contract crates)", || {
+        // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
+        project::run(&mut cargo(&[
+            "clippy",
+            "-p",
+            "tb-proto",
+            "-p",
+            "atrium-ipc",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ]))
+    })?;
     steps.run("unit tests", || {
         // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb.
         project::run(&mut cargo(&["test", "--workspace", "--exclude", "atrium-e2e"]))

@@ -49,6 +49,7 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
     match error {
         Error::Rpc(RpcFailure::DeviceOffline | RpcFailure::Timeout | RpcFailure::DeliveryUnknown) => DEVICE,
         Error::Connect { .. }
+        | Error::Certificate { .. }
         | Error::Timeout { .. }
         | Error::Transport(_)
         | Error::Live(_)

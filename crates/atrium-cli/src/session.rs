@@ -2,16 +2,16 @@
 
 use crate::cli::Global;
 use crate::failure::Failure;
+use atrium_core::demo::DemoBuilding;
 use std::io::IsTerminal;
 use tb_client::{Client, Principal, Secret};
-use tb_emulator::{Emulator, EmulatorConfig};
 
 /// A logged-in client; with `--demo` it also owns the emulator, which serves until this is dropped.
 #[derive(Debug)]
 pub(crate) struct Session {
     pub(crate) client: Client,
     pub(crate) principal: Principal,
-    _emulator: Option<Emulator>,
+    _demo: Option<DemoBuilding>,
 }
 
 /// Where to log in, checked before anything is sent.
@@ -72,21 +72,14 @@ pub(crate) async fn open(global: &Global) -> anyhow::Result<Session> {
             let client = builder.build()?;
             let password = password(&user)?;
             let principal = client.login(&user, &password).await?;
-            Ok(Session { client, principal, _emulator: None })
+            Ok(Session { client, principal, _demo: None })
         }
     }
 }
 
 async fn open_demo() -> anyhow::Result<Session> {
-    let emulator = Emulator::start(EmulatorConfig::demo())
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot start the demo server: {e}"))?;
-    let admin = emulator
-        .users()
-        .into_iter()
-        .find(|u| u.authority == "TENANT_ADMIN")
-        .ok_or_else(|| anyhow::anyhow!("the demo building has no tenant administrator"))?;
-    let client = Client::builder(emulator.base_url()).build()?;
-    let principal = client.login(&admin.email, &Secret::new(admin.password)).await?;
-    Ok(Session { client, principal, _emulator: Some(emulator) })
+    let demo = DemoBuilding::open().await?;
+    let client = demo.client().clone();
+    let principal = demo.principal().clone();
+    Ok(Session { client, principal, _demo: Some(demo) })
 }

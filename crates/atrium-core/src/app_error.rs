@@ -1,16 +1,17 @@
 //! The one place `tb_client::Error` becomes the `AppError` a person reads.
 
 use atrium_ipc::{AppError, ErrorCode};
-use tb_client::{AlarmAction, ConnectFailure, Error, RpcFailure};
+use tb_client::{AlarmAction, CertificateProblem, ConnectFailure, Error, RpcFailure};
 
 pub fn to_app_error(error: &Error) -> AppError {
     use ErrorCode as C;
     let (code, message, retryable) = match error {
         Error::InvalidUrl(why) => (C::InvalidUrl, format!("The server address is not usable: {why}."), false),
         Error::InvalidCaCertificate(why) => (C::Tls, format!("The CA certificate cannot be used: {why}."), false),
+        Error::Certificate { problem, host, .. } => certificate(*problem, host),
         Error::Connect { kind: ConnectFailure::Tls, host, .. } => (
             C::Tls,
-            format!("The secure connection to {host} failed: its certificate is not trusted or does not match the address. If the server uses a private CA, add that CA's certificate."),
+            format!("The secure connection to {host} failed during the handshake. Check the address (and the port: is it the HTTPS one?)."),
             false,
         ),
         Error::Connect { kind: ConnectFailure::Dns, host, .. } => {
@@ -27,7 +28,9 @@ pub fn to_app_error(error: &Error) -> AppError {
         Error::Timeout { seconds } => {
             (C::Network, format!("The server did not answer within {seconds} s. Try again."), true)
         }
-        Error::BadCredentials { message, .. } if message.contains("not active") || message.contains("locked") => {
+        Error::BadCredentials { message, .. }
+            if ["not active", "locked", "disabled"].iter().any(|w| message.contains(w)) =>
+        {
             (C::AccountLocked, format!("{message}. Ask your ThingsBoard administrator to unlock it."), false)
         }
         Error::BadCredentials { .. } => (C::BadCredentials, "Wrong username or password.".into(), false),
@@ -36,12 +39,22 @@ pub fn to_app_error(error: &Error) -> AppError {
             "This account uses two-factor authentication. Enter the verification code to continue.".into(),
             false,
         ),
+        Error::TwoFactorExpired => (
+            C::TwoFactorExpired,
+            "The two-factor sign-in took too long. Enter your password again.".into(),
+            false,
+        ),
+        Error::TwoFactorSetupRequired => (
+            C::TwoFactorSetupRequired,
+            "This server requires two-factor authentication, and it is not set up for this account yet. Set it up in ThingsBoard's web interface (your profile, Security), then sign in here.".into(),
+            false,
+        ),
         Error::SessionExpired { .. } | Error::Api { status: 401, .. } => {
             (C::SessionExpired, "Your session has ended. Sign in again.".into(), false)
         }
         Error::TwoFactorRejected { .. } => (
-            C::TwoFactorRequired,
-            "The verification code was not accepted. Check it and try again.".into(),
+            C::TwoFactorRejected,
+            "That code is not right, or it has expired. Check it and try again, or ask for a new one.".into(),
             false,
         ),
         Error::NotLoggedIn => (C::NotLoggedIn, "You are not signed in.".into(), false),
@@ -96,6 +109,24 @@ pub fn to_app_error(error: &Error) -> AppError {
         other => (C::Internal, other.to_string(), false),
     };
     AppError::new(code, message, retryable)
+}
+
+fn certificate(problem: CertificateProblem, host: &str) -> (ErrorCode, String, bool) {
+    use CertificateProblem as P;
+    let message = match problem {
+        P::UnknownIssuer => {
+            return (
+                ErrorCode::UntrustedCertificate,
+                format!("The certificate of {host} is issued by a certificate authority this device does not trust. If your server uses a private CA, trust that CA's certificate to continue."),
+                false,
+            )
+        }
+        P::Expired => format!("The certificate of {host} has expired, so the connection is not safe. Ask the server's administrator to renew it."),
+        P::NotYetValid => format!("The certificate of {host} is not valid yet. Check this device's date and time."),
+        P::WrongHost => format!("The certificate presented by {host} is for another address. Use the address the certificate names, or ask the server's administrator."),
+        _ => format!("The certificate of {host} is not valid, so the connection is not safe. Ask the server's administrator."),
+    };
+    (ErrorCode::Tls, message, false)
 }
 
 fn detail(message: &str) -> String {

@@ -159,18 +159,8 @@ impl Core {
     /// Starts the embedded demo building and logs in to it as its tenant administrator.
     #[cfg(feature = "demo")]
     pub async fn open_demo(&self) -> Result<SessionInfo, AppError> {
-        let emulator =
-            tb_emulator::Emulator::start(tb_emulator::EmulatorConfig::demo()).await.map_err(|e| {
-                AppError::new(ErrorCode::Internal, format!("The demo building could not start: {e}"), false)
-            })?;
-        let user = emulator.users().into_iter().find(|u| u.authority == "TENANT_ADMIN").ok_or_else(|| {
-            AppError::new(ErrorCode::Internal, "The demo building has no administrator.", false)
-        })?;
-        let client = Client::builder(emulator.base_url()).build().map_err(|e| to_app_error(&e))?;
-        let principal = client
-            .login(&user.email, &Secret::new(user.password.clone()))
-            .await
-            .map_err(|e| to_app_error(&e))?;
+        let demo = crate::demo::DemoBuilding::open().await?;
+        let principal = demo.principal();
         let info = SessionInfo {
             server_url: "Demo building".into(),
             user_email: principal.email.clone(),
@@ -178,7 +168,8 @@ impl Core {
             authority: format!("{:?}", principal.authority),
             demo: true,
         };
-        self.start(client, info, Some(emulator)).await
+        let client = demo.client().clone();
+        self.start(client, info, Some(demo.into_server())).await
     }
 
     async fn start(

@@ -20,6 +20,8 @@ mod building;
 pub mod cache;
 mod controls;
 mod core;
+#[cfg(feature = "demo")]
+pub mod demo;
 mod live_values;
 mod rollup;
 

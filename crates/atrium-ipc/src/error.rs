@@ -13,6 +13,12 @@ pub enum ErrorCode {
     AccountLocked,
     /// The server wants a second factor.
     TwoFactorRequired,
+    /// The second factor's code was wrong or has expired; the code screen stays.
+    TwoFactorRejected,
+    /// The two-factor sign-in took too long: start again with the password.
+    TwoFactorExpired,
+    /// The server requires two-factor authentication and the account has not set it up.
+    TwoFactorSetupRequired,
     /// The refresh token died: log in again.
     SessionExpired,
     NotLoggedIn,
@@ -20,8 +26,13 @@ pub enum ErrorCode {
     NotFound,
     /// The host could not be reached (DNS, refused, unreachable, timed out).
     Network,
-    /// The TLS handshake failed (unknown CA, wrong name, expired certificate).
+    /// The TLS handshake failed (wrong name, expired certificate, no common protocol).
     Tls,
+    /// The server's certificate is signed by a CA this device does not trust: trusting that CA fixes it.
+    UntrustedCertificate,
+    /// A password would be sent without encryption (`http://` to another machine) and the person
+    /// has not agreed to it.
+    InsecureConnection,
     /// The server answered 5xx.
     Server,
     /// The answer was not what a ThingsBoard server sends (an HTML page from a proxy, bad JSON).

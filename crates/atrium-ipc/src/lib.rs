@@ -54,6 +54,24 @@ pub mod cmd {
     pub const ROLLUP_KEYS: &str = "rollup_keys";
     /// Places and devices of the last loaded (or cached) building matching a query (`Vec<SearchHit>`).
     pub const SEARCH: &str = "search";
+
+    /// Every command above; the shell registers exactly these (its tests invoke each one).
+    pub const ALL: &[&str] = &[
+        LOGIN,
+        OPEN_DEMO,
+        LOGOUT,
+        SESSION,
+        CONNECTION_STATE,
+        LOAD_TREE,
+        DEVICE_DETAIL,
+        WATCH_DEVICE,
+        UNWATCH,
+        OPERATE_CONTROL,
+        CACHED_TREE,
+        WATCH_NODE,
+        ROLLUP_KEYS,
+        SEARCH,
+    ];
 }
 
 /// Event names emitted by the backend.
@@ -99,6 +117,18 @@ pub struct SessionInfo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_command_is_listed_once_in_all() {
+        let source = include_str!("lib.rs");
+        let module = &source[source.find("pub mod cmd {").unwrap()..source.find("pub const ALL").unwrap()];
+        let declared = module.matches("pub const ").count();
+        assert_eq!(cmd::ALL.len(), declared, "cmd::ALL must list every command constant");
+        let mut names = cmd::ALL.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), cmd::ALL.len(), "a command name is used twice");
+    }
 
     #[test]
     fn login_args_use_camel_case_and_hide_password() {

@@ -11,7 +11,9 @@ use serde::Serialize;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tb_proto::auth::{Authority, JwtClaims, JwtPair, LoginRequest, RefreshTokenRequest};
+use tb_proto::auth::{
+    Authority, JwtClaims, JwtPair, LoginRequest, RefreshTokenRequest, TwoFaProviderInfo, TwoFaProviderType,
+};
 use tb_proto::error::ErrorBody;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
@@ -103,11 +105,13 @@ enum AuthState {
 }
 
 struct Tokens {
-    access: TimedToken,
+    /// `None` for a session resumed from a stored refresh token, until its first refresh.
+    access: Option<TimedToken>,
     refresh: TimedToken,
     /// Bumped on every refresh: a caller that saw generation N and got a 401 refreshes only if it is still N.
     generation: u64,
-    principal: Principal,
+    /// From the access token's claims; `None` until a resumed session's first refresh.
+    principal: Option<Principal>,
 }
 
 /// Who is logged in, from the access token's claims.
@@ -293,9 +297,40 @@ impl Client {
 
     pub fn principal(&self) -> Option<Principal> {
         match &*self.inner.auth.lock().expect("auth lock") {
-            AuthState::Active(t) => Some(t.principal.clone()),
+            AuthState::Active(t) => t.principal.clone(),
             _ => None,
         }
+    }
+
+    /// The current refresh token, to keep the session across restarts (see [`Client::resume`]).
+    /// It changes with every refresh ([`SessionEvent::Refreshed`]).
+    pub fn refresh_token(&self) -> Option<Secret> {
+        match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::Active(t) => Some(t.refresh.value.clone()),
+            _ => None,
+        }
+    }
+
+    /// Resumes a session from a refresh token kept from an earlier run, without contacting the
+    /// server: the first request (or [`Client::refresh_now`]) trades it for an access token.
+    /// A token that is not a refresh token, or whose `exp` has passed by this machine's clock,
+    /// is refused with [`Error::SessionExpired`].
+    pub fn resume(&self, refresh_token: Secret) -> Result<(), Error> {
+        let wall_now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX));
+        let expired = |reason: &str| Error::SessionExpired { reason: reason.to_owned() };
+        let (refresh, claims) = TimedToken::restored(refresh_token, Instant::now(), wall_now)
+            .map_err(|_| expired("the stored session is not readable"))?;
+        if claims.scopes.first() != Some(&Authority::RefreshToken) {
+            return Err(expired("the stored session is not a refresh token"));
+        }
+        if refresh.is_expired(Instant::now()) {
+            return Err(expired("the stored session has expired"));
+        }
+        *self.inner.auth.lock().expect("auth lock") =
+            AuthState::Active(Box::new(Tokens { access: None, refresh, generation: 0, principal: None }));
+        Ok(())
     }
 
     /// Logs in. With two-factor authentication on, this fails with [`Error::TwoFactorRequired`]
@@ -315,36 +350,90 @@ impl Client {
         self.accept_pair(pair)
     }
 
-    /// Completes a two-factor login with a code from `provider` (`TOTP`, `EMAIL`, `SMS`, `BACKUP_CODE`).
-    pub async fn verify_two_factor(&self, provider: &str, code: &str) -> Result<Principal, Error> {
-        let pre = match &*self.inner.auth.lock().expect("auth lock") {
-            AuthState::PendingTwoFactor(token) => token.clone(),
-            _ => return Err(Error::NotLoggedIn),
-        };
+    /// The pre-verification token of a login waiting for its second factor.
+    fn pending_two_factor(&self) -> Result<Secret, Error> {
+        match &*self.inner.auth.lock().expect("auth lock") {
+            AuthState::PendingTwoFactor(token) => Ok(token.clone()),
+            _ => Err(Error::NotLoggedIn),
+        }
+    }
+
+    /// The second factors the user has set up (`GET /api/auth/2fa/providers`), during a login
+    /// that ended in [`Error::TwoFactorRequired`].
+    pub async fn two_factor_providers(&self) -> Result<Vec<TwoFaProviderInfo>, Error> {
+        let pre = self.pending_two_factor()?;
+        let raw = self.send_raw(&RequestSpec::get("api/auth/2fa/providers"), Some(&pre)).await?;
+        self.two_factor_answer(raw)?.json()
+    }
+
+    /// Asks the server to send a code by e-mail or SMS (`POST /api/auth/2fa/verification/send`).
+    /// Sending again sooner than the provider's `minVerificationCodeSendPeriod` is answered 429.
+    pub async fn send_two_factor_code(&self, provider: TwoFaProviderType) -> Result<(), Error> {
+        let pre = self.pending_two_factor()?;
+        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/send") }
+            .query("providerType", provider.as_str());
+        let raw = self.send_raw(&spec, Some(&pre)).await?;
+        self.two_factor_answer(raw)?.empty()
+    }
+
+    /// Completes a two-factor login with a code from `provider`.
+    pub async fn verify_two_factor(
+        &self,
+        provider: TwoFaProviderType,
+        code: &str,
+    ) -> Result<Principal, Error> {
+        let pre = self.pending_two_factor()?;
         let spec =
             RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/check") }
-                .query("providerType", provider)
-                .query("verificationCode", code);
+                .query("providerType", provider.as_str())
+                .query("verificationCode", code.trim());
         let raw = self.send_raw(&spec, Some(&pre)).await?;
-        // A wrong code (400/31), an expired pre-verification token (401), or an account locked
-        // after too many wrong codes (401, like a locked login). The pending login stays for another try.
-        if matches!(raw.status, StatusCode::BAD_REQUEST | StatusCode::UNAUTHORIZED) {
+        // `TwoFactorAuthController.checkTwoFaVerificationCode`: a wrong (or expired) code is 400/31
+        // and the pending login stays for another try.
+        if raw.status == StatusCode::BAD_REQUEST {
             return Err(match raw.into_error() {
-                Error::Api { error_code, message, .. }
-                    if message.contains("locked") || message.contains("not active") =>
-                {
-                    Error::BadCredentials { message, error_code: error_code.unwrap_or_default() }
-                }
                 Error::Api { error_code, message, .. } => Error::TwoFactorRejected { message, error_code },
                 other => other,
             });
         }
-        let pair: JwtPair = raw.json()?;
+        let pair: JwtPair = self.two_factor_answer(raw)?.json()?;
         self.accept_pair(pair)
+    }
+
+    /// Gives up a login that waits for its second factor.
+    pub fn cancel_two_factor(&self) {
+        let mut auth = self.inner.auth.lock().expect("auth lock");
+        if matches!(*auth, AuthState::PendingTwoFactor(_)) {
+            *auth = AuthState::LoggedOut;
+        }
+    }
+
+    /// A 401 on a `/api/auth/2fa/*` call ends the pending login: 401/11 is an expired
+    /// pre-verification token (`JwtTokenFactory.parseTokenClaims`), 401/10 an account locked after
+    /// too many wrong codes (`DefaultSystemSecurityService.validateTwoFaVerification`) or disabled.
+    fn two_factor_answer(&self, raw: RawResponse) -> Result<RawResponse, Error> {
+        if raw.status != StatusCode::UNAUTHORIZED {
+            return Ok(raw);
+        }
+        self.cancel_two_factor();
+        Err(match raw.into_error() {
+            Error::Api { error_code: Some(tb_proto::error::code::JWT_TOKEN_EXPIRED), .. } => {
+                Error::TwoFactorExpired
+            }
+            Error::Api { error_code, message, .. } => {
+                Error::BadCredentials { message, error_code: error_code.unwrap_or_default() }
+            }
+            other => other,
+        })
     }
 
     fn accept_pair(&self, pair: JwtPair) -> Result<Principal, Error> {
         let now = Instant::now();
+        // `RestAuthenticationProvider.authenticate`: 2FA enforced by policy but not set up yet.
+        if pair.scope == Some(Authority::MfaConfigurationToken) {
+            *self.inner.auth.lock().expect("auth lock") = AuthState::LoggedOut;
+            return Err(Error::TwoFactorSetupRequired);
+        }
         if pair.scope.is_some() || pair.refresh_token.is_none() {
             *self.inner.auth.lock().expect("auth lock") =
                 AuthState::PendingTwoFactor(Secret::new(pair.token));
@@ -354,10 +443,10 @@ impl Client {
         let (refresh, _) = TimedToken::new(pair.refresh_token.unwrap_or_default(), now)?;
         let principal = Principal::from_claims(&claims);
         *self.inner.auth.lock().expect("auth lock") = AuthState::Active(Box::new(Tokens {
-            access,
+            access: Some(access),
             refresh,
             generation: 0,
-            principal: principal.clone(),
+            principal: Some(principal.clone()),
         }));
         Ok(principal)
     }
@@ -395,7 +484,9 @@ impl Client {
         let (generation, needs_refresh) = {
             let auth = self.inner.auth.lock().expect("auth lock");
             match &*auth {
-                AuthState::Active(t) => (t.generation, t.access.needs_refresh(Instant::now())),
+                AuthState::Active(t) => {
+                    (t.generation, t.access.as_ref().is_none_or(|a| a.needs_refresh(Instant::now())))
+                }
                 AuthState::Ended(reason) => return Err(Error::SessionExpired { reason: reason.clone() }),
                 _ => return Err(Error::NotLoggedIn),
             }
@@ -404,7 +495,7 @@ impl Client {
             if let Err(e) = self.refresh(generation).await {
                 // A transient failure while the old token still works is not worth failing the request.
                 let still_valid = match &*self.inner.auth.lock().expect("auth lock") {
-                    AuthState::Active(t) => !t.access.is_expired(Instant::now()),
+                    AuthState::Active(t) => t.access.as_ref().is_some_and(|a| !a.is_expired(Instant::now())),
                     _ => false,
                 };
                 if !(e.is_transient() && still_valid) {
@@ -413,7 +504,10 @@ impl Client {
             }
         }
         match &*self.inner.auth.lock().expect("auth lock") {
-            AuthState::Active(t) => Ok((t.access.value.clone(), t.generation)),
+            AuthState::Active(t) => match &t.access {
+                Some(access) => Ok((access.value.clone(), t.generation)),
+                None => Err(Error::NotLoggedIn),
+            },
             AuthState::Ended(reason) => Err(Error::SessionExpired { reason: reason.clone() }),
             _ => Err(Error::NotLoggedIn),
         }
@@ -450,10 +544,10 @@ impl Client {
             };
             let mut auth = self.inner.auth.lock().expect("auth lock");
             if let AuthState::Active(t) = &mut *auth {
-                t.access = access;
+                t.access = Some(access);
                 t.refresh = refresh;
                 t.generation += 1;
-                t.principal = Principal::from_claims(&claims);
+                t.principal = Some(Principal::from_claims(&claims));
             }
             drop(auth);
             let _ = self.inner.events.send(SessionEvent::Refreshed);

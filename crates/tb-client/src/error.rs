@@ -16,6 +16,37 @@ pub enum ConnectFailure {
     Tls,
 }
 
+/// Why the server's certificate was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CertificateProblem {
+    /// Signed by a CA this machine does not trust (a private CA, or self-signed): trusting that
+    /// CA's certificate fixes it.
+    UnknownIssuer,
+    /// The certificate's validity period has ended.
+    Expired,
+    /// The certificate's validity period has not begun (or this machine's clock is wrong).
+    NotYetValid,
+    /// The certificate is for another host name than the address typed.
+    WrongHost,
+    /// Revoked, badly signed, not usable for a server, or otherwise invalid.
+    Invalid,
+}
+
+fn certificate_message(problem: CertificateProblem, host: &str) -> String {
+    match problem {
+        CertificateProblem::UnknownIssuer => {
+            format!("the certificate of '{host}' is issued by a CA this device does not trust")
+        }
+        CertificateProblem::Expired => format!("the certificate of '{host}' has expired"),
+        CertificateProblem::NotYetValid => format!("the certificate of '{host}' is not valid yet"),
+        CertificateProblem::WrongHost => {
+            format!("the certificate presented by '{host}' is for another host name")
+        }
+        CertificateProblem::Invalid => format!("the certificate of '{host}' is not valid"),
+    }
+}
+
 /// What became of a device command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -65,6 +96,19 @@ pub enum Error {
     /// login stays, so `Client::verify_two_factor` can be called again.
     #[error("the verification code was not accepted: {message}")]
     TwoFactorRejected { message: String, error_code: Option<i32> },
+
+    /// The pre-verification token of a two-factor login expired: start again with the password.
+    #[error("the two-factor sign-in took too long; sign in again")]
+    TwoFactorExpired,
+
+    /// The server enforces two-factor authentication and this account has not set it up yet
+    /// (login answered an `MFA_CONFIGURATION_TOKEN`): it must be set up in ThingsBoard's web UI.
+    #[error("two-factor authentication must be set up for this account first")]
+    TwoFactorSetupRequired,
+
+    /// The server's certificate was refused: see [`CertificateProblem`]. Never accepted anyway.
+    #[error("{}", certificate_message(*.problem, .host))]
+    Certificate { problem: CertificateProblem, host: String, detail: String },
 
     /// The refresh token is expired, revoked or rejected: the person must log in again.
     #[error("the session has ended: {reason}")]
@@ -146,6 +190,8 @@ impl Error {
             Self::BadCredentials { .. }
                 | Self::TwoFactorRequired
                 | Self::TwoFactorRejected { .. }
+                | Self::TwoFactorExpired
+                | Self::TwoFactorSetupRequired
                 | Self::SessionExpired { .. }
                 | Self::NotLoggedIn
         ) || matches!(self, Self::Api { status: 401, .. })
@@ -184,11 +230,44 @@ impl Error {
             return Self::Timeout { seconds: timeout.as_secs().max(1) };
         }
         let detail = error_chain(&err);
+        if let Some(problem) = certificate_problem(&err) {
+            return Self::Certificate { problem, host, detail };
+        }
         if let Some(kind) = classify_connect(&err, &detail) {
             return Self::Connect { kind, host, detail };
         }
         Self::Transport(detail)
     }
+}
+
+/// The first `rustls::Error` in the source chain (also inside `io::Error`s), if any.
+fn find_rustls<'a>(err: &'a (dyn std::error::Error + 'static)) -> Option<&'a rustls::Error> {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    while let Some(e) = source {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        // `io::Error::source` skips the error it wraps (TLS errors arrive as an io::Error inside
+        // an io::Error), so step into the wrapped one instead.
+        source = match e.downcast_ref::<std::io::Error>().and_then(|io| io.get_ref()) {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => e.source(),
+        };
+    }
+    None
+}
+
+/// A refused server certificate, told apart by what would fix it.
+pub(crate) fn certificate_problem(err: &(dyn std::error::Error + 'static)) -> Option<CertificateProblem> {
+    use rustls::CertificateError as C;
+    let rustls::Error::InvalidCertificate(cert) = find_rustls(err)? else { return None };
+    Some(match cert {
+        C::UnknownIssuer => CertificateProblem::UnknownIssuer,
+        C::Expired | C::ExpiredContext { .. } => CertificateProblem::Expired,
+        C::NotValidYet | C::NotValidYetContext { .. } => CertificateProblem::NotYetValid,
+        C::NotValidForName | C::NotValidForNameContext { .. } => CertificateProblem::WrongHost,
+        _ => CertificateProblem::Invalid,
+    })
 }
 
 /// Walks the source chain for the first recognisable cause.

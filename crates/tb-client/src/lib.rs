@@ -28,7 +28,7 @@ mod token;
 mod value;
 
 pub use client::{Client, ClientBuilder, Principal, SessionEvent};
-pub use error::{AlarmAction, ConnectFailure, Error, RpcFailure};
+pub use error::{AlarmAction, CertificateProblem, ConnectFailure, Error, RpcFailure};
 pub use rest::{
     Aggregation, AggregationFunction, EntityRow, EntitySummary, PageRequest, RpcApi, RpcCall, SortOrder,
     TsPoint,

@@ -34,8 +34,39 @@ pub(crate) struct TimedToken {
 impl TimedToken {
     pub(crate) fn new(value: String, received_at: Instant) -> Result<(Self, JwtClaims), Error> {
         let claims = decode_claims(&value)?;
-        let lifetime = Duration::from_secs(u64::try_from(claims.exp - claims.iat).unwrap_or(0));
-        Ok((Self { value: Secret::new(value), expires_at: received_at + lifetime, lifetime }, claims))
+        let lifetime = claims
+            .exp
+            .checked_sub(claims.iat)
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map(Duration::from_secs)
+            .ok_or_else(|| {
+                Error::Transport("the server sent a token whose lifetime cannot be read".into())
+            })?;
+        let expires_at = received_at
+            .checked_add(lifetime)
+            .ok_or_else(|| Error::Transport("the server sent a token with an absurd lifetime".into()))?;
+        Ok((Self { value: Secret::new(value), expires_at, lifetime }, claims))
+    }
+
+    /// A token kept from an earlier run (a stored refresh token): no receipt time is known, so
+    /// its remaining life is `exp` against this machine's clock, `wall_now_secs`.
+    pub(crate) fn restored(
+        value: Secret,
+        now: Instant,
+        wall_now_secs: i64,
+    ) -> Result<(Self, JwtClaims), Error> {
+        let claims = decode_claims(value.expose())?;
+        let remaining = claims.exp.saturating_sub(wall_now_secs).max(0);
+        let remaining = Duration::from_secs(u64::try_from(remaining).unwrap_or(0));
+        let lifetime = claims
+            .exp
+            .checked_sub(claims.iat)
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map_or(remaining, Duration::from_secs);
+        let expires_at = now
+            .checked_add(remaining)
+            .ok_or_else(|| Error::Transport("the stored token has an absurd lifetime".into()))?;
+        Ok((Self { value, expires_at, lifetime }, claims))
     }
 
     /// Refresh this long before expiry: 10% of the lifetime, between 5 s and 5 min.
@@ -85,6 +116,25 @@ mod tests {
     fn short_tokens_keep_a_minimum_margin() {
         let (token, _) = TimedToken::new(fake_jwt(0, 20), Instant::now()).unwrap();
         assert_eq!(token.margin(), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn absurd_claims_are_an_error_not_a_panic() {
+        for (iat, exp) in [(i64::MIN, i64::MAX), (10, 5), (0, i64::MAX)] {
+            assert!(TimedToken::new(fake_jwt(iat, exp), Instant::now()).is_err(), "{iat} {exp}");
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_restored_token_lives_until_its_exp_by_the_wall_clock() {
+        let (token, _) =
+            TimedToken::restored(Secret::new(fake_jwt(1_000, 700_000)), Instant::now(), 600_000).unwrap();
+        assert!(!token.is_expired(Instant::now()));
+        tokio::time::advance(Duration::from_secs(100_000)).await;
+        assert!(token.is_expired(Instant::now()));
+        let (dead, _) =
+            TimedToken::restored(Secret::new(fake_jwt(1_000, 2_000)), Instant::now(), 600_000).unwrap();
+        assert!(dead.is_expired(Instant::now()));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! HTML page, a slow server, DNS failure, customer scoping, and two-factor login.
 
 use std::time::Duration;
-use tb_client::proto::auth::Authority;
+use tb_client::proto::auth::{Authority, TwoFaProviderType};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, ConnectFailure, Error, Secret};
 use tb_emulator::{Emulator, EmulatorConfig, FailureKind, TOTP_CODE};
@@ -110,13 +110,13 @@ async fn two_factor_login_is_completed_with_the_code() {
     assert!(client.principal().is_none());
     assert!(matches!(client.all_assets().await, Err(Error::NotLoggedIn)));
 
-    let err = client.verify_two_factor("TOTP", "000000").await.unwrap_err();
+    let err = client.verify_two_factor(TwoFaProviderType::Totp, "000000").await.unwrap_err();
     assert!(matches!(err, Error::TwoFactorRejected { error_code: Some(31), .. }), "{err:?}");
     assert!(err.is_auth());
     assert!(err.to_string().contains("Verification code is incorrect"), "{err}");
 
     // The pending login survives a wrong code.
-    let me = client.verify_two_factor("TOTP", TOTP_CODE).await.unwrap();
+    let me = client.verify_two_factor(TwoFaProviderType::Totp, TOTP_CODE).await.unwrap();
     assert_eq!(me.email, "twofa@thingsboard.org");
     assert!(!client.all_assets().await.unwrap().is_empty());
 }

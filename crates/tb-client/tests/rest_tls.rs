@@ -6,7 +6,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::json;
 use std::sync::Arc;
-use tb_client::{Client, ConnectFailure, Error, Secret};
+use tb_client::{CertificateProblem, Client, Error, Secret};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio_rustls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -129,7 +129,7 @@ async fn a_private_ca_is_a_tls_failure_until_it_is_trusted() {
 
     let untrusting = Client::builder(&url).build().unwrap();
     let err = untrusting.login("tls@thingsboard.org", &Secret::new("x")).await.unwrap_err();
-    assert!(matches!(err, Error::Connect { kind: ConnectFailure::Tls, .. }), "{err:?}");
+    assert!(matches!(err, Error::Certificate { problem: CertificateProblem::UnknownIssuer, .. }), "{err:?}");
     assert!(!err.is_transient(), "a TLS failure does not go away by itself");
     assert!(err.to_string().contains("certificate"), "{err}");
 
@@ -151,5 +151,6 @@ async fn the_certificate_must_match_the_address() {
         .build()
         .unwrap();
     let err = client.login("tls@thingsboard.org", &Secret::new("x")).await.unwrap_err();
-    assert!(matches!(err, Error::Connect { kind: ConnectFailure::Tls, .. }), "{err:?}");
+    assert!(matches!(err, Error::Certificate { problem: CertificateProblem::WrongHost, .. }), "{err:?}");
+    assert!(!err.is_transient());
 }

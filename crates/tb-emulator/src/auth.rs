@@ -4,6 +4,7 @@
 use crate::clock::{now_ms, now_secs};
 use crate::error::ApiError;
 use crate::store::Viewer;
+use crate::two_factor::UserTwoFactor;
 use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -11,7 +12,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
-use tb_proto::auth::{Authority, JwtClaims, JwtPair, User};
+use tb_proto::auth::{Authority, JwtClaims, JwtPair, TwoFaProviderType, User};
 use tb_proto::id::NULL_UUID;
 use tb_proto::{EntityId, EntityType};
 use uuid::Uuid;
@@ -27,14 +28,17 @@ pub struct DemoUser {
     pub authority: String,
     /// The customer's title for a customer user.
     pub customer: Option<String>,
-    /// Login answers a pre-verification token; finish with TOTP code [`TOTP_CODE`].
+    /// Login answers a pre-verification token; finish with TOTP code [`crate::TOTP_CODE`] or
+    /// another of [`DemoUser::two_factor_providers`].
     pub two_factor: bool,
+    /// The second factors set up, the default first (empty without 2FA).
+    pub two_factor_providers: Vec<TwoFaProviderType>,
+    /// Single-use backup codes, when [`TwoFaProviderType::BackupCode`] is set up.
+    pub backup_codes: Vec<String>,
+    /// The server enforces 2FA and this user has not set it up: login answers an
+    /// `MFA_CONFIGURATION_TOKEN`.
+    pub must_set_up_two_factor: bool,
 }
-
-/// The one TOTP code the emulator's 2FA user accepts.
-pub const TOTP_CODE: &str = "123456";
-/// `createMfaTokenPair`: the pre-verification lifetime when `totalAllowedTimeForVerification` is unset.
-const PRE_VERIFICATION_TTL_SECS: i64 = 1800;
 
 #[derive(Debug, Clone)]
 pub(crate) struct UserRec {
@@ -47,8 +51,10 @@ pub(crate) struct UserRec {
     pub(crate) customer_title: Option<String>,
     pub(crate) first_name: String,
     pub(crate) last_name: String,
-    /// TOTP 2FA is enabled: login answers a pre-verification token.
-    pub(crate) two_factor: bool,
+    /// 2FA is set up: login answers a pre-verification token.
+    pub(crate) two_factor: Option<UserTwoFactor>,
+    /// 2FA is enforced for this user and not set up: login answers an `MFA_CONFIGURATION_TOKEN`.
+    pub(crate) must_set_up_two_factor: bool,
 }
 
 impl UserRec {
@@ -58,7 +64,10 @@ impl UserRec {
             password: self.password.clone(),
             authority: authority_name(self.authority).to_owned(),
             customer: self.customer_title.clone(),
-            two_factor: self.two_factor,
+            two_factor: self.two_factor.is_some(),
+            two_factor_providers: self.two_factor.as_ref().map(|t| t.providers.clone()).unwrap_or_default(),
+            backup_codes: self.two_factor.as_ref().map(|t| t.backup_codes.clone()).unwrap_or_default(),
+            must_set_up_two_factor: self.must_set_up_two_factor,
         }
     }
 }
@@ -85,7 +94,7 @@ pub(crate) enum TokenError {
 }
 
 impl TokenError {
-    /// The rejection of an access token on a protected HTTP endpoint (§1.5).
+    /// The rejection of an access token on a protected HTTP endpoint (`JwtAuthenticationProvider`, `JwtTokenFactory.parseTokenClaims`).
     pub(crate) fn http(self) -> ApiError {
         match self {
             Self::Malformed => ApiError::BadCredentials,
@@ -119,6 +128,7 @@ pub(crate) struct Auth {
     tenant_id: Uuid,
     access_ttl: Duration,
     refresh_ttl: Duration,
+    pre_verification_ttl: Duration,
     users: Vec<UserRec>,
     sessions: Mutex<HashMap<String, TokenSession>>,
 }
@@ -136,6 +146,7 @@ impl Auth {
         users: Vec<UserRec>,
         access_ttl: Duration,
         refresh_ttl: Duration,
+        pre_verification_ttl: Duration,
     ) -> Self {
         let mut validation = Validation::new(Algorithm::HS512);
         // Expiry is checked by hand so that a TTL of zero means "expired at once", like JJWT.
@@ -148,6 +159,7 @@ impl Auth {
             tenant_id,
             access_ttl,
             refresh_ttl,
+            pre_verification_ttl,
             users,
             sessions: Mutex::new(HashMap::new()),
         }
@@ -214,17 +226,23 @@ impl Auth {
     }
 
     /// The 2FA login answer: a pre-verification token, `scope` set, no refresh token
-    /// (`RestAwareAuthenticationSuccessHandler.createMfaTokenPair`, `JwtTokenFactory.createMfaToken`).
+    /// (`RestAwareAuthenticationSuccessHandler.createMfaTokenPair`, `JwtTokenFactory.createMfaToken`);
+    /// `MFA_CONFIGURATION_TOKEN` for a user who must set 2FA up first.
     pub(crate) fn issue_pre_verification(&self, user: &UserRec) -> JwtPair {
+        let scope = if user.must_set_up_two_factor {
+            Authority::MfaConfigurationToken
+        } else {
+            Authority::PreVerificationToken
+        };
         let iat = now_secs();
         let claims = JwtClaims {
             sub: user.email.clone(),
             user_id: Some(user.id.to_string()),
-            scopes: vec![Authority::PreVerificationToken],
+            scopes: vec![scope],
             session_id: None,
             iss: Some(ISSUER.to_owned()),
             iat,
-            exp: iat + PRE_VERIFICATION_TTL_SECS,
+            exp: iat + i64::try_from(self.pre_verification_ttl.as_secs()).unwrap_or(i64::MAX / 2),
             first_name: None,
             last_name: None,
             enabled: None,
@@ -233,11 +251,7 @@ impl Auth {
             customer_id: Some(user.customer.unwrap_or(NULL_UUID).to_string()),
             jti: None,
         };
-        JwtPair {
-            token: self.sign(&claims),
-            refresh_token: None,
-            scope: Some(Authority::PreVerificationToken),
-        }
+        JwtPair { token: self.sign(&claims), refresh_token: None, scope: Some(scope) }
     }
 
     /// Validates a pre-verification token (the only one the `/api/auth/2fa/*` endpoints take).
@@ -294,7 +308,7 @@ impl Auth {
         })
     }
 
-    /// Validates a refresh token (§1.3) and returns its user.
+    /// Validates a refresh token (`RefreshTokenAuthenticationProvider.authenticate`) and returns its user.
     pub(crate) fn validate_refresh(&self, token: &str) -> Result<&UserRec, ApiError> {
         let claims = self.decode(token).map_err(|e| match e {
             TokenError::Expired | TokenError::BadSignature => ApiError::TokenExpired,

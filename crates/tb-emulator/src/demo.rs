@@ -15,12 +15,13 @@
 use crate::auth::UserRec;
 use crate::kv::KvValue;
 use crate::store::{AssetRec, CustomerRec, DeviceRec, Store};
+use crate::two_factor::UserTwoFactor;
 use crate::Preset;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
-use tb_proto::auth::Authority;
+use tb_proto::auth::{Authority, TwoFaProviderType};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::{EntityId, EntityType};
 use uuid::Uuid;
@@ -354,7 +355,8 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
             customer_title: customer.and_then(|c| b.store.customer_title(c)).map(str::to_owned),
             first_name: name.0.to_owned(),
             last_name: name.1.to_owned(),
-            two_factor: false,
+            two_factor: None,
+            must_set_up_two_factor: false,
         }
     };
     let mut users = vec![
@@ -379,13 +381,28 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
     // Last, so that it draws its id after everything else and the older ids stay put.
     let mut two_factor =
         user(&mut b, "twofa@thingsboard.org", "twofa", Authority::TenantAdmin, None, ("Tess", "Totp"));
-    two_factor.two_factor = true;
+    two_factor.two_factor = Some(UserTwoFactor {
+        providers: vec![
+            TwoFaProviderType::Totp,
+            TwoFaProviderType::Email,
+            TwoFaProviderType::Sms,
+            TwoFaProviderType::BackupCode,
+        ],
+        email: "twofa@thingsboard.org".to_owned(),
+        phone: "+15550123456".to_owned(),
+        backup_codes: vec!["0a1b2c3d".to_owned(), "4e5f6a7b".to_owned(), "8c9d0e1f".to_owned()],
+    });
     users.push(two_factor);
     // Last of all, so that every older id stays put: the flaky plug, never offline.
     let flaky =
         b.store.asset_by_name("Room 2.03").map(|a| (a.id, a.customer)).map(|(room, owner)| {
             b.device(FLAKY_DEVICE, Plug, owner, EntityId::new(EntityType::Asset, room)).id
         });
+    // After the flaky plug, so that its id stays put too: 2FA enforced by policy, not set up.
+    let mut must_set_up =
+        user(&mut b, "mfa@thingsboard.org", "mfa", Authority::TenantAdmin, None, ("Mia", "Setup"));
+    must_set_up.must_set_up_two_factor = true;
+    users.push(must_set_up);
     Demo { store: b.store, users, kinds: b.kinds, flaky }
 }
 

@@ -25,6 +25,12 @@ pub(crate) enum ApiError {
     /// 401/10 "Token is outdated": a refresh token of a logged-out or revoked session.
     #[error("Token is outdated")]
     TokenOutdated,
+    /// 401/10 with the message: a disabled or locked account ("User account is not active").
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 429/33 "Too many requests" (`TbRateLimitsException`).
+    #[error("Too many requests")]
+    TooManyRequests,
     /// 403/20.
     #[error("{PERMISSION_DENIED}")]
     PermissionDenied,
@@ -57,9 +63,11 @@ impl ApiError {
     /// The `(status, errorCode)` pair, for the JSON-bodied variants.
     fn json_parts(&self) -> Option<(StatusCode, i32)> {
         Some(match self {
-            Self::AuthenticationFailed | Self::BadCredentials | Self::TokenOutdated => {
-                (StatusCode::UNAUTHORIZED, code::AUTHENTICATION)
-            }
+            Self::AuthenticationFailed
+            | Self::BadCredentials
+            | Self::TokenOutdated
+            | Self::Unauthorized(_) => (StatusCode::UNAUTHORIZED, code::AUTHENTICATION),
+            Self::TooManyRequests => (StatusCode::TOO_MANY_REQUESTS, code::TOO_MANY_REQUESTS),
             Self::TokenExpired => (StatusCode::UNAUTHORIZED, code::JWT_TOKEN_EXPIRED),
             Self::PermissionDenied => (StatusCode::FORBIDDEN, code::PERMISSION_DENIED),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, code::ITEM_NOT_FOUND),

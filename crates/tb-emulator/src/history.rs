@@ -1,4 +1,4 @@
-//! Historical time series (`GET .../values/timeseries?startTs&endTs`, reference §3.3): raw points
+//! Historical time series (`GET .../values/timeseries?startTs&endTs`, `TelemetryController.getTimeseries`): raw points
 //! in `[startTs, endTs)` with `limit` and `orderBy`, or `MIN/MAX/AVG/SUM/COUNT` per `interval`
 //! bucket, one point per non-empty bucket stamped at the bucket's midpoint, ascending.
 

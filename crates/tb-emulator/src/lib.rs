@@ -9,7 +9,7 @@
 //! It is not ThingsBoard: no rule engine, no persistence, no MQTT/CoAP (a subset of the device
 //! HTTP API: telemetry, attributes and RPC by long poll),
 //! bounded in-memory history, one tenant. Where it answers, it answers with the real server's wire
-//! format, status codes and error bodies (see `thingsboard-api.md` and this crate's README for
+//! format, status codes and error bodies (each module names the server class it follows; this crate's README lists
 //! the known differences), and it is as strict as the real server when parsing WebSocket commands.
 //!
 //! ```no_run
@@ -39,10 +39,12 @@ mod routes;
 mod rpc_hub;
 mod sim;
 mod store;
+mod two_factor;
 mod ws;
 
-pub use auth::{DemoUser, TOTP_CODE};
+pub use auth::DemoUser;
 pub use faults::{Counters, FailureKind, FaultHandle};
+pub use two_factor::{TwoFactorSettings, TOTP_CODE};
 
 use crate::demo::DeviceKind;
 use crate::store::Store;
@@ -113,6 +115,12 @@ pub struct EmulatorConfig {
     /// `TIMESERIES`/`ATTRIBUTES` subscriptions one session may hold; the next one closes the
     /// session with 1008 "Max regular user subscriptions limit reached". 0 = unlimited (default).
     pub max_ws_subscriptions_per_session: u32,
+    /// The platform's two-factor settings (send period, code lifetime, lockout, pre-verification
+    /// token lifetime).
+    pub two_factor: TwoFactorSettings,
+    /// The key that signs tokens. `None` (default) draws one at start; a fixed key lets a
+    /// restarted emulator accept the tokens of the one before, as a restarted ThingsBoard does.
+    pub signing_key: Option<[u8; 64]>,
 }
 
 impl Default for EmulatorConfig {
@@ -130,6 +138,8 @@ impl Default for EmulatorConfig {
             legacy_ws_only: false,
             max_ws_sessions_per_user: 0,
             max_ws_subscriptions_per_session: 0,
+            two_factor: TwoFactorSettings::default(),
+            signing_key: None,
         }
     }
 }
@@ -150,6 +160,7 @@ impl EmulatorConfig {
 pub(crate) struct AppState {
     pub(crate) config: EmulatorConfig,
     pub(crate) auth: auth::Auth,
+    pub(crate) two_factor: two_factor::TwoFactor,
     store: Mutex<Store>,
     pub(crate) kinds: BTreeMap<Uuid, DeviceKind>,
     pub(crate) counters: Mutex<Counters>,
@@ -218,17 +229,19 @@ impl Emulator {
             ));
         }
         let demo = demo::build(config.preset, config.seed);
-        let secret: [u8; 64] = std::array::from_fn(|_| rand::random());
+        let secret: [u8; 64] = config.signing_key.unwrap_or_else(|| std::array::from_fn(|_| rand::random()));
         let auth = auth::Auth::new(
             &secret,
             demo.store.tenant_id,
             demo.users,
             config.access_token_ttl,
             config.refresh_token_ttl,
+            config.two_factor.pre_verification_ttl,
         );
         let device_tokens = demo.store.devices.keys().map(|id| (rpc_hub::device_token(*id), *id)).collect();
         let state = Arc::new(AppState {
             auth,
+            two_factor: two_factor::TwoFactor::new(config.two_factor),
             rpc: Mutex::default(),
             flaky: demo.flaky,
             flaky_calls: AtomicU64::new(0),
@@ -284,6 +297,13 @@ impl Emulator {
     /// The demo accounts and their passwords.
     pub fn users(&self) -> Vec<DemoUser> {
         self.state.auth.users().iter().map(auth::UserRec::demo_user).collect()
+    }
+
+    /// The code last sent by e-mail or SMS to the user with this e-mail address during a
+    /// two-factor sign-in (the emulator delivers no mail), until it is used.
+    pub fn two_factor_code(&self, email: &str) -> Option<String> {
+        let user = self.state.auth.users().iter().find(|u| u.email.eq_ignore_ascii_case(email))?;
+        self.state.two_factor.sent_code(user.id)
     }
 
     /// The id of the device with this exact name.

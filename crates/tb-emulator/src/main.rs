@@ -68,7 +68,13 @@ async fn main() -> std::io::Result<()> {
     for user in emulator.users() {
         let customer = user.customer.map(|c| format!(" ({c})")).unwrap_or_default();
         let two_factor = if user.two_factor {
-            format!(" (2FA, TOTP code {})", tb_emulator::TOTP_CODE)
+            let backup = user.backup_codes.first().map(|c| format!(", backup code {c}")).unwrap_or_default();
+            format!(
+                " (2FA: TOTP code {}{backup}; e-mail and SMS codes are printed when sent)",
+                tb_emulator::TOTP_CODE
+            )
+        } else if user.must_set_up_two_factor {
+            " (2FA enforced, not set up)".to_owned()
         } else {
             String::new()
         };

@@ -1,7 +1,7 @@
 //! Server-side RPC delivery, shared by the REST RPC endpoints, persistent RPC and the device
 //! HTTP API.
 //!
-//! A device is "connected" (subscribed to RPC, §4.3) when the simulation plays it and it is
+//! A device is "connected" (subscribed to RPC: `DeviceActorMessageProcessor.processRpcRequest`) when the simulation plays it and it is
 //! online, or, once something has long-polled `GET /api/v1/{token}/rpc` for it, exactly while a
 //! long poll is waiting. Requests for a device that is not connected wait until it connects or
 //! the request expires. The simulated devices answer at once, except the flaky one, which leaves

@@ -1,4 +1,4 @@
-//! Historical time series over REST (reference §3.3).
+//! Historical time series over REST (`TelemetryController.getTimeseries`).
 
 mod common;
 

@@ -1,4 +1,4 @@
-//! Persistent RPC (§4.3): stored, delivered in the background, read back, listed and deleted;
+//! Persistent RPC (`RpcV2Controller`, `DeviceActorMessageProcessor.processRpcResponses`): stored, delivered in the background, read back, listed and deleted;
 //! and the flaky device that leaves every second RPC unanswered.
 
 mod common;

@@ -1,9 +1,12 @@
-//! The TOTP 2FA flow of the demo user `twofa@thingsboard.org`.
+//! The 2FA flow of the demo user `twofa@thingsboard.org` (TOTP, e-mail, SMS and backup codes),
+//! and the user who must set 2FA up first.
 
 mod common;
 
 use common::*;
 use serde_json::{json, Value};
+use std::time::Duration;
+use tb_emulator::{Emulator, EmulatorConfig, TwoFactorSettings};
 
 /// The claims of a JWT, read without checking the signature.
 fn claims(token: &str) -> Value {
@@ -16,9 +19,13 @@ fn claims(token: &str) -> Value {
 }
 
 async fn pre_verification_login(emulator: &tb_emulator::Emulator) -> Value {
+    login_answer(emulator, "twofa@thingsboard.org", "twofa").await
+}
+
+async fn login_answer(emulator: &tb_emulator::Emulator, user: &str, password: &str) -> Value {
     let response = http()
         .post(format!("{}/api/auth/login", emulator.base_url()))
-        .json(&json!({"username": "twofa@thingsboard.org", "password": "twofa"}))
+        .json(&json!({"username": user, "password": password}))
         .send()
         .await
         .unwrap();
@@ -55,7 +62,12 @@ async fn two_factor_login_needs_the_totp_code() {
     let providers: Value = get(&emulator, &pre, "/api/auth/2fa/providers").await.json().await.unwrap();
     assert_eq!(
         providers,
-        json!([{"type": "TOTP", "default": true, "contact": null, "minVerificationCodeSendPeriod": 30}])
+        json!([
+            {"type": "TOTP", "default": true, "contact": null, "minVerificationCodeSendPeriod": 30},
+            {"type": "EMAIL", "default": false, "contact": "tw*fa@thingsboard.org", "minVerificationCodeSendPeriod": 30},
+            {"type": "SMS", "default": false, "contact": "+15*******56", "minVerificationCodeSendPeriod": 30},
+            {"type": "BACKUP_CODE", "default": false, "contact": null, "minVerificationCodeSendPeriod": 30}
+        ])
     );
 
     let check =
@@ -86,16 +98,115 @@ async fn two_factor_login_needs_the_totp_code() {
     emulator.shutdown().await;
 }
 
+fn body_of(value: &Value) -> (Option<i64>, Option<i64>, Option<&str>) {
+    (value["status"].as_i64(), value["errorCode"].as_i64(), value["message"].as_str())
+}
+
 #[tokio::test]
-async fn two_factor_endpoints_refuse_other_providers_and_missing_tokens() {
+async fn an_emailed_code_is_sent_at_most_once_per_period_and_works_once() {
     let emulator = start().await;
     let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
-    let path = "/api/auth/2fa/verification/check?providerType=EMAIL&verificationCode=123456";
-    let body: Value = post(&emulator, &pre, path, &json!(null)).await.json().await.unwrap();
+    let send = "/api/auth/2fa/verification/send?providerType=EMAIL";
+    assert_eq!(post(&emulator, &pre, send, &json!(null)).await.status(), 200);
+    let code = emulator.two_factor_code("twofa@thingsboard.org").expect("a code was sent");
+    assert_eq!(code.len(), 6);
+    let again = post(&emulator, &pre, send, &json!(null)).await;
+    assert_eq!(again.status(), 429);
+    assert_eq!(body_of(&again.json().await.unwrap()), (Some(429), Some(33), Some("Too many requests")));
+
+    // An SMS code is not an e-mail code.
+    let check = |provider: &str, code: &str| {
+        format!("/api/auth/2fa/verification/check?providerType={provider}&verificationCode={code}")
+    };
+    let wrong = post(&emulator, &pre, &check("SMS", &code), &json!(null)).await;
+    assert_eq!(wrong.status(), 400);
+    let right = post(&emulator, &pre, &check("EMAIL", &code), &json!(null)).await;
+    assert_eq!(right.status(), 200);
+    assert!(right.json::<Value>().await.unwrap()["refreshToken"].is_string());
+    assert_eq!(emulator.two_factor_code("twofa@thingsboard.org"), None, "a used code is gone");
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn backup_codes_work_once() {
+    let emulator = start().await;
+    let user = emulator.users().into_iter().find(|u| u.email == "twofa@thingsboard.org").unwrap();
+    let code = user.backup_codes.first().expect("backup codes").clone();
+    let check = format!("/api/auth/2fa/verification/check?providerType=BACKUP_CODE&verificationCode={code}");
+    let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
+    assert_eq!(post(&emulator, &pre, &check, &json!(null)).await.status(), 200);
+    let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
+    let reused = post(&emulator, &pre, &check, &json!(null)).await;
+    assert_eq!(body_of(&reused.json().await.unwrap()).2, Some("Verification code is incorrect"));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn too_many_wrong_codes_lock_the_account() {
+    let config = EmulatorConfig {
+        two_factor: TwoFactorSettings { max_failures: 3, ..TwoFactorSettings::default() },
+        ..EmulatorConfig::for_tests()
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
+    let check = "/api/auth/2fa/verification/check?providerType=TOTP&verificationCode=000000";
+    for _ in 0..2 {
+        assert_eq!(post(&emulator, &pre, check, &json!(null)).await.status(), 400);
+    }
+    let locked = post(&emulator, &pre, check, &json!(null)).await;
     assert_eq!(
-        (body["errorCode"].as_i64(), body["message"].as_str()),
-        (Some(31), Some("2FA provider is not configured"))
+        body_of(&locked.json().await.unwrap()),
+        (Some(401), Some(10), Some("User account was locked due to exceeded 2FA verification attempts"))
     );
+    let login = http()
+        .post(format!("{}/api/auth/login", emulator.base_url()))
+        .json(&json!({"username": "twofa@thingsboard.org", "password": "twofa"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        body_of(&login.json().await.unwrap()),
+        (Some(401), Some(10), Some("User account is not active"))
+    );
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_pre_verification_token_is_refused_as_expired() {
+    let config = EmulatorConfig {
+        two_factor: TwoFactorSettings {
+            pre_verification_ttl: Duration::ZERO,
+            ..TwoFactorSettings::default()
+        },
+        ..EmulatorConfig::for_tests()
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
+    let response = get(&emulator, &pre, "/api/auth/2fa/providers").await;
+    assert_eq!(body_of(&response.json().await.unwrap()), (Some(401), Some(11), Some("Token has expired")));
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_user_who_must_set_up_two_factor_gets_a_configuration_token() {
+    let emulator = start().await;
+    let user = emulator.users().into_iter().find(|u| u.must_set_up_two_factor).expect("such a demo user");
+    let pair = login_answer(&emulator, &user.email, &user.password).await;
+    assert_eq!(pair["scope"], "MFA_CONFIGURATION_TOKEN");
+    assert!(pair.get("refreshToken").is_none());
+    let token = pair["token"].as_str().unwrap();
+    assert_eq!(get(&emulator, token, "/api/auth/2fa/providers").await.status(), 403);
+    emulator.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_factor_endpoints_refuse_unknown_providers_and_missing_tokens() {
+    let emulator = start().await;
+    let pre = pre_verification_login(&emulator).await["token"].as_str().unwrap().to_owned();
+    let path = "/api/auth/2fa/verification/check?providerType=PIGEON&verificationCode=123456";
+    let body: Value = post(&emulator, &pre, path, &json!(null)).await.json().await.unwrap();
+    assert_eq!(body["errorCode"], 31);
+    assert!(body["message"].as_str().unwrap().contains("No enum constant"), "{body}");
     let send = post(&emulator, &pre, "/api/auth/2fa/verification/send?providerType=TOTP", &json!(null)).await;
     assert_eq!(send.status(), 200);
     let response =

@@ -1,4 +1,4 @@
-//! WebSocket limits (§7.6, §7.8): too many sessions per user or subscriptions per session close
+//! WebSocket limits (`DefaultWebSocketService.checkLimits`, `processSubscription`): too many sessions per user or subscriptions per session close
 //! the socket with 1008 and the server's reason.
 
 mod common;

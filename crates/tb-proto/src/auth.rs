@@ -99,6 +99,50 @@ pub struct JwtClaims {
     pub jti: Option<String>,
 }
 
+/// `TwoFaProviderType`: how a second factor is delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[non_exhaustive]
+pub enum TwoFaProviderType {
+    Totp,
+    Sms,
+    Email,
+    BackupCode,
+}
+
+impl TwoFaProviderType {
+    /// The enum constant as query parameters spell it (`providerType=EMAIL`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "TOTP",
+            Self::Sms => "SMS",
+            Self::Email => "EMAIL",
+            Self::BackupCode => "BACKUP_CODE",
+        }
+    }
+
+    /// True for the providers whose code the server sends (`POST /api/auth/2fa/verification/send`).
+    pub fn is_sent(self) -> bool {
+        matches!(self, Self::Sms | Self::Email)
+    }
+}
+
+/// One item of `GET /api/auth/2fa/providers` (`TwoFactorAuthController.TwoFaProviderInfo`).
+/// `contact` is the obfuscated e-mail address or phone number, `null` for TOTP and backup codes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TwoFaProviderInfo {
+    #[serde(rename = "type")]
+    pub provider_type: TwoFaProviderType,
+    #[serde(rename = "default", default)]
+    pub is_default: bool,
+    #[serde(default)]
+    pub contact: Option<String>,
+    /// Seconds between two sends of a code (`PlatformTwoFaSettings.minVerificationCodeSendPeriod`).
+    #[serde(default)]
+    pub min_verification_code_send_period: Option<u32>,
+}
+
 /// `GET /api/auth/user`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +192,21 @@ mod tests {
         assert!(pair.refresh_token.is_none());
         let text = serde_json::to_string(&pair).unwrap();
         assert!(!text.contains("refreshToken"), "JwtPair is NON_NULL on the server: {text}");
+    }
+
+    #[test]
+    fn two_factor_providers_parse_as_the_controller_writes_them() {
+        let list: Vec<TwoFaProviderInfo> = serde_json::from_str(
+            r#"[{"type":"EMAIL","default":true,"contact":"te*****ko@example.com","minVerificationCodeSendPeriod":30},
+                {"type":"TOTP","default":false,"contact":null,"minVerificationCodeSendPeriod":30}]"#,
+        )
+        .unwrap();
+        assert_eq!(list[0].provider_type, TwoFaProviderType::Email);
+        assert!(list[0].is_default && list[0].provider_type.is_sent());
+        assert_eq!(list[1].contact, None);
+        let back = serde_json::to_value(&list[0]).unwrap();
+        assert_eq!(back["type"], "EMAIL");
+        assert_eq!(back["default"], true);
     }
 
     #[test]

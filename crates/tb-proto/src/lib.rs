@@ -1,4 +1,4 @@
-//! ThingsBoard's wire format, as the server's source defines it (see `thingsboard-api.md`).
+//! ThingsBoard's wire format, as the server's source defines it (`common/data` in the ThingsBoard repository: `JwtPair`, `EntityId`, the `query` and `ws` packages).
 //!
 //! This crate is the single definition of what crosses the wire: the client (`tb-client`)
 //! and the emulator (`tb-emulator`) both use it, so a wire change is made once.

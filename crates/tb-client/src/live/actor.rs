@@ -169,7 +169,7 @@ impl Actor {
         let url = if self.legacy { self.legacy_url(token.expose()) } else { self.url.clone() };
         let (mut sink, mut stream) = match self.transport.connect(url).await {
             Ok(connection) => connection,
-            // §7.1: a 3.6.2+ server always upgrades /api/ws (it is outside the JWT filter), so 404 or
+            // `WebSocketConfiguration`: a 3.6.2+ server always upgrades /api/ws (it is outside the JWT filter), so 404 or
             // 401 there means a server without it. On the legacy endpoint 401 is a refused token.
             Err(ConnectError::NotFound | ConnectError::Unauthorized) if !self.legacy => {
                 return Ended::NoGeneralEndpoint

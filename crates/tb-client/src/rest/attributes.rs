@@ -1,4 +1,4 @@
-//! Attribute writes (`POST .../attributes/{scope}`, reference §3.5).
+//! Attribute writes (`POST .../attributes/{scope}`, `TelemetryController.saveEntityAttributesV2`).
 
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;

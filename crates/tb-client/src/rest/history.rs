@@ -1,4 +1,4 @@
-//! Historical time series with aggregation (`GET .../values/timeseries?startTs&endTs`, reference §3.3).
+//! Historical time series with aggregation (`GET .../values/timeseries?startTs&endTs`, `TelemetryController.getTimeseries`).
 //!
 //! The plain `values/timeseries` path with both `startTs` and `endTs` is used rather than the
 //! `values/timeseries/history` alias: every 3.x/4.x server answers it.

@@ -1,4 +1,4 @@
-//! Time-series and attribute key names (`GET .../keys/...`, reference §3.1).
+//! Time-series and attribute key names (`GET .../keys/...`, `TelemetryController.getTimeseriesKeys`, `getAttributeKeys`).
 
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;

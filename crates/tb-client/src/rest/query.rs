@@ -1,4 +1,4 @@
-//! The entity data query (`POST /api/entitiesQuery/find`, reference §6, served since 3.1).
+//! The entity data query (`POST /api/entitiesQuery/find`, `EntityQueryController.findEntityDataByQuery`, served since 3.1).
 
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;

@@ -1,4 +1,4 @@
-//! Server-side RPC. Status codes differ between the two URL families (reference §4):
+//! Server-side RPC. Status codes differ between the two URL families (`RpcV1Controller`, `RpcV2Controller`, `AbstractRpcController.reply`):
 //! `/api/plugins/rpc` answers 409 for an offline device and 408 for no reply; `/api/rpc` answers 504 for both.
 
 use crate::client::{Client, RequestSpec};

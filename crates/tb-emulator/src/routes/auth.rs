@@ -1,19 +1,19 @@
-//! `/api/auth/*`: login, refresh, current user, logout, and the TOTP 2FA flow
+//! `/api/auth/*`: login, refresh, current user, logout, and the 2FA flow
 //! (`TwoFactorAuthController`).
 
 use super::param;
-use crate::auth::{AuthUser, PreVerifiedUser, TOTP_CODE};
+use crate::auth::{AuthUser, PreVerifiedUser};
 use crate::error::ApiError;
+use crate::two_factor::UserTwoFactor;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::sync::Arc;
-use tb_proto::auth::{JwtPair, LoginRequest, RefreshTokenRequest, User};
-
-/// `TwoFaProviderType` names.
-const PROVIDER_TYPES: [&str; 4] = ["TOTP", "SMS", "EMAIL", "BACKUP_CODE"];
+use tb_proto::auth::{
+    JwtPair, LoginRequest, RefreshTokenRequest, TwoFaProviderInfo, TwoFaProviderType, User,
+};
 
 pub(super) async fn login(
     State(state): State<Arc<AppState>>,
@@ -26,7 +26,11 @@ pub(super) async fn login(
     }
     let user =
         state.auth.check_password(&request.username, &request.password).ok_or(ApiError::BadCredentials)?;
-    if user.two_factor {
+    // `DefaultSystemSecurityService.validateUserCredentials`: a locked account stays disabled.
+    if state.two_factor.is_locked(user.id) {
+        return Err(ApiError::Unauthorized("User account is not active".to_owned()));
+    }
+    if user.two_factor.is_some() || user.must_set_up_two_factor {
         return Ok(Json(state.auth.issue_pre_verification(user)));
     }
     Ok(Json(state.auth.issue_pair(user)))
@@ -55,55 +59,72 @@ pub(super) async fn logout(State(state): State<Arc<AppState>>, user: AuthUser) {
     state.auth.logout(&user.session_id);
 }
 
-/// `GET /api/auth/2fa/providers`: the 2FA user has TOTP only.
-pub(super) async fn two_fa_providers(_user: PreVerifiedUser) -> Json<Value> {
-    Json(json!([{"type": "TOTP", "default": true, "contact": null, "minVerificationCodeSendPeriod": 30}]))
+/// The pre-verified caller's 2FA set-up.
+fn set_up(state: &AppState, user: &PreVerifiedUser) -> Result<UserTwoFactor, ApiError> {
+    let record = state.auth.user(user.user_id).ok_or(ApiError::TokenExpired)?;
+    record
+        .two_factor
+        .clone()
+        .ok_or_else(|| ApiError::BadRequest("2FA is not configured for account".to_owned()))
 }
 
-/// The `providerType` parameter: TOTP is configured, the other types are not.
-fn totp_provider(query: &[(String, String)]) -> Result<(), ApiError> {
+/// `GET /api/auth/2fa/providers` (`TwoFactorAuthController.getAvailableTwoFaProviderInfos`).
+pub(super) async fn two_fa_providers(
+    State(state): State<Arc<AppState>>,
+    user: PreVerifiedUser,
+) -> Result<Json<Vec<TwoFaProviderInfo>>, ApiError> {
+    let config = set_up(&state, &user)?;
+    Ok(Json(state.two_factor.providers(&config)))
+}
+
+/// The `providerType` parameter, parsed as Spring parses the enum.
+fn provider(query: &[(String, String)]) -> Result<TwoFaProviderType, ApiError> {
     let provider = param(query, "providerType").ok_or_else(|| {
         ApiError::BadRequest(
             "Required request parameter 'providerType' for method parameter type TwoFaProviderType is not present"
                 .to_owned(),
         )
     })?;
-    if !PROVIDER_TYPES.contains(&provider) {
-        return Err(ApiError::BadRequest(format!(
+    serde_json::from_value(Value::String(provider.to_owned())).map_err(|_| {
+        ApiError::BadRequest(format!(
             "No enum constant org.thingsboard.server.common.data.security.model.mfa.provider.TwoFaProviderType.{provider}"
-        )));
-    }
-    if provider != "TOTP" {
-        return Err(ApiError::BadRequest("2FA provider is not configured".to_owned()));
+        ))
+    })
+}
+
+/// `POST /api/auth/2fa/verification/send` (`requestTwoFaVerificationCode`): a code by e-mail or
+/// SMS; nothing to send for TOTP and backup codes, though the call still spends the rate limit.
+pub(super) async fn two_fa_send(
+    State(state): State<Arc<AppState>>,
+    user: PreVerifiedUser,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Result<(), ApiError> {
+    let provider = provider(&query)?;
+    let config = set_up(&state, &user)?;
+    state.two_factor.send(user.user_id, &config, provider)?;
+    if let Some(code) = provider.is_sent().then(|| state.two_factor.sent_code(user.user_id)).flatten() {
+        // The emulator delivers no mail or SMS: whoever runs it reads the code here.
+        tracing::info!("2FA {} code for user {}: {code}", provider.as_str(), user.user_id);
     }
     Ok(())
 }
 
-/// `POST /api/auth/2fa/verification/send`: nothing to send for TOTP.
-pub(super) async fn two_fa_send(
-    _user: PreVerifiedUser,
-    Query(query): Query<Vec<(String, String)>>,
-) -> Result<(), ApiError> {
-    totp_provider(&query)
-}
-
-/// `POST /api/auth/2fa/verification/check`: the right code turns the pre-verification token
-/// into a normal pair.
+/// `POST /api/auth/2fa/verification/check` (`checkTwoFaVerificationCode`): the right code turns
+/// the pre-verification token into a normal pair.
 pub(super) async fn two_fa_check(
     State(state): State<Arc<AppState>>,
     user: PreVerifiedUser,
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Json<JwtPair>, ApiError> {
-    totp_provider(&query)?;
+    let provider = provider(&query)?;
     let code = param(&query, "verificationCode").ok_or_else(|| {
         ApiError::BadRequest(
             "Required request parameter 'verificationCode' for method parameter type String is not present"
                 .to_owned(),
         )
     })?;
-    if code != TOTP_CODE {
-        return Err(ApiError::BadRequest("Verification code is incorrect".to_owned()));
-    }
+    let config = set_up(&state, &user)?;
+    state.two_factor.check(user.user_id, &config, provider, code)?;
     let record = state.auth.user(user.user_id).ok_or(ApiError::TokenExpired)?;
     Ok(Json(state.auth.issue_pair(record)))
 }
