@@ -5,18 +5,40 @@ use crate::hooks::{Clock, Connection};
 use crate::ipc;
 use crate::pages::building::BuildingPage;
 use crate::pages::login::LoginPage;
-use atrium_ipc::{event, AppError, SessionInfo};
+use atrium_ipc::{event, AppError, SecretStoreStatus, SessionInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+
+/// The server and user to fill the sign-in form with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Prefill {
+    pub(crate) server_url: String,
+    pub(crate) username: String,
+}
+
+impl Prefill {
+    fn of(session: &SessionInfo) -> Option<Self> {
+        (!session.demo).then(|| Prefill {
+            server_url: session.server_url.clone(),
+            username: if session.username.is_empty() {
+                session.user_email.clone()
+            } else {
+                session.username.clone()
+            },
+        })
+    }
+}
 
 /// Where the app is.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum AppState {
-    /// Asking the backend whether a session already exists.
+    /// Asking the backend what it found at start.
     Starting,
-    /// On the login screen, with a message to show (why the last session ended).
+    /// On the sign-in screen, with a message to show (why the last session ended) and the
+    /// account to fill in.
     SignedOut {
         notice: Option<String>,
+        prefill: Option<Prefill>,
     },
     SignedIn(SessionInfo),
 }
@@ -26,6 +48,8 @@ pub(crate) enum AppState {
 pub(crate) struct AppContext {
     state: RwSignal<AppState>,
     connection: Connection,
+    /// Where kept sessions go on this device, as the backend reported at start.
+    secret_store: RwSignal<Option<SecretStoreStatus>>,
 }
 
 impl AppContext {
@@ -33,9 +57,23 @@ impl AppContext {
         self.state.set(AppState::SignedIn(session));
     }
 
-    pub(crate) fn signed_out(&self, notice: Option<String>) {
+    pub(crate) fn signed_out(&self, notice: Option<String>, prefill: Option<Prefill>) {
         self.connection.reset();
-        self.state.set(AppState::SignedOut { notice });
+        self.state.set(AppState::SignedOut { notice, prefill });
+    }
+
+    /// Leaves `session` for the sign-in screen, with its server and user filled in.
+    pub(crate) fn session_ended(&self, notice: Option<String>) {
+        let prefill = self.state.with_untracked(|s| match s {
+            AppState::SignedIn(session) => Prefill::of(session),
+            _ => None,
+        });
+        self.signed_out(notice, prefill);
+    }
+
+    /// Tracked: where kept sessions go, once known.
+    pub(crate) fn secret_store(&self) -> Option<SecretStoreStatus> {
+        self.secret_store.get()
     }
 }
 
@@ -50,7 +88,7 @@ pub(crate) fn App() -> impl IntoView {
     let clock = Clock::start();
     let connection = Connection::new();
     let state = RwSignal::new(AppState::Starting);
-    let app = AppContext { state, connection };
+    let app = AppContext { state, connection, secret_store: RwSignal::new(None) };
     provide_context(clock);
     provide_context(connection);
     provide_context(app);
@@ -65,22 +103,33 @@ pub(crate) fn App() -> impl IntoView {
                 Ok(err) => err.message,
                 Err(_) => "Your session has ended. Sign in again.".to_owned(),
             };
-            app.signed_out(Some(message));
+            app.session_ended(Some(message));
         })
         .await;
         if let Err(err) = ended {
             ipc::log_error("listening to session events", &err);
         }
-        match ipc::session().await {
-            Ok(Some(session)) => {
-                match ipc::connection_state().await {
-                    Ok(state) => connection.adopt(state),
-                    Err(err) => ipc::log_error("reading the connection state", &err),
+        match ipc::startup().await {
+            Ok(startup) => {
+                app.secret_store.set(Some(startup.secret_store));
+                match startup.session {
+                    Some(session) => {
+                        match ipc::connection_state().await {
+                            Ok(state) => connection.adopt(state),
+                            Err(err) => ipc::log_error("reading the connection state", &err),
+                        }
+                        app.signed_in(session);
+                    }
+                    None => {
+                        // A kept session that was refused names its account: fill it in.
+                        let prefill = startup.notice.as_ref().and(startup.accounts.first()).map(|a| {
+                            Prefill { server_url: a.server_url.clone(), username: a.username.clone() }
+                        });
+                        app.signed_out(startup.notice, prefill);
+                    }
                 }
-                app.signed_in(session);
             }
-            Ok(None) => app.signed_out(None),
-            Err(err) => app.signed_out(Some(err.message)),
+            Err(err) => app.signed_out(Some(err.message), None),
         }
     });
 
@@ -92,7 +141,9 @@ pub(crate) fn App() -> impl IntoView {
             </main>
         }
         .into_any(),
-        AppState::SignedOut { notice } => view! { <LoginPage notice=notice /> }.into_any(),
+        AppState::SignedOut { notice, prefill } => {
+            view! { <LoginPage notice=notice prefill=prefill /> }.into_any()
+        }
         AppState::SignedIn(session) => view! { <BuildingPage session=session /> }.into_any(),
     }
 }

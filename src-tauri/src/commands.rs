@@ -2,16 +2,120 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    LoadProgress, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
-    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
+    AccountArgs, AppError, CachedTree, CertificateArgs, CertificateInfo, CodeSent, ConnectionState,
+    ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoadProgress, LoginArgs, LoginOutcome,
+    NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress,
+    ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
+    TwoFactorVerifyArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 #[tauri::command]
-pub(crate) async fn login(core: State<'_, Core>, args: LoginArgs) -> Result<SessionInfo, AppError> {
+pub(crate) async fn startup(core: State<'_, Core>) -> Result<Startup, AppError> {
+    Ok(core.startup().await)
+}
+
+#[tauri::command]
+pub(crate) async fn login(core: State<'_, Core>, args: LoginArgs) -> Result<LoginOutcome, AppError> {
     core.login(args).await
+}
+
+#[tauri::command]
+pub(crate) async fn two_factor_send(
+    core: State<'_, Core>,
+    args: TwoFactorSendArgs,
+) -> Result<CodeSent, AppError> {
+    core.two_factor_send(args.kind).await
+}
+
+#[tauri::command]
+pub(crate) async fn two_factor_verify(
+    core: State<'_, Core>,
+    args: TwoFactorVerifyArgs,
+) -> Result<SessionInfo, AppError> {
+    core.two_factor_verify(args.kind, &args.code).await
+}
+
+#[tauri::command]
+pub(crate) fn two_factor_cancel(core: State<'_, Core>) {
+    core.two_factor_cancel();
+}
+
+#[tauri::command]
+pub(crate) async fn accounts(core: State<'_, Core>) -> Result<Vec<SavedAccount>, AppError> {
+    Ok(core.accounts().await)
+}
+
+#[tauri::command]
+pub(crate) async fn resume_account(
+    core: State<'_, Core>,
+    args: AccountArgs,
+) -> Result<SessionInfo, AppError> {
+    core.resume_account(&args.account_id).await
+}
+
+#[tauri::command]
+pub(crate) async fn forget_account(
+    core: State<'_, Core>,
+    args: AccountArgs,
+) -> Result<Vec<SavedAccount>, AppError> {
+    Ok(core.forget_account(&args.account_id).await)
+}
+
+#[tauri::command]
+pub(crate) async fn switch_account(core: State<'_, Core>) -> Result<(), AppError> {
+    core.switch_account().await;
+    Ok(())
+}
+
+#[tauri::command]
+pub(crate) fn inspect_certificate(
+    core: State<'_, Core>,
+    args: CertificateArgs,
+) -> Result<CertificateInfo, AppError> {
+    core.inspect_certificate(&args.pem)
+}
+
+/// The certificate file a person picks (desktop file dialog); its text, or `None` when cancelled.
+#[tauri::command]
+pub(crate) async fn pick_certificate_file<R: Runtime>(app: AppHandle<R>) -> Result<Option<String>, AppError> {
+    use tauri_plugin_dialog::DialogExt;
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    app.dialog()
+        .file()
+        .set_title("Choose the CA certificate")
+        .add_filter("Certificates", &["pem", "crt", "cer", "der"])
+        .pick_file(move |picked| {
+            let _ = tx.send(picked);
+        });
+    let Ok(Some(picked)) = rx.await else { return Ok(None) };
+    let path = picked.into_path().map_err(|_| {
+        AppError::new(
+            ErrorCode::InvalidRequest,
+            "That file cannot be opened here; paste the certificate instead.",
+            false,
+        )
+    })?;
+    atrium_core::certificate_file_text(&path).map(Some)
+}
+
+#[tauri::command]
+pub(crate) fn forget_trusted_ca(core: State<'_, Core>, args: AccountArgs) -> Result<(), AppError> {
+    core.forget_trusted_ca(&args.account_id)
+}
+
+#[tauri::command]
+pub(crate) fn check_server_address(
+    core: State<'_, Core>,
+    args: ServerAddressArgs,
+) -> Result<ServerAddress, AppError> {
+    core.check_server_address(&args.url)
+}
+
+#[tauri::command]
+pub(crate) fn reconnect_now(core: State<'_, Core>) {
+    core.reconnect_now();
 }
 
 #[tauri::command]
@@ -103,4 +207,9 @@ pub(crate) async fn rollup_keys(core: State<'_, Core>, args: NodeArgs) -> Result
 #[tauri::command]
 pub(crate) fn search(core: State<'_, Core>, args: SearchArgs) -> Vec<SearchHit> {
     core.search(&args.query)
+}
+
+#[tauri::command]
+pub(crate) fn painted(args: PaintedArgs) {
+    crate::startup_probe::painted(args.what);
 }

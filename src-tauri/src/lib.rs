@@ -10,43 +10,66 @@
 
 mod commands;
 mod events;
+mod settings;
+mod startup_probe;
 
+use atrium_core::secrets::OsSecretStore;
 use atrium_core::Core;
 use std::sync::Arc;
 
 /// Registers state and commands on any runtime, so tests can use the mock runtime.
 pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Builder<R> {
-    builder.setup(|app| start(app.handle())).invoke_handler(tauri::generate_handler![
-        commands::login,
-        commands::open_demo,
-        commands::logout,
-        commands::session,
-        commands::connection_state,
-        commands::load_tree,
-        commands::device_detail,
-        commands::watch_device,
-        commands::unwatch,
-        commands::operate_control,
-        commands::cached_tree,
-        commands::watch_node,
-        commands::rollup_keys,
-        commands::search,
-    ])
+    builder
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_dialog::init())
+        .setup(|app| start(app.handle()))
+        .invoke_handler(tauri::generate_handler![
+            commands::startup,
+            commands::two_factor_send,
+            commands::two_factor_verify,
+            commands::two_factor_cancel,
+            commands::accounts,
+            commands::resume_account,
+            commands::forget_account,
+            commands::switch_account,
+            commands::inspect_certificate,
+            commands::pick_certificate_file,
+            commands::forget_trusted_ca,
+            commands::check_server_address,
+            commands::reconnect_now,
+            commands::painted,
+            commands::login,
+            commands::open_demo,
+            commands::logout,
+            commands::session,
+            commands::connection_state,
+            commands::load_tree,
+            commands::device_detail,
+            commands::watch_device,
+            commands::unwatch,
+            commands::operate_control,
+            commands::cached_tree,
+            commands::watch_node,
+            commands::rollup_keys,
+            commands::search,
+        ])
 }
 
 /// Creates the core and hands it to the commands: what the app does once its event loop runs.
 /// Public so that tests on the mock runtime, which has no event loop, can do it themselves.
 pub fn start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn std::error::Error>> {
     use tauri::Manager;
+    use tauri_plugin_store::StoreExt;
     let events = Arc::new(events::TauriEvents::new(app.clone()));
+    let mut core = Core::builder(events)
+        .settings(Arc::new(settings::PluginSettings(app.store(settings::SETTINGS_FILE)?)))
+        .secrets(Arc::new(OsSecretStore::new(app.config().identifier.clone())));
     // The building and its last values, per server and user, so the next start shows them at once.
-    let core = match app.path().app_cache_dir() {
-        Ok(dir) => Core::with_cache_dir(events, dir.join("buildings")),
-        Err(e) => {
-            tracing::warn!("no cache directory ({e}); the building is loaded fresh each time");
-            Core::new(events)
-        }
-    };
+    match app.path().app_cache_dir() {
+        Ok(dir) => core = core.cache_dir(dir.join("buildings")),
+        Err(e) => tracing::warn!("no cache directory ({e}); the building is loaded fresh each time"),
+    }
+    let core = core.build();
     if std::env::var_os("ATRIUM_DEMO").is_some_and(|v| v != "0") {
         // Opened before the window asks for the session, so the UI starts on the building.
         tauri::async_runtime::block_on(core.open_demo())
@@ -58,6 +81,7 @@ pub fn start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    startup_probe::started();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ATRIUM_LOG").unwrap_or_else(|_| "info".into()),

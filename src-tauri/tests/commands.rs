@@ -47,8 +47,10 @@ fn every_command_of_the_contract_is_registered() {
     for cmd in atrium_ipc::cmd::ALL {
         // Arguments are left out on purpose: a registered command then rejects them (or, taking
         // none, answers), an unregistered one says it does not exist.
-        if *cmd == atrium_ipc::cmd::OPEN_DEMO {
-            continue; // takes no argument and would start the demo building; covered below
+        // These take no argument, so they would run: one starts the demo building, the other
+        // opens a native file dialog that waits for a person.
+        if [atrium_ipc::cmd::OPEN_DEMO, atrium_ipc::cmd::PICK_CERTIFICATE_FILE].contains(cmd) {
+            continue;
         }
         let answer = invoke(&webview, cmd, json!({}));
         let text = format!("{answer:?}");

@@ -15,14 +15,24 @@ fn state_name(state: &ConnectionState) -> &'static str {
     }
 }
 
+/// Whole seconds until the next reconnect attempt, `elapsed_ms` after the state arrived.
+pub(crate) fn retry_in_s(state: &ConnectionState, elapsed_ms: f64) -> u64 {
+    match state {
+        ConnectionState::Reconnecting { retry_in_ms, .. } => {
+            let remaining_ms = (*retry_in_ms as f64 - elapsed_ms.max(0.0)).max(0.0);
+            (remaining_ms / 1000.0).ceil() as u64
+        }
+        _ => 0,
+    }
+}
+
 /// The badge's text; `elapsed_ms` since the state arrived counts the reconnect delay down.
 fn describe(state: &ConnectionState, elapsed_ms: f64) -> String {
     match state {
         ConnectionState::Connecting => "Connecting…".to_owned(),
         ConnectionState::Connected => "Live".to_owned(),
-        ConnectionState::Reconnecting { attempt, retry_in_ms } => {
-            let remaining_ms = (*retry_in_ms as f64 - elapsed_ms.max(0.0)).max(0.0);
-            let seconds = (remaining_ms / 1000.0).ceil() as u64;
+        ConnectionState::Reconnecting { attempt, .. } => {
+            let seconds = retry_in_s(state, elapsed_ms);
             if seconds == 0 {
                 format!("Reconnecting… (attempt {attempt})")
             } else {

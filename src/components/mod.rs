@@ -1,5 +1,6 @@
 //! Building blocks of the building page.
 
+pub(crate) mod account_menu;
 pub(crate) mod connection_badge;
 pub(crate) mod control_command;
 pub(crate) mod control_cover;
@@ -9,5 +10,6 @@ pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
 pub(crate) mod device_panel;
 pub(crate) mod node_panel;
+pub(crate) mod offline_banner;
 pub(crate) mod quantity;
 pub(crate) mod tree;

@@ -1,8 +1,9 @@
 //! The building tree: sites, buildings, floors, rooms and their devices.
 
 use crate::components::device_panel::format_age;
+use crate::hooks::use_connection;
 use crate::ipc;
-use atrium_ipc::{AppError, LoadProgress, NodeKind, SearchHit, TreeNode};
+use atrium_ipc::{AppError, LoadProgress, NodeKind, Painted, SearchHit, TreeNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashSet;
@@ -164,7 +165,10 @@ pub(crate) fn BuildingTree(
     selected: RwSignal<Option<String>>,
     /// The id of the opened asset (shown in the node panel instead of a device).
     opened: RwSignal<Option<String>>,
+    /// Set to when the building on screen was read while it is the cached one, for the offline banner.
+    shown_as_of: RwSignal<Option<f64>>,
 ) -> impl IntoView {
+    let connection = use_connection();
     let state = RwSignal::new(TreeState::Loading);
     let expanded = RwSignal::new(HashSet::<String>::new());
     // While the cached building is shown: how old it is, and whether the refresh failed.
@@ -193,7 +197,9 @@ pub(crate) fn BuildingTree(
                         initial_expansion(&cached.nodes, "", &mut open);
                         expanded.set(open);
                         cache_note.set(Some((cached.age_ms, None)));
+                        shown_as_of.set(Some(js_sys::Date::now() - cached.age_ms as f64));
                         state.set(TreeState::Loaded(cached.nodes));
+                        ipc::report_painted(Painted::CachedBuilding);
                     }
                 }
             } else {
@@ -219,6 +225,7 @@ pub(crate) fn BuildingTree(
                         expanded.set(open);
                     }
                     cache_note.set(None);
+                    shown_as_of.set(None);
                     // Usually the building has not changed: then the tree is left as it is, so
                     // nothing the person is about to click is replaced under the pointer.
                     let unchanged =
@@ -226,6 +233,7 @@ pub(crate) fn BuildingTree(
                     if !unchanged {
                         state.set(TreeState::Loaded(nodes));
                     }
+                    ipc::report_painted(Painted::Building);
                 }
                 Err(err) if cache_note.get_untracked().is_some() => {
                     cache_note.update(|n| {
@@ -239,6 +247,17 @@ pub(crate) fn BuildingTree(
         });
     };
     load();
+    // A load that failed (the server unreachable at start) is tried again as soon as the live
+    // connection is back, so the building refreshes without anyone pressing Retry.
+    Effect::new(move |was_live: Option<bool>| {
+        let live = connection.is_live();
+        let failed = state.with_untracked(|s| matches!(s, TreeState::Failed(_)))
+            || cache_note.with_untracked(|n| n.as_ref().is_some_and(|(_, failed)| failed.is_some()));
+        if live && was_live == Some(false) && failed {
+            load();
+        }
+        live
+    });
 
     let note = move || {
         cache_note.get().map(|(age_ms, failed)| {

@@ -14,11 +14,28 @@ pub(crate) struct ConnectionStatus {
 
 /// Health of the live connection, fed by the `atrium://connection` event.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Connection(RwSignal<ConnectionStatus>);
+pub(crate) struct Connection(RwSignal<ConnectionStatus>, RwSignal<Option<f64>>);
 
 impl Connection {
     pub(crate) fn new() -> Self {
-        Self(RwSignal::new(Self::unknown()))
+        Self(RwSignal::new(Self::unknown()), RwSignal::new(None))
+    }
+
+    /// Takes a reported state, noting when a live connection was lost.
+    fn set(self, state: ConnectionState) {
+        let now = js_sys::Date::now();
+        let was_live = self.0.with_untracked(|s| matches!(s.state, ConnectionState::Connected));
+        match state {
+            ConnectionState::Connected => self.1.set(None),
+            _ if was_live => self.1.set(Some(now)),
+            _ => {}
+        }
+        self.0.set(ConnectionStatus { state, since_ms: now, reported: true });
+    }
+
+    /// Tracked: when the live connection was lost, if it was up this session (ms since the epoch).
+    pub(crate) fn lost_at_ms(&self) -> Option<f64> {
+        self.1.get()
     }
 
     fn unknown() -> ConnectionStatus {
@@ -31,11 +48,8 @@ impl Connection {
 
     /// Subscribes to the backend's connection events for the life of the page.
     pub(crate) async fn listen(self) -> Result<(), AppError> {
-        let status = self.0;
         ipc::listen_forever::<ConnectionState>(event::CONNECTION, move |payload| match payload {
-            Ok(state) => {
-                status.set(ConnectionStatus { state, since_ms: js_sys::Date::now(), reported: true })
-            }
+            Ok(state) => self.set(state),
             Err(err) => ipc::log_error("connection event", &err),
         })
         .await
@@ -54,13 +68,14 @@ impl Connection {
     /// Forgets the state of a session that ended.
     pub(crate) fn reset(&self) {
         self.0.set(Self::unknown());
+        self.1.set(None);
     }
 
     /// Takes the backend's current state, asked for once after listening started (the backend may
     /// have connected before the page listened). An event that already arrived is newer and wins.
     pub(crate) fn adopt(&self, state: ConnectionState) {
         if !self.0.with_untracked(|s| s.reported) {
-            self.0.set(ConnectionStatus { state, since_ms: js_sys::Date::now(), reported: true });
+            self.set(state);
         }
     }
 }

@@ -4,10 +4,14 @@
 //! be decoded (a rejected promise that is not an `AppError`, an unexpected answer) becomes an
 //! `AppError` with code `internal`, so pages only ever branch on the contract's types.
 
+mod accounts;
+
+pub(crate) use accounts::*;
+
 use atrium_ipc::{
     cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    ErrorCode, LoadProgress, LoginArgs, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo,
-    TelemetryBatch, TreeNode, WatchArgs, WatchId, WatchNodeArgs,
+    ErrorCode, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
+    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -99,20 +103,12 @@ async fn invoke_unit(command: &str, args: JsValue) -> Result<(), AppError> {
     invoke_raw(command, args).await.map(|_| ())
 }
 
-pub(crate) async fn login(args: &LoginArgs) -> Result<SessionInfo, AppError> {
-    invoke(cmd::LOGIN, args).await
-}
-
 pub(crate) async fn open_demo() -> Result<SessionInfo, AppError> {
     invoke_no_args(cmd::OPEN_DEMO).await
 }
 
 pub(crate) async fn logout() -> Result<(), AppError> {
     invoke_unit(cmd::LOGOUT, js_sys::Object::new().into()).await
-}
-
-pub(crate) async fn session() -> Result<Option<SessionInfo>, AppError> {
-    invoke_no_args(cmd::SESSION).await
 }
 
 pub(crate) async fn connection_state() -> Result<ConnectionState, AppError> {

@@ -33,9 +33,13 @@ commands:
   demo [--release] [--screenshot FILE]
                         build and run the app logged in to the embedded demo building;
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
-  test [--quick]        what CI runs: setup, fmt, trunk build, clippy (host + wasm), unit tests,
-                        app build, end-to-end tests under Xvfb; --quick skips the e2e part
-  bench [ARGS...]       cargo run --release -p atrium-bench -- --report <target>/bench/report.json
+  test [--quick]        what CI runs: setup, fmt, trunk build, clippy (host, wasm UI, wasm contract
+                        crates), unit tests (in a kernel session keyring), the Secret Service test,
+                        app build, end-to-end tests under Xvfb with a Secret Service; --quick skips
+                        the app build and the e2e part
+  bench [ARGS...]       the release app, then (under Xvfb, with a Secret Service)
+                        cargo run --release -p atrium-bench -- --report <target>/bench/report.json
+                        --app <release app> ARGS (e.g. --only startup)
   bundle [--deb] [--rpm] [--appimage] [--android] [--ios]
                         release packages via the Tauri CLI (default: deb and rpm)
   help                  this text
@@ -101,14 +105,30 @@ pub(crate) fn ui(project: &Project, release: bool) -> Result<()> {
     run(&mut trunk).context("trunk build failed (run `cargo xtask setup` if a tool is missing)")
 }
 
-/// `cargo xtask bench`: the lead's benchmark crate, writing its JSON report into the target dir.
+/// `cargo xtask bench`: the benchmark crate, writing its JSON report into the target dir. The
+/// start-up benchmark times the release app, so that is built first (release UI embedded), and
+/// everything runs under Xvfb with a Secret Service for the app's kept session.
 fn bench(project: &Project, extra: &[String]) -> Result<()> {
-    let report_dir = project.target_dir()?.join("bench");
+    setup::run(project)?;
+    let target = project.target_dir()?;
+    let report_dir = target.join("bench");
     std::fs::create_dir_all(&report_dir).with_context(|| format!("creating {}", report_dir.display()))?;
     let report = report_dir.join("report.json");
-    let mut cargo = project.cargo();
-    cargo.args(["run", "--release", "-p", "atrium-bench", "--", "--report"]).arg(&report).args(extra);
-    run(&mut cargo)?;
+    ui(project, true)?;
+    run(project.cargo().args(["build", "--release", "-p", "atrium"]))?;
+    let mut bench = project.cmd("xvfb-run");
+    bench
+        .args(["-a", "-s", test::XVFB_SERVER_ARGS])
+        .arg(project::cargo_program())
+        .args(["run", "--release", "-p", "atrium-bench", "--", "--report"])
+        .arg(&report)
+        .arg("--app")
+        .arg(target.join("release").join("atrium"))
+        .args(extra);
+    let keyring = target.join("scratch").join("bench-keyring");
+    let _ = std::fs::remove_dir_all(&keyring);
+    std::fs::create_dir_all(&keyring)?;
+    run(&mut test::with_secret_service(project, bench, &keyring))?;
     println!("bench: report in {}", report.display());
     Ok(())
 }

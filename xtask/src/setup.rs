@@ -11,7 +11,7 @@ use anyhow::{bail, Context, Result};
 use crate::project::{self, cargo_bin_dir, probe, Project};
 
 /// Debian packages: WebKitGTK and friends for Tauri, Xvfb + ImageMagick for headless runs and
-/// screenshots, WebKitWebDriver for the e2e tests, keyutils for the kernel keyring.
+/// screenshots, WebKitWebDriver for the e2e tests, keyutils and gnome-keyring for the secret stores.
 const APT_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "build-essential",
@@ -31,6 +31,10 @@ const APT_PACKAGES: &[&str] = &[
     "dbus-x11",
     "at-spi2-core",
     "keyutils",
+    // Kept sessions: keyring's Secret Service backend links libdbus; tests run a gnome-keyring.
+    "libdbus-1-dev",
+    "dbus",
+    "gnome-keyring",
 ];
 
 const TRUNK_VERSION: &str = "0.21.14";

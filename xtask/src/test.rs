@@ -1,5 +1,7 @@
 //! `cargo xtask test`: everything CI checks, in order, failing fast, with a timing table.
 
+use std::process::Command;
+
 use anyhow::Result;
 
 use crate::project::{self, cargo_program, Project, Steps};
@@ -7,6 +9,47 @@ use crate::{setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
 pub(crate) const XVFB_SERVER_ARGS: &str = "-screen 0 1280x800x24";
+
+/// `cmd` inside a fresh kernel session keyring (`keyctl session -`), with no D-Bus session.
+fn in_session_keyring(project: &Project, cmd: Command) -> Command {
+    let mut wrapped = project.cmd("keyctl");
+    wrapped.args(["session", "-"]).arg(cmd.get_program()).args(cmd.get_args());
+    copy_env(&cmd, &mut wrapped);
+    wrapped.env_remove("DBUS_SESSION_BUS_ADDRESS").env_remove("DISPLAY");
+    wrapped
+}
+
+/// `cmd` inside its own D-Bus session with an unlocked gnome-keyring (Secret Service), whose
+/// keyrings live in `home` so no earlier run's keyring (or password) is in the way.
+pub(crate) fn with_secret_service(project: &Project, cmd: Command, home: &std::path::Path) -> Command {
+    let mut wrapped = project.cmd("dbus-run-session");
+    wrapped
+        .args(["--", "sh", "-c"])
+        .arg("export $(printf atrium | gnome-keyring-daemon --unlock --components=secrets) && exec \"$@\"")
+        .arg("sh")
+        .arg(cmd.get_program())
+        .args(cmd.get_args());
+    copy_env(&cmd, &mut wrapped);
+    wrapped.env("XDG_DATA_HOME", home);
+    wrapped
+}
+
+fn copy_env(from: &Command, to: &mut Command) {
+    for (key, value) in from.get_envs() {
+        match value {
+            Some(value) => to.env(key, value),
+            None => to.env_remove(key),
+        };
+    }
+}
+
+/// An emptied scratch directory under the target dir.
+fn scratch(project: &Project, name: &str) -> Result<std::path::PathBuf> {
+    let dir = project.target_dir()?.join("scratch").join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir)
+}
 
 pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     let mut steps = Steps::new("test");
@@ -52,8 +95,18 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         ]))
     })?;
     steps.run("unit tests", || {
-        // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb.
-        project::run(&mut cargo(&["test", "--workspace", "--exclude", "atrium-e2e"]))
+        // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
+        // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,
+        // so kept sessions go to the kernel keyring.
+        let mut test =
+            in_session_keyring(project, cargo(&["test", "--workspace", "--exclude", "atrium-e2e"]));
+        test.env("ATRIUM_EXPECT_SECRET_STORE", "kernel-keyring");
+        project::run(&mut test)
+    })?;
+    steps.run("secret store (Secret Service)", || {
+        let mut test = cargo(&["test", "-p", "atrium-core", "--test", "os_secret_store"]);
+        test.env("ATRIUM_EXPECT_SECRET_STORE", "secret-service");
+        project::run(&mut with_secret_service(project, test, &scratch(project, "secret-service")?))
     })?;
     if quick {
         println!("\ntest: --quick, skipping the app build and the end-to-end tests");
@@ -67,7 +120,8 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
                 .arg(cargo_program())
                 .args(["test", "-p", "atrium-e2e", "--", "--test-threads=1"])
                 .env("ATRIUM_APP_BIN", &app_bin);
-            project::run(&mut e2e)
+            // The app keeps sessions in Secret Service, as on a desktop.
+            project::run(&mut with_secret_service(project, e2e, &scratch(project, "e2e-keyring")?))
         })?;
     }
     steps.print_table(None);

@@ -8,6 +8,7 @@ mod live;
 mod refresh_storm;
 mod report;
 mod rollup;
+mod startup;
 mod tree_load;
 
 use report::Report;
@@ -26,15 +27,17 @@ async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let mut report_path = None;
     let mut only: Option<String> = None;
+    let mut app: Option<std::path::PathBuf> = None;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--report" => report_path = args.next(),
             "--only" => only = args.next(),
+            "--app" => app = args.next().map(Into::into),
             // Internal: the emulator's memory is measured in a process of its own.
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--only tree_load|refresh_storm|emulator|live|rollup]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--only tree_load|refresh_storm|emulator|live|rollup|startup]"
                 );
                 return Ok(());
             }
@@ -57,6 +60,9 @@ async fn main() -> anyhow::Result<()> {
     }
     if wanted("rollup") {
         rollup::run(&mut report).await?;
+    }
+    if wanted("startup") {
+        startup::run(&mut report, app.as_deref()).await?;
     }
     report.print();
     if let Some(path) = report_path {

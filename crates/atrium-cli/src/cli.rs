@@ -10,7 +10,9 @@ use tb_client::proto::telemetry::AttributeScope;
     version,
     about = "Atrium's terminal client for ThingsBoard",
     long_about = "Atrium's terminal client for ThingsBoard admins and scripts.\n\n\
-        The password comes from ATRIUM_PASSWORD, else from a prompt on a terminal; never from an argument.\n\n\
+        The password comes from ATRIUM_PASSWORD, else from a prompt on a terminal; never from an argument.\n\
+        A two-factor account uses its default method, or ATRIUM_2FA_METHOD (totp, email, sms,\n\
+        backup_code); the code comes from ATRIUM_2FA_CODE, else from a prompt.\n\n\
         <device>, <entity>: a UUID or a unique name.",
     after_help = "EXIT: 0 ok; 1 other; 2 usage; 3 authentication (bad credentials, session expired, 2FA required);\n      \
         4 not found or forbidden; 5 device offline or no answer in time; 6 network, TLS, or server error (5xx, non-JSON answer)"

@@ -3,7 +3,8 @@
 //! ```text
 //! atrium-cli [GLOBAL] <command> [args]
 //! GLOBAL   --url URL (ATRIUM_URL)  --user USER (ATRIUM_USER)  --ca-cert FILE  --demo  --json
-//!          password: ATRIUM_PASSWORD, else a prompt on a terminal; never an argument
+//!          password: ATRIUM_PASSWORD, else a prompt on a terminal; never an argument;
+//!          two-factor: ATRIUM_2FA_METHOD (default: the account's), ATRIUM_2FA_CODE or a prompt
 //! COMMANDS login | tree [--stats] | watch <device> [--keys k1,k2] [--count N] [--seconds S]
 //!          | rpc <device> <method> [--params JSON] [--oneway] [--timeout-ms N]
 //!          | attrs <device> [--scope SCOPE] | alarms [<entity>]

@@ -60,6 +60,58 @@ fn password(user: &str) -> Result<Secret, Failure> {
         .map_err(|e| Failure::usage(format!("cannot read the password from the terminal: {e}")))
 }
 
+/// Completes a two-factor sign-in: the method from `ATRIUM_2FA_METHOD` (`totp`, `email`, `sms`,
+/// `backup_code`) or the account's default; an e-mail or SMS code is sent first; the code from
+/// `ATRIUM_2FA_CODE`, else a prompt on a terminal.
+async fn second_factor(client: &Client) -> anyhow::Result<Principal> {
+    use tb_client::proto::auth::TwoFaProviderType as Kind;
+    let providers = client.two_factor_providers().await?;
+    let wanted =
+        match std::env::var("ATRIUM_2FA_METHOD").ok().as_deref().map(str::to_ascii_lowercase).as_deref() {
+            None => None,
+            Some("totp") => Some(Kind::Totp),
+            Some("email") => Some(Kind::Email),
+            Some("sms") => Some(Kind::Sms),
+            Some("backup_code") => Some(Kind::BackupCode),
+            Some(other) => {
+                return Err(Failure::usage(format!(
+                    "ATRIUM_2FA_METHOD {other:?} is not one of totp, email, sms, backup_code"
+                ))
+                .into())
+            }
+        };
+    let provider = match wanted {
+        Some(kind) => providers.iter().find(|p| p.provider_type == kind).ok_or_else(|| {
+            Failure::usage(format!("this account has no {} second factor set up", kind.as_str()))
+        })?,
+        None => providers
+            .iter()
+            .find(|p| p.is_default)
+            .or(providers.first())
+            .ok_or_else(|| Failure::usage("this account has no second factor Atrium knows".to_owned()))?,
+    };
+    let kind = provider.provider_type;
+    if kind.is_sent() {
+        client.send_two_factor_code(kind).await?;
+        let to = provider.contact.as_deref().unwrap_or("you");
+        eprintln!("A verification code was sent to {to}.");
+    }
+    let code = match std::env::var("ATRIUM_2FA_CODE") {
+        Ok(code) => code,
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("Verification code ({}): ", kind.as_str()))
+                .map_err(|e| Failure::usage(format!("cannot read the code from the terminal: {e}")))?
+        }
+        Err(_) => {
+            return Err(Failure::usage(
+                "two-factor sign-in needs a code: set ATRIUM_2FA_CODE or run on a terminal",
+            )
+            .into())
+        }
+    };
+    Ok(client.verify_two_factor(kind, &code).await?)
+}
+
 /// Checks the arguments, then logs in.
 pub(crate) async fn open(global: &Global) -> anyhow::Result<Session> {
     match target(global)? {
@@ -71,7 +123,10 @@ pub(crate) async fn open(global: &Global) -> anyhow::Result<Session> {
             }
             let client = builder.build()?;
             let password = password(&user)?;
-            let principal = client.login(&user, &password).await?;
+            let principal = match client.login(&user, &password).await {
+                Err(tb_client::Error::TwoFactorRequired) => second_factor(&client).await?,
+                other => other?,
+            };
             Ok(Session { client, principal, _demo: None })
         }
     }

@@ -24,11 +24,18 @@ impl Run {
 
 /// Runs the binary with `args` (nothing inherited from this environment), password `password`.
 async fn run(args: &[&str], password: Option<&str>) -> Run {
+    run_with(args, password, &[]).await
+}
+
+/// [`run`] with more environment variables.
+async fn run_with(args: &[&str], password: Option<&str>, env: &[(&str, &str)]) -> Run {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_atrium-cli"));
     command.args(args).env_remove("ATRIUM_URL").env_remove("ATRIUM_USER").env_remove("ATRIUM_PASSWORD");
+    command.env_remove("ATRIUM_2FA_METHOD").env_remove("ATRIUM_2FA_CODE");
     if let Some(password) = password {
         command.env("ATRIUM_PASSWORD", password);
     }
+    command.envs(env.iter().copied());
     let output: Output = tokio::task::spawn_blocking(move || command.output().expect("the binary runs"))
         .await
         .expect("the runner thread");
@@ -62,6 +69,22 @@ fn set<'a>(names: &[&'a str]) -> BTreeSet<&'a str> {
 
 async fn emulator() -> Emulator {
     Emulator::start(EmulatorConfig::for_tests()).await.expect("emulator starts")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_two_factor_account_signs_in_with_a_code_from_the_environment() {
+    let emulator = emulator().await;
+    let url = emulator.base_url();
+    let args = ["--url", url.as_str(), "--user", "twofa@thingsboard.org", "--json", "login"];
+    let ok = run_with(&args, Some("twofa"), &[("ATRIUM_2FA_CODE", tb_emulator::TOTP_CODE)]).await;
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert_eq!(ok.json()["email"], "twofa@thingsboard.org");
+    let wrong = run_with(&args, Some("twofa"), &[("ATRIUM_2FA_CODE", "000000")]).await;
+    assert_eq!(wrong.code, 3, "a wrong code is an authentication failure: {}", wrong.stderr);
+    let none = run_with(&args, Some("twofa"), &[]).await;
+    assert_eq!(none.code, 2, "no code and no terminal is a usage error: {}", none.stderr);
+    assert!(none.stderr.contains("ATRIUM_2FA_CODE"), "{}", none.stderr);
+    emulator.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

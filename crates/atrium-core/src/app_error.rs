@@ -49,9 +49,8 @@ pub fn to_app_error(error: &Error) -> AppError {
             "This server requires two-factor authentication, and it is not set up for this account yet. Set it up in ThingsBoard's web interface (your profile, Security), then sign in here.".into(),
             false,
         ),
-        Error::SessionExpired { .. } | Error::Api { status: 401, .. } => {
-            (C::SessionExpired, "Your session has ended. Sign in again.".into(), false)
-        }
+        Error::SessionExpired { reason } => (C::SessionExpired, session_end_message(reason), false),
+        Error::Api { status: 401, .. } => (C::SessionExpired, "Your session has ended. Sign in again.".into(), false),
         Error::TwoFactorRejected { .. } => (
             C::TwoFactorRejected,
             "That code is not right, or it has expired. Check it and try again, or ask for a new one.".into(),
@@ -127,6 +126,22 @@ fn certificate(problem: CertificateProblem, host: &str) -> (ErrorCode, String, b
         _ => format!("The certificate of {host} is not valid, so the connection is not safe. Ask the server's administrator."),
     };
     (ErrorCode::Tls, message, false)
+}
+
+/// Why a session ended, from the refresh's refusal (`RefreshTokenAuthenticationProvider`:
+/// "Token has expired", "Token is outdated") or the client's own reading of a kept token.
+fn session_end_message(reason: &str) -> String {
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("outdated") || lower.contains("revoked") {
+        "Your session was ended on the server (signed out elsewhere, or the password changed). Sign in again."
+            .into()
+    } else if lower.contains("expired") {
+        "Your session has expired. Sign in again.".into()
+    } else if reason.trim().is_empty() {
+        "Your session has ended. Sign in again.".into()
+    } else {
+        format!("Your session has ended ({}). Sign in again.", reason.trim())
+    }
 }
 
 fn detail(message: &str) -> String {

@@ -1,13 +1,15 @@
 //! The session as the app lives it: log in (or open the demo), load the building, watch devices,
 //! operate controls, and go back to login cleanly when the session ends.
 
+use crate::accounts::{MemorySettings, SettingsStore};
 use crate::app_error::to_app_error;
 use crate::controls::ControlBinding;
 use crate::live_values::forward;
 use crate::rollup;
+use crate::secrets::{MemorySecrets, SecretStore};
 use atrium_ipc::{
-    AppError, ConnectionState, ErrorCode, LoadProgress, LoginArgs, NodeRollupBatch, SessionInfo,
-    TelemetryBatch, TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
+    AppError, ConnectionState, ErrorCode, LoadProgress, NodeRollupBatch, SessionInfo, TelemetryBatch,
+    TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
 };
 use device::ProfileOverride;
 use std::collections::HashMap;
@@ -15,13 +17,17 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
 use tb_client::proto::{EntityId, EntityType};
-use tb_client::{Client, Secret, SessionEvent};
+use tb_client::{Client, SessionEvent};
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 mod device;
+pub(crate) mod session;
 mod tree;
+
+/// How long signing out waits for the server to invalidate the session.
+const SIGN_OUT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
 
 /// The embedded demo building's server, when this build has one.
 #[cfg(feature = "demo")]
@@ -68,6 +74,8 @@ impl std::fmt::Debug for Core {
 
 struct Shared {
     ui: Arc<dyn UiEvents>,
+    /// Saved accounts, kept sessions, a sign-in waiting for its second factor.
+    accounts: session::AccountState,
     /// The latest state sent to the UI, for a UI that starts listening late.
     connection: Mutex<ConnectionState>,
     active: Mutex<Option<Arc<Active>>>,
@@ -126,34 +134,66 @@ impl Shared {
     }
 }
 
-impl Core {
-    pub fn new(ui: Arc<dyn UiEvents>) -> Self {
-        Self {
+/// Configures a [`Core`]: where it caches buildings, keeps settings and keeps sessions.
+pub struct CoreBuilder {
+    ui: Arc<dyn UiEvents>,
+    cache_dir: Option<std::path::PathBuf>,
+    settings: Arc<dyn SettingsStore>,
+    secrets: Arc<dyn SecretStore>,
+}
+
+impl std::fmt::Debug for CoreBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CoreBuilder").field("cache_dir", &self.cache_dir).finish_non_exhaustive()
+    }
+}
+
+impl CoreBuilder {
+    /// Caches each user's building (and last values) in `dir`.
+    pub fn cache_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.cache_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps saved accounts here (default: in memory, for this run).
+    pub fn settings(mut self, store: Arc<dyn SettingsStore>) -> Self {
+        self.settings = store;
+        self
+    }
+
+    /// Keeps sessions here (default: in memory, for this run).
+    pub fn secrets(mut self, store: Arc<dyn SecretStore>) -> Self {
+        self.secrets = store;
+        self
+    }
+
+    pub fn build(self) -> Core {
+        Core {
             shared: Arc::new(Shared {
-                ui,
+                ui: self.ui,
+                accounts: session::AccountState::new(self.settings, self.secrets),
                 connection: Mutex::new(ConnectionState::Closed),
                 active: Mutex::new(None),
                 next_watch: AtomicU64::new(1),
-                tree: tree::TreeState::default(),
+                tree: tree::TreeState::new(self.cache_dir.map(crate::cache::TreeCache::new)),
             }),
         }
     }
+}
 
-    /// Logs in to a ThingsBoard server.
-    pub async fn login(&self, args: LoginArgs) -> Result<SessionInfo, AppError> {
-        let client = Client::builder(&args.server_url).build().map_err(|e| to_app_error(&e))?;
-        let principal = client
-            .login(args.username.trim(), &Secret::new(args.password))
-            .await
-            .map_err(|e| to_app_error(&e))?;
-        let info = SessionInfo {
-            server_url: client.base_url().display(),
-            user_email: principal.email.clone(),
-            display_name: principal.display_name(),
-            authority: format!("{:?}", principal.authority),
-            demo: false,
-        };
-        self.start(client, info, None).await
+impl Core {
+    /// A core that keeps nothing beyond this run (settings and sessions in memory, no cache).
+    pub fn new(ui: Arc<dyn UiEvents>) -> Self {
+        Self::builder(ui).build()
+    }
+
+    pub fn builder(ui: Arc<dyn UiEvents>) -> CoreBuilder {
+        CoreBuilder {
+            ui,
+            cache_dir: None,
+            settings: Arc::new(MemorySettings::default()),
+            secrets: Arc::new(MemorySecrets::default()),
+        }
     }
 
     /// Starts the embedded demo building and logs in to it as its tenant administrator.
@@ -167,9 +207,11 @@ impl Core {
             display_name: principal.display_name(),
             authority: format!("{:?}", principal.authority),
             demo: true,
+            account_id: None,
+            username: principal.email.clone(),
         };
         let client = demo.client().clone();
-        self.start(client, info, Some(demo.into_server())).await
+        self.start(client, info, Some(demo.into_server()), None).await
     }
 
     async fn start(
@@ -177,9 +219,11 @@ impl Core {
         client: Client,
         info: SessionInfo,
         demo: Option<DemoServer>,
+        account: Option<String>,
     ) -> Result<SessionInfo, AppError> {
-        // A new login replaces the session but keeps its cache: only an explicit logout deletes that.
-        self.stop_session().await;
+        // A new sign-in replaces the session but keeps its cache and kept session: only an
+        // explicit sign-out deletes those.
+        self.stop_session(false).await;
         let live = LiveHandle::spawn(&client, LiveConfig::default());
         let active = Arc::new(Active {
             client: client.clone(),
@@ -194,7 +238,7 @@ impl Core {
         });
         let tasks = vec![
             tokio::spawn(forward_connection_state(live, self.shared.clone())),
-            tokio::spawn(watch_session_end(client, self.shared.clone(), Arc::downgrade(&active))),
+            tokio::spawn(follow_session(client, self.shared.clone(), Arc::downgrade(&active), account)),
         ];
         active.background.lock().expect("background lock").extend(tasks);
         *self.shared.active.lock().expect("active lock") = Some(active);
@@ -214,21 +258,29 @@ impl Core {
         self.shared.connection.lock().expect("connection lock").clone()
     }
 
-    /// Ends the session: stops live data, tells the server, stops the demo building, and deletes
-    /// the user's cached building.
+    /// Signs out: stops live data, tells the server, stops the demo building, and deletes the
+    /// account's kept session and cached building (the account stays saved, to sign in again).
     pub async fn logout(&self) {
         let info = self.session();
-        self.stop_session().await;
+        self.stop_session(true).await;
         if let Some(info) = info {
             self.forget_cached(&info);
+            if let Some(account) = &info.account_id {
+                self.shared.drop_session(account).await;
+                self.shared.update_settings(|settings| settings.last_account = None);
+            }
         }
     }
 
-    /// Ends the session without touching the cache.
-    async fn stop_session(&self) {
+    /// Ends the session without touching its cache or kept session; `sign_out` also tells the
+    /// server, which invalidates the session's tokens there.
+    async fn stop_session(&self, sign_out: bool) {
         let Some(active) = self.shared.active.lock().expect("active lock").take() else { return };
         active.stop();
-        active.client.logout().await;
+        // Signing out must not wait on an unreachable server: the tokens are wiped locally anyway.
+        if sign_out && tokio::time::timeout(SIGN_OUT_DEADLINE, active.client.logout()).await.is_err() {
+            tracing::info!("the server did not confirm the sign-out within {SIGN_OUT_DEADLINE:?}");
+        }
         let demo = active.demo.lock().expect("demo lock").take();
         if let Some(server) = demo {
             stop_demo(server).await;
@@ -376,18 +428,41 @@ async fn forward_connection_state(live: LiveHandle, shared: Arc<Shared>) {
     }
 }
 
-async fn watch_session_end(client: Client, shared: Arc<Shared>, session: std::sync::Weak<Active>) {
+/// Follows the session's tokens: every rotation replaces the kept session, so the next start
+/// resumes with a token the server still honours; a refused refresh deletes it (keeping the
+/// cached building for the same user's next sign-in) and ends the session for the UI.
+async fn follow_session(
+    client: Client,
+    shared: Arc<Shared>,
+    session: std::sync::Weak<Active>,
+    account: Option<String>,
+) {
+    use tokio::sync::broadcast::error::RecvError;
     let mut events = client.events();
     loop {
         match events.recv().await {
+            Ok(SessionEvent::Refreshed) => {
+                if let (Some(account), Some(token)) = (&account, client.refresh_token()) {
+                    shared.keep_session(account, token).await;
+                }
+            }
             Ok(SessionEvent::Expired { reason }) => {
+                if let Some(account) = &account {
+                    shared.drop_session(account).await;
+                }
                 if let Some(active) = session.upgrade() {
                     shared.end_session(&active, to_app_error(&tb_client::Error::SessionExpired { reason }));
                 }
                 return;
             }
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            // A missed rotation is caught by the next one; the token read is always the latest.
+            Err(RecvError::Lagged(_)) => {
+                if let (Some(account), Some(token)) = (&account, client.refresh_token()) {
+                    shared.keep_session(account, token).await;
+                }
+            }
+            Ok(_) => {}
+            Err(RecvError::Closed) => return,
         }
     }
 }

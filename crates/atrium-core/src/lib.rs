@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod accounts;
 mod app_error;
 mod building;
 pub mod cache;
@@ -24,8 +25,10 @@ mod core;
 pub mod demo;
 mod live_values;
 mod rollup;
+pub mod secrets;
 
-pub use crate::core::{Core, NoUiEvents, UiEvents};
+pub use crate::core::session::certificate_file_text;
+pub use crate::core::{Core, CoreBuilder, NoUiEvents, UiEvents};
 pub use app_error::to_app_error;
 pub use building::{search, to_tree, to_tree_with_overrides, KindMap, KindRule, KIND_OVERRIDE_ATTRIBUTE};
 pub use controls::{controls_for, ControlMap, ControlSpec, ProfileControls, SpecKind, CONTROLS_ATTRIBUTE};

@@ -29,9 +29,7 @@ impl Drop for TempDir {
 }
 
 async fn login(core: &Core, emu: &Emulator, user: &str, password: &str) {
-    core.login(LoginArgs { server_url: emu.base_url(), username: user.into(), password: password.into() })
-        .await
-        .unwrap();
+    core.login(LoginArgs::new(emu.base_url(), user, password)).await.unwrap();
 }
 
 #[tokio::test]

@@ -28,13 +28,7 @@ async fn logged_in(emu: &Emulator) -> Core {
 
 async fn logged_in_as(emu: &Emulator, (username, password): (&str, &str)) -> Core {
     let core = Core::new(Arc::new(NoUiEvents));
-    core.login(LoginArgs {
-        server_url: emu.base_url(),
-        username: username.into(),
-        password: password.into(),
-    })
-    .await
-    .unwrap();
+    core.login(LoginArgs::new(emu.base_url(), username, password)).await.unwrap();
     core
 }
 

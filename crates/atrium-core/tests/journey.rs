@@ -33,13 +33,7 @@ fn find<'a>(nodes: &'a [TreeNode], name: &str) -> Option<&'a TreeNode> {
 
 async fn logged_in(emu: &Emulator, ui: Arc<Recorder>) -> Core {
     let core = Core::new(ui);
-    core.login(LoginArgs {
-        server_url: emu.base_url(),
-        username: "tenant@thingsboard.org".into(),
-        password: "tenant".into(),
-    })
-    .await
-    .unwrap();
+    core.login(LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant")).await.unwrap();
     core
 }
 
@@ -146,14 +140,7 @@ async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
 #[tokio::test]
 async fn a_wrong_address_is_explained() {
     let core = Core::new(Arc::new(Recorder::default()));
-    let err = core
-        .login(LoginArgs {
-            server_url: "thingsboard.local".into(),
-            username: "a".into(),
-            password: "b".into(),
-        })
-        .await
-        .unwrap_err();
+    let err = core.login(LoginArgs::new("thingsboard.local", "a", "b")).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidUrl);
     assert!(err.message.contains("https://"), "{}", err.message);
 }

@@ -43,11 +43,7 @@ async fn watched_values_are_remembered_and_saved_when_the_watch_ends() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
     let dir = temp_dir();
     let core = Core::with_cache_dir(Arc::new(NoUiEvents), &dir.0);
-    let login = LoginArgs {
-        server_url: emu.base_url(),
-        username: "tenant@thingsboard.org".into(),
-        password: "tenant".into(),
-    };
+    let login = LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant");
     core.login(login.clone()).await.unwrap();
     core.load_tree(|_| {}).await.unwrap();
     assert!(!cache_text(&dir).contains(r#""key":"temperature""#), "no values before any watch");

@@ -55,13 +55,7 @@ fn row<'a>(rows: &'a [NodeRollup], name: &str) -> &'a NodeRollup {
 
 async fn logged_in(emu: &Emulator) -> (Core, Vec<TreeNode>) {
     let core = Core::new(Arc::new(NoUiEvents));
-    core.login(LoginArgs {
-        server_url: emu.base_url(),
-        username: "tenant@thingsboard.org".into(),
-        password: "tenant".into(),
-    })
-    .await
-    .unwrap();
+    core.login(LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant")).await.unwrap();
     let tree = core.load_tree(|_| {}).await.unwrap();
     (core, tree)
 }

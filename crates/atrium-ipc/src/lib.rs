@@ -7,18 +7,30 @@
 //!
 //! ```no_run
 //! use atrium_ipc::{cmd, LoginArgs};
-//! let args = LoginArgs { server_url: "https://tb.example.com".into(), username: "me".into(), password: "pw".into() };
+//! let args = LoginArgs {
+//!     server_url: "https://tb.example.com".into(),
+//!     username: "me".into(),
+//!     password: "pw".into(),
+//!     trusted_ca_pem: None,
+//!     allow_plain_http: false,
+//! };
 //! let body = serde_json::json!({ "args": args });
 //! assert_eq!(cmd::LOGIN, "login");
 //! # let _ = body;
 //! ```
 
+mod account;
 mod control;
 mod error;
 mod live;
 mod rollup;
 mod tree;
 
+pub use account::{
+    AccountArgs, CertificateArgs, CertificateInfo, CodeSent, LoginOutcome, SavedAccount, SecretStoreStatus,
+    ServerAddress, ServerAddressArgs, Startup, TwoFactorChallenge, TwoFactorKind, TwoFactorProvider,
+    TwoFactorSendArgs, TwoFactorVerifyArgs,
+};
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
 pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
@@ -31,7 +43,38 @@ use serde::{Deserialize, Serialize};
 
 /// Command names, shared by `src/ipc` (invoke) and `src-tauri` (handlers).
 pub mod cmd {
+    /// What the app finds at start ([`crate::Startup`]): it reopens the last account's kept
+    /// session by itself. Call once, before anything else.
+    pub const STARTUP: &str = "startup";
+    /// Signs in ([`crate::LoginArgs`] -> [`crate::LoginOutcome`]).
     pub const LOGIN: &str = "login";
+    /// Asks the server to send a code by e-mail or SMS ([`crate::TwoFactorSendArgs`] -> [`crate::CodeSent`]).
+    pub const TWO_FACTOR_SEND: &str = "two_factor_send";
+    /// Completes a sign-in with its second factor ([`crate::TwoFactorVerifyArgs`] -> [`crate::SessionInfo`]).
+    pub const TWO_FACTOR_VERIFY: &str = "two_factor_verify";
+    /// Gives up a sign-in waiting for its second factor.
+    pub const TWO_FACTOR_CANCEL: &str = "two_factor_cancel";
+    /// Saved accounts, most recently used first (`Vec<SavedAccount>`).
+    pub const ACCOUNTS: &str = "accounts";
+    /// Reopens a saved account's kept session without its password ([`crate::AccountArgs`] -> [`crate::SessionInfo`]).
+    pub const RESUME_ACCOUNT: &str = "resume_account";
+    /// Forgets a saved account: its kept session, cached building and trusted CA ([`crate::AccountArgs`]).
+    pub const FORGET_ACCOUNT: &str = "forget_account";
+    /// Leaves the current session for the sign-in screen, keeping it to continue later.
+    pub const SWITCH_ACCOUNT: &str = "switch_account";
+    /// Reads a PEM certificate for the person to check before trusting it ([`crate::CertificateArgs`] -> [`crate::CertificateInfo`]).
+    pub const INSPECT_CERTIFICATE: &str = "inspect_certificate";
+    /// Lets the person choose a certificate file; its PEM text (`Option<String>`, `None` when cancelled).
+    pub const PICK_CERTIFICATE_FILE: &str = "pick_certificate_file";
+    /// Stops trusting an account's private CA ([`crate::AccountArgs`]).
+    pub const FORGET_TRUSTED_CA: &str = "forget_trusted_ca";
+    /// Checks a server address as it is typed ([`crate::ServerAddressArgs`] -> [`crate::ServerAddress`]).
+    pub const CHECK_SERVER_ADDRESS: &str = "check_server_address";
+    /// Tries the connection to the server again now instead of waiting for the next retry.
+    pub const RECONNECT_NOW: &str = "reconnect_now";
+    /// The UI has painted a building ([`crate::PaintedArgs`]): the shell logs how long after the
+    /// process started, which is how start-up time is measured.
+    pub const PAINTED: &str = "painted";
     pub const OPEN_DEMO: &str = "open_demo";
     pub const LOGOUT: &str = "logout";
     pub const SESSION: &str = "session";
@@ -57,7 +100,21 @@ pub mod cmd {
 
     /// Every command above; the shell registers exactly these (its tests invoke each one).
     pub const ALL: &[&str] = &[
+        STARTUP,
         LOGIN,
+        TWO_FACTOR_SEND,
+        TWO_FACTOR_VERIFY,
+        TWO_FACTOR_CANCEL,
+        ACCOUNTS,
+        RESUME_ACCOUNT,
+        FORGET_ACCOUNT,
+        SWITCH_ACCOUNT,
+        INSPECT_CERTIFICATE,
+        PICK_CERTIFICATE_FILE,
+        FORGET_TRUSTED_CA,
+        CHECK_SERVER_ADDRESS,
+        RECONNECT_NOW,
+        PAINTED,
         OPEN_DEMO,
         LOGOUT,
         SESSION,
@@ -89,6 +146,30 @@ pub struct LoginArgs {
     pub server_url: String,
     pub username: String,
     pub password: String,
+    /// A private CA (PEM) the person chose to trust for this server; kept with the account once
+    /// the sign-in succeeds. `None` keeps the one trusted before, if any.
+    #[serde(default)]
+    pub trusted_ca_pem: Option<String>,
+    /// The person agreed to send the password without encryption (`http://` to another machine).
+    #[serde(default)]
+    pub allow_plain_http: bool,
+}
+
+impl LoginArgs {
+    /// A sign-in with a password, trusting no extra CA and refusing plain http to another machine.
+    pub fn new(
+        server_url: impl Into<String>,
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Self {
+        Self {
+            server_url: server_url.into(),
+            username: username.into(),
+            password: password.into(),
+            trusted_ca_pem: None,
+            allow_plain_http: false,
+        }
+    }
 }
 
 impl std::fmt::Debug for LoginArgs {
@@ -97,8 +178,27 @@ impl std::fmt::Debug for LoginArgs {
             .field("server_url", &self.server_url)
             .field("username", &self.username)
             .field("password", &"<redacted>")
+            .field("trusted_ca_pem", &self.trusted_ca_pem.as_ref().map(|pem| pem.len()))
+            .field("allow_plain_http", &self.allow_plain_http)
             .finish()
     }
+}
+
+/// What the UI has just painted, for start-up timing ([`cmd::PAINTED`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Painted {
+    /// The cached building, before anything came from the network.
+    CachedBuilding,
+    /// A building loaded from the server.
+    Building,
+}
+
+/// Arguments of [`cmd::PAINTED`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PaintedArgs {
+    pub what: Painted,
 }
 
 /// Who is logged in, where.
@@ -112,6 +212,12 @@ pub struct SessionInfo {
     pub authority: String,
     /// True when connected to the embedded demo building.
     pub demo: bool,
+    /// The saved account this session belongs to (`None` for the demo).
+    #[serde(default)]
+    pub account_id: Option<String>,
+    /// The name signed in with, for the sign-in form when the session ends.
+    #[serde(default)]
+    pub username: String,
 }
 
 #[cfg(test)]
@@ -132,7 +238,13 @@ mod tests {
 
     #[test]
     fn login_args_use_camel_case_and_hide_password() {
-        let args = LoginArgs { server_url: "u".into(), username: "n".into(), password: "secret".into() };
+        let args = LoginArgs {
+            server_url: "u".into(),
+            username: "n".into(),
+            password: "secret".into(),
+            trusted_ca_pem: None,
+            allow_plain_http: false,
+        };
         let v = serde_json::to_value(&args).unwrap();
         assert_eq!(v["serverUrl"], "u");
         assert!(!format!("{args:?}").contains("secret"));

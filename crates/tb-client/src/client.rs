@@ -302,6 +302,13 @@ impl Client {
         }
     }
 
+    /// Who is signed in, refreshing a resumed session first (its principal is only known from
+    /// the first access token).
+    pub async fn current_principal(&self) -> Result<Principal, Error> {
+        self.current_access().await?;
+        self.principal().ok_or(Error::NotLoggedIn)
+    }
+
     /// The current refresh token, to keep the session across restarts (see [`Client::resume`]).
     /// It changes with every refresh ([`SessionEvent::Refreshed`]).
     pub fn refresh_token(&self) -> Option<Secret> {

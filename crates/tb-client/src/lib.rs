@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod certificate;
 mod client;
 mod error;
 pub mod hierarchy;

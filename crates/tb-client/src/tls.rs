@@ -22,7 +22,8 @@ fn base_roots() -> &'static rustls::RootCertStore {
 pub(crate) fn client_config(extra_ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, Error> {
     let mut roots = base_roots().clone();
     if let Some(pem) = extra_ca_pem {
-        let certs = rustls_pemfile::certs(&mut &pem[..])
+        let pem = crate::certificate::normalize_pem(&String::from_utf8_lossy(pem));
+        let certs = rustls_pemfile::certs(&mut pem.as_bytes())
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Error::InvalidCaCertificate(format!("the CA file is not valid PEM: {e}")))?;
         if certs.is_empty() {

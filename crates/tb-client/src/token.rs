@@ -69,9 +69,10 @@ impl TimedToken {
         Ok((Self { value, expires_at, lifetime }, claims))
     }
 
-    /// Refresh this long before expiry: 10% of the lifetime, between 5 s and 5 min.
+    /// Refresh this long before expiry: 10% of the lifetime, between 5 s and 5 min, and never
+    /// more than half of it, so a short-lived token is not refreshed again at every use.
     pub(crate) fn margin(&self) -> Duration {
-        (self.lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(300))
+        (self.lifetime / 10).clamp(Duration::from_secs(5), Duration::from_secs(300)).min(self.lifetime / 2)
     }
 
     /// True once we are inside the refresh margin.
@@ -113,9 +114,12 @@ mod tests {
     }
 
     #[test]
-    fn short_tokens_keep_a_minimum_margin() {
+    fn short_tokens_keep_a_minimum_margin_of_at_most_half_their_life() {
         let (token, _) = TimedToken::new(fake_jwt(0, 20), Instant::now()).unwrap();
         assert_eq!(token.margin(), Duration::from_secs(5));
+        let (short, _) = TimedToken::new(fake_jwt(0, 4), Instant::now()).unwrap();
+        assert_eq!(short.margin(), Duration::from_secs(2));
+        assert!(!short.needs_refresh(Instant::now()), "a fresh 4 s token is used, not refreshed at once");
     }
 
     #[test]

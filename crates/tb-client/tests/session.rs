@@ -73,11 +73,17 @@ async fn a_revoked_refresh_token_ends_the_session_once() {
 
 #[tokio::test]
 async fn a_token_inside_its_refresh_margin_is_refreshed_before_use() {
-    // A 5 s lifetime is inside the 5 s minimum margin from the start, so the very next request
-    // refreshes first and the server never sees an expired token.
-    let config = EmulatorConfig { access_token_ttl: Duration::from_secs(5), ..EmulatorConfig::for_tests() };
+    // A 600 s token has a 60 s margin: 545 s on (the client's clock, paused and advanced), the
+    // next request refreshes first, and the server never sees a token that is about to expire.
+    let config = EmulatorConfig { access_token_ttl: Duration::from_secs(600), ..EmulatorConfig::for_tests() };
     let emu = Emulator::start(config).await.unwrap();
     let client = tenant(&emu).await;
+    emu.faults().reset_counters();
+    client.all_assets().await.unwrap();
+    assert_eq!(emu.faults().counters().refresh_calls, 0, "a fresh token is used as it is");
+    tokio::time::pause();
+    tokio::time::advance(Duration::from_secs(545)).await;
+    tokio::time::resume();
     emu.faults().reset_counters();
     client.all_assets().await.unwrap();
     let counters = emu.faults().counters();

@@ -131,6 +131,8 @@ pub(crate) struct Auth {
     pre_verification_ttl: Duration,
     users: Vec<UserRec>,
     sessions: Mutex<HashMap<String, TokenSession>>,
+    /// Pre-verification tokens issued so far, and whether a fault expired them.
+    pre_verification: Mutex<HashMap<String, bool>>,
 }
 
 impl std::fmt::Debug for Auth {
@@ -162,6 +164,7 @@ impl Auth {
             pre_verification_ttl,
             users,
             sessions: Mutex::new(HashMap::new()),
+            pre_verification: Mutex::default(),
         }
     }
 
@@ -251,7 +254,9 @@ impl Auth {
             customer_id: Some(user.customer.unwrap_or(NULL_UUID).to_string()),
             jti: None,
         };
-        JwtPair { token: self.sign(&claims), refresh_token: None, scope: Some(scope) }
+        let token = self.sign(&claims);
+        self.pre_verification.lock().unwrap_or_else(PoisonError::into_inner).insert(token.clone(), false);
+        JwtPair { token, refresh_token: None, scope: Some(scope) }
     }
 
     /// Validates a pre-verification token (the only one the `/api/auth/2fa/*` endpoints take).
@@ -259,6 +264,11 @@ impl Auth {
         let claims = self.decode(token)?;
         if claims.scopes.first() != Some(&Authority::PreVerificationToken) {
             return Err(TokenError::WrongScope);
+        }
+        let expired =
+            self.pre_verification.lock().unwrap_or_else(PoisonError::into_inner).get(token).copied();
+        if expired == Some(true) {
+            return Err(TokenError::Expired);
         }
         let user_id: Uuid =
             claims.user_id.as_deref().and_then(|u| u.parse().ok()).ok_or(TokenError::Malformed)?;
@@ -328,6 +338,14 @@ impl Auth {
 
     pub(crate) fn logout(&self, session_id: &str) {
         self.sessions().entry(session_id.to_owned()).or_default().logged_out = true;
+    }
+
+    pub(crate) fn expire_pre_verification_tokens(&self) {
+        self.pre_verification
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .values_mut()
+            .for_each(|e| *e = true);
     }
 
     pub(crate) fn expire_access_tokens(&self) {

@@ -142,6 +142,12 @@ impl FaultHandle {
     }
 
     /// Every refresh token issued so far is answered with 401 code 10 "Token is outdated".
+    /// Makes every pre-verification token issued so far expired, as when a two-factor sign-in
+    /// outlasts `totalAllowedTimeForVerification` (401/11 "Token has expired").
+    pub fn expire_pre_verification_tokens(&self) {
+        self.state.auth.expire_pre_verification_tokens();
+    }
+
     pub fn revoke_refresh_tokens(&self) {
         self.state.auth.revoke_refresh_tokens();
     }

@@ -39,11 +39,13 @@ mod routes;
 mod rpc_hub;
 mod sim;
 mod store;
+mod tls;
 mod two_factor;
 mod ws;
 
 pub use auth::DemoUser;
 pub use faults::{Counters, FailureKind, FaultHandle};
+pub use tls::TlsFront;
 pub use two_factor::{TwoFactorSettings, TOTP_CODE};
 
 use crate::demo::DeviceKind;
@@ -287,6 +289,11 @@ impl Emulator {
     /// `http://127.0.0.1:PORT`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The address it listens on (a restarted emulator can bind it again).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// Fault injection and counters.

@@ -54,11 +54,43 @@ pub struct App {
 const SESSION_ATTEMPTS: u32 = 3;
 const SESSION_RETRY_DELAY: Duration = Duration::from_millis(500);
 
+/// Where one run of the app keeps its settings, cache and data: a directory of its own, so
+/// journeys do not see each other's accounts; launching twice in the same home is a restart.
+#[derive(Debug, Clone)]
+pub struct Home {
+    dir: PathBuf,
+}
+
+impl Home {
+    /// An empty home under `tests/e2e/artifacts/homes/`.
+    pub fn new(name: &str) -> Result<Home> {
+        let dir = artifacts_dir()?.join("homes").join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(Home { dir })
+    }
+
+    /// The XDG directories the app (and its webview) resolve their paths from.
+    fn env(&self) -> [(&'static str, PathBuf); 3] {
+        [
+            ("XDG_DATA_HOME", self.dir.join("data")),
+            ("XDG_CONFIG_HOME", self.dir.join("config")),
+            ("XDG_CACHE_HOME", self.dir.join("cache")),
+        ]
+    }
+}
+
 impl App {
-    /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`.
+    /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`,
+    /// in a home of its own.
     pub async fn launch() -> Result<App> {
+        App::launch_in(&Home::new("journey")?).await
+    }
+
+    /// Starts the app in `home`: a second launch in the same home is a restart of the app.
+    pub async fn launch_in(home: &Home) -> Result<App> {
         let app_bin = app_binary()?;
-        let driver = DriverProcess::spawn()?;
+        let driver = DriverProcess::spawn(home)?;
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
         capabilities
@@ -90,6 +122,26 @@ impl App {
     /// The WebDriver session, for the [`find`], [`action`], [`check`] and [`wait`] helpers.
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// Resizes the window, e.g. to a phone's 390x844; waits until the page has laid out anew.
+    pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
+        self.client.set_window_size(width, height).await.context("resizing the window")?;
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let inner = self
+                .client
+                .execute("return window.innerWidth;", vec![])
+                .await
+                .context("reading the width")?;
+            if inner.as_u64() == Some(u64::from(width)) {
+                return Ok(());
+            }
+            if Instant::now() >= deadline {
+                bail!("the window is {inner} wide, not {width}, after resizing");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Saves the webview as `tests/e2e/artifacts/<name>.png` and returns the path.
@@ -145,7 +197,15 @@ pub async fn run_journey<F>(name: &str, journey: F) -> Result<()>
 where
     F: AsyncFnOnce(&App) -> Result<()>,
 {
-    let app = App::launch().await?;
+    run_journey_in(name, &Home::new(name)?, journey).await
+}
+
+/// [`run_journey`] in a given home (the second part of a restart journey).
+pub async fn run_journey_in<F>(name: &str, home: &Home, journey: F) -> Result<()>
+where
+    F: AsyncFnOnce(&App) -> Result<()>,
+{
+    let app = App::launch_in(home).await?;
     let outcome = journey(&app).await;
     let outcome = match outcome {
         Ok(()) => Ok(()),
@@ -208,11 +268,13 @@ struct DriverProcess {
 }
 
 impl DriverProcess {
-    fn spawn() -> Result<DriverProcess> {
+    fn spawn(home: &Home) -> Result<DriverProcess> {
         let program = tauri_driver_program();
         let [port, native_port] = free_ports()?;
+        // The driver starts WebKitWebDriver, which starts the app: all inherit the home.
         let child = Command::new(&program)
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .envs(home.env())
             .stdin(Stdio::null())
             .spawn()
             .with_context(|| {

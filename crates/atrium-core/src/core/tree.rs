@@ -45,6 +45,10 @@ pub(super) struct TreeState {
 }
 
 impl TreeState {
+    pub(super) fn new(cache: Option<TreeCache>) -> Self {
+        Self { cache, ..Self::default() }
+    }
+
     fn last(&self) -> std::sync::MutexGuard<'_, Option<CachedBuilding>> {
         self.last.lock().expect("tree lock")
     }
@@ -63,10 +67,7 @@ fn is_for(building: &CachedBuilding, info: &SessionInfo) -> bool {
 impl Core {
     /// A core that caches the building (and the last live values) per server and user in `dir`.
     pub fn with_cache_dir(ui: Arc<dyn super::UiEvents>, dir: impl Into<PathBuf>) -> Self {
-        let mut core = Core::new(ui);
-        let shared = Arc::get_mut(&mut core.shared).expect("a new core is not shared yet");
-        shared.tree.cache = Some(TreeCache::new(dir));
-        core
+        Core::builder(ui).cache_dir(dir).build()
     }
 
     /// The cached building of the signed-in user and how old it is (ms), to show at once while
@@ -181,13 +182,19 @@ impl Core {
 
     /// Deletes the cache of the session that is ending (logout).
     pub(super) fn forget_cached(&self, info: &SessionInfo) {
+        let (server, user) = owner(info);
+        self.forget_cached_of(server, user);
+    }
+
+    /// Deletes the cached building of `user` on `server` (an account being forgotten).
+    pub(super) fn forget_cached_of(&self, server: &str, user: &str) {
         let state = &self.shared.tree;
-        if state.last().as_ref().is_some_and(|b| is_for(b, info)) {
+        let mine = |b: &CachedBuilding| b.server_url == server && b.user == user.trim().to_lowercase();
+        if state.last().as_ref().is_some_and(mine) {
             *state.last() = None;
+            state.warnings.lock().expect("warnings lock").clear();
         }
-        state.warnings.lock().expect("warnings lock").clear();
         if let Some(cache) = &state.cache {
-            let (server, user) = owner(info);
             if let Err(e) = cache.remove(server, user) {
                 tracing::warn!("the building cache could not be deleted: {e}");
             }

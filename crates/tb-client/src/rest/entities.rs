@@ -53,8 +53,8 @@ const BULK_PAGE: u32 = 1000;
 impl Client {
     /// The list path for `kind` ("assets"/"devices"), tenant-wide for a tenant admin and the
     /// customer's for a customer user. Chosen from the authority, not from the presence of a customer id.
-    fn list_path(&self, kind: &str) -> Result<String, Error> {
-        let principal = self.principal().ok_or(Error::NotLoggedIn)?;
+    async fn list_path(&self, kind: &str) -> Result<String, Error> {
+        let principal = self.current_principal().await?;
         match principal.authority {
             Authority::TenantAdmin => Ok(format!("api/tenant/{kind}")),
             Authority::CustomerUser => {
@@ -74,12 +74,12 @@ impl Client {
     }
 
     pub async fn assets_page(&self, page: &PageRequest) -> Result<PageData<Asset>, Error> {
-        let path = self.list_path("assets")?;
+        let path = self.list_path("assets").await?;
         self.get_json(page.apply(RequestSpec::get(path))).await
     }
 
     pub async fn devices_page(&self, page: &PageRequest) -> Result<PageData<Device>, Error> {
-        let path = self.list_path("devices")?;
+        let path = self.list_path("devices").await?;
         self.get_json(page.apply(RequestSpec::get(path))).await
     }
 

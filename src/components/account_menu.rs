@@ -1,0 +1,142 @@
+//! The account menu in the header: who is signed in where, whether this device keeps the session
+//! (and where), and the ways out: switch account (stays signed in) and sign out.
+
+use crate::app::use_app;
+use crate::hooks::server_host;
+use crate::ipc;
+use atrium_ipc::{SecretStoreStatus, SessionInfo};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+/// What "staying signed in" means on this device, for a person.
+fn kept_text(status: Option<&SecretStoreStatus>) -> String {
+    match status {
+        Some(SecretStoreStatus::Persistent { name }) => {
+            format!("Kept in {name}: the next start opens the building without your password.")
+        }
+        Some(SecretStoreStatus::UntilLogout { name }) => {
+            format!("Kept in the {name} until you log out of this device.")
+        }
+        Some(SecretStoreStatus::Unavailable { .. }) => {
+            "Not kept: this device has no secret store, so Atrium asks for your password at each start."
+                .into()
+        }
+        _ => "Checking where this device keeps sessions…".into(),
+    }
+}
+
+// The props builder that #[component] generates has `pub` methods.
+#[allow(unreachable_pub)]
+#[component]
+pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
+    let app = use_app();
+    let open = RwSignal::new(false);
+    let leaving = RwSignal::new(false);
+    let leave = move |switch: bool| {
+        if leaving.get_untracked() {
+            return;
+        }
+        leaving.set(true);
+        spawn_local(async move {
+            // The session is over for the person either way; a failure is only logged.
+            let done = if switch { ipc::switch_account().await } else { ipc::logout().await };
+            if let Err(err) = done {
+                ipc::log_error(if switch { "switching account" } else { "signing out" }, &err);
+            }
+            app.signed_out(None, None);
+        });
+    };
+
+    let who = if session.display_name.trim().is_empty() {
+        session.user_email.clone()
+    } else {
+        session.display_name.clone()
+    };
+    let demo = session.demo;
+    let host = if demo { "Demo building".to_owned() } else { server_host(&session.server_url).to_owned() };
+    let summary = view! {
+        <span id="session-info" class="session-info">
+            {demo.then(|| view! { <span id="demo-badge" class="badge badge-demo">"Demo"</span> })}
+            <span class="session-user">{who.clone()}</span>
+            <span class="session-server">{host.clone()}</span>
+        </span>
+    };
+    let where_text = if demo { "the built-in demo building".to_owned() } else { session.server_url.clone() };
+    let reason = move || match app.secret_store() {
+        Some(SecretStoreStatus::Unavailable { reason }) => Some(reason),
+        _ => None,
+    };
+
+    view! {
+        <div class="account-menu" on:keydown=move |ev| {
+            if ev.key() == "Escape" {
+                open.set(false);
+            }
+        }>
+            <button
+                id="account-menu"
+                type="button"
+                class="button ghost account-menu-button"
+                aria-haspopup="dialog"
+                aria-expanded=move || open.get().to_string()
+                aria-controls="account-panel"
+                on:click=move |_| open.update(|o| *o = !*o)
+            >
+                {summary}
+                <svg class="chevron" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+                    <path d="M4 6l4 4 4-4" fill="none" stroke="currentColor" stroke-width="1.6" stroke-linecap="round" stroke-linejoin="round" />
+                </svg>
+            </button>
+            <Show when=move || open.get()>
+                <div id="account-panel" class="account-panel card" role="dialog" aria-label="Account">
+                    <p class="account-panel-who">{who.clone()}</p>
+                    <p class="muted">{format!("{} on {where_text}", session.user_email)}</p>
+                    {(!demo).then(|| view! {
+                        <div class="account-panel-kept">
+                            <p class="field-label">"Staying signed in"</p>
+                            <p id="session-kept" title=reason>{move || kept_text(app.secret_store().as_ref())}</p>
+                        </div>
+                    })}
+                    <div class="account-panel-actions">
+                        {(!demo).then(|| view! {
+                            <button
+                                id="switch-account"
+                                type="button"
+                                class="button secondary"
+                                disabled=move || leaving.get()
+                                on:click=move |_| leave(true)
+                            >
+                                "Switch account"
+                            </button>
+                        })}
+                        <button
+                            id="sign-out"
+                            type="button"
+                            class="button secondary"
+                            disabled=move || leaving.get()
+                            on:click=move |_| leave(false)
+                        >
+                            {move || if leaving.get() { "Leaving…" } else if demo { "Close the demo" } else { "Sign out" }}
+                        </button>
+                    </div>
+                    {(!demo).then(|| view! {
+                        <p class="note">"Switch account keeps this one signed in on this device. Sign out ends the session and deletes what this device kept."</p>
+                    })}
+                </div>
+            </Show>
+        </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_store_says_what_it_keeps() {
+        let kept = kept_text(Some(&SecretStoreStatus::Persistent { name: "Keychain".into() }));
+        assert!(kept.contains("Keychain") && kept.contains("without your password"));
+        let none = kept_text(Some(&SecretStoreStatus::Unavailable { reason: "x".into() }));
+        assert!(none.contains("asks for your password"));
+    }
+}

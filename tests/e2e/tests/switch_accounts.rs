@@ -1,0 +1,75 @@
+//! Two accounts in the real app: sign in as the tenant, switch to a customer user (the tenant
+//! stays signed in on the device), see only the customer's part, then switch back to the tenant
+//! with one click and no password.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use atrium_e2e::{action, check, find, wait, App};
+use tb_emulator::{Emulator, EmulatorConfig};
+
+const APP_START: Duration = Duration::from_secs(45);
+const LOAD: Duration = Duration::from_secs(30);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switch_between_two_accounts() {
+    let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+    let url = emulator.base_url();
+    let result = atrium_e2e::run_journey("switch_accounts", async |app| journey(app, &url).await).await;
+    emulator.shutdown().await;
+    if let Err(err) = result {
+        panic!("switching accounts failed: {err:#}");
+    }
+}
+
+async fn sign_in(app: &App, url: &str, user: &str, password: &str) -> Result<()> {
+    let c = app.client();
+    action::fill(c, "#server-url", url).await?;
+    action::fill(c, "#username", user).await?;
+    action::fill(c, "#password", password).await?;
+    action::click(c, "#sign-in").await?;
+    wait::for_element(c, "#building-tree li.tree-node", LOAD)
+        .await
+        .context("no building after signing in")?;
+    Ok(())
+}
+
+async fn journey(app: &App, url: &str) -> Result<()> {
+    let c = app.client();
+    wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
+    sign_in(app, url, "tenant@thingsboard.org", "tenant").await?;
+    wait::until("the tenant's whole building", LOAD, async || {
+        check::exists(c, r#"#building-tree li.tree-node[data-name="Floor 3"]"#).await
+    })
+    .await?;
+
+    action::click(c, "#account-menu").await?;
+    check::text_contains(c, "#session-kept", "Kept in Secret Service").await?;
+    action::click(c, "#switch-account").await?;
+    wait::for_element(c, r#".saved-account[data-signed-in="true"]"#, LOAD)
+        .await
+        .context("the tenant is not listed as still signed in")?;
+    let shot = app.screenshot("switch_accounts_list").await?;
+    eprintln!("switch accounts: list {}", shot.display());
+    action::click(c, "#another-server").await?;
+    sign_in(app, url, "customer@thingsboard.org", "customer").await?;
+    check::text_contains(c, "#session-info", "Ada").await?;
+    anyhow::ensure!(
+        find::one(c, r#"#building-tree li.tree-node[data-name="Floor 3"]"#).await.is_err(),
+        "the customer sees the tenant's floors"
+    );
+
+    // Back to the tenant: one click, no password.
+    action::click(c, "#account-menu").await?;
+    action::click(c, "#switch-account").await?;
+    wait::for_element(c, ".saved-account", LOAD).await?;
+    let tenant =
+        r#".saved-account[data-signed-in="true"] .account-continue[aria-label*="tenant@thingsboard.org"]"#;
+    action::click(c, tenant).await?;
+    wait::until("the tenant's building again", LOAD, async || {
+        check::exists(c, r#"#building-tree li.tree-node[data-name="Floor 3"]"#).await
+    })
+    .await?;
+    anyhow::ensure!(find::one(c, "#password").await.is_err(), "a password was asked for");
+    Ok(())
+}
