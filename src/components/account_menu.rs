@@ -31,6 +31,24 @@ fn kept_text(status: Option<&SecretStoreStatus>) -> String {
 pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
     let app = use_app();
     let open = RwSignal::new(false);
+    let menu_button = NodeRef::<leptos::html::Button>::new();
+    let panel = NodeRef::<leptos::html::Div>::new();
+    // Opening moves focus into the panel, so a keyboard or screen-reader user lands in it.
+    Effect::new(move |_| {
+        if open.get() {
+            request_animation_frame(move || {
+                if let Some(panel) = panel.get_untracked() {
+                    let _ = panel.focus();
+                }
+            });
+        }
+    });
+    let close = move || {
+        open.set(false);
+        if let Some(button) = menu_button.get_untracked() {
+            let _ = button.focus();
+        }
+    };
     let leaving = RwSignal::new(false);
     let leave = move |switch: bool| {
         if leaving.get_untracked() {
@@ -69,12 +87,13 @@ pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
 
     view! {
         <div class="account-menu" on:keydown=move |ev| {
-            if ev.key() == "Escape" {
-                open.set(false);
+            if ev.key() == "Escape" && open.get_untracked() {
+                close();
             }
         }>
             <button
                 id="account-menu"
+                node_ref=menu_button
                 type="button"
                 class="button ghost account-menu-button"
                 aria-haspopup="dialog"
@@ -88,7 +107,7 @@ pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
                 </svg>
             </button>
             <Show when=move || open.get()>
-                <div id="account-panel" class="account-panel card" role="dialog" aria-label="Account">
+                <div id="account-panel" node_ref=panel tabindex="-1" class="account-panel card" role="dialog" aria-label="Account">
                     <p class="account-panel-who">{who.clone()}</p>
                     <p class="muted">{format!("{} on {where_text}", session.user_email)}</p>
                     {(!demo).then(|| view! {

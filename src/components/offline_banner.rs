@@ -63,11 +63,12 @@ pub(crate) fn OfflineBanner(
     view! {
         <div class="banner-slot">
             <Show when=move || offline.get()>
-                <div id="offline-banner" class="offline-banner" role="status">
+                <div id="offline-banner" class="offline-banner">
                     <span class="offline-dot" aria-hidden="true"></span>
-                    <span id="offline-text">{text}</span>
-                    <span id="offline-retry-in" class="muted">{next_try}</span>
-                    <button id="offline-retry" type="button" class="button secondary small" on:click=retry>
+                    <span id="offline-text" role="status">{text}</span>
+                    // A countdown read out every second would drown everything else.
+                    <span id="offline-retry-in" class="muted" aria-live="off">{next_try}</span>
+                    <button id="offline-retry" type="button" class="button secondary" on:click=retry>
                         "Retry now"
                     </button>
                 </div>

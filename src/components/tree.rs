@@ -1,6 +1,7 @@
 //! The building tree: sites, buildings, floors, rooms and their devices.
 
 use crate::components::device_panel::format_age;
+use crate::hooks::debounce::debounced;
 use crate::hooks::use_connection;
 use crate::ipc;
 use atrium_ipc::{AppError, LoadProgress, NodeKind, Painted, SearchHit, TreeNode};
@@ -176,8 +177,6 @@ pub(crate) fn BuildingTree(
     // The search box; while it holds text, its results replace the tree.
     let query = RwSignal::new(String::new());
     let results = RwSignal::new(SearchState::Pending);
-    // Bumped on every keystroke: a timer or answer of an older query is dropped.
-    let generation = StoredValue::new(0_u64);
     let searching = Memo::new(move |_| query.with(|q| !q.trim().is_empty()));
     // How far the running load has come.
     let progress = RwSignal::new(None::<LoadProgress>);
@@ -319,34 +318,19 @@ pub(crate) fn BuildingTree(
         .into_any(),
     };
 
-    Effect::new(move |_| {
-        let text = query.get().trim().to_owned();
-        let current = generation.get_value().wrapping_add(1);
-        generation.set_value(current);
-        // The previous hits stay while the next ones are on their way, so typing does not flicker.
-        if text.is_empty() {
-            results.set(SearchState::Pending);
-            return;
-        }
-        set_timeout(
-            move || {
-                if generation.get_value() != current {
-                    return;
-                }
-                spawn_local(async move {
-                    let answer = ipc::search(&text).await;
-                    if generation.get_value() != current {
-                        return;
-                    }
-                    results.set(match answer {
-                        Ok(hits) => SearchState::Done(hits),
-                        Err(err) => SearchState::Failed(err.message),
-                    });
-                });
-            },
-            SEARCH_DEBOUNCE,
-        );
-    });
+    // The previous hits stay while the next ones are on their way, so typing does not flicker.
+    debounced(
+        move || query.get(),
+        SEARCH_DEBOUNCE,
+        move || results.set(SearchState::Pending),
+        |text| async move { ipc::search(&text).await },
+        move |answer| {
+            results.set(match answer {
+                Ok(hits) => SearchState::Done(hits),
+                Err(err) => SearchState::Failed(err.message),
+            })
+        },
+    );
 
     let clear_search = move || {
         if !query.with_untracked(String::is_empty) {

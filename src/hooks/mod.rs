@@ -1,5 +1,6 @@
 //! Reactive state that outlives a single view: the clock, the live connection, a device's telemetry.
 
+pub(crate) mod debounce;
 mod use_clock;
 mod use_connection;
 mod use_device_telemetry;

@@ -68,20 +68,14 @@ impl SignIn {
     /// Reads the saved accounts; with none, the form is all there is to show.
     fn load_accounts(self) {
         spawn_local(async move {
-            match ipc::accounts().await {
-                Ok(accounts) => {
-                    let none = accounts.is_empty();
-                    self.accounts.set(accounts);
-                    if none && self.step.get_untracked() == Step::Accounts {
-                        self.step.set(Step::Password);
-                    }
-                }
-                Err(err) => {
-                    ipc::log_error("reading the saved accounts", &err);
-                    if self.step.get_untracked() == Step::Accounts {
-                        self.step.set(Step::Password);
-                    }
-                }
+            let accounts = ipc::accounts().await.unwrap_or_else(|err| {
+                ipc::log_error("reading the saved accounts", &err);
+                Vec::new()
+            });
+            let none = accounts.is_empty();
+            self.accounts.set(accounts);
+            if none && self.step.get_untracked() == Step::Accounts {
+                self.step.set(Step::Password);
             }
         });
     }
@@ -278,6 +272,17 @@ pub(crate) fn use_sign_in(notice: Option<String>, prefill: Option<Prefill>) -> S
         allow_plain_http: RwSignal::new(false),
     };
     sign_in.load_accounts();
+    // Consent to plain http and a trusted CA were given for one address: another address asks again.
+    Effect::new(move |previous: Option<String>| {
+        let url = sign_in.server_url.get().trim().to_owned();
+        if previous.is_some_and(|p| p != url) {
+            sign_in.untrusted.set(false);
+            sign_in.trusted_ca.set(None);
+            sign_in.confirm_plain_http.set(false);
+            sign_in.allow_plain_http.set(false);
+        }
+        url
+    });
     sign_in
 }
 

@@ -114,7 +114,13 @@ fn files(dir: &Path, ext: &str, into: &mut Vec<PathBuf>) {
 
 /// Where comments point outside the repository (its readers have only the repository).
 fn outside_citations(text: &str) -> Vec<String> {
-    const OUTSIDE: &[&str] = &["thingsboard-api.md", "../shared/", "shared/toolchain.md", "reference §"];
+    // Spelled in pieces so that this file does not match the very needles it looks for.
+    const OUTSIDE: &[&str] = &[
+        concat!("thingsboard-api", ".md"),
+        concat!("../", "shared/"),
+        concat!("shared/", "toolchain.md"),
+        concat!("reference ", "§"),
+    ];
     text.lines()
         .enumerate()
         .filter(|(_, line)| OUTSIDE.iter().any(|needle| line.contains(needle)))
@@ -189,9 +195,8 @@ fn comments_cite_only_what_the_repository_holds() {
     let mut sources = Vec::new();
     files(&root(), ".rs", &mut sources);
     files(&root(), ".md", &mut sources);
-    let this_file = Path::new(file!()).file_name().unwrap();
     let mut found = Vec::new();
-    for path in sources.iter().filter(|p| p.file_name() != Some(this_file)) {
+    for path in &sources {
         let text = std::fs::read_to_string(path).unwrap_or_default();
         for hit in outside_citations(&text) {
             found.push(format!("{}: {hit}", path.display()));
@@ -206,6 +211,6 @@ fn comments_cite_only_what_the_repository_holds() {
 
 #[test]
 fn outside_citations_are_recognised() {
-    assert_eq!(outside_citations("// see reference §3.3\nfn f() {}\n").len(), 1);
+    assert_eq!(outside_citations(concat!("// see reference ", "§3.3\nfn f() {}\n")).len(), 1);
     assert!(outside_citations("// `TelemetryController.getTimeseries`").is_empty());
 }

@@ -62,6 +62,9 @@ pub struct Account {
     pub display_name: String,
     pub authority: String,
     pub last_used_ms: i64,
+    /// A session is kept for it in the secret store (the token itself is never here).
+    #[serde(default)]
+    pub kept: bool,
 }
 
 impl Account {
@@ -147,8 +150,14 @@ impl Settings {
     }
 
     /// Records a sign-in: the account moves to the front and becomes the one reopened at start;
-    /// the server keeps the CA and the plain-http consent that worked.
-    pub fn signed_in(&mut self, account: Account, trusted_ca_pem: Option<String>, plain_http_accepted: bool) {
+    /// the server keeps the CA and the plain-http consent that worked. Returns the accounts that
+    /// no longer fit (their kept sessions are the caller's to delete).
+    pub fn signed_in(
+        &mut self,
+        account: Account,
+        trusted_ca_pem: Option<String>,
+        plain_http_accepted: bool,
+    ) -> Vec<Account> {
         let id = account.id();
         let server = self.server_mut(&account.server_url);
         if trusted_ca_pem.is_some() {
@@ -157,9 +166,17 @@ impl Settings {
         server.plain_http_accepted |= plain_http_accepted;
         self.accounts.retain(|a| a.id() != id);
         self.accounts.insert(0, account);
-        self.accounts.truncate(MAX_ACCOUNTS);
+        let dropped = self.accounts.split_off(self.accounts.len().min(MAX_ACCOUNTS));
         self.last_account = Some(id);
         self.drop_unused_servers();
+        dropped
+    }
+
+    /// Notes whether a session is kept for the account `id`.
+    pub fn set_kept(&mut self, id: &str, kept: bool) {
+        if let Some(account) = self.accounts.iter_mut().find(|a| a.id() == id) {
+            account.kept = kept;
+        }
     }
 
     /// Forgets an account; its server goes too once no account uses it.
@@ -198,6 +215,7 @@ mod tests {
             display_name: user.into(),
             authority: "TENANT_ADMIN".into(),
             last_used_ms: at,
+            kept: false,
         }
     }
 
@@ -215,6 +233,18 @@ mod tests {
             Some("CA"),
             "a CA stays trusted"
         );
+    }
+
+    #[test]
+    fn accounts_that_no_longer_fit_are_handed_back() {
+        let mut s = Settings::default();
+        for i in 0..MAX_ACCOUNTS {
+            assert!(s.signed_in(account("https://a", &format!("u{i}@a"), i as i64), None, false).is_empty());
+        }
+        let dropped = s.signed_in(account("https://b", "new@b", 99), None, false);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(dropped[0].username, "u0@a", "the least recently used goes");
+        assert_eq!(s.accounts.len(), MAX_ACCOUNTS);
     }
 
     #[test]

@@ -121,8 +121,15 @@ impl Shared {
         self.active().ok_or_else(|| AppError::new(ErrorCode::NotLoggedIn, "You are not signed in.", false))
     }
 
-    /// Ends `session` if it is still the current one and tells the UI, once, whoever notices first.
-    fn end_session(&self, session: &Arc<Active>, error: AppError) {
+    /// Whether `session` is still the current one.
+    fn is_current(&self, session: &Arc<Active>) -> bool {
+        self.active.lock().expect("active lock").as_ref().is_some_and(|a| Arc::ptr_eq(a, session))
+    }
+
+    /// Ends `session` (its refresh was refused) if it is still the current one and tells the UI,
+    /// once, whoever notices first. Its kept session is deleted; its cached building stays for
+    /// the same user's next sign-in.
+    fn end_session(self: &Arc<Self>, session: &Arc<Active>, error: AppError) {
         let mut active = self.active.lock().expect("active lock");
         if !active.as_ref().is_some_and(|a| Arc::ptr_eq(a, session)) {
             return;
@@ -130,6 +137,10 @@ impl Shared {
         *active = None;
         drop(active);
         session.stop();
+        if let Some(account) = session.info.account_id.clone() {
+            let shared = self.clone();
+            tokio::spawn(async move { shared.drop_session(&account).await });
+        }
         self.ui.session_ended(error);
     }
 }
@@ -222,8 +233,9 @@ impl Core {
         account: Option<String>,
     ) -> Result<SessionInfo, AppError> {
         // A new sign-in replaces the session but keeps its cache and kept session: only an
-        // explicit sign-out deletes those.
+        // explicit sign-out deletes those. A sign-in that waited for its second factor is over.
         self.stop_session(false).await;
+        self.two_factor_cancel();
         let live = LiveHandle::spawn(&client, LiveConfig::default());
         let active = Arc::new(Active {
             client: client.clone(),
@@ -441,25 +453,24 @@ async fn follow_session(
     let mut events = client.events();
     loop {
         match events.recv().await {
-            Ok(SessionEvent::Refreshed) => {
-                if let (Some(account), Some(token)) = (&account, client.refresh_token()) {
+            // A missed event (lagged) may have been a rotation: the token read is always the latest.
+            Ok(SessionEvent::Refreshed) | Err(RecvError::Lagged(_)) => {
+                let current = session.upgrade().is_some_and(|s| shared.is_current(&s));
+                if let (true, Some(account), Some(token)) = (current, &account, client.refresh_token()) {
                     shared.keep_session(account, token).await;
                 }
             }
             Ok(SessionEvent::Expired { reason }) => {
-                if let Some(account) = &account {
-                    shared.drop_session(account).await;
-                }
-                if let Some(active) = session.upgrade() {
-                    shared.end_session(&active, to_app_error(&tb_client::Error::SessionExpired { reason }));
+                match session.upgrade() {
+                    Some(active) => shared
+                        .end_session(&active, to_app_error(&tb_client::Error::SessionExpired { reason })),
+                    None => {
+                        if let Some(account) = &account {
+                            shared.drop_session(account).await;
+                        }
+                    }
                 }
                 return;
-            }
-            // A missed rotation is caught by the next one; the token read is always the latest.
-            Err(RecvError::Lagged(_)) => {
-                if let (Some(account), Some(token)) = (&account, client.refresh_token()) {
-                    shared.keep_session(account, token).await;
-                }
             }
             Ok(_) => {}
             Err(RecvError::Closed) => return,

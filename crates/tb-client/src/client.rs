@@ -404,6 +404,11 @@ impl Client {
             });
         }
         let pair: JwtPair = self.two_factor_answer(raw)?.json()?;
+        // Given up (or replaced by another sign-in) while the check was on its way: not ours to take.
+        let still_pending = matches!(&*self.inner.auth.lock().expect("auth lock"), AuthState::PendingTwoFactor(t) if *t == pre);
+        if !still_pending {
+            return Err(Error::NotLoggedIn);
+        }
         self.accept_pair(pair)
     }
 

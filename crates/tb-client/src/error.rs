@@ -224,8 +224,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn from_reqwest(err: reqwest::Error, timeout: std::time::Duration) -> Self {
+    pub(crate) fn from_reqwest(mut err: reqwest::Error, timeout: std::time::Duration) -> Self {
         let host = err.url().and_then(|u| u.host_str()).unwrap_or("the server").to_owned();
+        // reqwest's message quotes the URL; a query may hold a secret (a two-factor code).
+        if let Some(url) = err.url_mut() {
+            url.set_query(None);
+        }
         if err.is_timeout() {
             return Self::Timeout { seconds: timeout.as_secs().max(1) };
         }

@@ -21,6 +21,11 @@ pub fn decode_claims(token: &str) -> Result<JwtClaims, Error> {
         .map_err(|e| Error::Transport(format!("the server sent a token with unreadable claims: {e}")))
 }
 
+/// `exp - iat`, unless the claims make no sense (negative, or overflowing).
+fn lifetime_of(claims: &JwtClaims) -> Option<Duration> {
+    claims.exp.checked_sub(claims.iat).and_then(|secs| u64::try_from(secs).ok()).map(Duration::from_secs)
+}
+
 /// A token with the local instant at which it should be replaced.
 #[derive(Debug, Clone)]
 pub(crate) struct TimedToken {
@@ -34,14 +39,9 @@ pub(crate) struct TimedToken {
 impl TimedToken {
     pub(crate) fn new(value: String, received_at: Instant) -> Result<(Self, JwtClaims), Error> {
         let claims = decode_claims(&value)?;
-        let lifetime = claims
-            .exp
-            .checked_sub(claims.iat)
-            .and_then(|secs| u64::try_from(secs).ok())
-            .map(Duration::from_secs)
-            .ok_or_else(|| {
-                Error::Transport("the server sent a token whose lifetime cannot be read".into())
-            })?;
+        let lifetime = lifetime_of(&claims).ok_or_else(|| {
+            Error::Transport("the server sent a token whose lifetime cannot be read".into())
+        })?;
         let expires_at = received_at
             .checked_add(lifetime)
             .ok_or_else(|| Error::Transport("the server sent a token with an absurd lifetime".into()))?;
@@ -58,11 +58,7 @@ impl TimedToken {
         let claims = decode_claims(value.expose())?;
         let remaining = claims.exp.saturating_sub(wall_now_secs).max(0);
         let remaining = Duration::from_secs(u64::try_from(remaining).unwrap_or(0));
-        let lifetime = claims
-            .exp
-            .checked_sub(claims.iat)
-            .and_then(|secs| u64::try_from(secs).ok())
-            .map_or(remaining, Duration::from_secs);
+        let lifetime = lifetime_of(&claims).unwrap_or(remaining);
         let expires_at = now
             .checked_add(remaining)
             .ok_or_else(|| Error::Transport("the stored token has an absurd lifetime".into()))?;

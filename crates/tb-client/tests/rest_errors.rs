@@ -120,3 +120,19 @@ async fn two_factor_login_is_completed_with_the_code() {
     assert_eq!(me.email, "twofa@thingsboard.org");
     assert!(!client.all_assets().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_two_factor_code_never_appears_in_an_error() {
+    let emu = emulator().await;
+    let client = Client::builder(emu.base_url()).request_timeout(Duration::from_millis(200)).build().unwrap();
+    client.login("twofa@thingsboard.org", &Secret::new("twofa")).await.unwrap_err();
+    // The server stops answering in time: the request fails inside reqwest, which quotes its URL.
+    emu.faults().set_latency(Duration::from_secs(5), Duration::ZERO);
+    let err = client.verify_two_factor(TwoFaProviderType::Totp, "987654").await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("987654"), "{err:?}");
+    emu.faults().set_latency(Duration::ZERO, Duration::ZERO);
+    // A transport error (nothing listens any more) quotes the URL too.
+    emu.shutdown().await;
+    let err = client.verify_two_factor(TwoFaProviderType::Totp, "987654").await.unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("987654"), "{err:?}");
+}

@@ -2,11 +2,11 @@
 //! machine asks before the password goes; an untrusted certificate opens the trust panel.
 
 use super::trust_ca::TrustCa;
+use crate::hooks::debounce::debounced;
 use crate::hooks::use_sign_in::{Busy, SignIn};
 use crate::ipc;
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
-use leptos::task::spawn_local;
 use std::time::Duration;
 
 /// How long typing pauses before the address is checked.
@@ -26,39 +26,22 @@ enum AddressHint {
 #[component]
 pub(super) fn PasswordForm(sign_in: SignIn) -> impl IntoView {
     let hint = RwSignal::new(AddressHint::None);
-    // Bumped on every keystroke: a pending check of an older text is dropped.
-    let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
-        let text = sign_in.server_url.get().trim().to_owned();
-        let current = generation.get_value().wrapping_add(1);
-        generation.set_value(current);
-        if text.is_empty() {
-            hint.set(AddressHint::None);
-            return;
-        }
-        set_timeout(
-            move || {
-                if generation.get_value() != current {
-                    return;
-                }
-                spawn_local(async move {
-                    let answer = ipc::check_server_address(&text).await;
-                    if generation.get_value() != current {
-                        return;
-                    }
-                    hint.set(match answer {
-                        Ok(address) if address.exposes_password() => AddressHint::Warn(format!(
-                            "{} is not encrypted: your password would cross the network readable.",
-                            address.normalized
-                        )),
-                        Ok(address) => AddressHint::Ok(format!("Signs in at {}", address.normalized)),
-                        Err(err) => AddressHint::Problem(err.message),
-                    });
-                });
-            },
-            ADDRESS_CHECK_DELAY,
-        );
-    });
+    debounced(
+        move || sign_in.server_url.get(),
+        ADDRESS_CHECK_DELAY,
+        move || hint.set(AddressHint::None),
+        |text| async move { ipc::check_server_address(&text).await },
+        move |answer| {
+            hint.set(match answer {
+                Ok(address) if address.exposes_password() => AddressHint::Warn(format!(
+                    "{} is not encrypted: your password would cross the network readable.",
+                    address.normalized
+                )),
+                Ok(address) => AddressHint::Ok(format!("Signs in at {}", address.normalized)),
+                Err(err) => AddressHint::Problem(err.message),
+            })
+        },
+    );
 
     let submit = move |ev: SubmitEvent| {
         ev.prevent_default();

@@ -20,7 +20,8 @@ fn local_date(ms: i64) -> String {
 #[component]
 pub(super) fn TrustCa(sign_in: SignIn) -> impl IntoView {
     let pem = RwSignal::new(String::new());
-    let info = RwSignal::new(None::<CertificateInfo>);
+    // What was checked, with the very text that was checked: that text is what gets trusted.
+    let info = RwSignal::new(None::<(String, CertificateInfo)>);
     let problem = RwSignal::new(None::<String>);
     let checking = RwSignal::new(false);
 
@@ -35,9 +36,11 @@ pub(super) fn TrustCa(sign_in: SignIn) -> impl IntoView {
             let answer = ipc::inspect_certificate(&text).await;
             checking.set(false);
             match answer {
+                // The text changed while it was read: that answer is about another text.
+                Ok(_) if pem.get_untracked() != text => {}
                 Ok(details) => {
                     problem.set(None);
-                    info.set(Some(details));
+                    info.set(Some((text, details)));
                 }
                 Err(err) => {
                     info.set(None);
@@ -94,7 +97,7 @@ pub(super) fn TrustCa(sign_in: SignIn) -> impl IntoView {
                     </button>
                 }
                 .into_any(),
-                Some(details) => {
+                Some((checked, details)) => {
                     let expired = details.not_after_ms < now;
                     let warning = if expired {
                         Some("This certificate has expired: connections through it will fail.")
@@ -120,7 +123,7 @@ pub(super) fn TrustCa(sign_in: SignIn) -> impl IntoView {
                             type="button"
                             class="button primary"
                             disabled=move || sign_in.is_busy()
-                            on:click=move |_| sign_in.trust_and_sign_in(pem.get_untracked())
+                            on:click=move |_| sign_in.trust_and_sign_in(checked.clone())
                         >
                             "Trust it and sign in"
                         </button>

@@ -124,7 +124,13 @@ pub(super) fn TwoFactorForm(sign_in: SignIn, challenge: TwoFactorChallenge) -> i
             >
                 {move || if two.verifying.get() { "Checking…" } else { "Verify" }}
             </button>
-            <button id="two-factor-back" type="button" class="button ghost" on:click=move |_| two.cancel()>
+            <button
+                id="two-factor-back"
+                type="button"
+                class="button ghost"
+                disabled=move || two.verifying.get()
+                on:click=move |_| two.cancel()
+            >
                 "Back to the password"
             </button>
         </form>

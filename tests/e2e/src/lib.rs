@@ -127,21 +127,12 @@ impl App {
     /// Resizes the window, e.g. to a phone's 390x844; waits until the page has laid out anew.
     pub async fn resize(&self, width: u32, height: u32) -> Result<()> {
         self.client.set_window_size(width, height).await.context("resizing the window")?;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let inner = self
-                .client
-                .execute("return window.innerWidth;", vec![])
-                .await
-                .context("reading the width")?;
-            if inner.as_u64() == Some(u64::from(width)) {
-                return Ok(());
-            }
-            if Instant::now() >= deadline {
-                bail!("the window is {inner} wide, not {width}, after resizing");
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        wait::until(&format!("the window to be {width} wide"), Duration::from_secs(10), async || {
+            let inner = self.client.execute("return window.innerWidth;", vec![]).await?;
+            anyhow::ensure!(inner.as_u64() == Some(u64::from(width)), "it is {inner} wide");
+            Ok(())
+        })
+        .await
     }
 
     /// Saves the webview as `tests/e2e/artifacts/<name>.png` and returns the path.

@@ -25,6 +25,8 @@ const DEFAULT_RESEND_S: u32 = 30;
 
 /// A sign-in whose password was right, waiting for its second factor.
 pub(super) struct PendingLogin {
+    /// Which sign-in this is: a verify answered after another sign-in began must not finish it.
+    id: u64,
     client: Client,
     sign_in: SignIn,
     providers: Vec<TwoFaProviderInfo>,
@@ -127,16 +129,20 @@ pub fn certificate_file_text(path: &std::path::Path) -> Result<String, AppError>
             false,
         ));
     }
-    if let Ok(text) = std::str::from_utf8(&bytes) {
-        if text.contains("-----BEGIN") {
-            return Ok(text.to_owned());
+    // Only certificate blocks go on (a key in the same file stays behind); DER is wrapped first.
+    let text = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.contains("-----BEGIN") => text.to_owned(),
+        _ => {
+            use base64::Engine;
+            let body = base64::engine::general_purpose::STANDARD.encode(&bytes);
+            format!("-----BEGIN CERTIFICATE-----{body}-----END CERTIFICATE-----")
         }
+    };
+    let pem = tb_client::certificate::normalize_pem(&text);
+    if !pem.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(AppError::new(ErrorCode::InvalidRequest, "That file holds no certificate.", false));
     }
-    use base64::Engine;
-    let body = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    let lines: Vec<&str> =
-        body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    Ok(format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n")))
+    Ok(pem)
 }
 
 /// No sign-in waits for a second factor (it was given up, or it ended).
@@ -174,29 +180,37 @@ impl Shared {
     }
 
     /// Changes the settings and saves them; a failed save is logged (the change still holds for this run).
-    pub(super) fn update_settings(&self, change: impl FnOnce(&mut Settings)) {
-        let document = {
-            let mut settings = self.accounts.settings.lock().expect("settings lock");
-            change(&mut settings);
-            settings.to_document()
-        };
-        if let Err(e) = self.accounts.store.save(document) {
+    pub(super) fn update_settings<T>(&self, change: impl FnOnce(&mut Settings) -> T) -> T {
+        // Saved under the lock, so that two changes reach the disk in the order they were made.
+        let mut settings = self.accounts.settings.lock().expect("settings lock");
+        let answer = change(&mut settings);
+        if let Err(e) = self.accounts.store.save(settings.to_document()) {
             tracing::warn!("the saved accounts could not be written: {e}");
         }
+        answer
     }
 
     /// Runs `call` on the secret store off the async threads, with a deadline; `None` when the
     /// store did not answer in time.
+    ///
+    /// Calls run one at a time, in the order they were asked for (the gate is a fair mutex held
+    /// until the call itself ends, even past the deadline): a write of a rotated token can never
+    /// land after the delete of a sign-out that came later.
     pub(super) async fn with_secrets<T: Send + 'static>(
         &self,
         call: impl FnOnce(&dyn SecretStore) -> T + Send + 'static,
     ) -> Option<T> {
         let store = self.accounts.secrets.clone();
-        let task = tokio::task::spawn_blocking(move || call(store.as_ref()));
-        match tokio::time::timeout(SECRET_STORE_DEADLINE, task).await {
+        let gate = self.accounts.secrets_gate.clone().lock_owned().await;
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::task::spawn_blocking(move || {
+            let _gate = gate;
+            let _ = tx.send(call(store.as_ref()));
+        });
+        match tokio::time::timeout(SECRET_STORE_DEADLINE, rx).await {
             Ok(Ok(answer)) => Some(answer),
-            Ok(Err(e)) => {
-                tracing::warn!("the secret store call failed: {e}");
+            Ok(Err(_)) => {
+                tracing::warn!("the secret store call failed");
                 None
             }
             Err(_) => {
@@ -206,19 +220,22 @@ impl Shared {
         }
     }
 
-    /// Keeps `token` as `account`'s session (replacing the one before).
+    /// Keeps `token` as `account`'s session (replacing the one before), and notes in the
+    /// settings that a session is kept (what the accounts list shows, without reading secrets).
     pub(super) async fn keep_session(&self, account: &str, token: Secret) {
-        let account = account.to_owned();
-        match self.with_secrets(move |store| store.set(&account, &token)).await {
-            Some(Ok(())) | None => {}
+        let id = account.to_owned();
+        match self.with_secrets(move |store| store.set(&id, &token)).await {
+            Some(Ok(())) => self.update_settings(|settings| settings.set_kept(account, true)),
+            None => {}
             Some(Err(e)) => tracing::warn!("the session could not be kept for the next start: {e}"),
         }
     }
 
     /// Deletes `account`'s kept session.
     pub(super) async fn drop_session(&self, account: &str) {
-        let account = account.to_owned();
-        if let Some(Err(e)) = self.with_secrets(move |store| store.delete(&account)).await {
+        self.update_settings(|settings| settings.set_kept(account, false));
+        let id = account.to_owned();
+        if let Some(Err(e)) = self.with_secrets(move |store| store.delete(&id)).await {
             tracing::warn!("the kept session could not be deleted: {e}");
         }
     }
@@ -256,24 +273,17 @@ impl Core {
     /// Saved accounts, most recently used first, each saying whether a session is kept for it.
     pub async fn accounts(&self) -> Vec<SavedAccount> {
         let settings = self.shared.settings();
-        let ids: Vec<String> = settings.accounts.iter().map(Account::id).collect();
-        let kept = self
-            .shared
-            .with_secrets(move |store| ids.iter().map(|id| matches!(store.get(id), Ok(Some(_)))).collect())
-            .await
-            .unwrap_or_else(|| vec![false; settings.accounts.len()]);
         settings
             .accounts
             .iter()
-            .zip(kept)
-            .map(|(account, signed_in)| SavedAccount {
+            .map(|account| SavedAccount {
                 id: account.id(),
                 server_url: account.server_url.clone(),
                 username: account.username.clone(),
                 display_name: account.display_name.clone(),
                 authority: account.authority.clone(),
                 last_used_ms: account.last_used_ms,
-                signed_in,
+                signed_in: account.kept,
                 trusted_ca: settings
                     .server(&account.server_url)
                     .and_then(|s| s.trusted_ca_pem.as_deref())
@@ -337,17 +347,18 @@ impl Core {
                         false,
                     ));
                 }
+                let id = self.shared.accounts.next_pending.fetch_add(1, Ordering::Relaxed);
                 *self.shared.accounts.pending.lock().expect("pending lock") =
-                    Some(PendingLogin { client, sign_in, providers });
+                    Some(PendingLogin { id, client, sign_in, providers });
                 Ok(LoginOutcome::TwoFactor { challenge })
             }
             Err(e) => Err(to_app_error(&e)),
         }
     }
 
-    fn pending_client(&self) -> Result<Client, AppError> {
+    fn pending_client(&self) -> Result<(u64, Client), AppError> {
         let pending = self.shared.accounts.pending.lock().expect("pending lock");
-        pending.as_ref().map(|p| p.client.clone()).ok_or_else(interrupted)
+        pending.as_ref().map(|p| (p.id, p.client.clone())).ok_or_else(interrupted)
     }
 
     /// Forgets the pending two-factor sign-in after an answer that ends it.
@@ -359,7 +370,7 @@ impl Core {
 
     /// Asks the server to send a code (e-mail, SMS).
     pub async fn two_factor_send(&self, kind: TwoFactorKind) -> Result<CodeSent, AppError> {
-        let client = self.pending_client()?;
+        let (_, client) = self.pending_client()?;
         let resend_after_s = {
             let pending = self.shared.accounts.pending.lock().expect("pending lock");
             pending
@@ -384,10 +395,17 @@ impl Core {
 
     /// Completes a sign-in with its second factor. A wrong code keeps the sign-in open for another try.
     pub async fn two_factor_verify(&self, kind: TwoFactorKind, code: &str) -> Result<SessionInfo, AppError> {
-        let client = self.pending_client()?;
+        let (id, client) = self.pending_client()?;
         match client.verify_two_factor(provider_type(kind), code).await {
             Ok(principal) => {
-                let pending = self.shared.accounts.pending.lock().expect("pending lock").take();
+                let pending = {
+                    let mut pending = self.shared.accounts.pending.lock().expect("pending lock");
+                    if pending.as_ref().is_some_and(|p| p.id == id) {
+                        pending.take()
+                    } else {
+                        None
+                    }
+                };
                 let sign_in = pending.map(|p| p.sign_in).ok_or_else(interrupted)?;
                 self.signed_in(client, &sign_in, &principal).await
             }
@@ -424,12 +442,16 @@ impl Core {
             display_name: principal.display_name(),
             authority: format!("{:?}", principal.authority),
             last_used_ms: now_ms(),
+            kept: false,
         };
         let id = account.id();
         let info = session_info(&account);
-        self.shared.update_settings(|settings| {
-            settings.signed_in(account, sign_in.trusted_ca_pem.clone(), sign_in.plain_http_accepted);
+        let dropped = self.shared.update_settings(|settings| {
+            settings.signed_in(account, sign_in.trusted_ca_pem.clone(), sign_in.plain_http_accepted)
         });
+        for old in dropped {
+            self.shared.drop_session(&old.id()).await;
+        }
         if let Some(token) = client.refresh_token() {
             self.shared.keep_session(&id, token).await;
         }
@@ -469,7 +491,7 @@ impl Core {
         self.shared.update_settings(|settings| {
             let mut used = account.clone();
             used.last_used_ms = now_ms();
-            settings.signed_in(used, None, false);
+            settings.signed_in(used, None, false)
         });
         self.start(client, info, None, Some(id)).await
     }
@@ -485,12 +507,13 @@ impl Core {
     /// session and cached building, and the server's trusted CA once no account uses it.
     pub async fn forget_account(&self, account_id: &str) -> Vec<SavedAccount> {
         if self.session().is_some_and(|s| s.account_id.as_deref() == Some(account_id)) {
+            // Signing out deletes its kept session and cached building.
             self.logout().await;
-        }
-        self.shared.drop_session(account_id).await;
-        let forgotten = self.shared.settings().account(account_id).cloned();
-        if let Some(account) = forgotten {
-            self.forget_cached_of(&account.server_url, &account.email);
+        } else {
+            self.shared.drop_session(account_id).await;
+            if let Some(account) = self.shared.settings().account(account_id).cloned() {
+                self.forget_cached_of(&account.server_url, &account.email);
+            }
         }
         self.shared.update_settings(|settings| {
             settings.forget(account_id);
@@ -528,6 +551,9 @@ pub(super) struct AccountState {
     pub(super) settings: std::sync::Mutex<Settings>,
     pub(super) secrets: Arc<dyn SecretStore>,
     pub(super) pending: std::sync::Mutex<Option<PendingLogin>>,
+    /// One secret-store call at a time, in order (see [`Shared::with_secrets`]).
+    secrets_gate: Arc<tokio::sync::Mutex<()>>,
+    pub(super) next_pending: std::sync::atomic::AtomicU64,
     /// The first `startup` reopens the last account; later ones (a reloaded page) do not.
     pub(super) restore_tried: std::sync::atomic::AtomicBool,
 }
@@ -540,6 +566,8 @@ impl AccountState {
             settings: std::sync::Mutex::new(settings),
             secrets,
             pending: std::sync::Mutex::new(None),
+            secrets_gate: Arc::default(),
+            next_pending: std::sync::atomic::AtomicU64::new(1),
             restore_tried: std::sync::atomic::AtomicBool::new(false),
         }
     }
