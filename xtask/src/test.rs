@@ -67,33 +67,17 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     steps.run("clippy (host)", || {
         project::run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
     })?;
-    steps.run("clippy (wasm UI)", || {
-        project::run(&mut cargo(&[
-            "clippy",
-            "-p",
-            "atrium-ui",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
-    steps.run("clippy (wasm contract crates)", || {
-        // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
-        project::run(&mut cargo(&[
-            "clippy",
-            "-p",
-            "tb-proto",
-            "-p",
-            "atrium-ipc",
-            "--target",
-            "wasm32-unknown-unknown",
-            "--",
-            "-D",
-            "warnings",
-        ]))
-    })?;
+    let wasm_clippy = |packages: &[&str]| {
+        let mut cmd = cargo(&["clippy", "--target", "wasm32-unknown-unknown"]);
+        for package in packages {
+            cmd.args(["-p", package]);
+        }
+        cmd.args(["--", "-D", "warnings"]);
+        project::run(&mut cmd)
+    };
+    steps.run("clippy (wasm UI)", || wasm_clippy(&["atrium-ui"]))?;
+    // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
+    steps.run("clippy (wasm contract crates)", || wasm_clippy(&["tb-proto", "atrium-ipc"]))?;
     steps.run("unit tests", || {
         // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
         // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,

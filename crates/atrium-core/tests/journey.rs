@@ -1,31 +1,19 @@
 //! A building manager's journey through the core, against the emulator: log in, open the
 //! building, watch the lobby light, switch it, and see the device confirm it.
 
-use atrium_core::{Core, UiEvents};
+mod common;
+
+use atrium_core::Core;
 use atrium_ipc::{
-    AppError, ConnectionState, ControlAction, ControlCommand, ControlKind, ErrorCode, LoginArgs, NodeKind,
+    ConnectionState, ControlAction, ControlCommand, ControlKind, ErrorCode, LoginArgs, NodeKind,
     TelemetryBatch, TelemetryValue, TreeNode,
 };
-use std::sync::{Arc, Mutex};
+use common::{eventually, Recorder};
+use std::sync::Arc;
 use std::time::Duration;
 use tb_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
-
-#[derive(Default)]
-struct Recorder {
-    states: Mutex<Vec<ConnectionState>>,
-    ended: Mutex<Vec<AppError>>,
-}
-
-impl UiEvents for Recorder {
-    fn connection(&self, state: ConnectionState) {
-        self.states.lock().unwrap().push(state);
-    }
-    fn session_ended(&self, error: AppError) {
-        self.ended.lock().unwrap().push(error);
-    }
-}
 
 fn find<'a>(nodes: &'a [TreeNode], name: &str) -> Option<&'a TreeNode> {
     nodes.iter().find_map(|n| if n.name == name { Some(n) } else { find(&n.children, name) })
@@ -128,12 +116,7 @@ async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
     let err = core.load_tree(|_| {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::SessionExpired);
     assert!(core.session().is_none(), "the session is gone locally too");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while ui.ended.lock().unwrap().is_empty() {
-        assert!(tokio::time::Instant::now() < deadline, "session_ended was never signalled");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    eventually("session_ended to be signalled", || !ui.ended.lock().unwrap().is_empty()).await;
     assert_eq!(ui.ended.lock().unwrap()[0].code, ErrorCode::SessionExpired);
 }
 

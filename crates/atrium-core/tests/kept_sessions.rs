@@ -5,31 +5,18 @@
 //! being down leaves the cached building on screen until it is back; sign-out, switching and
 //! forgetting accounts each keep or delete exactly what they promise.
 
+mod common;
+
 use atrium_core::accounts::{account_id, MemorySettings, SettingsStore};
 use atrium_core::secrets::{MemorySecrets, NoSecrets, SecretStore};
-use atrium_core::{Core, UiEvents};
-use atrium_ipc::{AppError, ConnectionState, ErrorCode, LoginArgs, LoginOutcome, SecretStoreStatus};
+use atrium_core::Core;
+use atrium_ipc::{ConnectionState, ErrorCode, LoginArgs, LoginOutcome, SecretStoreStatus};
+use common::{eventually, Recorder};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 use tb_emulator::{Emulator, EmulatorConfig};
 
 const TENANT: (&str, &str) = ("tenant@thingsboard.org", "tenant");
-
-#[derive(Default)]
-struct Recorder {
-    states: Mutex<Vec<ConnectionState>>,
-    ended: Mutex<Vec<AppError>>,
-}
-
-impl UiEvents for Recorder {
-    fn connection(&self, state: ConnectionState) {
-        self.states.lock().unwrap().push(state);
-    }
-    fn session_ended(&self, error: AppError) {
-        self.ended.lock().unwrap().push(error);
-    }
-}
 
 /// What survives a restart of the app on one machine: its cache directory, settings and secrets.
 struct Machine {
@@ -73,16 +60,6 @@ fn config(bind: std::net::SocketAddr) -> EmulatorConfig {
 async fn sign_in(core: &Core, emu: &Emulator) {
     let outcome = core.login(LoginArgs::new(emu.base_url(), TENANT.0, TENANT.1)).await.unwrap();
     assert!(matches!(outcome, LoginOutcome::SignedIn { .. }), "{outcome:?}");
-}
-
-/// Waits (in real time, bounded) for a condition the core reaches by itself.
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut poll = tokio::time::interval(Duration::from_millis(20));
-    while !check() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        poll.tick().await;
-    }
 }
 
 #[tokio::test]

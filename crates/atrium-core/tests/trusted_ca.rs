@@ -3,13 +3,15 @@
 //! restart, and forgotten on request; a certificate for another host or an expired one is never
 //! accepted, trusted CA or not.
 
+mod common;
+
 use atrium_core::accounts::MemorySettings;
 use atrium_core::secrets::MemorySecrets;
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{ConnectionState, ErrorCode, LoginArgs, LoginOutcome};
+use common::eventually;
 use rcgen::{BasicConstraints, Certificate, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use std::sync::Arc;
-use std::time::Duration;
 use tb_emulator::{Emulator, EmulatorConfig, TlsFront};
 
 struct Ca {
@@ -47,15 +49,6 @@ async fn https_emulator(ca: &Ca, expired: bool) -> (Emulator, TlsFront) {
     (emu, front)
 }
 
-async fn eventually_connected(core: &Core) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    let mut poll = tokio::time::interval(Duration::from_millis(20));
-    while core.connection_state() != ConnectionState::Connected {
-        assert!(tokio::time::Instant::now() < deadline, "the live connection did not come up");
-        poll.tick().await;
-    }
-}
-
 #[tokio::test]
 async fn a_private_ca_is_shown_trusted_kept_and_forgotten() {
     let ca = private_ca();
@@ -83,7 +76,8 @@ async fn a_private_ca_is_shown_trusted_kept_and_forgotten() {
     args.trusted_ca_pem = Some(ca.cert.pem());
     assert!(matches!(core.login(args).await.unwrap(), LoginOutcome::SignedIn { .. }));
     assert!(!core.load_tree(|_| {}).await.unwrap().is_empty());
-    eventually_connected(&core).await; // the WebSocket trusts it too
+    // The WebSocket trusts it too.
+    eventually("the live connection", || core.connection_state() == ConnectionState::Connected).await;
     drop(core);
 
     // After a restart the CA is still trusted for that server.

@@ -49,3 +49,11 @@ pub async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
     input.clear().await.with_context(|| format!("clearing `{css}`"))?;
     input.send_keys(text).await.with_context(|| format!("typing into `{css}`"))
 }
+
+/// Fills the sign-in form (server address, username, password) and presses "Sign in".
+pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str) -> Result<()> {
+    fill(client, "#server-url", url).await?;
+    fill(client, "#username", username).await?;
+    fill(client, "#password", password).await?;
+    click(client, "#sign-in").await
+}

@@ -59,10 +59,7 @@ async fn a_restart_lands_in_the_building_and_survives_the_server_being_down() {
 async fn sign_in(app: &App, url: &str) -> Result<()> {
     let c = app.client();
     wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
-    action::fill(c, "#server-url", url).await?;
-    action::fill(c, "#username", "tenant@thingsboard.org").await?;
-    action::fill(c, "#password", "tenant").await?;
-    action::click(c, "#sign-in").await?;
+    action::sign_in(c, url, "tenant@thingsboard.org", "tenant").await?;
     wait::until("the building tree", LOAD, async || check::exists(c, FLOOR_1).await).await?;
     wait::until("the live connection", LOAD, async || {
         check::attr_eq(c, "#connection-state", "data-state", "connected").await

@@ -33,10 +33,7 @@ async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
     wait::for_element(c, "#sign-in", APP_START).await.context("the login screen did not appear")?;
 
     // A wrong password is refused with a message, and nothing else changes.
-    action::fill(c, "#server-url", url).await?;
-    action::fill(c, "#username", "tenant@thingsboard.org").await?;
-    action::fill(c, "#password", "not-the-password").await?;
-    action::click(c, "#sign-in").await?;
+    action::sign_in(c, url, "tenant@thingsboard.org", "not-the-password").await?;
     wait::until("the wrong password's message", LOAD, async || {
         check::text_contains(c, "#login-error", "Wrong username or password").await
     })

@@ -24,10 +24,7 @@ async fn switch_between_two_accounts() {
 
 async fn sign_in(app: &App, url: &str, user: &str, password: &str) -> Result<()> {
     let c = app.client();
-    action::fill(c, "#server-url", url).await?;
-    action::fill(c, "#username", user).await?;
-    action::fill(c, "#password", password).await?;
-    action::click(c, "#sign-in").await?;
+    action::sign_in(c, url, user, password).await?;
     wait::for_element(c, "#building-tree li.tree-node", LOAD)
         .await
         .context("no building after signing in")?;

@@ -24,10 +24,7 @@ async fn two_factor_sign_in() {
 async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
     let c = app.client();
     wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
-    action::fill(c, "#server-url", url).await?;
-    action::fill(c, "#username", "twofa@thingsboard.org").await?;
-    action::fill(c, "#password", "twofa").await?;
-    action::click(c, "#sign-in").await?;
+    action::sign_in(c, url, "twofa@thingsboard.org", "twofa").await?;
     wait::for_element(c, "#two-factor-code", STEP).await.context("the code screen did not appear")?;
     let methods = find::all(c, ".two-factor-provider").await?;
     anyhow::ensure!(methods.len() == 4, "expected four methods, found {}", methods.len());
