@@ -17,25 +17,19 @@ const CLOCK_SLACK_MS: i64 = 2_000;
 
 /// A reported value read as a number (numbers, and text that parses as one).
 pub(crate) fn reported_number(value: &TelemetryValue) -> Option<f64> {
-    match value {
-        TelemetryValue::Number(n) if n.is_finite() => Some(*n),
-        TelemetryValue::Text(t) => t.trim().parse().ok().filter(|n: &f64| n.is_finite()),
-        _ => None,
-    }
+    value.as_f64()
 }
 
-/// A reported value read as on/off (or locked/unlocked).
+/// A reported value read as on/off, or a lock's locked/unlocked.
 pub(crate) fn reported_bool(value: &TelemetryValue) -> Option<bool> {
-    match value {
-        TelemetryValue::Bool(b) => Some(*b),
-        TelemetryValue::Number(n) => Some(*n != 0.0),
+    value.as_bool().or_else(|| match value {
         TelemetryValue::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
-            "true" | "on" | "1" | "locked" => Some(true),
-            "false" | "off" | "0" | "unlocked" => Some(false),
+            "locked" => Some(true),
+            "unlocked" => Some(false),
             _ => None,
         },
-        TelemetryValue::Missing => None,
-    }
+        _ => None,
+    })
 }
 
 /// The report that confirms a command.

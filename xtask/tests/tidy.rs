@@ -57,7 +57,7 @@ fn dependency_violations(deps: &[Dep]) -> Vec<String> {
     let allowed_deps = |package: &str| -> Option<&'static [&'static str]> {
         match package {
             "tb-proto" => Some(&["serde", "serde_json", "uuid"]),
-            "atrium-ipc" => Some(&["serde", "serde_json"]),
+            "atrium-ipc" => Some(&["serde", "serde_json", "tb-proto"]),
             _ => None,
         }
     };

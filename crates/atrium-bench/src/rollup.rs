@@ -9,7 +9,7 @@ use crate::report::Report;
 use futures_util::StreamExt;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use tb_client::live::{LiveConfig, LiveHandle, LiveUpdate, SubscriptionSpec};
+use tb_client::live::{LiveConfig, LiveEvent, LiveHandle, SubscriptionSpec};
 use tb_client::{Client, Secret};
 use tb_emulator::{Emulator, EmulatorConfig, Preset};
 use tb_proto::query::{EntityDataPageLink, EntityDataQuery, EntityFilter, EntityKey, EntityKeyType};
@@ -88,8 +88,8 @@ async fn subscribe_case(preset: Preset) -> anyhow::Result<(f64, usize, u64)> {
     let wanted: HashSet<EntityId> = devices.iter().copied().collect();
     let elapsed = tokio::time::timeout(DEADLINE, async {
         loop {
-            match subscription.next_update().await {
-                Some(LiveUpdate::EntityValues { snapshot: true, values, .. }) => {
+            match subscription.next().await {
+                Some(LiveEvent::EntityValues { snapshot: true, values, .. }) => {
                     let seen: HashSet<EntityId> = values.iter().map(|v| v.entity).collect();
                     anyhow::ensure!(
                         seen == wanted,
@@ -99,7 +99,7 @@ async fn subscribe_case(preset: Preset) -> anyhow::Result<(f64, usize, u64)> {
                     );
                     return Ok(started.elapsed());
                 }
-                Some(LiveUpdate::Error(e)) => anyhow::bail!("subscription error: {}", e.message),
+                Some(LiveEvent::Error(e)) => anyhow::bail!("subscription error: {}", e.message),
                 Some(_) => {}
                 None => anyhow::bail!("the subscription ended"),
             }

@@ -53,14 +53,7 @@ impl CachedBuilding {
     /// Merges a batch of live values: latest per key wins, by the server's timestamp.
     pub fn merge_values(&mut self, batch: &TelemetryBatch) {
         let device = self.values.entry(batch.device_id.clone()).or_default();
-        for value in &batch.values {
-            match device.get(&value.key) {
-                Some(old) if old.ts > value.ts => {}
-                _ => {
-                    device.insert(value.key.clone(), value.clone());
-                }
-            }
-        }
+        atrium_ipc::merge_latest(device, batch.values.iter().cloned());
     }
 }
 

@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::LazyLock;
+use tb_client::TbValue;
 
 /// The attribute that overrides the controls: SHARED_SCOPE on a device, SERVER_SCOPE on a device profile.
 pub const CONTROLS_ATTRIBUTE: &str = "atriumControls";
@@ -253,13 +254,9 @@ pub(crate) struct RpcPlan {
     pub(crate) two_way: bool,
 }
 
+/// An attribute's value as a number, read as every other value is.
 fn number(value: &Value) -> Option<f64> {
-    let n = match value {
-        Value::Number(n) => n.as_f64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    };
-    n.filter(|n| n.is_finite())
+    TbValue::from_json(value).as_f64()
 }
 
 fn bounds(

@@ -37,6 +37,8 @@ pub(crate) async fn forward(
             LiveEvent::Error(e) => {
                 tracing::warn!(device = %device_id, code = e.code, "live subscription error: {}", e.message);
             }
+            // A time-series subscription yields nothing else.
+            _ => {}
         }
         tokio::time::sleep(FRAME).await;
     }

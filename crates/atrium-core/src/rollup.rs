@@ -7,14 +7,14 @@
 use atrium_ipc::{NodeRollup, NodeRollupBatch, TreeNode};
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
-use tb_client::live::{EntityValue, LiveHandle, LiveUpdate, SubscriptionSpec};
+use tb_client::live::{EntityValue, LiveEvent, LiveHandle, SubscriptionSpec};
 use tb_client::proto::alarm::{AlarmSearchStatus, AlarmSeverity};
 use tb_client::proto::query::{
     AlarmCountQuery, AlarmDataPageLink, AlarmDataQuery, EntityDataPageLink, EntityDataQuery,
     EntityDataSortOrder, EntityFilter, EntityKey, EntityKeyType, SortDirection,
 };
 use tb_client::proto::{EntityId, EntityType};
-use tb_client::{Client, TbValue};
+use tb_client::Client;
 use uuid::Uuid;
 
 /// The UI gets at most one batch per this interval per watched node.
@@ -98,13 +98,13 @@ impl RollupState {
             let device = self.devices.entry(v.entity.id).or_default();
             match (v.key_type, v.key.as_str()) {
                 (EntityKeyType::TimeSeries, key) if key == self.average_key => {
-                    let reading = number(&v.value).map(|n| (n, v.ts));
+                    let reading = v.value.as_f64().map(|n| (n, v.ts));
                     if snapshot || device.reading.is_none_or(|(_, ts)| v.ts >= ts) {
                         device.reading = reading;
                     }
                 }
                 (EntityKeyType::ServerAttribute | EntityKeyType::Attribute, ACTIVE_KEY) => {
-                    let state = boolean(&v.value).map(|b| (b, v.ts));
+                    let state = v.value.as_bool().map(|b| (b, v.ts));
                     if snapshot || device.active.is_none_or(|(_, ts)| v.ts >= ts) {
                         device.active = state;
                     }
@@ -175,22 +175,6 @@ impl RollupState {
             averaged: count,
             worst_alarm: worst.map(|s| s.as_str().to_owned()),
         }
-    }
-}
-
-fn number(value: &TbValue) -> Option<f64> {
-    match value {
-        TbValue::Number(n) if n.is_finite() => Some(*n),
-        TbValue::Text(t) => t.trim().parse::<f64>().ok().filter(|n| n.is_finite()),
-        _ => None,
-    }
-}
-
-fn boolean(value: &TbValue) -> Option<bool> {
-    match value {
-        TbValue::Bool(b) => Some(*b),
-        TbValue::Text(t) => t.trim().parse::<bool>().ok(),
-        _ => None,
     }
 }
 
@@ -321,8 +305,8 @@ pub(crate) async fn run(
     let mut last_sent = None;
     loop {
         let reread_alarms = tokio::select! {
-            update = subscription.next_update() => match update {
-                Some(LiveUpdate::EntityValues { matching: Some(matching), .. })
+            update = subscription.next() => match update {
+                Some(LiveEvent::EntityValues { matching: Some(matching), .. })
                     if matching > i64::from(page_size) =>
                 {
                     // More devices than the page holds (added since the tree was loaded): the
@@ -332,25 +316,25 @@ pub(crate) async fn run(
                     subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
                     continue;
                 }
-                Some(LiveUpdate::EntityValues { snapshot, values, .. }) => {
+                Some(LiveEvent::EntityValues { snapshot, values, .. }) => {
                     let offline_before = state.offline();
                     state.apply(snapshot, &values);
                     // Connectivity changes raise and clear "device offline" alarms: do not wait for the count.
                     state.offline() != offline_before
                 }
-                Some(LiveUpdate::Error(e)) => {
+                Some(LiveEvent::Error(e)) => {
                     tracing::warn!(node = %node.id, code = e.code, "rollup subscription error: {}", e.message);
                     continue;
                 }
                 Some(_) => continue,
                 None => return,
             },
-            count = alarm_count.next_update(), if count_open => match count {
-                Some(LiveUpdate::Count(n)) if last_count != Some(n) => {
+            count = alarm_count.next(), if count_open => match count {
+                Some(LiveEvent::Count(n)) if last_count != Some(n) => {
                     last_count = Some(n);
                     true
                 }
-                Some(LiveUpdate::Error(e)) => {
+                Some(LiveEvent::Error(e)) => {
                     tracing::warn!(node = %node.id, code = e.code, "rollup alarm count error: {}", e.message);
                     continue;
                 }
@@ -383,6 +367,7 @@ pub(crate) async fn run(
 mod tests {
     use super::*;
     use atrium_ipc::NodeKind;
+    use tb_client::TbValue;
 
     fn node(id: u128, entity_type: &str, name: &str, kind: NodeKind, children: Vec<TreeNode>) -> TreeNode {
         TreeNode {

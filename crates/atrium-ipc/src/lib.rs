@@ -33,7 +33,9 @@ pub use account::{
 };
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
-pub use live::{ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId};
+pub use live::{
+    merge_latest, ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId,
+};
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use tree::{
     CachedTree, DeviceArgs, DeviceDetail, LoadProgress, NodeKind, SearchArgs, SearchHit, TreeNode,

@@ -1,4 +1,6 @@
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use tb_proto::value::{merge_newest, number_in_text, switch_in_number, switch_in_text, Stamped};
 
 /// Health of the live connection; a separate stream, never an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +28,27 @@ pub enum TelemetryValue {
     Text(String),
     /// The key has no data (never written, or deleted).
     Missing,
+}
+
+impl TelemetryValue {
+    /// The value as a number: a finite number, or text that reads as one (as `tb_proto::value` reads).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Number(n) => n.is_finite().then_some(*n),
+            Self::Text(t) => number_in_text(t),
+            Self::Bool(_) | Self::Missing => None,
+        }
+    }
+
+    /// The value as on/off: a boolean, a number (0 is off), or `true`/`on`/`1` and their opposites.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            Self::Number(n) => switch_in_number(*n),
+            Self::Text(t) => switch_in_text(t),
+            Self::Missing => None,
+        }
+    }
 }
 
 impl std::fmt::Display for TelemetryValue {
@@ -57,6 +80,32 @@ pub struct TelemetryBatch {
     pub values: Vec<LiveValue>,
 }
 
+impl Stamped for LiveValue {
+    type Slot = String;
+    fn slot(&self) -> String {
+        self.key.clone()
+    }
+    fn ts(&self) -> i64 {
+        self.ts
+    }
+}
+
+/// Merges values into what is held for a device: latest per key, newest timestamp winning (the
+/// same merge the live client's mailbox uses), an older value never overwriting a newer one.
+pub fn merge_latest(held: &mut BTreeMap<String, LiveValue>, values: impl IntoIterator<Item = LiveValue>) {
+    merge_newest(held, values);
+}
+
+impl TelemetryBatch {
+    /// Applies the batch to what is held for its device: a snapshot replaces it, a delta merges.
+    pub fn apply_to(self, held: &mut BTreeMap<String, LiveValue>) {
+        if self.snapshot {
+            held.clear();
+        }
+        merge_latest(held, self.values);
+    }
+}
+
 /// Arguments of `watch_device`, besides the channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -67,3 +116,37 @@ pub struct WatchArgs {
 /// Handle of a watch; `unwatch` ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WatchId(pub u64);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lv(key: &str, ts: i64, n: f64) -> LiveValue {
+        LiveValue { key: key.into(), ts, value: TelemetryValue::Number(n) }
+    }
+
+    fn batch(snapshot: bool, values: Vec<LiveValue>) -> TelemetryBatch {
+        TelemetryBatch { device_id: "d".into(), snapshot, values }
+    }
+
+    #[test]
+    fn a_snapshot_replaces_and_a_delta_keeps_the_newest() {
+        let mut held = BTreeMap::new();
+        batch(true, vec![lv("a", 10, 1.0), lv("b", 10, 2.0)]).apply_to(&mut held);
+        batch(false, vec![lv("a", 5, 9.0), lv("b", 11, 3.0), lv("c", 1, 4.0)]).apply_to(&mut held);
+        assert_eq!(held["a"], lv("a", 10, 1.0));
+        assert_eq!(held["b"], lv("b", 11, 3.0));
+        assert_eq!(held.len(), 3);
+        batch(true, vec![lv("z", 1, 0.0)]).apply_to(&mut held);
+        assert_eq!(held.keys().collect::<Vec<_>>(), ["z"]);
+    }
+
+    #[test]
+    fn values_read_as_numbers_and_switches() {
+        assert_eq!(TelemetryValue::Text(" 22.5".into()).as_f64(), Some(22.5));
+        assert_eq!(TelemetryValue::Bool(true).as_f64(), None);
+        assert_eq!(TelemetryValue::Number(0.0).as_bool(), Some(false));
+        assert_eq!(TelemetryValue::Text("Off".into()).as_bool(), Some(false));
+        assert_eq!(TelemetryValue::Missing.as_bool(), None);
+    }
+}

@@ -1,7 +1,8 @@
 //! ThingsBoard sends time-series values as text (Java's `Double.toString` for doubles: `25.0`, `1.0E-4`).
-//! This is the one place that text becomes a typed value.
+//! This is the one place that text becomes a typed value; the readings are `tb_proto::value`'s.
 
 use serde_json::Value;
+use tb_proto::value::{java_number, number_in_text, switch_in_number, switch_in_text, Stamped};
 
 /// One key's value with the server's timestamp (ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +30,7 @@ impl TbValue {
         match text {
             "true" => Self::Bool(true),
             "false" => Self::Bool(false),
-            _ => match parse_number(text) {
+            _ => match java_number(text) {
                 Some(n) => Self::Number(n),
                 None => Self::Text(text.to_owned()),
             },
@@ -57,46 +58,35 @@ impl TbValue {
             Self::Missing => Value::Null,
         }
     }
+
+    /// The value as a number: a finite number, or text that reads as one.
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Number(n) => n.is_finite().then_some(*n),
+            Self::Text(t) => number_in_text(t),
+            Self::Bool(_) | Self::Json(_) | Self::Missing => None,
+        }
+    }
+
+    /// The value as on/off: a boolean, a number (0 is off), or `true`/`on`/`1` and their opposites.
+    pub fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            Self::Number(n) => switch_in_number(*n),
+            Self::Text(t) => switch_in_text(t),
+            Self::Json(_) | Self::Missing => None,
+        }
+    }
 }
 
-/// A finite decimal number in JSON/Java syntax: `-12`, `22.5`, `1.0E-4`, `1.23456789E8`.
-/// Text with a leading zero before more digits (`007`, an id) stays text, as does `NaN`/`Infinity`.
-fn parse_number(text: &str) -> Option<f64> {
-    let bytes = text.as_bytes();
-    let digits_start = usize::from(bytes.first() == Some(&b'-'));
-    let rest = &bytes[digits_start..];
-    if rest.is_empty() || !rest[0].is_ascii_digit() {
-        return None;
+impl Stamped for LatestValue {
+    type Slot = String;
+    fn slot(&self) -> String {
+        self.key.clone()
     }
-    if rest[0] == b'0' && rest.get(1).is_some_and(u8::is_ascii_digit) {
-        return None;
+    fn ts(&self) -> i64 {
+        self.ts
     }
-    let mut i = 0;
-    let mut seen_dot = false;
-    let mut seen_exp = false;
-    while i < rest.len() {
-        match rest[i] {
-            b'0'..=b'9' => {}
-            b'.' if !seen_dot && !seen_exp => {
-                seen_dot = true;
-                if !rest.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                    return None;
-                }
-            }
-            b'e' | b'E' if !seen_exp => {
-                seen_exp = true;
-                if matches!(rest.get(i + 1), Some(b'+' | b'-')) {
-                    i += 1;
-                }
-                if !rest.get(i + 1).is_some_and(u8::is_ascii_digit) {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-        i += 1;
-    }
-    text.parse::<f64>().ok().filter(|n| n.is_finite())
 }
 
 #[cfg(test)]
@@ -105,17 +95,23 @@ mod tests {
 
     #[test]
     fn java_double_text_becomes_numbers() {
-        for (text, n) in [
-            ("25.0", 25.0),
-            ("1.0E-4", 1.0e-4),
-            ("1.23456789E8", 1.23456789e8),
-            ("-0.5", -0.5),
-            ("61", 61.0),
-            ("0", 0.0),
-            ("0.25", 0.25),
-        ] {
+        for (text, n) in [("25.0", 25.0), ("1.0E-4", 1.0e-4), ("-0.5", -0.5), ("61", 61.0)] {
             assert_eq!(TbValue::from_text(text), TbValue::Number(n), "{text}");
         }
+    }
+
+    #[test]
+    fn values_read_as_numbers_and_switches() {
+        assert_eq!(TbValue::Number(21.5).as_f64(), Some(21.5));
+        assert_eq!(TbValue::Text(" 007".into()).as_f64(), Some(7.0));
+        assert_eq!(TbValue::Number(f64::NAN).as_f64(), None);
+        assert_eq!(TbValue::Bool(true).as_f64(), None);
+        assert_eq!(TbValue::Missing.as_f64(), None);
+        assert_eq!(TbValue::Bool(false).as_bool(), Some(false));
+        assert_eq!(TbValue::Number(1.0).as_bool(), Some(true));
+        assert_eq!(TbValue::Text("ON".into()).as_bool(), Some(true));
+        assert_eq!(TbValue::Text("maybe".into()).as_bool(), None);
+        assert_eq!(TbValue::Json(serde_json::json!({"on": true})).as_bool(), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde_json::json;
 use std::time::Duration;
 use tb_client::live::{
-    Backoff, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, LiveUpdate, Subscription,
+    Backoff, ClosedReason, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, Subscription,
     SubscriptionSpec,
 };
 use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
@@ -124,6 +124,7 @@ async fn the_session_ending_during_an_outage_closes_the_connection_cleanly() {
         "{ended:?}"
     );
     assert!(timeout(WAIT, sub.next()).await.unwrap().is_none(), "subscriptions end with the session");
+    assert!(matches!(sub.closed_reason(), Some(ClosedReason::SessionEnded(_))), "{:?}", sub.closed_reason());
 }
 
 #[tokio::test]
@@ -160,13 +161,13 @@ async fn a_thousand_subscriptions_survive_a_drop_mid_stream() {
     assert_eq!(emu.faults().counters().malformed_ws_messages, 0);
 }
 
-async fn next_update(sub: &mut Subscription) -> LiveUpdate {
-    timeout(WAIT, sub.next_update()).await.expect("an update in time").expect("subscription open")
+async fn next_update(sub: &mut Subscription) -> LiveEvent {
+    timeout(WAIT, sub.next()).await.expect("an update in time").expect("subscription open")
 }
 
 async fn next_entity_values(sub: &mut Subscription) -> (bool, Vec<EntityValue>) {
     match next_update(sub).await {
-        LiveUpdate::EntityValues { snapshot, values, .. } => (snapshot, values),
+        LiveEvent::EntityValues { snapshot, values, .. } => (snapshot, values),
         other => panic!("expected entity values, got {other:?}"),
     }
 }
@@ -248,9 +249,9 @@ async fn alarm_count_subscription_follows_raised_alarms() {
     let query: AlarmCountQuery =
         serde_json::from_value(json!({"typeList": ["High CO2"], "statusList": ["ACTIVE"]})).unwrap();
     let mut count = live.subscribe(SubscriptionSpec::AlarmCount { query });
-    assert_eq!(next_update(&mut count).await, LiveUpdate::Count(0));
+    assert_eq!(next_update(&mut count).await, LiveEvent::Count(0));
     emu.publish_telemetry(sensor.id, json!({"co2": 1500}));
-    assert_eq!(next_update(&mut count).await, LiveUpdate::Count(1));
+    assert_eq!(next_update(&mut count).await, LiveEvent::Count(1));
 }
 
 #[tokio::test]
@@ -261,7 +262,7 @@ async fn a_v2_error_in_the_legacy_shape_reaches_its_subscriber() {
         live.subscribe(SubscriptionSpec::EntityData { query: EntityDataQuery::default(), latest: vec![] });
     let mut good = live.subscribe(room_spec(&emu, "Lobby"));
     match next_update(&mut bad).await {
-        LiveUpdate::Error(e) => assert_ne!(e.code, 0),
+        LiveEvent::Error(e) => assert_ne!(e.code, 0),
         other => panic!("expected an error, got {other:?}"),
     }
     assert!(next_entity_values(&mut good).await.0, "the others are unaffected");

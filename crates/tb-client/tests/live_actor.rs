@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tb_client::live::transport::{ConnectError, Frame, FrameSink, FrameStream, Transport};
 use tb_client::live::{
-    Backoff, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, LiveUpdate, SubscriptionSpec,
+    Backoff, ClosedReason, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, SubscriptionSpec,
     TokenSource,
 };
 use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
@@ -272,8 +272,10 @@ async fn shutdown_closes_every_subscription() {
     let mut sub = h.live.subscribe(device(1));
     let mut end = h.accepted.recv().await.unwrap();
     next_text(&mut end).await;
+    assert_eq!(sub.closed_reason(), None);
     h.live.shutdown();
     assert!(sub.next().await.is_none());
+    assert_eq!(sub.closed_reason(), Some(ClosedReason::Shutdown));
     let mut states = h.live.state();
     timeout(Duration::from_secs(5), states.wait_for(|s| matches!(s, ConnectionState::Closed { .. })))
         .await
@@ -351,7 +353,7 @@ async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
         end.send.send(Ok(Frame::Text(message.to_string()))).unwrap();
     }
     // Everything queued so far is coalesced into one event: the snapshot with the newest delta merged.
-    let Some(LiveUpdate::EntityValues { snapshot: true, values, .. }) = room.next_update().await else {
+    let Some(LiveEvent::EntityValues { snapshot: true, values, .. }) = room.next().await else {
         panic!("entity snapshot")
     };
     use tb_client::TbValue::Number;
@@ -362,15 +364,18 @@ async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
             entity_value(2, "temperature", 7, Number(19.0))
         ]
     );
-    assert_eq!(count.next_update().await, Some(LiveUpdate::Count(3)));
+    assert_eq!(count.next().await, Some(LiveEvent::Count(3)));
     assert!(
-        matches!(broken.next_update().await, Some(LiveUpdate::Error(e)) if e.code == 2 && e.message == "Query is empty!")
+        matches!(broken.next().await, Some(LiveEvent::Error(e)) if e.code == 2 && e.message == "Query is empty!")
     );
     assert_eq!(h.live.stats().malformed_frames.load(Ordering::Relaxed), 0);
 
-    // A plain `next` never hands out values without their entity.
+    // Later rows are deltas, with their entity.
     end.send.send(Ok(Frame::Text(delta(8, "20").to_string()))).unwrap();
-    assert!(matches!(room.next().await, Some(LiveEvent::Error(e)) if e.message.contains("next_update")));
+    let Some(LiveEvent::EntityValues { snapshot: false, values, matching: None }) = room.next().await else {
+        panic!("a delta")
+    };
+    assert_eq!(values.len(), 1);
 
     drop(room);
     drop(count);
@@ -425,6 +430,7 @@ async fn the_legacy_token_never_reaches_an_error_message() {
         ..LiveConfig::default()
     };
     let h = harness(vec![Plan::NotFound, Plan::FailQuotingUrl, Plan::FailQuotingUrl], config);
+    let mut sub = h.live.subscribe(device(1));
     let mut states = h.live.state();
     let offline =
         timeout(Duration::from_secs(60), states.wait_for(|s| matches!(s, ConnectionState::Offline { .. })))
@@ -435,6 +441,11 @@ async fn the_legacy_token_never_reaches_an_error_message() {
     let ConnectionState::Offline { reason } = offline else { unreachable!() };
     // (The test token is the word "token" itself, so the parameter name goes too.)
     assert!(reason.contains("telemetry?<redacted>=<redacted>"), "{reason}");
+    assert!(sub.next().await.is_none());
+    assert!(
+        matches!(sub.closed_reason(), Some(ClosedReason::GaveUp(why)) if why == reason),
+        "a subscription says the backoff gave up, with the same redacted reason"
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -74,6 +74,84 @@ impl fmt::Display for EntityId {
     }
 }
 
+/// An id of one entity type: `{"entityType": "DEVICE", "id": ...}` on the wire like any
+/// [`EntityId`], but another type's id is refused when parsed, and a device's id cannot be passed
+/// where an asset's is wanted.
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident, $entity_type:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "EntityId", into = "EntityId")]
+        pub struct $name(pub Uuid);
+
+        impl $name {
+            pub const ENTITY_TYPE: EntityType = EntityType::$entity_type;
+
+            pub fn uuid(self) -> Uuid {
+                self.0
+            }
+
+            pub fn entity_id(self) -> EntityId {
+                EntityId::new(Self::ENTITY_TYPE, self.0)
+            }
+        }
+
+        impl From<$name> for EntityId {
+            fn from(id: $name) -> Self {
+                id.entity_id()
+            }
+        }
+
+        impl TryFrom<EntityId> for $name {
+            type Error = WrongEntityType;
+            fn try_from(id: EntityId) -> Result<Self, WrongEntityType> {
+                if id.entity_type == Self::ENTITY_TYPE {
+                    Ok(Self(id.id))
+                } else {
+                    Err(WrongEntityType { expected: Self::ENTITY_TYPE, found: id.entity_type })
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A device's id (`DeviceId`).
+    DeviceId,
+    Device
+);
+typed_id!(
+    /// An asset's id (`AssetId`).
+    AssetId,
+    Asset
+);
+typed_id!(
+    /// A device profile's id (`DeviceProfileId`).
+    DeviceProfileId,
+    DeviceProfile
+);
+
+/// An id of another entity type than the one wanted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WrongEntityType {
+    pub expected: EntityType,
+    pub found: EntityType,
+}
+
+impl fmt::Display for WrongEntityType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "expected an id of entity type {}, found {}", self.expected, self.found)
+    }
+}
+
+impl std::error::Error for WrongEntityType {}
+
 /// "No customer" is this fixed UUID, never `null` (`EntityId.NULL_UUID`).
 pub const NULL_UUID: Uuid = Uuid::from_u128(0x13814000_1dd2_11b2_8080_808080808080);
 
@@ -93,6 +171,18 @@ mod tests {
     fn entity_type_is_case_sensitive() {
         assert_eq!(EntityType::parse("ENTITY_VIEW"), Some(EntityType::EntityView));
         assert_eq!(EntityType::parse("device"), None);
+    }
+
+    #[test]
+    fn typed_ids_keep_the_wire_shape_and_refuse_other_types() {
+        let text = r#"{"entityType":"DEVICE","id":"6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"}"#;
+        let device: DeviceId = serde_json::from_str(text).unwrap();
+        assert_eq!(serde_json::to_string(&device).unwrap(), text);
+        assert_eq!(device.to_string(), "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60");
+        assert_eq!(EntityId::from(device).entity_type, EntityType::Device);
+        let err = serde_json::from_str::<AssetId>(text).unwrap_err();
+        assert!(err.to_string().contains("expected an id of entity type ASSET, found DEVICE"), "{err}");
+        assert!(DeviceProfileId::try_from(device.entity_id()).is_err());
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! This crate is the single definition of what crosses the wire: the client (`tb-client`)
 //! and the emulator (`tb-emulator`) both use it, so a wire change is made once.
-//! It holds serde types only: no IO, no HTTP, no sockets, no interpretation beyond parsing.
+//! It holds serde types only: no IO, no HTTP, no sockets, no interpretation beyond parsing and
+//! the few readings every side shares ([`value`]: a value's number or switch, newest per key).
 //! Types that the real server parses strictly (WebSocket commands) deny unknown fields here too,
 //! so the emulator is never more lenient than ThingsBoard.
 //!
@@ -22,6 +23,7 @@ pub mod query;
 pub mod relation;
 pub mod rpc;
 pub mod telemetry;
+pub mod value;
 pub mod ws;
 
-pub use id::{EntityId, EntityType};
+pub use id::{AssetId, DeviceId, DeviceProfileId, EntityId, EntityType};

@@ -222,6 +222,9 @@ impl AlarmCountUpdate {
     }
 }
 
+/// The time-series subscription scope for latest values.
+pub const LATEST_TELEMETRY: &str = "LATEST_TELEMETRY";
+
 /// `TimeseriesSubscriptionCmd` (fields of `SubscriptionCmd` plus the history part).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -234,6 +237,7 @@ pub struct TimeseriesSubscriptionCmd {
     /// Comma-separated; absent or empty means every key.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub keys: Option<String>,
+    /// [`LATEST_TELEMETRY`] for latest values, as the web UI sends.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]

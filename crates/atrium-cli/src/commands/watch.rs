@@ -82,6 +82,8 @@ pub(crate) async fn run(session: &Session, json: bool, args: WatchArgs<'_>) -> a
                     let code = if e.code == error_code::UNAUTHORIZED { NOT_FOUND } else { 1 };
                     break Err(Failure::new(code, format!("the server refused the subscription: {}", e.message)).into());
                 }
+                // A time-series subscription yields nothing else.
+                Some(_) => {}
                 None => break Err(closed(&live.state().borrow()).into()),
             },
         }

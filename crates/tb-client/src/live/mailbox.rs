@@ -1,11 +1,12 @@
 //! Where the socket reader leaves updates for one subscriber: latest value per key, never blocking.
 //! A slow consumer gets fewer, fuller batches instead of an unbounded queue.
 
-use super::{EntityValue, LiveUpdate, SubscriptionError};
+use super::subscription::{ClosedReason, EntityValue, LiveEvent, SubscriptionError};
 use crate::value::LatestValue;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use tb_proto::query::EntityKeyType;
+use tb_proto::value::merge_newest;
 use tb_proto::EntityId;
 use tokio::sync::Notify;
 
@@ -30,7 +31,7 @@ struct State {
     /// The newest count not yet taken (an alarm count replaces the previous one).
     count: Option<i64>,
     errors: VecDeque<SubscriptionError>,
-    closed: bool,
+    closed: Option<ClosedReason>,
 }
 
 impl Mailbox {
@@ -41,14 +42,7 @@ impl Mailbox {
             state.values.clear();
             state.snapshot = true;
         }
-        for value in values {
-            match state.values.get(&value.key) {
-                Some(existing) if existing.ts > value.ts => {}
-                _ => {
-                    state.values.insert(value.key.clone(), value);
-                }
-            }
-        }
+        merge_newest(&mut state.values, values);
         state.has_values = true;
         drop(state);
         self.notify.notify_one();
@@ -63,15 +57,7 @@ impl Mailbox {
             state.snapshot = true;
             state.matching = Some(matching);
         }
-        for value in values {
-            let slot = (value.entity, value.key_type, value.key.clone());
-            match state.entity_values.get(&slot) {
-                Some(existing) if existing.ts > value.ts => {}
-                _ => {
-                    state.entity_values.insert(slot, value);
-                }
-            }
-        }
+        merge_newest(&mut state.entity_values, values);
         state.has_entity_values = true;
         drop(state);
         self.notify.notify_one();
@@ -93,37 +79,41 @@ impl Mailbox {
         self.notify.notify_one();
     }
 
-    /// No more events will come; pending ones are still delivered.
-    pub(crate) fn close(&self) {
-        self.state.lock().expect("mailbox lock").closed = true;
+    /// No more events will come; pending ones are still delivered. The first reason stays.
+    pub(crate) fn close(&self, reason: ClosedReason) {
+        self.state.lock().expect("mailbox lock").closed.get_or_insert(reason);
         self.notify.notify_one();
     }
 
+    pub(crate) fn closed_reason(&self) -> Option<ClosedReason> {
+        self.state.lock().expect("mailbox lock").closed.clone()
+    }
+
     /// The next event: errors first, then the coalesced values; `None` once closed and drained.
-    pub(crate) async fn next(&self) -> Option<LiveUpdate> {
+    pub(crate) async fn next(&self) -> Option<LiveEvent> {
         loop {
             {
                 let mut state = self.state.lock().expect("mailbox lock");
                 if let Some(error) = state.errors.pop_front() {
-                    return Some(LiveUpdate::Error(error));
+                    return Some(LiveEvent::Error(error));
                 }
                 if state.has_values {
                     let values = std::mem::take(&mut state.values).into_values().collect();
                     let snapshot = std::mem::take(&mut state.snapshot);
                     state.has_values = false;
-                    return Some(LiveUpdate::Values { snapshot, values });
+                    return Some(LiveEvent::Values { snapshot, values });
                 }
                 if state.has_entity_values {
                     let values = std::mem::take(&mut state.entity_values).into_values().collect();
                     let snapshot = std::mem::take(&mut state.snapshot);
                     let matching = state.matching.take();
                     state.has_entity_values = false;
-                    return Some(LiveUpdate::EntityValues { snapshot, values, matching });
+                    return Some(LiveEvent::EntityValues { snapshot, values, matching });
                 }
                 if let Some(count) = state.count.take() {
-                    return Some(LiveUpdate::Count(count));
+                    return Some(LiveEvent::Count(count));
                 }
-                if state.closed {
+                if state.closed.is_some() {
                     return None;
                 }
             }
@@ -149,7 +139,7 @@ mod tests {
         mb.push_values(false, vec![v("t", 1, 20.0), v("h", 1, 50.0)]);
         mb.push_values(false, vec![v("t", 3, 22.0)]);
         mb.push_values(false, vec![v("t", 2, 21.0)]);
-        let Some(LiveUpdate::Values { snapshot, values }) = mb.next().await else { panic!() };
+        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
         assert!(!snapshot);
         assert_eq!(values, vec![v("h", 1, 50.0), v("t", 3, 22.0)]);
     }
@@ -160,7 +150,7 @@ mod tests {
         mb.push_values(false, vec![v("old", 1, 1.0)]);
         mb.push_values(true, vec![v("t", 5, 20.0)]);
         mb.push_values(false, vec![v("h", 6, 40.0)]);
-        let Some(LiveUpdate::Values { snapshot, values }) = mb.next().await else { panic!() };
+        let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
         assert!(snapshot);
         assert_eq!(values, vec![v("h", 6, 40.0), v("t", 5, 20.0)]);
     }
@@ -170,9 +160,9 @@ mod tests {
         let mb = Mailbox::default();
         mb.push_values(false, vec![v("t", 1, 1.0)]);
         mb.push_error(SubscriptionError { code: 2, message: "Keys are empty!".into() });
-        mb.close();
-        assert!(matches!(mb.next().await, Some(LiveUpdate::Error(_))));
-        assert!(matches!(mb.next().await, Some(LiveUpdate::Values { .. })));
+        mb.close(ClosedReason::Shutdown);
+        assert!(matches!(mb.next().await, Some(LiveEvent::Error(_))));
+        assert!(matches!(mb.next().await, Some(LiveEvent::Values { .. })));
         assert!(mb.next().await.is_none());
     }
 
@@ -192,7 +182,7 @@ mod tests {
         mb.push_entity_values(None, vec![ev(1, "t", 1, 20.0), ev(2, "t", 1, 30.0)]);
         mb.push_entity_values(None, vec![ev(1, "t", 3, 22.0), ev(2, "t", 0, 0.0)]);
         mb.push_entity_values(None, vec![ev(1, "t", 2, 21.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot, values, .. }) = mb.next().await else { panic!() };
+        let Some(LiveEvent::EntityValues { snapshot, values, .. }) = mb.next().await else { panic!() };
         assert!(!snapshot);
         assert_eq!(
             values,
@@ -207,12 +197,12 @@ mod tests {
         mb.push_entity_values(None, vec![ev(9, "gone", 5, 1.0)]);
         mb.push_entity_values(Some(1), vec![ev(1, "t", 4, 20.0)]);
         mb.push_entity_values(None, vec![ev(2, "t", 6, 40.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot, values, matching }) = mb.next().await else { panic!() };
+        let Some(LiveEvent::EntityValues { snapshot, values, matching }) = mb.next().await else { panic!() };
         assert!(snapshot);
         assert_eq!(matching, Some(1), "the snapshot's count of matching entities travels with it");
         assert_eq!(values, vec![ev(1, "t", 4, 20.0), ev(2, "t", 6, 40.0)]);
         mb.push_entity_values(None, vec![ev(1, "t", 7, 21.0)]);
-        let Some(LiveUpdate::EntityValues { snapshot: false, matching: None, .. }) = mb.next().await else {
+        let Some(LiveEvent::EntityValues { snapshot: false, matching: None, .. }) = mb.next().await else {
             panic!()
         };
     }
@@ -222,10 +212,10 @@ mod tests {
         let mb = Mailbox::default();
         mb.push_count(3);
         mb.push_count(1);
-        assert_eq!(mb.next().await, Some(LiveUpdate::Count(1)));
+        assert_eq!(mb.next().await, Some(LiveEvent::Count(1)));
         mb.push_count(0);
-        mb.close();
-        assert_eq!(mb.next().await, Some(LiveUpdate::Count(0)));
+        mb.close(ClosedReason::Shutdown);
+        assert_eq!(mb.next().await, Some(LiveEvent::Count(0)));
         assert!(mb.next().await.is_none());
     }
 }

@@ -2,7 +2,8 @@
 //! Plain data, no IO: tested without sockets.
 
 use super::mailbox::Mailbox;
-use super::SubscriptionSpec;
+use super::spec::SubscriptionSpec;
+use super::subscription::ClosedReason;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use tb_proto::ws::WsCmd;
@@ -28,7 +29,7 @@ impl Registry {
     /// Removes the entry; returns the command that cancels it on the server.
     pub(crate) fn remove(&mut self, cmd_id: i32) -> Option<WsCmd> {
         let entry = self.entries.remove(&cmd_id)?;
-        entry.mailbox.close();
+        entry.mailbox.close(ClosedReason::Unsubscribed);
         Some(entry.spec.unsubscribe_cmd(cmd_id))
     }
 
@@ -52,10 +53,10 @@ impl Registry {
             .collect()
     }
 
-    /// Ends every subscription (the session is over).
-    pub(crate) fn close_all(&mut self) {
+    /// Ends every subscription, for `reason`.
+    pub(crate) fn close_all(&mut self, reason: &ClosedReason) {
         for (_, entry) in std::mem::take(&mut self.entries) {
-            entry.mailbox.close();
+            entry.mailbox.close(reason.clone());
         }
     }
 }
