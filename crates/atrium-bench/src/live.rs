@@ -31,7 +31,7 @@ pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await?;
     let client = Client::builder(emu.base_url()).build()?;
     client.login("tenant@thingsboard.org", &Secret::new("tenant")).await?;
-    let devices: Vec<EntityId> = client.all_devices().await?.into_iter().map(|d| d.id).collect();
+    let devices: Vec<EntityId> = client.all_devices().await?.into_iter().map(|d| d.id.entity_id()).collect();
     anyhow::ensure!(!devices.is_empty(), "the emulator has no devices");
 
     latency(report, &emu, &client, &devices).await?;

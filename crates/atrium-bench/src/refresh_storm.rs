@@ -4,6 +4,7 @@
 use crate::report::Report;
 use std::sync::Arc;
 use std::time::Instant;
+use tb_client::proto::DeviceId;
 use tb_client::{Client, Secret};
 use tb_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::Mutex;
@@ -12,7 +13,7 @@ const CONCURRENT: usize = 100;
 
 pub(crate) async fn run(report: &mut Report) -> anyhow::Result<()> {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await?;
-    let device = emu.device_id("Lobby Light").ok_or_else(|| anyhow::anyhow!("no Lobby Light"))?;
+    let device = DeviceId(emu.device_id("Lobby Light").ok_or_else(|| anyhow::anyhow!("no Lobby Light"))?);
 
     let client = Client::builder(emu.base_url()).build()?;
     client.login("tenant@thingsboard.org", &Secret::new("tenant")).await?;

@@ -3,16 +3,16 @@
 
 use crate::failure::Failure;
 use tb_client::proto::entity::PageData;
-use tb_client::proto::{EntityId, EntityType};
+use tb_client::proto::{AssetId, DeviceId, EntityId};
 use tb_client::{Client, Error, PageRequest};
 use uuid::Uuid;
 
 const PAGE: u32 = 100;
 
 /// A device by UUID or unique name.
-pub(crate) async fn device(client: &Client, arg: &str) -> anyhow::Result<EntityId> {
+pub(crate) async fn device(client: &Client, arg: &str) -> anyhow::Result<DeviceId> {
     if let Ok(id) = Uuid::parse_str(arg) {
-        return Ok(EntityId::new(EntityType::Device, id));
+        return Ok(DeviceId(id));
     }
     let found = devices_named(client, arg).await?;
     one(arg, "device", found)
@@ -21,10 +21,10 @@ pub(crate) async fn device(client: &Client, arg: &str) -> anyhow::Result<EntityI
 /// A device or an asset by UUID or unique name. A UUID is looked up to learn which it is.
 pub(crate) async fn entity(client: &Client, arg: &str) -> anyhow::Result<EntityId> {
     if let Ok(id) = Uuid::parse_str(arg) {
-        return match client.device(id).await {
-            Ok(_) => Ok(EntityId::new(EntityType::Device, id)),
-            Err(e) if e.is_not_found() || e.is_forbidden() => match client.asset(id).await {
-                Ok(_) => Ok(EntityId::new(EntityType::Asset, id)),
+        return match client.device(DeviceId(id)).await {
+            Ok(_) => Ok(DeviceId(id).entity_id()),
+            Err(e) if e.is_not_found() || e.is_forbidden() => match client.asset(AssetId(id)).await {
+                Ok(_) => Ok(AssetId(id).entity_id()),
                 Err(e) if e.is_not_found() || e.is_forbidden() => {
                     Err(Failure::not_found(format!("no device or asset with id {id}")).into())
                 }
@@ -34,18 +34,23 @@ pub(crate) async fn entity(client: &Client, arg: &str) -> anyhow::Result<EntityI
         };
     }
     let (devices, assets) = tokio::try_join!(devices_named(client, arg), assets_named(client, arg))?;
-    let mut found = devices;
-    found.extend(assets);
+    let mut found: Vec<EntityId> = devices.into_iter().map(EntityId::from).collect();
+    found.extend(assets.into_iter().map(EntityId::from));
     one(arg, "device or asset", found)
 }
 
-fn one(name: &str, what: &str, found: Vec<EntityId>) -> anyhow::Result<EntityId> {
+fn one<Id: Copy + Into<EntityId>>(name: &str, what: &str, found: Vec<Id>) -> anyhow::Result<Id> {
     match found.as_slice() {
         [] => Err(Failure::not_found(format!("no {what} named {name}")).into()),
         [id] => Ok(*id),
         many => {
-            let list: Vec<String> =
-                many.iter().map(|e| format!("{} {}", e.entity_type.as_str(), e.id)).collect();
+            let list: Vec<String> = many
+                .iter()
+                .map(|&id| {
+                    let e: EntityId = id.into();
+                    format!("{} {}", e.entity_type.as_str(), e.id)
+                })
+                .collect();
             Err(Failure::not_found(format!(
                 "{} entities are named {name}: {}; use the id instead",
                 many.len(),
@@ -56,7 +61,7 @@ fn one(name: &str, what: &str, found: Vec<EntityId>) -> anyhow::Result<EntityId>
     }
 }
 
-async fn devices_named(client: &Client, name: &str) -> Result<Vec<EntityId>, Error> {
+async fn devices_named(client: &Client, name: &str) -> Result<Vec<DeviceId>, Error> {
     let mut out = Vec::new();
     let mut page = search(name);
     loop {
@@ -68,7 +73,7 @@ async fn devices_named(client: &Client, name: &str) -> Result<Vec<EntityId>, Err
     }
 }
 
-async fn assets_named(client: &Client, name: &str) -> Result<Vec<EntityId>, Error> {
+async fn assets_named(client: &Client, name: &str) -> Result<Vec<AssetId>, Error> {
     let mut out = Vec::new();
     let mut page = search(name);
     loop {

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
-use tb_client::proto::{EntityId, EntityType};
+use tb_client::proto::{DeviceId, DeviceProfileId, EntityId, EntityType};
 use tb_client::{Client, SessionEvent};
 use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 mod device;
 pub(crate) mod session;
-mod tree;
+pub(crate) mod tree;
 
 /// How long signing out waits for the server to invalidate the session.
 const SIGN_OUT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -90,12 +90,12 @@ struct Active {
     info: SessionInfo,
     demo: Mutex<Option<DemoServer>>,
     /// Device id -> its resolved controls, from the last detail load.
-    device_controls: Mutex<HashMap<Uuid, Vec<ControlBinding>>>,
+    device_controls: Mutex<HashMap<DeviceId, Vec<ControlBinding>>>,
     /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
-    device_active: Mutex<HashMap<Uuid, bool>>,
+    device_active: Mutex<HashMap<DeviceId, bool>>,
     /// Device profile id -> its `atriumControls`, read once per session however many of its
     /// devices are opened (a cell, so that concurrent opens share the one read).
-    profile_controls: Mutex<HashMap<Uuid, Arc<OnceCell<ProfileOverride>>>>,
+    profile_controls: Mutex<HashMap<DeviceProfileId, Arc<OnceCell<ProfileOverride>>>>,
     watches: Mutex<HashMap<u64, JoinHandle<()>>>,
     background: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -317,11 +317,9 @@ impl Core {
         sink: impl Fn(TelemetryBatch) + Send + 'static,
     ) -> Result<WatchId, AppError> {
         let active = self.shared.require()?;
-        let id = parse_id(device_id)?;
-        let subscription = active.live.subscribe(SubscriptionSpec::Timeseries {
-            entity: EntityId::new(EntityType::Device, id),
-            keys: vec![],
-        });
+        let id = parse_device_id(device_id)?;
+        let subscription =
+            active.live.subscribe(SubscriptionSpec::Timeseries { entity: id.entity_id(), keys: vec![] });
         let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         // The last values go to the offline cache too (saved with the next tree load or `save_cache`).
         let core = Core { shared: self.shared.clone() };
@@ -407,6 +405,10 @@ impl Core {
 fn parse_id(text: &str) -> Result<Uuid, AppError> {
     Uuid::parse_str(text)
         .map_err(|_| AppError::new(ErrorCode::InvalidRequest, format!("'{text}' is not a device id."), false))
+}
+
+fn parse_device_id(text: &str) -> Result<DeviceId, AppError> {
+    parse_id(text).map(DeviceId)
 }
 
 fn now_ms() -> i64 {

@@ -28,6 +28,7 @@ mod rollup;
 pub mod secrets;
 
 pub use crate::core::session::certificate_file_text;
+pub use crate::core::tree::{building_tree, BuildingTree};
 pub use crate::core::{Core, CoreBuilder, NoUiEvents, UiEvents};
 pub use app_error::to_app_error;
 pub use building::{search, to_tree, to_tree_with_overrides, KindMap, KindRule, KIND_OVERRIDE_ATTRIBUTE};

@@ -10,7 +10,7 @@ use atrium_ipc::{
 use std::sync::Arc;
 use std::time::Duration;
 use tb_client::proto::telemetry::AttributeScope;
-use tb_client::proto::{EntityId, EntityType};
+use tb_client::proto::{DeviceId, EntityId, EntityType};
 use tb_client::{Client, Secret};
 use tb_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
@@ -51,9 +51,9 @@ async fn set_shared(emu: &Emulator, device: &str, values: serde_json::Value) {
 /// Writes the SERVER_SCOPE attributes of `device`'s profile as the tenant administrator would.
 async fn set_profile(emu: &Emulator, device: &str, values: serde_json::Value) {
     let admin = tenant_client(emu).await;
-    let info = admin.device_info(emu.device_id(device).unwrap()).await.unwrap();
+    let info = admin.device_info(DeviceId(emu.device_id(device).unwrap())).await.unwrap();
     let profile = info.device.device_profile_id.expect("the emulator names each device's profile");
-    admin.save_attributes(profile, AttributeScope::ServerScope, &values).await.unwrap();
+    admin.save_attributes(profile.entity_id(), AttributeScope::ServerScope, &values).await.unwrap();
 }
 
 fn ids(d: &DeviceDetail) -> Vec<&str> {

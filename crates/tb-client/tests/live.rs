@@ -130,7 +130,8 @@ async fn the_session_ending_during_an_outage_closes_the_connection_cleanly() {
 #[tokio::test]
 async fn a_thousand_subscriptions_survive_a_drop_mid_stream() {
     let (emu, client, live) = setup().await;
-    let devices: Vec<EntityId> = client.all_devices().await.unwrap().into_iter().map(|d| d.id).collect();
+    let devices: Vec<EntityId> =
+        client.all_devices().await.unwrap().into_iter().map(|d| d.id.entity_id()).collect();
     let mut subs: Vec<(EntityId, Subscription)> = (0..1000)
         .map(|i| {
             let entity = devices[i % devices.len()];

@@ -42,8 +42,8 @@ async fn a_customer_cannot_touch_another_customers_alarm() {
     let thermostat =
         devices.iter().find(|d| d.device_type == "thermostat").expect("customer B has a thermostat");
     // Above 27 degrees the thermostat's profile raises "High Temperature".
-    emu.publish_telemetry(thermostat.id.id, serde_json::json!({"temperature": 35.0}));
-    let theirs = other.all_alarms(Some(thermostat.id), AlarmSearchStatus::Active).await.unwrap();
+    emu.publish_telemetry(thermostat.id.uuid(), serde_json::json!({"temperature": 35.0}));
+    let theirs = other.all_alarms(Some(thermostat.id.entity_id()), AlarmSearchStatus::Active).await.unwrap();
     let alarm = theirs.first().expect("the alarm was raised").alarm.id.id;
 
     let customer = Client::builder(emu.base_url()).build().unwrap();

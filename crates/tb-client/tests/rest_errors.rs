@@ -3,7 +3,6 @@
 
 use std::time::Duration;
 use tb_client::proto::auth::{Authority, TwoFaProviderType};
-use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, ConnectFailure, Error, Secret};
 use tb_emulator::{Emulator, EmulatorConfig, FailureKind, TOTP_CODE};
 
@@ -92,11 +91,11 @@ async fn a_customer_user_sees_only_its_customers_assets_and_devices() {
 
     // A device of the other customer: forbidden, by id and through its telemetry.
     let other = login(&emu, "customerb@thingsboard.org", "customer").await;
-    let theirs = other.all_devices().await.unwrap()[0].id.id;
-    assert!(devices.iter().all(|d| d.id.id != theirs));
+    let theirs = other.all_devices().await.unwrap()[0].id;
+    assert!(devices.iter().all(|d| d.id != theirs));
     let err = customer.device(theirs).await.unwrap_err();
     assert!(err.is_forbidden(), "{err:?}");
-    let entity = EntityId::new(EntityType::Device, theirs);
+    let entity = theirs.entity_id();
     let err = customer.latest_timeseries(entity, &["state"]).await.unwrap_err();
     assert!(err.is_forbidden(), "{err:?}");
 }

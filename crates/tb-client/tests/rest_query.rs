@@ -67,7 +67,7 @@ async fn all_pages_give_every_thermostat_once() {
         .unwrap()
         .into_iter()
         .filter(|d| d.device_type == "thermostat")
-        .map(|d| d.id)
+        .map(|d| d.id.entity_id())
         .collect();
     emu.faults().reset_counters();
     let rows = client.find_all_entity_data(&thermostats(4)).await.unwrap();

@@ -3,6 +3,7 @@
 use serde_json::json;
 use std::time::Duration;
 use tb_client::proto::rpc::{PersistentRpc, RpcStatus};
+use tb_client::proto::DeviceId;
 use tb_client::{Client, RpcCall, Secret};
 use tb_emulator::{Emulator, EmulatorConfig};
 use uuid::Uuid;
@@ -30,11 +31,11 @@ async fn settled(client: &Client, id: Uuid) -> PersistentRpc {
 #[tokio::test]
 async fn a_two_way_persistent_rpc_ends_successful_with_the_reply() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
     let id = client.rpc_persistent(light, &RpcCall::new("getState", json!({}))).await.unwrap();
     let rpc = settled(&client, id).await;
     assert_eq!(rpc.id.id, id);
-    assert_eq!(rpc.device_id.id, light);
+    assert_eq!(rpc.device_id, light);
     assert_eq!(rpc.status, RpcStatus::Successful);
     assert_eq!(rpc.request.body.method, "getState");
     assert!(!rpc.request.oneway && rpc.request.persisted);
@@ -44,7 +45,7 @@ async fn a_two_way_persistent_rpc_ends_successful_with_the_reply() {
 #[tokio::test]
 async fn a_one_way_persistent_rpc_ends_delivered() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
     let id = client.rpc_persistent_oneway(light, &RpcCall::new("setState", json!(true))).await.unwrap();
     let rpc = settled(&client, id).await;
     assert_eq!(rpc.status, RpcStatus::Delivered);
@@ -54,8 +55,8 @@ async fn a_one_way_persistent_rpc_ends_delivered() {
 #[tokio::test]
 async fn a_persistent_rpc_for_an_offline_device_waits_queued() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
-    emu.faults().set_device_online(light, false);
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
+    emu.faults().set_device_online(light.uuid(), false);
     let call = RpcCall::new("setState", json!(true)).timeout(Duration::from_secs(30));
     let started = tokio::time::Instant::now();
     let id = client.rpc_persistent(light, &call).await.unwrap();
@@ -70,6 +71,9 @@ async fn unknown_rpc_and_unknown_device_are_not_found() {
     let (_emu, client) = setup().await;
     let err = client.persistent_rpc(Uuid::new_v4()).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
-    let err = client.rpc_persistent(Uuid::new_v4(), &RpcCall::new("getState", json!({}))).await.unwrap_err();
+    let err = client
+        .rpc_persistent(DeviceId(Uuid::new_v4()), &RpcCall::new("getState", json!({})))
+        .await
+        .unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }

@@ -209,7 +209,7 @@ async fn client_scope_and_empty_writes_are_refused_without_a_request() {
 async fn a_customer_cannot_write_to_another_customers_device() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
     let other = login(&emu, "customerb@thingsboard.org", "customer").await;
-    let theirs = other.all_devices().await.unwrap()[0].id;
+    let theirs = other.all_devices().await.unwrap()[0].id.entity_id();
     let client = login(&emu, "customer@thingsboard.org", "customer").await;
     let err =
         client.save_attributes(theirs, AttributeScope::SharedScope, &json!({"x": 1})).await.unwrap_err();

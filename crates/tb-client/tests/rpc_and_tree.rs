@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use std::time::Duration;
+use tb_client::proto::DeviceId;
 use tb_client::{Client, Error, RpcApi, RpcCall, RpcFailure, Secret, TbValue};
 use tb_emulator::{Emulator, EmulatorConfig};
 
@@ -15,8 +16,8 @@ async fn setup() -> (Emulator, Client) {
 #[tokio::test]
 async fn one_way_command_changes_the_light_and_it_reports_back() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
-    let entity = tb_client::proto::EntityId::new(tb_client::proto::EntityType::Device, light);
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
+    let entity = light.entity_id();
     let before = client.latest_timeseries(entity, &["state"]).await.unwrap();
     let TbValue::Bool(was_on) = before[0].value else { panic!("state is a boolean: {before:?}") };
     client.rpc_oneway(light, &RpcCall::new("setState", json!(!was_on))).await.unwrap();
@@ -34,7 +35,7 @@ async fn one_way_command_changes_the_light_and_it_reports_back() {
 #[tokio::test]
 async fn two_way_command_returns_the_devices_reply() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
     let reply = client.rpc_twoway(light, &RpcCall::new("getState", json!({}))).await.unwrap();
     assert!(reply.get("state").is_some(), "{reply}");
 }
@@ -42,15 +43,15 @@ async fn two_way_command_returns_the_devices_reply() {
 #[tokio::test]
 async fn offline_device_and_unknown_device_are_told_apart() {
     let (emu, client) = setup().await;
-    let light = emu.device_id("Lobby Light").unwrap();
-    emu.faults().set_device_online(light, false);
+    let light = DeviceId(emu.device_id("Lobby Light").unwrap());
+    emu.faults().set_device_online(light.uuid(), false);
     let call = RpcCall::new("setState", json!(true)).timeout(Duration::from_secs(5));
     let err = client.rpc_oneway(light, &call).await.unwrap_err();
     assert!(matches!(err, Error::Rpc(RpcFailure::DeviceOffline)), "v1 answers 409: {err:?}");
     let v2 = RpcCall { api: RpcApi::V2, ..call.clone() };
     let err = client.rpc_twoway(light, &v2).await.unwrap_err();
     assert!(matches!(err, Error::Rpc(RpcFailure::Timeout)), "v2 answers 504: {err:?}");
-    let err = client.rpc_oneway(uuid::Uuid::new_v4(), &call).await.unwrap_err();
+    let err = client.rpc_oneway(DeviceId(uuid::Uuid::new_v4()), &call).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }
 

@@ -1,6 +1,7 @@
 //! The session against the emulator: login, single-flight refresh, session end, error mapping.
 
 use std::time::Duration;
+use tb_client::proto::DeviceId;
 use tb_client::{Client, Error, Secret, SessionEvent};
 use tb_emulator::{Emulator, EmulatorConfig};
 
@@ -38,7 +39,7 @@ async fn wrong_password_is_bad_credentials() {
 async fn a_hundred_concurrent_requests_on_an_expired_token_cause_one_refresh() {
     let emu = emulator().await;
     let client = tenant(&emu).await;
-    let device = emu.device_id("Lobby Light").unwrap();
+    let device = DeviceId(emu.device_id("Lobby Light").unwrap());
     emu.faults().expire_access_tokens();
     emu.faults().reset_counters();
 
@@ -67,7 +68,7 @@ async fn a_revoked_refresh_token_ends_the_session_once() {
     assert!(matches!(events.recv().await.unwrap(), SessionEvent::Expired { .. }));
     // Later calls fail at once without touching the server.
     let before = emu.faults().counters().requests_by_route.values().sum::<u64>();
-    assert!(matches!(client.device(uuid::Uuid::nil()).await, Err(Error::SessionExpired { .. })));
+    assert!(matches!(client.device(DeviceId(uuid::Uuid::nil())).await, Err(Error::SessionExpired { .. })));
     assert_eq!(emu.faults().counters().requests_by_route.values().sum::<u64>(), before);
 }
 
@@ -95,7 +96,7 @@ async fn a_token_inside_its_refresh_margin_is_refreshed_before_use() {
 async fn unknown_device_is_not_found_with_the_servers_text() {
     let emu = emulator().await;
     let client = tenant(&emu).await;
-    let err = client.device_info(uuid::Uuid::new_v4()).await.unwrap_err();
+    let err = client.device_info(DeviceId(uuid::Uuid::new_v4())).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");
 }
 

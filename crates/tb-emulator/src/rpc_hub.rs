@@ -72,7 +72,7 @@ impl RpcHub {
 
     /// Every persistent RPC of a device, in id order (the DAO's default sort).
     pub(crate) fn persistent_of(&self, device: Uuid) -> Vec<PersistentRpc> {
-        self.persistent.values().filter(|e| e.rpc.device_id.id == device).map(|e| e.rpc.clone()).collect()
+        self.persistent.values().filter(|e| e.rpc.device_id.uuid() == device).map(|e| e.rpc.clone()).collect()
     }
 
     /// Forgets a persistent RPC and stops its delivery; false when unknown.
@@ -226,7 +226,7 @@ pub(crate) fn start_persistent(
     expires: Instant,
 ) {
     let id = rpc.id.id;
-    let device = rpc.device_id.id;
+    let device = rpc.device_id.uuid();
     state.rpc().persistent.insert(id, PersistentEntry { rpc, task: None });
     let task_state = state.clone();
     let task = tokio::spawn(async move {

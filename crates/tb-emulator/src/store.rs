@@ -22,7 +22,7 @@ use tb_proto::id::NULL_UUID;
 use tb_proto::relation::{EntityRelation, EntityRelationsQuery, RelationTypeGroup, SearchDirection};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{TelemetrySubscriptionUpdate, TsPoint};
-use tb_proto::{EntityId, EntityType};
+use tb_proto::{AssetId, DeviceId, DeviceProfileId, EntityId, EntityType};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
@@ -237,7 +237,7 @@ impl Store {
 
     pub(crate) fn asset_json(&self, a: &AssetRec) -> Asset {
         Asset {
-            id: EntityId::new(EntityType::Asset, a.id),
+            id: AssetId(a.id),
             created_time: a.created_time,
             tenant_id: Some(EntityId::new(EntityType::Tenant, self.tenant_id)),
             customer_id: Some(self.customer_ref(a.customer)),
@@ -253,14 +253,14 @@ impl Store {
 
     pub(crate) fn device_json(&self, d: &DeviceRec) -> Device {
         Device {
-            id: EntityId::new(EntityType::Device, d.id),
+            id: DeviceId(d.id),
             created_time: d.created_time,
             tenant_id: Some(EntityId::new(EntityType::Tenant, self.tenant_id)),
             customer_id: Some(self.customer_ref(d.customer)),
             name: d.name.clone(),
             device_type: d.device_type.clone(),
             label: d.label.clone(),
-            device_profile_id: Some(EntityId::new(EntityType::DeviceProfile, d.profile_id)),
+            device_profile_id: Some(DeviceProfileId(d.profile_id)),
             firmware_id: None,
             software_id: None,
             device_data: Some(

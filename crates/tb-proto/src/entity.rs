@@ -1,6 +1,6 @@
 //! Assets, devices and `PageData` (`CD/asset/Asset`, `CD/Device`, `CD/page/PageData`).
 
-use crate::id::EntityId;
+use crate::id::{AssetId, DeviceId, DeviceProfileId, EntityId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -17,7 +17,7 @@ pub struct PageData<T> {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Asset {
-    pub id: EntityId,
+    pub id: AssetId,
     #[serde(default)]
     pub created_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -42,7 +42,7 @@ pub struct Asset {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Device {
-    pub id: EntityId,
+    pub id: DeviceId,
     #[serde(default)]
     pub created_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,7 +56,7 @@ pub struct Device {
     #[serde(default)]
     pub label: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub device_profile_id: Option<EntityId>,
+    pub device_profile_id: Option<DeviceProfileId>,
     #[serde(default)]
     pub firmware_id: Option<EntityId>,
     #[serde(default)]

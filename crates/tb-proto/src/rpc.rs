@@ -108,7 +108,7 @@ pub struct PersistentRpcRequest {
     pub retries: Option<i32>,
     pub body: PersistentRpcBody,
     pub tenant_id: crate::EntityId,
-    pub device_id: crate::EntityId,
+    pub device_id: crate::DeviceId,
 }
 
 /// A persistent RPC as `GET /api/rpc/persistent/{rpcId}` answers it (`Rpc`).
@@ -118,7 +118,7 @@ pub struct PersistentRpc {
     pub id: crate::EntityId,
     pub created_time: i64,
     pub tenant_id: crate::EntityId,
-    pub device_id: crate::EntityId,
+    pub device_id: crate::DeviceId,
     pub expiration_time: i64,
     pub request: PersistentRpcRequest,
     /// The device's reply (two-way, `Successful`); `{"error": "..."}` for a reply that was not JSON.

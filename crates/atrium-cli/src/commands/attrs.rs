@@ -19,7 +19,7 @@ pub(crate) async fn run(
     };
     let mut rows = Vec::new();
     for scope in scopes {
-        let mut attributes = session.client.attributes(device, Some(scope), &[]).await?;
+        let mut attributes = session.client.attributes(device.entity_id(), Some(scope), &[]).await?;
         attributes.sort_by(|a, b| a.key.cmp(&b.key));
         rows.extend(attributes.into_iter().map(|a| (scope, a)));
     }

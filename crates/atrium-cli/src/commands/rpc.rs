@@ -18,10 +18,10 @@ pub(crate) async fn run(
     let params = params.unwrap_or_else(|| serde_json::json!({}));
     let call = RpcCall::new(method, params).timeout(Duration::from_millis(timeout_ms));
     if oneway {
-        session.client.rpc_oneway(device.id, &call).await?;
+        session.client.rpc_oneway(device, &call).await?;
         return Ok(());
     }
-    let reply = session.client.rpc_twoway(device.id, &call).await?;
+    let reply = session.client.rpc_twoway(device, &call).await?;
     if json {
         output::line(reply)
     } else {

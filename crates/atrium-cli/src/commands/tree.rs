@@ -2,7 +2,7 @@
 
 use crate::output;
 use crate::session::Session;
-use atrium_core::{to_tree, KindMap};
+use atrium_core::{building_tree, BuildingTree};
 use atrium_ipc::TreeNode;
 use serde_json::{json, Value};
 use tb_client::hierarchy::count_by_type;
@@ -10,7 +10,11 @@ use tb_client::proto::EntityType;
 
 pub(crate) async fn run(session: &Session, json: bool, stats: bool) -> anyhow::Result<()> {
     let hierarchy = session.client.load_hierarchy(|_| {}).await?;
-    let tree = to_tree(&hierarchy, &KindMap::default());
+    // The app's tree: each root's kind mapping applied.
+    let BuildingTree { tree, warnings } = building_tree(&session.client, &hierarchy).await;
+    for warning in &warnings {
+        eprintln!("warning: {warning}");
+    }
     if json {
         output::line(Value::Array(tree.iter().map(node_json).collect()))?;
     } else {

@@ -18,9 +18,10 @@ pub(crate) struct WatchArgs<'a> {
 }
 
 pub(crate) async fn run(session: &Session, json: bool, args: WatchArgs<'_>) -> anyhow::Result<()> {
-    let entity = resolve::device(&session.client, args.device).await?;
+    let device = resolve::device(&session.client, args.device).await?;
     // The WebSocket reports an unknown id only as "Failed to fetch data!": ask REST first for a clear 404/403.
-    session.client.device(entity.id).await?;
+    session.client.device(device).await?;
+    let entity = device.entity_id();
     let live = LiveHandle::spawn(&session.client, LiveConfig::default());
     let mut state = live.state();
     let keys: Vec<String> =

@@ -1,16 +1,15 @@
 //! A device in `Core`: its detail with the controls an administrator configured for it (device
 //! override, then profile override, then the standard map) and operating them.
 
-use super::{now_ms, parse_id, Active, Core};
+use super::{now_ms, parse_device_id, Active, Core};
 use crate::app_error::to_app_error;
 use crate::controls::{self, Attributes, ControlBinding, ControlMap, ControlSpec, CONTROLS_ATTRIBUTE};
 use atrium_ipc::{AppError, ControlAck, ControlCommand, DeviceDetail, ErrorCode};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use tb_client::proto::telemetry::AttributeScope;
-use tb_client::proto::{EntityId, EntityType};
+use tb_client::proto::{DeviceId, DeviceProfileId};
 use tb_client::RpcCall;
-use uuid::Uuid;
 
 /// A device profile's `atriumControls`, as read for this session.
 #[derive(Debug, Clone)]
@@ -27,12 +26,11 @@ impl Core {
     /// A device with its controls and connectivity.
     pub async fn device_detail(&self, device_id: &str) -> Result<DeviceDetail, AppError> {
         let active = self.shared.require()?;
-        let id = parse_id(device_id)?;
+        let id = parse_device_id(device_id)?;
         let info = active.client.device_info(id).await.map_err(|e| self.fail(&active, &e))?;
         let device = info.device;
-        let profile = device.device_profile_id.filter(|p| p.entity_type == EntityType::DeviceProfile);
         let (bindings, controls_note) =
-            self.resolve_controls(&active, id, &device.device_type, profile.map(|p| p.id)).await?;
+            self.resolve_controls(&active, id, &device.device_type, device.device_profile_id).await?;
         let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
         active.device_controls.lock().expect("controls lock").insert(id, bindings);
         active.device_active.lock().expect("active map lock").insert(id, info.active);
@@ -56,9 +54,9 @@ impl Core {
     async fn resolve_controls(
         &self,
         active: &Arc<Active>,
-        id: Uuid,
+        id: DeviceId,
         device_type: &str,
-        profile: Option<Uuid>,
+        profile: Option<DeviceProfileId>,
     ) -> Result<(Vec<ControlBinding>, Option<String>), AppError> {
         let standard = ControlMap::standard().specs_for(device_type);
         let mut keys = controls::attribute_keys(standard);
@@ -132,7 +130,7 @@ impl Core {
     async fn apply_override(
         &self,
         active: &Arc<Active>,
-        id: Uuid,
+        id: DeviceId,
         specs: Result<Vec<ControlSpec>, String>,
         keys: &mut BTreeSet<String>,
         attrs: &mut Attributes,
@@ -158,7 +156,7 @@ impl Core {
     async fn profile_override(
         &self,
         active: &Arc<Active>,
-        profile: Uuid,
+        profile: DeviceProfileId,
     ) -> Result<Result<ProfileOverride, tb_client::Error>, AppError> {
         let cell = active
             .profile_controls
@@ -169,7 +167,7 @@ impl Core {
             .clone();
         let read = cell
             .get_or_try_init(|| async {
-                let entity = EntityId::new(EntityType::DeviceProfile, profile);
+                let entity = profile.entity_id();
                 let scope = Some(AttributeScope::ServerScope);
                 match active.client.attributes(entity, scope, &[CONTROLS_ATTRIBUTE]).await {
                     Ok(data) => Ok(match data.into_iter().find(|a| a.key == CONTROLS_ATTRIBUTE) {
@@ -197,11 +195,11 @@ impl Core {
     async fn read_shared(
         &self,
         active: &Arc<Active>,
-        id: Uuid,
+        id: DeviceId,
         keys: &BTreeSet<String>,
         attrs: &mut Attributes,
     ) -> Result<Result<(), tb_client::Error>, AppError> {
-        let entity = EntityId::new(EntityType::Device, id);
+        let entity = id.entity_id();
         let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
         match active.client.attributes(entity, Some(AttributeScope::SharedScope), &keys).await {
             Ok(data) => {
@@ -217,7 +215,7 @@ impl Core {
     /// when the device reports it. Never retried when delivery is unknown.
     pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
         let active = self.shared.require()?;
-        let id = parse_id(&command.device_id)?;
+        let id = parse_device_id(&command.device_id)?;
         let find = |active: &Active| {
             let controls = active.device_controls.lock().expect("controls lock");
             controls.get(&id).map(|c| c.iter().find(|b| b.descriptor.id == command.control_id).cloned())

@@ -8,9 +8,9 @@ use atrium_ipc::{AppError, LiveValue, LoadProgress, SearchHit, SessionInfo, Tele
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use tb_client::hierarchy;
 use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{EntityId, EntityType};
+use tb_client::{hierarchy, Client};
 
 /// The loader's step in the UI's terms.
 fn progress_of(step: hierarchy::LoadProgress) -> LoadProgress {
@@ -158,14 +158,11 @@ impl Core {
             .load_hierarchy(|step| progress(progress_of(step)))
             .await
             .map_err(|e| self.fail(active, &e))?;
-        let mut warnings = hierarchy.notes.clone();
-        let defaults = KindMap::default();
-        let overrides = read_kind_overrides(active, &hierarchy.roots, &defaults, &mut warnings).await;
+        let BuildingTree { tree, warnings } = building_tree(&active.client, &hierarchy).await;
         for w in &warnings {
             tracing::warn!("loading the building: {w}");
         }
         *self.shared.tree.warnings.lock().expect("warnings lock") = warnings;
-        let tree = to_tree_with_overrides(&hierarchy, &defaults, &overrides);
 
         let (server, user) = owner(&active.info);
         let mut building = CachedBuilding::new(server, user, now_ms(), tree.clone());
@@ -214,8 +211,25 @@ async fn write_cache(shared: &Shared, building: CachedBuilding) {
 }
 
 /// Each asset root's `atriumKinds` (SERVER_SCOPE) attribute as a map; malformed ones are reported and ignored.
+/// A loaded hierarchy as the app shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildingTree {
+    pub tree: Vec<TreeNode>,
+    /// What was loaded with a problem (the loader's notes, unusable kind mappings), in sentences.
+    pub warnings: Vec<String>,
+}
+
+/// The tree of a loaded hierarchy with each root's `atriumKinds` mapping applied, as the app and
+/// the CLI both show it.
+pub async fn building_tree(client: &Client, hierarchy: &hierarchy::Hierarchy) -> BuildingTree {
+    let mut warnings = hierarchy.notes.clone();
+    let defaults = KindMap::default();
+    let overrides = read_kind_overrides(client, &hierarchy.roots, &defaults, &mut warnings).await;
+    BuildingTree { tree: to_tree_with_overrides(hierarchy, &defaults, &overrides), warnings }
+}
+
 async fn read_kind_overrides(
-    active: &Arc<Active>,
+    client: &Client,
     roots: &[EntityId],
     defaults: &KindMap,
     warnings: &mut Vec<String>,
@@ -224,7 +238,7 @@ async fn read_kind_overrides(
         roots.iter().filter(|r| r.entity_type == EntityType::Asset).take(OVERRIDE_ROOTS).copied().collect();
     let mut reads = tokio::task::JoinSet::new();
     for root in roots {
-        let client = active.client.clone();
+        let client = client.clone();
         reads.spawn(async move {
             let read =
                 client.attributes(root, Some(AttributeScope::ServerScope), &[KIND_OVERRIDE_ATTRIBUTE]).await;

@@ -152,7 +152,7 @@ impl Source for Client {
             .all_assets()
             .await?
             .into_iter()
-            .map(|a| EntitySummary { id: a.id, name: a.name, type_name: a.asset_type, label: a.label })
+            .map(|a| EntitySummary { id: a.id.into(), name: a.name, type_name: a.asset_type, label: a.label })
             .collect())
     }
 
@@ -166,7 +166,12 @@ impl Source for Client {
             .all_devices()
             .await?
             .into_iter()
-            .map(|d| EntitySummary { id: d.id, name: d.name, type_name: d.device_type, label: d.label })
+            .map(|d| EntitySummary {
+                id: d.id.into(),
+                name: d.name,
+                type_name: d.device_type,
+                label: d.label,
+            })
             .collect())
     }
 

@@ -4,7 +4,7 @@ use crate::client::{Client, RequestSpec};
 use crate::error::Error;
 use tb_proto::auth::Authority;
 use tb_proto::entity::{Asset, Device, DeviceInfo, PageData};
-use uuid::Uuid;
+use tb_proto::{AssetId, DeviceId};
 
 /// Paging parameters (`pageSize`, `page`, `textSearch`, `sortProperty`, `sortOrder`, `type`).
 #[derive(Debug, Clone, Default)]
@@ -110,16 +110,16 @@ impl Client {
         }
     }
 
-    pub async fn asset(&self, id: Uuid) -> Result<Asset, Error> {
+    pub async fn asset(&self, id: AssetId) -> Result<Asset, Error> {
         self.get_json(RequestSpec::get(format!("api/asset/{id}"))).await
     }
 
-    pub async fn device(&self, id: Uuid) -> Result<Device, Error> {
+    pub async fn device(&self, id: DeviceId) -> Result<Device, Error> {
         self.get_json(RequestSpec::get(format!("api/device/{id}"))).await
     }
 
     /// The device with its profile name and `active` flag.
-    pub async fn device_info(&self, id: Uuid) -> Result<DeviceInfo, Error> {
+    pub async fn device_info(&self, id: DeviceId) -> Result<DeviceInfo, Error> {
         self.get_json(RequestSpec::get(format!("api/device/info/{id}"))).await
     }
 }

@@ -6,6 +6,7 @@ use crate::error::{Error, RpcFailure};
 use serde_json::Value;
 use std::time::Duration;
 use tb_proto::rpc::{PersistentRpc, PersistentRpcId, RpcRequest};
+use tb_proto::DeviceId;
 use uuid::Uuid;
 
 /// Which RPC endpoints to use.
@@ -39,11 +40,11 @@ impl RpcCall {
         self
     }
 
-    fn spec(&self, device: Uuid, kind: &str) -> RequestSpec {
+    fn spec(&self, device: DeviceId, kind: &str) -> RequestSpec {
         self.spec_with(device, kind, false)
     }
 
-    fn spec_with(&self, device: Uuid, kind: &str, persistent: bool) -> RequestSpec {
+    fn spec_with(&self, device: DeviceId, kind: &str, persistent: bool) -> RequestSpec {
         let prefix = match self.api {
             RpcApi::V1 => "api/plugins/rpc",
             RpcApi::V2 => "api/rpc",
@@ -90,13 +91,13 @@ impl RpcCall {
 impl Client {
     /// Sends a one-way command: `Ok` once the server handed it to the device's connection.
     /// Never retried when the outcome is unknown.
-    pub async fn rpc_oneway(&self, device: Uuid, call: &RpcCall) -> Result<(), Error> {
+    pub async fn rpc_oneway(&self, device: DeviceId, call: &RpcCall) -> Result<(), Error> {
         let raw = self.execute(&call.spec(device, "oneway")).await.map_err(|e| call.classify(e))?;
         raw.empty().map_err(|e| call.classify(e))
     }
 
     /// Sends a two-way command and returns the device's JSON reply (`Null` for an empty reply).
-    pub async fn rpc_twoway(&self, device: Uuid, call: &RpcCall) -> Result<Value, Error> {
+    pub async fn rpc_twoway(&self, device: DeviceId, call: &RpcCall) -> Result<Value, Error> {
         let raw = self.execute(&call.spec(device, "twoway")).await.map_err(|e| call.classify(e))?;
         if raw.status.is_success() && raw.body.iter().all(u8::is_ascii_whitespace) {
             return Ok(Value::Null);
@@ -107,16 +108,16 @@ impl Client {
     /// Stores a two-way command on the server (`"persistent": true`, 3.3+) and returns its RPC id
     /// at once; the server delivers it when the device is connected, until the call's timeout
     /// expires. Follow it with [`Client::persistent_rpc`]. Never retried when the outcome is unknown.
-    pub async fn rpc_persistent(&self, device: Uuid, call: &RpcCall) -> Result<Uuid, Error> {
+    pub async fn rpc_persistent(&self, device: DeviceId, call: &RpcCall) -> Result<Uuid, Error> {
         self.send_persistent(device, call, "twoway").await
     }
 
     /// Like [`Client::rpc_persistent`] for a one-way command (it ends at `DELIVERED`).
-    pub async fn rpc_persistent_oneway(&self, device: Uuid, call: &RpcCall) -> Result<Uuid, Error> {
+    pub async fn rpc_persistent_oneway(&self, device: DeviceId, call: &RpcCall) -> Result<Uuid, Error> {
         self.send_persistent(device, call, "oneway").await
     }
 
-    async fn send_persistent(&self, device: Uuid, call: &RpcCall, kind: &str) -> Result<Uuid, Error> {
+    async fn send_persistent(&self, device: DeviceId, call: &RpcCall, kind: &str) -> Result<Uuid, Error> {
         let raw = self.execute(&call.spec_with(device, kind, true)).await.map_err(|e| call.classify(e))?;
         let id: PersistentRpcId = raw.json().map_err(|e| call.classify(e))?;
         Ok(id.rpc_id)

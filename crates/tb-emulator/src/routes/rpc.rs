@@ -19,7 +19,7 @@ use std::time::Duration;
 use tb_proto::rpc::{
     PersistentRpc, PersistentRpcBody, PersistentRpcId, PersistentRpcRequest, RpcRequest, RpcStatus,
 };
-use tb_proto::{EntityId, EntityType};
+use tb_proto::{DeviceId, EntityId, EntityType};
 use tokio::time::Instant;
 use uuid::Uuid;
 
@@ -82,7 +82,7 @@ async fn handle(
     if request.persistent == Some(true) {
         let rpc_id = Uuid::new_v4();
         let tenant_id = EntityId::new(EntityType::Tenant, state.store().tenant_id);
-        let device_id = EntityId::new(EntityType::Device, device);
+        let device_id = DeviceId(device);
         let rpc = PersistentRpc {
             id: EntityId::new(EntityType::Rpc, rpc_id),
             created_time: now_ms,
@@ -135,7 +135,7 @@ pub(super) async fn persistent(
 ) -> Result<Response, ApiError> {
     let rpc_id = parse_uuid(&rpc_id)?;
     let rpc = state.rpc().persistent(rpc_id).cloned().ok_or_else(|| rpc_not_found(rpc_id))?;
-    if !state.store().can_read(user.viewer(), &rpc.device_id) {
+    if !state.store().can_read(user.viewer(), &rpc.device_id.entity_id()) {
         return Err(ApiError::PermissionDenied);
     }
     Ok(Json(rpc).into_response())
