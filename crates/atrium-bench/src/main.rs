@@ -46,28 +46,29 @@ async fn main() -> anyhow::Result<()> {
     }
     let wanted = |name: &str| only.as_deref().is_none_or(|o| o == name);
     let mut report = Report::default();
-    if wanted("tree_load") {
-        tree_load::run(&mut report).await?;
+    // One benchmark failing does not lose the others' figures: each is reported, then the run fails.
+    let mut failed = Vec::new();
+    macro_rules! bench {
+        ($name:literal, $run:expr) => {
+            if wanted($name) {
+                if let Err(e) = $run.await {
+                    eprintln!("{}: failed: {e:#}", $name);
+                    failed.push($name);
+                }
+            }
+        };
     }
-    if wanted("refresh_storm") {
-        refresh_storm::run(&mut report).await?;
-    }
-    if wanted("emulator") {
-        emulator::run(&mut report).await?;
-    }
-    if wanted("live") {
-        live::run(&mut report).await?;
-    }
-    if wanted("rollup") {
-        rollup::run(&mut report).await?;
-    }
-    if wanted("startup") {
-        startup::run(&mut report, app.as_deref()).await?;
-    }
+    bench!("tree_load", tree_load::run(&mut report));
+    bench!("refresh_storm", refresh_storm::run(&mut report));
+    bench!("emulator", emulator::run(&mut report));
+    bench!("live", live::run(&mut report));
+    bench!("rollup", rollup::run(&mut report));
+    bench!("startup", startup::run(&mut report, app.as_deref()));
     report.print();
     if let Some(path) = report_path {
         report.write(std::path::Path::new(&path))?;
         println!("\nreport written to {path}");
     }
+    anyhow::ensure!(failed.is_empty(), "benchmarks failed: {}", failed.join(", "));
     Ok(())
 }

@@ -89,6 +89,8 @@ async fn prepare(home: &Home, emu: &Emulator) -> anyhow::Result<()> {
 fn start_once(app: &Path, home: &Home, want: &str) -> anyhow::Result<Vec<(String, f64)>> {
     let probe = home.0.join("probe.jsonl");
     let _ = std::fs::remove_file(&probe);
+    let log_path = home.0.join("app.log");
+    let log = std::fs::File::create(&log_path)?;
     let spawned = epoch_ms();
     let started = Instant::now();
     let mut child = std::process::Command::new(app)
@@ -97,7 +99,7 @@ fn start_once(app: &Path, home: &Home, want: &str) -> anyhow::Result<Vec<(String
         .env("XDG_CONFIG_HOME", home.0.join("config"))
         .env("ATRIUM_STARTUP_PROBE", &probe)
         .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
+        .stderr(log)
         .spawn()?;
     let marks = loop {
         let marks: Vec<(String, f64)> = std::fs::read_to_string(&probe)
@@ -111,7 +113,13 @@ fn start_once(app: &Path, home: &Home, want: &str) -> anyhow::Result<Vec<(String
         }
         if started.elapsed() > START_DEADLINE {
             let _ = child.kill();
-            anyhow::bail!("the app painted no {want} within {START_DEADLINE:?} (saw {marks:?})");
+            let _ = child.wait();
+            let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(12).collect::<Vec<_>>().into_iter().rev().collect();
+            anyhow::bail!(
+                "the app painted no {want} within {START_DEADLINE:?} (saw {marks:?}); the end of its log:\n{}",
+                tail.join("\n")
+            );
         }
         std::thread::sleep(Duration::from_millis(10));
     };

@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tb_proto::value::{merge_newest, number_in_text, switch_in_number, switch_in_text, Stamped};
+use tb_proto::value::{merge_newest, Reading, Stamped};
 
 /// Health of the live connection; a separate stream, never an error.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,23 +31,23 @@ pub enum TelemetryValue {
 }
 
 impl TelemetryValue {
-    /// The value as a number: a finite number, or text that reads as one (as `tb_proto::value` reads).
-    pub fn as_f64(&self) -> Option<f64> {
+    fn reading(&self) -> Reading<'_> {
         match self {
-            Self::Number(n) => n.is_finite().then_some(*n),
-            Self::Text(t) => number_in_text(t),
-            Self::Bool(_) | Self::Missing => None,
+            Self::Number(n) => Reading::Number(*n),
+            Self::Bool(b) => Reading::Bool(*b),
+            Self::Text(t) => Reading::Text(t),
+            Self::Missing => Reading::Other,
         }
+    }
+
+    /// The value as a number: a finite number, or text that reads as one (`tb_proto::value`).
+    pub fn as_f64(&self) -> Option<f64> {
+        self.reading().number()
     }
 
     /// The value as on/off: a boolean, a number (0 is off), or `true`/`on`/`1` and their opposites.
     pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Self::Bool(b) => Some(*b),
-            Self::Number(n) => switch_in_number(*n),
-            Self::Text(t) => switch_in_text(t),
-            Self::Missing => None,
-        }
+        self.reading().switch()
     }
 }
 

@@ -2,7 +2,7 @@
 //! This is the one place that text becomes a typed value; the readings are `tb_proto::value`'s.
 
 use serde_json::Value;
-use tb_proto::value::{java_number, number_in_text, switch_in_number, switch_in_text, Stamped};
+use tb_proto::value::{java_number, Reading, Stamped};
 
 /// One key's value with the server's timestamp (ms).
 #[derive(Debug, Clone, PartialEq)]
@@ -59,23 +59,24 @@ impl TbValue {
         }
     }
 
+    /// How the shared readings (`tb_proto::value::Reading`) see this value.
+    pub fn reading(&self) -> Reading<'_> {
+        match self {
+            Self::Number(n) => Reading::Number(*n),
+            Self::Bool(b) => Reading::Bool(*b),
+            Self::Text(t) => Reading::Text(t),
+            Self::Json(_) | Self::Missing => Reading::Other,
+        }
+    }
+
     /// The value as a number: a finite number, or text that reads as one.
     pub fn as_f64(&self) -> Option<f64> {
-        match self {
-            Self::Number(n) => n.is_finite().then_some(*n),
-            Self::Text(t) => number_in_text(t),
-            Self::Bool(_) | Self::Json(_) | Self::Missing => None,
-        }
+        self.reading().number()
     }
 
     /// The value as on/off: a boolean, a number (0 is off), or `true`/`on`/`1` and their opposites.
     pub fn as_bool(&self) -> Option<bool> {
-        match self {
-            Self::Bool(b) => Some(*b),
-            Self::Number(n) => switch_in_number(*n),
-            Self::Text(t) => switch_in_text(t),
-            Self::Json(_) | Self::Missing => None,
-        }
+        self.reading().switch()
     }
 }
 

@@ -3,33 +3,7 @@
 //! bucket, one point per non-empty bucket stamped at the bucket's midpoint, ascending.
 
 use crate::kv::KvValue;
-
-/// `DATABASE_TS_MAX_INTERVALS`.
-const MAX_INTERVALS: i64 = 700;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Aggregation {
-    None,
-    Min,
-    Max,
-    Avg,
-    Sum,
-    Count,
-}
-
-impl Aggregation {
-    pub(crate) fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "NONE" => Self::None,
-            "MIN" => Self::Min,
-            "MAX" => Self::Max,
-            "AVG" => Self::Avg,
-            "SUM" => Self::Sum,
-            "COUNT" => Self::Count,
-            _ => return None,
-        })
-    }
-}
+use tb_proto::history::{interval_count, AggregationFunction, SortOrder, MAX_INTERVALS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct HistoryQuery {
@@ -37,15 +11,15 @@ pub(crate) struct HistoryQuery {
     pub(crate) end_ts: i64,
     pub(crate) interval: i64,
     pub(crate) limit: usize,
-    pub(crate) agg: Aggregation,
-    pub(crate) descending: bool,
+    pub(crate) agg: AggregationFunction,
+    pub(crate) order: SortOrder,
 }
 
 impl HistoryQuery {
     /// `BaseTimeseriesService.validate`; the text is the server's plain-text 400 body.
     pub(crate) fn validate(&self) -> Result<(), String> {
         if self.aggregates() {
-            let intervals = (self.end_ts - self.start_ts) / self.interval.max(1000);
+            let intervals = interval_count(self.start_ts, self.end_ts, self.interval);
             if intervals > MAX_INTERVALS {
                 return Err(format!(
                     "Incorrect TsKvQuery. Number of intervals is to high - {intervals}. Please increase 'interval' parameter for your query or reduce the time range of the query."
@@ -57,7 +31,7 @@ impl HistoryQuery {
 
     /// With `agg != NONE` and `interval == 0` the query silently becomes raw.
     fn aggregates(&self) -> bool {
-        self.agg != Aggregation::None && self.interval > 0
+        self.agg != AggregationFunction::None && self.interval > 0
     }
 
     /// The answer for one key's stored points (oldest first).
@@ -66,7 +40,7 @@ impl HistoryQuery {
             points.filter(|(ts, _)| *ts >= self.start_ts && *ts < self.end_ts).collect();
         if !self.aggregates() {
             let mut raw: Vec<(i64, KvValue)> = in_range.into_iter().cloned().collect();
-            if self.descending {
+            if self.order == SortOrder::Desc {
                 raw.reverse();
             }
             raw.truncate(self.limit);
@@ -91,11 +65,11 @@ impl HistoryQuery {
 }
 
 /// One bucket's value: longs stay longs for MIN/MAX/SUM, AVG is a double, COUNT a long.
-fn aggregate(agg: Aggregation, values: &[&KvValue]) -> Option<KvValue> {
+fn aggregate(agg: AggregationFunction, values: &[&KvValue]) -> Option<KvValue> {
     if values.is_empty() {
         return None;
     }
-    if agg == Aggregation::Count {
+    if agg == AggregationFunction::Count {
         return Some(KvValue::Long(values.len() as i64));
     }
     let numbers: Vec<f64> = values.iter().filter_map(|v| v.as_f64()).collect();
@@ -105,11 +79,13 @@ fn aggregate(agg: Aggregation, values: &[&KvValue]) -> Option<KvValue> {
     let all_long = values.iter().all(|v| matches!(v, KvValue::Long(_)));
     let fold = |f: fn(f64, f64) -> f64| numbers.iter().copied().reduce(f).unwrap_or_default();
     let value = match agg {
-        Aggregation::Min => fold(f64::min),
-        Aggregation::Max => fold(f64::max),
-        Aggregation::Sum => numbers.iter().sum(),
-        Aggregation::Avg => return Some(KvValue::Double(numbers.iter().sum::<f64>() / numbers.len() as f64)),
-        Aggregation::Count | Aggregation::None => return None,
+        AggregationFunction::Min => fold(f64::min),
+        AggregationFunction::Max => fold(f64::max),
+        AggregationFunction::Sum => numbers.iter().sum(),
+        AggregationFunction::Avg => {
+            return Some(KvValue::Double(numbers.iter().sum::<f64>() / numbers.len() as f64))
+        }
+        AggregationFunction::Count | AggregationFunction::None => return None,
     };
     Some(if all_long { KvValue::Long(value as i64) } else { KvValue::Double(value) })
 }
@@ -122,31 +98,31 @@ mod tests {
         (0..10).map(|i| (1000 + i * 100, KvValue::Long(i))).collect()
     }
 
-    fn query(agg: Aggregation, interval: i64) -> HistoryQuery {
-        HistoryQuery { start_ts: 1000, end_ts: 2000, interval, limit: 100, agg, descending: true }
+    fn query(agg: AggregationFunction, interval: i64) -> HistoryQuery {
+        HistoryQuery { start_ts: 1000, end_ts: 2000, interval, limit: 100, agg, order: SortOrder::Desc }
     }
 
     #[test]
     fn raw_is_half_open_newest_first_and_limited() {
-        let mut q = query(Aggregation::None, 0);
+        let mut q = query(AggregationFunction::None, 0);
         q.end_ts = 1500;
         let out = q.run(points().iter());
         assert_eq!(out.iter().map(|(ts, _)| *ts).collect::<Vec<_>>(), vec![1400, 1300, 1200, 1100, 1000]);
         q.limit = 2;
-        q.descending = false;
+        q.order = SortOrder::Asc;
         assert_eq!(q.run(points().iter()), vec![(1000, KvValue::Long(0)), (1100, KvValue::Long(1))]);
         // AVG without an interval is raw.
-        assert_eq!(query(Aggregation::Avg, 0).run(points().iter()).len(), 10);
+        assert_eq!(query(AggregationFunction::Avg, 0).run(points().iter()).len(), 10);
     }
 
     #[test]
     fn buckets_are_ascending_at_midpoints() {
-        let out = query(Aggregation::Avg, 500).run(points().iter());
+        let out = query(AggregationFunction::Avg, 500).run(points().iter());
         assert_eq!(out, vec![(1250, KvValue::Double(2.0)), (1750, KvValue::Double(7.0))]);
-        let out = query(Aggregation::Max, 500).run(points().iter());
+        let out = query(AggregationFunction::Max, 500).run(points().iter());
         assert_eq!(out[1], (1750, KvValue::Long(9)));
-        assert_eq!(query(Aggregation::Count, 300).run(points().iter())[3], (1950, KvValue::Long(1)));
-        let mut too_many = query(Aggregation::Avg, 1000);
+        assert_eq!(query(AggregationFunction::Count, 300).run(points().iter())[3], (1950, KvValue::Long(1)));
+        let mut too_many = query(AggregationFunction::Avg, 1000);
         too_many.end_ts = 1000 + 701 * 1000;
         assert!(too_many
             .validate()

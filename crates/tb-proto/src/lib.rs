@@ -18,6 +18,7 @@ pub mod alarm;
 pub mod auth;
 pub mod entity;
 pub mod error;
+pub mod history;
 pub mod id;
 pub mod query;
 pub mod relation;

@@ -66,6 +66,38 @@ pub fn switch_in_number(n: f64) -> Option<bool> {
     n.is_finite().then_some(n != 0.0)
 }
 
+/// A value as the readings see it: every typed value (the client's, the UI's) maps onto this, so
+/// they all read numbers and switches alike.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Reading<'a> {
+    Number(f64),
+    Bool(bool),
+    Text(&'a str),
+    /// Structured JSON or no data: neither a number nor a switch.
+    Other,
+}
+
+impl Reading<'_> {
+    /// A finite number, or text that reads as one ([`number_in_text`]); never a boolean.
+    pub fn number(self) -> Option<f64> {
+        match self {
+            Self::Number(n) => n.is_finite().then_some(n),
+            Self::Text(t) => number_in_text(t),
+            Self::Bool(_) | Self::Other => None,
+        }
+    }
+
+    /// A boolean, a number ([`switch_in_number`]) or text ([`switch_in_text`]).
+    pub fn switch(self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(b),
+            Self::Number(n) => switch_in_number(n),
+            Self::Text(t) => switch_in_text(t),
+            Self::Other => None,
+        }
+    }
+}
+
 /// A value with the server's timestamp, held latest-per-slot (a key, or an entity's key).
 pub trait Stamped {
     type Slot: Ord;
@@ -131,6 +163,15 @@ mod tests {
         assert_eq!(switch_in_number(0.0), Some(false));
         assert_eq!(switch_in_number(2.0), Some(true));
         assert_eq!(switch_in_number(f64::NAN), None);
+    }
+
+    #[test]
+    fn readings_never_take_a_boolean_for_a_number() {
+        assert_eq!(Reading::Bool(true).number(), None);
+        assert_eq!(Reading::Text(" 7").number(), Some(7.0));
+        assert_eq!(Reading::Number(f64::INFINITY).number(), None);
+        assert_eq!(Reading::Other.switch(), None);
+        assert_eq!(Reading::Text("on").switch(), Some(true));
     }
 
     #[derive(Debug, PartialEq)]

@@ -8,37 +8,10 @@ use crate::error::Error;
 use crate::value::TbValue;
 use std::collections::BTreeMap;
 use std::time::Duration;
+use tb_proto::history::{interval_count, MAX_INTERVALS};
+pub use tb_proto::history::{AggregationFunction, SortOrder};
 use tb_proto::telemetry::TimeseriesResponse;
 use tb_proto::EntityId;
-
-/// `DATABASE_TS_MAX_INTERVALS`: the server refuses aggregations with more buckets.
-const MAX_INTERVALS: i64 = 700;
-
-/// The aggregation function (`agg`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum AggregationFunction {
-    /// Raw points (`limit` applies).
-    #[default]
-    None,
-    Min,
-    Max,
-    Avg,
-    Sum,
-    Count,
-}
-
-impl AggregationFunction {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::None => "NONE",
-            Self::Min => "MIN",
-            Self::Max => "MAX",
-            Self::Avg => "AVG",
-            Self::Sum => "SUM",
-            Self::Count => "COUNT",
-        }
-    }
-}
 
 /// How to aggregate a history query: `agg` over buckets of `interval`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -63,24 +36,6 @@ impl Aggregation {
 impl Default for Aggregation {
     fn default() -> Self {
         Self::NONE
-    }
-}
-
-/// Order of raw points (`orderBy`). Aggregated buckets always come oldest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum SortOrder {
-    Asc,
-    /// Newest first, the server's default.
-    #[default]
-    Desc,
-}
-
-impl SortOrder {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Asc => "ASC",
-            Self::Desc => "DESC",
-        }
     }
 }
 
@@ -128,7 +83,7 @@ impl Client {
                     aggregation.agg.as_str()
                 )));
             }
-            let buckets = (end_ts - start_ts) / interval.max(1000);
+            let buckets = interval_count(start_ts, end_ts, interval);
             if buckets > MAX_INTERVALS {
                 return Err(Error::InvalidArgument(format!(
                     "{buckets} aggregation intervals are more than the server's {MAX_INTERVALS}: use a longer interval or a shorter range"

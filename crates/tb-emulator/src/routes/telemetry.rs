@@ -6,7 +6,7 @@
 use super::{param, parse_entity_type, parse_uuid};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, PERMISSION_DENIED};
-use crate::history::{Aggregation, HistoryQuery};
+use crate::history::HistoryQuery;
 use crate::kv::KvValue;
 use crate::AppState;
 use axum::body::Bytes;
@@ -16,6 +16,7 @@ use axum::Json;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use tb_proto::history::{AggregationFunction, SortOrder};
 use tb_proto::telemetry::{AttributeData, AttributeScope, TimeseriesResponse, TsData};
 use tb_proto::{EntityId, EntityType};
 
@@ -126,19 +127,19 @@ fn history_query(query: &[(String, String)]) -> Result<Option<HistoryQuery>, Api
     let start_ts = start.parse().map_err(|_| bad("startTs", start))?;
     let end_ts = end.parse().map_err(|_| bad("endTs", end))?;
     let agg_name = param(query, "agg").filter(|a| !a.is_empty()).unwrap_or("NONE");
-    let agg = Aggregation::parse(agg_name).ok_or_else(|| {
+    let agg = AggregationFunction::parse(agg_name).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "No enum constant org.thingsboard.server.common.data.kv.Aggregation.{agg_name}"
         ))
     })?;
-    let descending = !param(query, "orderBy").is_some_and(|o| o.eq_ignore_ascii_case("ASC"));
+    let order = SortOrder::from_param(param(query, "orderBy"));
     let history = HistoryQuery {
         start_ts,
         end_ts,
         interval: long("interval", 0)?,
         limit: long("limit", 100)?.max(0) as usize,
         agg,
-        descending,
+        order,
     };
     history.validate().map_err(|text| ApiError::PlainText(StatusCode::BAD_REQUEST, text))?;
     Ok(Some(history))
