@@ -1,4 +1,4 @@
-//! Atrium's user interface: a Leptos CSR app built by trunk and shown in the Tauri webview.
+//! Atrium's user interface: a Leptos CSR app built by `cargo xtask ui` and shown in the Tauri webview.
 //!
 //! It speaks to the backend only through `atrium-ipc` types, via [`ipc`].
 

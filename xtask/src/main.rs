@@ -2,8 +2,9 @@
 //!
 //! Like rust-analyzer's xtask it has almost no dependencies (std and `anyhow`), so it builds in
 //! seconds on a fresh machine, and it only runs the same tools a developer would run by hand
-//! (`apt-get`, `rustup`, `cargo`, `trunk`, `npm`, `xvfb-run`), printing each command first.
-//! It is not a build system: cargo and trunk keep doing the building.
+//! (`apt-get`, `rustup`, `cargo`, `wasm-bindgen`, `npm`, `xvfb-run`), printing each command
+//! first. It is not a build system: cargo does the building; `ui` only strings together the
+//! three steps trunk would run for this app (see ui.rs).
 //!
 //! ```text
 //! cargo xtask setup     # install the toolchain (idempotent, well under a second when present)
@@ -14,6 +15,7 @@ mod demo;
 mod project;
 mod setup;
 mod test;
+mod ui;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -27,13 +29,14 @@ cargo xtask <command> [flags]
 
 commands:
   setup                 install what builds and tests need, skipping what is present:
-                        apt packages, wasm32 target, trunk, wasm-bindgen-cli (= Cargo.lock),
+                        apt packages, wasm32 target, wasm-bindgen-cli (= Cargo.lock),
                         tauri-driver, npm packages (Tauri CLI, wasm-opt)
-  ui [--release]        build the Leptos UI into dist/ with trunk
+  ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen, wasm-opt);
+                        `trunk serve` reads the same index.html for live reload (optional)
   demo [--release] [--screenshot FILE]
                         build and run the app logged in to the embedded demo building;
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
-  test [--quick]        what CI runs: setup, fmt, trunk build, clippy (host, wasm UI, wasm contract
+  test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
                         crates), unit tests (in a kernel session keyring), the Secret Service test,
                         app build, end-to-end tests under Xvfb with a Secret Service; --quick skips
                         the app build and the e2e part
@@ -95,14 +98,10 @@ fn try_main() -> Result<()> {
     }
 }
 
-/// `cargo xtask ui`: trunk builds the UI into dist/ (node_modules/.bin on PATH for wasm-opt).
+/// `cargo xtask ui`: the UI into dist/ (cargo, wasm-bindgen, and wasm-opt for release).
 pub(crate) fn ui(project: &Project, release: bool) -> Result<()> {
-    let mut trunk = project.cmd("trunk");
-    trunk.arg("build");
-    if release {
-        trunk.arg("--release");
-    }
-    run(&mut trunk).context("trunk build failed (run `cargo xtask setup` if a tool is missing)")
+    ui::build(project, release)
+        .context("building the UI failed (run `cargo xtask setup` if a tool is missing)")
 }
 
 /// `cargo xtask bench`: the benchmark crate, writing its JSON report into the target dir. The
@@ -166,7 +165,7 @@ fn bundle(project: &Project, flags: &Flags) -> Result<()> {
         bundles = vec!["deb", "rpm"];
     }
     setup::run(project)?;
-    // The Tauri CLI runs beforeBuildCommand (`trunk build --offline --release`) itself.
+    // The Tauri CLI runs beforeBuildCommand (`cargo xtask ui --release`) itself.
     let mut tauri = project.cmd("tauri");
     tauri.args(["build", "--bundles", &bundles.join(",")]);
     run(&mut tauri)?;

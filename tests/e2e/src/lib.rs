@@ -233,7 +233,7 @@ fn app_binary() -> Result<PathBuf> {
     };
     if !path.is_file() {
         bail!(
-            "app binary {} does not exist: build it with `trunk build && cargo build -p atrium` \
+            "app binary {} does not exist: build it with `cargo xtask ui && cargo build -p atrium` \
              (or run `cargo xtask test`), or point ATRIUM_APP_BIN at it",
             path.display()
         );
