@@ -19,14 +19,17 @@ use crate::project::{self, Project};
 /// The root package: the UI crate, whose binary wasm-bindgen turns into a web module.
 const UI_PACKAGE: &str = "atrium-ui";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// wasm-bindgen's `--target web` module does not start itself; this does, as trunk's inline
+/// wasm-bindgen's `--target web` module does not start itself; this file does, as trunk's inline
 /// loader did. A file rather than an inline script, so the CSP's `script-src 'self'` covers it.
-const START_SCRIPT: (&str, &str) = (
-    "start.js",
-    "// Written by `cargo xtask ui`: loads the UI's wasm module, whose start function mounts the app.\n\
-     import init from \"./atrium-ui.js\";\n\
-     init({ module_or_path: new URL(\"./atrium-ui_bg.wasm\", import.meta.url) });\n",
-);
+const START_SCRIPT: &str = "start.js";
+
+fn start_script() -> String {
+    format!(
+        "// Written by `cargo xtask ui`: loads the UI's wasm module, whose start function mounts the app.\n\
+         import init from \"./{UI_PACKAGE}.js\";\n\
+         init({{ module_or_path: new URL(\"./{UI_PACKAGE}_bg.wasm\", import.meta.url) }});\n"
+    )
+}
 
 pub(crate) fn build(project: &Project, release: bool) -> Result<()> {
     let target = project.target_dir()?;
@@ -57,7 +60,7 @@ pub(crate) fn build(project: &Project, release: bool) -> Result<()> {
         let name = file_name(asset)?;
         std::fs::copy(&from, stage.join(name)).with_context(|| format!("copying {}", from.display()))?;
     }
-    std::fs::write(stage.join(START_SCRIPT.0), START_SCRIPT.1)?;
+    std::fs::write(stage.join(START_SCRIPT), start_script())?;
     std::fs::write(stage.join("index.html"), &page.html)?;
 
     let dist = project.root.join("dist");
@@ -149,8 +152,7 @@ impl Page {
                         "<link rel=\"modulepreload\" href=\"/{UI_PACKAGE}.js\" />\n    \
                          <link rel=\"preload\" href=\"/{UI_PACKAGE}_bg.wasm\" as=\"fetch\" \
                          type=\"application/wasm\" crossorigin=\"anonymous\" />\n    \
-                         <script type=\"module\" src=\"/{}\"></script>",
-                        START_SCRIPT.0
+                         <script type=\"module\" src=\"/{START_SCRIPT}\"></script>"
                     ));
                 }
                 other => bail!(
