@@ -93,6 +93,18 @@ pub(crate) fn App() -> impl IntoView {
     provide_context(connection);
     provide_context(app);
 
+    // Hidden (window minimised, phone locked, another app in front) or shown again: the core
+    // pauses live data after a grace period and resumes it at once. The app never unmounts, so
+    // the listener stays for the page's life.
+    let _visibility = window_event_listener(leptos::ev::visibilitychange, |_| {
+        let visible = !document().hidden();
+        spawn_local(async move {
+            if let Err(err) = ipc::app_visibility(visible).await {
+                ipc::log_error("reporting the page's visibility", &err);
+            }
+        });
+    });
+
     spawn_local(async move {
         // Listen before asking for the session, so no state change in between is missed.
         if let Err(err) = connection.listen().await {

@@ -6,7 +6,7 @@ use atrium_ipc::{
     ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoadProgress, LoginArgs, LoginOutcome,
     NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress,
     ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
-    TwoFactorVerifyArgs, WatchArgs, WatchId, WatchNodeArgs,
+    TwoFactorVerifyArgs, VisibilityArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -207,6 +207,17 @@ pub(crate) async fn rollup_keys(core: State<'_, Core>, args: NodeArgs) -> Result
 #[tauri::command]
 pub(crate) fn search(core: State<'_, Core>, args: SearchArgs) -> Vec<SearchHit> {
     core.search(&args.query)
+}
+
+/// Async, so it runs on the runtime the core's grace timer is spawned on.
+#[tauri::command]
+pub(crate) async fn app_visibility(core: State<'_, Core>, args: VisibilityArgs) -> Result<(), AppError> {
+    if args.visible {
+        core.app_visible();
+    } else {
+        core.app_hidden();
+    }
+    Ok(())
 }
 
 #[tauri::command]

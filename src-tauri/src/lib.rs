@@ -38,6 +38,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::check_server_address,
             commands::reconnect_now,
             commands::painted,
+            commands::app_visibility,
             commands::login,
             commands::open_demo,
             commands::logout,
@@ -88,8 +89,24 @@ pub fn run() {
         )
         .with_writer(std::io::stderr)
         .init();
-    app_builder(tauri::Builder::default()).run(tauri::generate_context!()).unwrap_or_else(|e| {
+    let app = app_builder(tauri::Builder::default()).build(tauri::generate_context!()).unwrap_or_else(|e| {
         eprintln!("Atrium could not start: {e}");
         std::process::exit(1);
     });
+    app.run(on_run_event);
 }
+
+/// Back in front on a phone: the OS resumes the app, which may not tell the page (the UI's
+/// `visibilitychange` covers the desktop and going to the background).
+#[cfg(mobile)]
+fn on_run_event(app: &tauri::AppHandle, event: tauri::RunEvent) {
+    use tauri::Manager;
+    if let tauri::RunEvent::Resumed = event {
+        if let Some(core) = app.try_state::<Core>() {
+            core.app_visible();
+        }
+    }
+}
+
+#[cfg(desktop)]
+fn on_run_event(_app: &tauri::AppHandle, _event: tauri::RunEvent) {}

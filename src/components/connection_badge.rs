@@ -11,6 +11,7 @@ fn state_name(state: &ConnectionState) -> &'static str {
         ConnectionState::Connected => "connected",
         ConnectionState::Reconnecting { .. } => "reconnecting",
         ConnectionState::Offline { .. } => "offline",
+        ConnectionState::Paused => "paused",
         ConnectionState::Closed => "closed",
     }
 }
@@ -41,6 +42,7 @@ fn describe(state: &ConnectionState, elapsed_ms: f64) -> String {
         }
         ConnectionState::Offline { reason } if reason.trim().is_empty() => "Offline".to_owned(),
         ConnectionState::Offline { reason } => format!("Offline: {reason}"),
+        ConnectionState::Paused => "Paused in the background".to_owned(),
         ConnectionState::Closed => "Disconnected".to_owned(),
     }
 }

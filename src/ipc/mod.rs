@@ -11,7 +11,7 @@ pub(crate) use accounts::*;
 use atrium_ipc::{
     cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
     ErrorCode, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
-    TreeNode, WatchArgs, WatchId, WatchNodeArgs,
+    TreeNode, VisibilityArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -113,6 +113,11 @@ pub(crate) async fn logout() -> Result<(), AppError> {
 
 pub(crate) async fn connection_state() -> Result<ConnectionState, AppError> {
     invoke_no_args(cmd::CONNECTION_STATE).await
+}
+
+/// The page was hidden or shown again (see [`cmd::APP_VISIBILITY`]).
+pub(crate) async fn app_visibility(visible: bool) -> Result<(), AppError> {
+    invoke_unit(cmd::APP_VISIBILITY, to_js(&Args { args: &VisibilityArgs { visible } })?).await
 }
 
 /// Loads the building afresh; `on_progress` hears how far it has come until it answers.

@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 mod device;
+pub(crate) mod lifecycle;
 pub(crate) mod session;
 pub(crate) mod tree;
 
@@ -82,6 +83,9 @@ struct Shared {
     next_watch: AtomicU64,
     /// The building: last tree, offline cache, load warnings.
     tree: tree::TreeState,
+    /// In the background or in front, and what that did to the live connection.
+    lifecycle: lifecycle::Lifecycle,
+    background_grace: std::time::Duration,
 }
 
 struct Active {
@@ -151,6 +155,7 @@ pub struct CoreBuilder {
     cache_dir: Option<std::path::PathBuf>,
     settings: Arc<dyn SettingsStore>,
     secrets: Arc<dyn SecretStore>,
+    background_grace: std::time::Duration,
 }
 
 impl std::fmt::Debug for CoreBuilder {
@@ -178,6 +183,13 @@ impl CoreBuilder {
         self
     }
 
+    /// How long the app may be in the background before its live connection is paused
+    /// (default [`lifecycle::BACKGROUND_GRACE`], 30 s).
+    pub fn background_grace(mut self, grace: std::time::Duration) -> Self {
+        self.background_grace = grace;
+        self
+    }
+
     pub fn build(self) -> Core {
         Core {
             shared: Arc::new(Shared {
@@ -187,6 +199,8 @@ impl CoreBuilder {
                 active: Mutex::new(None),
                 next_watch: AtomicU64::new(1),
                 tree: tree::TreeState::new(self.cache_dir.map(crate::cache::TreeCache::new)),
+                lifecycle: lifecycle::Lifecycle::default(),
+                background_grace: self.background_grace,
             }),
         }
     }
@@ -204,6 +218,7 @@ impl Core {
             cache_dir: None,
             settings: Arc::new(MemorySettings::default()),
             secrets: Arc::new(MemorySecrets::default()),
+            background_grace: lifecycle::BACKGROUND_GRACE,
         }
     }
 
@@ -426,6 +441,7 @@ fn to_ipc_state(state: &live::ConnectionState) -> ConnectionState {
             retry_in_ms: u64::try_from(retry_in.as_millis()).unwrap_or(u64::MAX),
         },
         live::ConnectionState::Offline { reason } => ConnectionState::Offline { reason: reason.clone() },
+        live::ConnectionState::Paused => ConnectionState::Paused,
         _ => ConnectionState::Closed,
     }
 }

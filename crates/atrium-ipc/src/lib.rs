@@ -77,6 +77,9 @@ pub mod cmd {
     /// The UI has painted a building ([`crate::PaintedArgs`]): the shell logs how long after the
     /// process started, which is how start-up time is measured.
     pub const PAINTED: &str = "painted";
+    /// The page went to the background or came back ([`crate::VisibilityArgs`], from the page's
+    /// `visibilitychange`): the live connection pauses after a grace period and resumes at once.
+    pub const APP_VISIBILITY: &str = "app_visibility";
     pub const OPEN_DEMO: &str = "open_demo";
     pub const LOGOUT: &str = "logout";
     pub const SESSION: &str = "session";
@@ -117,6 +120,7 @@ pub mod cmd {
         CHECK_SERVER_ADDRESS,
         RECONNECT_NOW,
         PAINTED,
+        APP_VISIBILITY,
         OPEN_DEMO,
         LOGOUT,
         SESSION,
@@ -190,6 +194,8 @@ impl std::fmt::Debug for LoginArgs {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Painted {
+    /// The sign-in screen, when there was no kept session to resume.
+    SignIn,
     /// The cached building, before anything came from the network.
     CachedBuilding,
     /// A building loaded from the server.
@@ -201,6 +207,13 @@ pub enum Painted {
 #[serde(rename_all = "camelCase")]
 pub struct PaintedArgs {
     pub what: Painted,
+}
+
+/// Arguments of [`cmd::APP_VISIBILITY`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VisibilityArgs {
+    pub visible: bool,
 }
 
 /// Who is logged in, where.

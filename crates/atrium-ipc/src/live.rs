@@ -16,6 +16,8 @@ pub enum ConnectionState {
     Offline {
         reason: String,
     },
+    /// Closed on purpose while the app is in the background; reconnects when it is in front.
+    Paused,
     Closed,
 }
 

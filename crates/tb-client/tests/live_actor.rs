@@ -286,6 +286,100 @@ async fn shutdown_closes_every_subscription() {
     assert!(frames.iter().any(|f| matches!(f, Frame::Close(Some((1000, _))))), "{frames:?}");
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_pause_closes_the_socket_keeps_the_subscriptions_and_resume_resubscribes_them() {
+    let mut h = harness(vec![], LiveConfig::default());
+    let mut sub = h.live.subscribe(device(1));
+    let mut end = h.accepted.recv().await.unwrap();
+    next_text(&mut end).await;
+    h.live.pause();
+    let mut states = h.live.state();
+    timeout(Duration::from_secs(5), states.wait_for(|s| *s == ConnectionState::Paused))
+        .await
+        .unwrap()
+        .unwrap();
+    let frames: Vec<Frame> = futures_util::stream::poll_fn(|cx| end.received.poll_recv(cx)).collect().await;
+    assert!(frames.iter().any(|f| matches!(f, Frame::Close(Some((1000, _))))), "a clean close: {frames:?}");
+
+    // Paused for an hour: no reconnect attempts, no dead-connection checks, the subscription open.
+    let later = h.live.subscribe(device(2));
+    tokio::time::sleep(Duration::from_secs(3600)).await;
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 1, "nothing tried while paused");
+    assert_eq!(*states.borrow(), ConnectionState::Paused);
+    assert_eq!(sub.closed_reason(), None, "a pause ends no subscription");
+
+    // Resumed: at once (no backoff), both subscriptions replayed, fresh snapshots delivered.
+    let resumed_at = Instant::now();
+    h.live.resume();
+    let mut end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    assert!(
+        resumed_at.elapsed() < Duration::from_millis(10),
+        "reconnected at once: {:?}",
+        resumed_at.elapsed()
+    );
+    let replay = next_text(&mut end).await;
+    let ids: Vec<i64> =
+        replay["cmds"].as_array().unwrap().iter().map(|c| c["cmdId"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [1, 2], "{replay}");
+    end.send.send(Ok(update(1, "t", 9, "19.5"))).unwrap();
+    let Some(LiveEvent::Values { snapshot: true, values }) = sub.next().await else {
+        panic!("a fresh snapshot")
+    };
+    assert_eq!(values[0].ts, 9);
+    timeout(Duration::from_secs(5), states.wait_for(|s| *s == ConnectionState::Connected))
+        .await
+        .unwrap()
+        .unwrap();
+
+    // Resuming while connected changes nothing.
+    h.live.resume();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 2);
+    drop(later);
+}
+
+#[tokio::test(start_paused = true)]
+async fn resume_cuts_a_backoff_wait_short_and_a_pause_during_one_stops_retrying() {
+    let backoff = Backoff {
+        initial: Duration::from_secs(20),
+        max: Duration::from_secs(30),
+        jitter: false,
+        ..Backoff::default()
+    };
+    let h = harness(vec![Plan::Refuse, Plan::Refuse], LiveConfig { backoff, ..LiveConfig::default() });
+    let mut states = h.live.state();
+    timeout(Duration::from_secs(5), states.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    h.live.pause();
+    timeout(Duration::from_secs(5), states.wait_for(|s| *s == ConnectionState::Paused))
+        .await
+        .unwrap()
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 1, "no retries while paused");
+    h.live.resume();
+    // The second attempt is refused too; resuming during its backoff tries again at once.
+    timeout(Duration::from_secs(5), states.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 2);
+    let waiting_since = Instant::now();
+    h.live.resume();
+    timeout(Duration::from_secs(5), states.wait_for(|s| *s == ConnectionState::Connected))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        waiting_since.elapsed() < Duration::from_secs(1),
+        "not the backoff's 20 s: {:?}",
+        waiting_since.elapsed()
+    );
+    assert_eq!(h.transport.attempts.load(Ordering::SeqCst), 3);
+}
+
 fn room_query() -> EntityDataQuery {
     serde_json::from_value(serde_json::json!({
         "entityFilter": {"type": "entityType", "entityType": "DEVICE"},

@@ -21,6 +21,9 @@ pub struct Counters {
     pub login_calls: u64,
     /// WebSocket upgrades on any WebSocket path.
     pub ws_connections: u64,
+    /// Upgraded sessions that have ended, whichever side closed them; `ws_connections` minus
+    /// this is how many are open (the unknown-path sessions aside).
+    pub ws_sessions_ended: u64,
     /// WebSocket messages that failed strict parsing.
     pub malformed_ws_messages: u64,
     /// WebSocket upgrades answered with 503 by [`FaultHandle::refuse_websocket_upgrades`].
@@ -141,13 +144,13 @@ impl FaultHandle {
         self.state.auth.expire_access_tokens();
     }
 
-    /// Every refresh token issued so far is answered with 401 code 10 "Token is outdated".
     /// Makes every pre-verification token issued so far expired, as when a two-factor sign-in
     /// outlasts `totalAllowedTimeForVerification` (401/11 "Token has expired").
     pub fn expire_pre_verification_tokens(&self) {
         self.state.auth.expire_pre_verification_tokens();
     }
 
+    /// Every refresh token issued so far is answered with 401 code 10 "Token is outdated".
     pub fn revoke_refresh_tokens(&self) {
         self.state.auth.revoke_refresh_tokens();
     }

@@ -222,6 +222,7 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
     }
     state.store().remove_session(session.id);
     session.release();
+    state.counters().ws_sessions_ended += 1;
 }
 
 /// What the ping timer does, given how long ago the last pong arrived (`DefaultWebSocketService.sendPing`).

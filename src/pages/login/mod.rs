@@ -10,8 +10,9 @@ mod two_factor;
 use crate::app::{use_app, Prefill};
 use crate::hooks::use_sign_in;
 use crate::hooks::use_sign_in::{Busy, SignIn, Step};
+use crate::ipc;
 use accounts::SavedAccounts;
-use atrium_ipc::SecretStoreStatus;
+use atrium_ipc::{Painted, SecretStoreStatus};
 use leptos::prelude::*;
 use password_form::PasswordForm;
 use two_factor::TwoFactorForm;
@@ -26,6 +27,7 @@ pub(crate) fn LoginPage(
     prefill: Option<Prefill>,
 ) -> impl IntoView {
     let sign_in = use_sign_in(notice, prefill);
+    ipc::report_painted(Painted::SignIn);
     let on_code_screen = Memo::new(move |_| matches!(sign_in.step.get(), Step::TwoFactor(_)));
 
     view! {

@@ -16,6 +16,13 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::{sleep, Instant};
 use url::Url;
 
+/// How a backoff wait ended.
+enum Waited {
+    Retry,
+    Pause,
+    Shutdown,
+}
+
 pub(crate) struct Actor {
     tokens: Arc<dyn TokenSource>,
     transport: Arc<dyn Transport>,
@@ -65,6 +72,15 @@ impl Actor {
                     let started = Instant::now();
                     match self.connect_and_serve(token).await {
                         Ended::Shutdown => return self.finish(ClosedReason::Shutdown, "closed".into()),
+                        Ended::Paused => {
+                            if !self.wait_paused().await {
+                                return self.finish(ClosedReason::Shutdown, "closed".into());
+                            }
+                            // Back from a pause: a fresh start, not a failure to back off from.
+                            attempt = 0;
+                            self.state.send_replace(ConnectionState::Connecting);
+                            continue;
+                        }
                         Ended::AuthRejected(reason) => {
                             force_refresh = true;
                             reason
@@ -100,8 +116,15 @@ impl Actor {
             };
             tracing::info!(attempt, ?delay, %reason, "live connection lost; reconnecting");
             self.state.send_replace(ConnectionState::Reconnecting { attempt, retry_in: delay });
-            if !self.wait_for_retry(delay).await {
-                return self.finish(ClosedReason::Shutdown, "closed".into());
+            match self.wait_for_retry(delay).await {
+                Waited::Retry => {}
+                Waited::Shutdown => return self.finish(ClosedReason::Shutdown, "closed".into()),
+                Waited::Pause => {
+                    if !self.wait_paused().await {
+                        return self.finish(ClosedReason::Shutdown, "closed".into());
+                    }
+                    attempt = 0;
+                }
             }
             self.state.send_replace(ConnectionState::Connecting);
         }
@@ -112,23 +135,45 @@ impl Actor {
         self.state.send_replace(ConnectionState::Closed { reason });
     }
 
-    /// Sleeps out the backoff while still taking commands. `false` means shut down.
-    async fn wait_for_retry(&mut self, delay: std::time::Duration) -> bool {
+    /// Sleeps out the backoff while still taking commands.
+    async fn wait_for_retry(&mut self, delay: std::time::Duration) -> Waited {
         let deadline = sleep(delay);
         tokio::pin!(deadline);
         loop {
             tokio::select! {
-                () = &mut deadline => return true,
+                () = &mut deadline => return Waited::Retry,
                 command = self.inbox.recv() => match command {
-                    None | Some(Command::Shutdown) => return false,
-                    Some(Command::ReconnectNow) => return true,
-                    // Offline: only the table changes; the replay after connecting sends it.
-                    Some(Command::Subscribe { cmd_id, spec, mailbox }) => self.registry.insert(cmd_id, *spec, mailbox),
-                    Some(Command::Unsubscribe { cmd_id }) => {
-                        self.registry.remove(cmd_id);
-                    }
+                    None | Some(Command::Shutdown) => return Waited::Shutdown,
+                    Some(Command::ReconnectNow | Command::Resume) => return Waited::Retry,
+                    Some(Command::Pause) => return Waited::Pause,
+                    Some(other) => self.apply_offline(other),
                 },
             }
+        }
+    }
+
+    /// Stays disconnected until resumed, still taking subscriptions. `false` means shut down.
+    async fn wait_paused(&mut self) -> bool {
+        tracing::info!("live connection paused");
+        self.state.send_replace(ConnectionState::Paused);
+        loop {
+            match self.inbox.recv().await {
+                None | Some(Command::Shutdown) => return false,
+                Some(Command::ReconnectNow | Command::Resume) => return true,
+                Some(other) => self.apply_offline(other),
+            }
+        }
+    }
+
+    /// A command while there is no socket: only the table changes; the replay after
+    /// connecting sends it.
+    fn apply_offline(&mut self, command: Command) {
+        match command {
+            Command::Subscribe { cmd_id, spec, mailbox } => self.registry.insert(cmd_id, *spec, mailbox),
+            Command::Unsubscribe { cmd_id } => {
+                self.registry.remove(cmd_id);
+            }
+            Command::ReconnectNow | Command::Pause | Command::Resume | Command::Shutdown => {}
         }
     }
 
@@ -166,7 +211,7 @@ impl Actor {
         // The server acknowledges a good authCmd with nothing: "connected" means "sent and not refused".
         self.state.send_replace(ConnectionState::Connected);
         let ended = self.serve(&mut sink, &mut stream).await;
-        if matches!(ended, Ended::Shutdown) {
+        if matches!(ended, Ended::Shutdown | Ended::Paused) {
             let _ = sink.send(Frame::Close(Some((1000, String::new())))).await;
         }
         ended
@@ -190,6 +235,7 @@ impl Actor {
                     let mut outgoing = Vec::new();
                     match command {
                         Command::Shutdown => return Ended::Shutdown,
+                        Command::Pause => return Ended::Paused,
                         Command::ReconnectNow => return Ended::Lost("reconnect requested".into()),
                         other => self.apply(other, &mut outgoing),
                     }
@@ -197,6 +243,7 @@ impl Actor {
                     while outgoing.len() < self.config.max_cmds_per_message {
                         match self.inbox.try_recv() {
                             Ok(Command::Shutdown) => return Ended::Shutdown,
+                            Ok(Command::Pause) => return Ended::Paused,
                             Ok(Command::ReconnectNow) => return Ended::Lost("reconnect requested".into()),
                             Ok(other) => self.apply(other, &mut outgoing),
                             Err(_) => break,
@@ -244,7 +291,8 @@ impl Actor {
                 self.registry.insert(cmd_id, *spec, mailbox);
             }
             Command::Unsubscribe { cmd_id } => outgoing.extend(self.registry.remove(cmd_id)),
-            Command::ReconnectNow | Command::Shutdown => {}
+            // Connected: resuming has nothing to do; the others end `serve` before getting here.
+            Command::Resume | Command::ReconnectNow | Command::Pause | Command::Shutdown => {}
         }
     }
 

@@ -54,6 +54,9 @@ pub enum ConnectionState {
     Offline {
         reason: String,
     },
+    /// Closed on purpose while the app is in the background; subscriptions are kept and are
+    /// resubscribed (fresh snapshots) on [`LiveHandle::resume`].
+    Paused,
     /// Over for good: shut down, or the session ended.
     Closed {
         reason: String,
@@ -95,6 +98,8 @@ pub(crate) enum Command {
     Subscribe { cmd_id: i32, spec: Box<SubscriptionSpec>, mailbox: Arc<Mailbox> },
     Unsubscribe { cmd_id: i32 },
     ReconnectNow,
+    Pause,
+    Resume,
     Shutdown,
 }
 
@@ -104,6 +109,8 @@ impl std::fmt::Debug for Command {
             Self::Subscribe { cmd_id, spec, .. } => write!(f, "Subscribe({cmd_id}, {spec:?})"),
             Self::Unsubscribe { cmd_id } => write!(f, "Unsubscribe({cmd_id})"),
             Self::ReconnectNow => f.write_str("ReconnectNow"),
+            Self::Pause => f.write_str("Pause"),
+            Self::Resume => f.write_str("Resume"),
             Self::Shutdown => f.write_str("Shutdown"),
         }
     }
@@ -168,6 +175,19 @@ impl LiveHandle {
     /// Drops the current connection (or cuts a backoff wait short) and reconnects at once.
     pub fn reconnect_now(&self) {
         let _ = self.commands.send(Command::ReconnectNow);
+    }
+
+    /// Closes the socket cleanly but keeps every subscription, and stays disconnected until
+    /// [`Self::resume`] (the app went to the background: no battery or data spent on values
+    /// nobody sees). Values stop arriving; the state says [`ConnectionState::Paused`].
+    pub fn pause(&self) {
+        let _ = self.commands.send(Command::Pause);
+    }
+
+    /// Ends a pause, or a backoff wait, with a connection attempt at once; every subscription
+    /// then gets a fresh snapshot. Nothing happens while connected.
+    pub fn resume(&self) {
+        let _ = self.commands.send(Command::Resume);
     }
 
     /// Closes the socket and ends every subscription.

@@ -205,6 +205,8 @@ fn alarm_count(update: AlarmCountUpdate) -> Inbound {
 pub(crate) enum Ended {
     /// Shut down on request, or every handle is gone.
     Shutdown,
+    /// Paused on request (the app went to the background): closed cleanly, reconnected on resume.
+    Paused,
     /// The server rejected our token: refresh it, then reconnect.
     AuthRejected(String),
     /// `/api/ws` is missing: reconnect at once on the legacy endpoint, for the rest of the session.

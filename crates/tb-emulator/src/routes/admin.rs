@@ -134,6 +134,7 @@ async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
         "refreshCalls": c.refresh_calls,
         "loginCalls": c.login_calls,
         "wsConnections": c.ws_connections,
+        "wsSessionsEnded": c.ws_sessions_ended,
         "malformedWsMessages": c.malformed_ws_messages,
         "wsUpgradesRefused": c.ws_upgrades_refused,
         "injectedFailures": c.injected_failures,
