@@ -12,6 +12,8 @@
 //! ```
 
 mod demo;
+mod mobile;
+mod package;
 mod project;
 mod setup;
 mod test;
@@ -37,12 +39,13 @@ commands:
                         build and run the app logged in to the embedded demo building;
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
   test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
-                        crates), unit tests (in a kernel session keyring), the Secret Service test,
-                        app build, end-to-end tests under Xvfb with a Secret Service; --quick skips
-                        the app build and the e2e part
-  bench [ARGS...]       the release app, then (under Xvfb, with a Secret Service)
+                        crates, the shell for Android and iOS), unit tests (in a kernel session
+                        keyring), the Secret Service test, app build, the .deb (contents, fields,
+                        its binary started under Xvfb to the sign-in screen), end-to-end tests
+                        under Xvfb with a Secret Service; --quick skips the app build and after
+  bench [ARGS...]       the release app and its .deb/.rpm, then (under Xvfb, with a Secret Service)
                         cargo run --release -p atrium-bench -- --report <target>/bench/report.json
-                        --app <release app> ARGS (e.g. --only startup)
+                        --app <release app> --package <deb> --package <rpm> ARGS (e.g. --only startup)
   bundle [--deb] [--rpm] [--appimage] [--android] [--ios]
                         release packages via the Tauri CLI (default: deb and rpm)
   help                  this text
@@ -115,6 +118,13 @@ fn bench(project: &Project, extra: &[String]) -> Result<()> {
     let report = report_dir.join("report.json");
     ui(project, true)?;
     run(project.cargo().args(["build", "--release", "-p", "atrium"]))?;
+    // The packages users download, from the binary just built, for the size rows.
+    run(project.cmd("tauri").args(["bundle", "--bundles", "deb,rpm", "--ci"]))?;
+    let bundles = target.join("release").join("bundle");
+    let packages = [
+        package::newest_with_extension(&bundles.join("deb"), "deb")?,
+        package::newest_with_extension(&bundles.join("rpm"), "rpm")?,
+    ];
     let mut bench = project.cmd("xvfb-run");
     bench
         .args(["-a", "-s", test::XVFB_SERVER_ARGS])
@@ -122,8 +132,11 @@ fn bench(project: &Project, extra: &[String]) -> Result<()> {
         .args(["run", "--release", "-p", "atrium-bench", "--", "--report"])
         .arg(&report)
         .arg("--app")
-        .arg(target.join("release").join("atrium"))
-        .args(extra);
+        .arg(target.join("release").join("atrium"));
+    for package in &packages {
+        bench.arg("--package").arg(package);
+    }
+    bench.args(extra);
     let keyring = target.join("scratch").join("bench-keyring");
     let _ = std::fs::remove_dir_all(&keyring);
     std::fs::create_dir_all(&keyring)?;

@@ -9,6 +9,7 @@ use std::time::{Instant, SystemTime};
 use anyhow::{bail, Context, Result};
 
 use crate::project::{self, cargo_bin_dir, probe, Project};
+use crate::{mobile, ui};
 
 /// Debian packages: WebKitGTK and friends for Tauri, Xvfb + ImageMagick for headless runs and
 /// screenshots, WebKitWebDriver for the e2e tests, keyutils and gnome-keyring for the secret stores.
@@ -35,16 +36,20 @@ const APT_PACKAGES: &[&str] = &[
     "libdbus-1-dev",
     "dbus",
     "gnome-keyring",
+    // The mobile compile checks build ring's C freestanding with clang (see mobile.rs).
+    "clang",
+    "llvm",
 ];
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The UI's target, and the mobile targets the shell is compile-checked for.
+const RUST_TARGETS: &[&str] = &[ui::WASM_TARGET, mobile::ANDROID, mobile::IOS];
 
 pub(crate) fn run(project: &Project) -> Result<()> {
     let start = Instant::now();
     let wasm_bindgen = locked_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
     check_trunk_toml(&project.root.join("Trunk.toml"), &wasm_bindgen)?;
     apt_packages(project)?;
-    rust_target(project)?;
+    rust_targets(project)?;
     cargo_tool(project, "wasm-bindgen-cli", &wasm_bindgen, "~3 min", &["--version"], |out| {
         out.split_whitespace().nth(1) == Some(wasm_bindgen.as_str())
     })?;
@@ -157,16 +162,18 @@ fn apt(project: &Project, args: &[&str]) -> std::process::Command {
     cmd
 }
 
-fn rust_target(project: &Project) -> Result<()> {
-    step(&format!("rust target {WASM_TARGET}"));
+fn rust_targets(project: &Project) -> Result<()> {
+    step(&format!("rust targets {}", RUST_TARGETS.join(" ")));
     let installed = probe(project.cmd("rustup").args(["target", "list", "--installed"]))
         .context("`rustup target list --installed` failed: is rustup installed?")?;
-    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
+    let missing: Vec<&str> =
+        RUST_TARGETS.iter().copied().filter(|t| !installed.lines().any(|line| line.trim() == *t)).collect();
+    if missing.is_empty() {
         println!("present");
         return Ok(());
     }
-    println!("installing (takes ~10 s)");
-    project::run(project.cmd("rustup").args(["target", "add", WASM_TARGET]))
+    println!("installing {} (takes ~10 s each)", missing.join(" "));
+    project::run(project.cmd("rustup").args(["target", "add"]).args(&missing))
 }
 
 /// `cargo install CRATE --version VERSION` unless its binary answers `check_args` acceptably.

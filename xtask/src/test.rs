@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::project::{self, cargo_program, Project, Steps};
-use crate::{setup, ui};
+use crate::{mobile, package, setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
 pub(crate) const XVFB_SERVER_ARGS: &str = "-screen 0 1280x800x24";
@@ -78,6 +78,10 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     steps.run("clippy (wasm UI)", || wasm_clippy(&["atrium-ui"]))?;
     // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
     steps.run("clippy (wasm contract crates)", || wasm_clippy(&["tb-proto", "atrium-ipc"]))?;
+    // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
+    for target in [mobile::ANDROID, mobile::IOS] {
+        steps.run(&format!("clippy ({target})"), || project::run(&mut mobile::clippy(project, target)?))?;
+    }
     steps.run("unit tests", || {
         // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
         // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,
@@ -100,6 +104,10 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     } else {
         let app_bin = project.target_dir()?.join("debug").join("atrium");
         steps.run("app build", || project::run(&mut cargo(&["build", "-p", "atrium"])))?;
+        steps.run("package (deb)", || {
+            let deb = package::bundle_debug_deb(project)?;
+            package::check_deb(project, &deb, &scratch(project, "package")?)
+        })?;
         steps.run("e2e build", || project::run(&mut cargo(&["test", "-p", "atrium-e2e", "--no-run"])))?;
         steps.run("e2e tests (Xvfb)", || {
             let mut e2e = project.cmd("xvfb-run");

@@ -18,7 +18,7 @@ use crate::project::{self, Project};
 
 /// The root package: the UI crate, whose binary wasm-bindgen turns into a web module.
 const UI_PACKAGE: &str = "atrium-ui";
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+pub(crate) const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// wasm-bindgen's `--target web` module does not start itself; this file does, as trunk's inline
 /// loader did. A file rather than an inline script, so the CSP's `script-src 'self'` covers it.
 const START_SCRIPT: &str = "start.js";

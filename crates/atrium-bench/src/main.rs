@@ -5,6 +5,7 @@
 
 mod emulator;
 mod live;
+mod package;
 mod refresh_storm;
 mod report;
 mod rollup;
@@ -28,16 +29,18 @@ async fn main() -> anyhow::Result<()> {
     let mut report_path = None;
     let mut only: Option<String> = None;
     let mut app: Option<std::path::PathBuf> = None;
+    let mut packages: Vec<std::path::PathBuf> = Vec::new();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--report" => report_path = args.next(),
             "--only" => only = args.next(),
             "--app" => app = args.next().map(Into::into),
+            "--package" => packages.extend(args.next().map(Into::into)),
             // Internal: the emulator's memory is measured in a process of its own.
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--only tree_load|refresh_storm|emulator|live|rollup|startup]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--only tree_load|refresh_storm|emulator|live|rollup|startup|package]"
                 );
                 return Ok(());
             }
@@ -64,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
     bench!("live", live::run(&mut report));
     bench!("rollup", rollup::run(&mut report));
     bench!("startup", startup::run(&mut report, app.as_deref()));
+    bench!("package", async { package::run(&mut report, &packages, app.as_deref()) });
     report.print();
     if let Some(path) = report_path {
         report.write(std::path::Path::new(&path))?;
