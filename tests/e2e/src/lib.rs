@@ -8,10 +8,13 @@
 //! `WebKitWebDriver` (Debian package `webkit2gtk-driver`) and an app binary with embedded assets,
 //! named by `ATRIUM_APP_BIN` (`cargo xtask test` sets it) or else `<target>/debug/atrium`.
 //!
+//! Every journey runs at a phone's size and a desktop's ([`SIZES`]); screenshots go to
+//! `<target>/screenshots/<name>_<width>.png`.
+//!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
 //! use std::time::Duration;
-//! let app = atrium_e2e::App::launch().await?;
+//! let app = atrium_e2e::App::launch(atrium_e2e::Size::PHONE).await?;
 //! atrium_e2e::wait::for_element(app.client(), "#sign-in", Duration::from_secs(30)).await?;
 //! atrium_e2e::action::click(app.client(), "#open-demo").await?;
 //! app.screenshot("after_click").await?;
@@ -39,6 +42,29 @@ const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// leaves WebKitWebDriver waiting forever.
 const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// A window size a journey runs at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Size {
+    /// A phone held upright (an iPhone 12 to 15's CSS pixels).
+    pub const PHONE: Size = Size { width: 390, height: 844 };
+    /// A laptop: the app's default window.
+    pub const DESKTOP: Size = Size { width: 1280, height: 800 };
+}
+
+impl std::fmt::Display for Size {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}x{}", self.width, self.height)
+    }
+}
+
+/// The sizes every journey runs at.
+pub const SIZES: [Size; 2] = [Size::PHONE, Size::DESKTOP];
+
 /// A running app under WebDriver control.
 ///
 /// Dropping it kills `tauri-driver`; call [`App::close`] first to end the session, which also
@@ -46,6 +72,7 @@ const SESSION_TIMEOUT: Duration = Duration::from_secs(60);
 #[derive(Debug)]
 pub struct App {
     client: Client,
+    size: Size,
     // Declared after `client` so the driver outlives every use of the session.
     _driver: DriverProcess,
 }
@@ -62,9 +89,9 @@ pub struct Home {
 }
 
 impl Home {
-    /// An empty home under `tests/e2e/artifacts/homes/`.
+    /// An empty home under `<target>/e2e-homes/`.
     pub fn new(name: &str) -> Result<Home> {
-        let dir = artifacts_dir()?.join("homes").join(format!("{name}-{}", std::process::id()));
+        let dir = target_dir().join("e2e-homes").join(format!("{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
         Ok(Home { dir })
@@ -82,13 +109,13 @@ impl Home {
 
 impl App {
     /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`,
-    /// in a home of its own.
-    pub async fn launch() -> Result<App> {
-        App::launch_in(&Home::new("journey")?).await
+    /// in a home of its own, with its window at `size`.
+    pub async fn launch(size: Size) -> Result<App> {
+        App::launch_in(&Home::new("journey")?, size).await
     }
 
     /// Starts the app in `home`: a second launch in the same home is a restart of the app.
-    pub async fn launch_in(home: &Home) -> Result<App> {
+    pub async fn launch_in(home: &Home, size: Size) -> Result<App> {
         let app_bin = app_binary()?;
         let driver = DriverProcess::spawn(home)?;
         let mut capabilities = serde_json::Map::new();
@@ -116,7 +143,16 @@ impl App {
                 Err(e) => return Err(e).with_context(what),
             }
         };
-        Ok(App { client, _driver: driver })
+        let app = App { client, size, _driver: driver };
+        if size != Size::DESKTOP {
+            app.resize(size.width, size.height).await?;
+        }
+        Ok(app)
+    }
+
+    /// The size this app's journey runs at.
+    pub fn size(&self) -> Size {
+        self.size
     }
 
     /// The WebDriver session, for the [`find`], [`action`], [`check`] and [`wait`] helpers.
@@ -135,7 +171,7 @@ impl App {
         .await
     }
 
-    /// Saves the webview as `tests/e2e/artifacts/<name>.png` and returns the path.
+    /// Saves the webview as `<target>/screenshots/<name>_<width>.png` and returns the path.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
         // The DOM the checks just read may not be painted yet: wait for two frames so the
         // picture shows what was checked.
@@ -147,7 +183,7 @@ impl App {
             .await
             .context("waiting for the page to paint")?;
         let png = self.client.screenshot().await.context("taking a WebDriver screenshot")?;
-        let path = artifacts_dir()?.join(format!("{name}.png"));
+        let path = screenshots_dir()?.join(format!("{name}_{}.png", self.size.width));
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
         Ok(path)
     }
@@ -161,9 +197,9 @@ impl App {
             Err(err) => saved.push(format!("(no screenshot: {err:#})")),
         }
         match self.client.source().await {
-            Ok(html) => match artifacts_dir() {
+            Ok(html) => match screenshots_dir() {
                 Ok(dir) => {
-                    let path = dir.join(format!("{name}.failure.html"));
+                    let path = dir.join(format!("{name}_{}.failure.html", self.size.width));
                     match std::fs::write(&path, html) {
                         Ok(()) => saved.push(path.display().to_string()),
                         Err(err) => saved.push(format!("(no page source: {err})")),
@@ -182,21 +218,21 @@ impl App {
     }
 }
 
-/// Runs `journey` against a freshly launched app; on failure saves a screenshot and the page HTML
-/// next to the error, closes the app either way, and returns the journey's result.
-pub async fn run_journey<F>(name: &str, journey: F) -> Result<()>
+/// Runs `journey` against a freshly launched app at `size`; on failure saves a screenshot and the
+/// page HTML next to the error, closes the app either way, and returns the journey's result.
+pub async fn run_journey<F>(name: &str, size: Size, journey: F) -> Result<()>
 where
     F: AsyncFnOnce(&App) -> Result<()>,
 {
-    run_journey_in(name, &Home::new(name)?, journey).await
+    run_journey_in(name, &Home::new(&format!("{name}_{}", size.width))?, size, journey).await
 }
 
 /// [`run_journey`] in a given home (the second part of a restart journey).
-pub async fn run_journey_in<F>(name: &str, home: &Home, journey: F) -> Result<()>
+pub async fn run_journey_in<F>(name: &str, home: &Home, size: Size, journey: F) -> Result<()>
 where
     F: AsyncFnOnce(&App) -> Result<()>,
 {
-    let app = App::launch_in(home).await?;
+    let app = App::launch_in(home, size).await?;
     let outcome = journey(&app).await;
     let outcome = match outcome {
         Ok(()) => Ok(()),
@@ -212,24 +248,25 @@ where
     outcome
 }
 
-/// `tests/e2e/artifacts/`, created if missing.
-pub fn artifacts_dir() -> Result<PathBuf> {
-    let dir = crate_dir().join("artifacts");
+/// `<target>/screenshots/`, created if missing.
+pub fn screenshots_dir() -> Result<PathBuf> {
+    let dir = target_dir().join("screenshots");
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     Ok(dir)
 }
 
-/// The app binary under test: `ATRIUM_APP_BIN`, else `$CARGO_TARGET_DIR/debug/atrium`, else the
-/// workspace's `target/debug/atrium`.
+/// `$CARGO_TARGET_DIR`, else the workspace's `target/`.
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate_dir().join("../../target"))
+}
+
+/// The app binary under test: `ATRIUM_APP_BIN`, else `<target>/debug/atrium`.
 fn app_binary() -> Result<PathBuf> {
     let path = match std::env::var_os("ATRIUM_APP_BIN") {
         Some(path) => PathBuf::from(path),
-        None => {
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| crate_dir().join("../../target"));
-            target.join("debug").join("atrium")
-        }
+        None => target_dir().join("debug").join("atrium"),
     };
     if !path.is_file() {
         bail!(

@@ -24,8 +24,10 @@ const POWER_STATUS: &str = "#control-power-status";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_journey() {
-    if let Err(err) = atrium_e2e::run_journey("demo_journey", journey).await {
-        panic!("demo journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        if let Err(err) = atrium_e2e::run_journey("demo_journey", size, journey).await {
+            panic!("demo journey at {size} failed: {err:#}");
+        }
     }
 }
 

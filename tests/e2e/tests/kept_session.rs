@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App, Home};
+use atrium_e2e::{action, check, find, wait, App, Home, Size};
 use tb_emulator::{Emulator, EmulatorConfig};
 
 const APP_START: Duration = Duration::from_secs(45);
@@ -25,26 +25,34 @@ const FLOOR_1: &str = r#"#building-tree li.tree-node[data-name="Floor 1"]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_lands_in_the_building_and_survives_the_server_being_down() {
-    let home = Home::new("kept_session").expect("a home for the app");
+    for size in atrium_e2e::SIZES {
+        restart_journeys(size).await;
+    }
+}
+
+async fn restart_journeys(size: Size) {
+    let home = Home::new(&format!("kept_session_{}", size.width)).expect("a home for the app");
     let emulator =
         Emulator::start(config("127.0.0.1:0".parse().unwrap())).await.expect("the emulator starts");
     let addr = emulator.local_addr();
     let url = emulator.base_url();
 
     let first =
-        atrium_e2e::run_journey_in("kept_session_sign_in", &home, async |app| sign_in(app, &url).await).await;
+        atrium_e2e::run_journey_in("kept_session_sign_in", &home, size, async |app| sign_in(app, &url).await)
+            .await;
     if let Err(err) = first {
-        panic!("signing in failed: {err:#}");
+        panic!("signing in at {size} failed: {err:#}");
     }
     let restart =
-        atrium_e2e::run_journey_in("kept_session_restart", &home, async |app| restarted(app).await).await;
+        atrium_e2e::run_journey_in("kept_session_restart", &home, size, async |app| restarted(app).await)
+            .await;
     if let Err(err) = restart {
-        panic!("the restart did not land in the building: {err:#}");
+        panic!("the restart at {size} did not land in the building: {err:#}");
     }
 
     emulator.shutdown().await;
     let mut server = None;
-    let offline = atrium_e2e::run_journey_in("kept_session_offline", &home, async |app| {
+    let offline = atrium_e2e::run_journey_in("kept_session_offline", &home, size, async |app| {
         server_down_then_back(app, addr, &mut server).await
     })
     .await;
@@ -52,7 +60,7 @@ async fn a_restart_lands_in_the_building_and_survives_the_server_being_down() {
         server.shutdown().await;
     }
     if let Err(err) = offline {
-        panic!("the server-down restart failed: {err:#}");
+        panic!("the server-down restart at {size} failed: {err:#}");
     }
 }
 

@@ -20,8 +20,10 @@ const LOBBY_ROW: &str = r#"#node-panel .rollup-row[data-name="Lobby"]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_panel() {
-    if let Err(err) = atrium_e2e::run_journey("node_panel", journey).await {
-        panic!("node panel journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        if let Err(err) = atrium_e2e::run_journey("node_panel", size, journey).await {
+            panic!("node panel journey at {size} failed: {err:#}");
+        }
     }
 }
 

@@ -34,22 +34,20 @@ async fn trust_a_private_ca_at_both_sizes() {
     let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
     let front = TlsFront::start(emulator.local_addr(), &leaf, &key).await.expect("the TLS front starts");
     let url = front.base_url("localhost");
-    for (width, height) in [(390, 844), (1280, 800)] {
-        let name = format!("private_ca_{width}");
+    for size in atrium_e2e::SIZES {
         let result =
-            atrium_e2e::run_journey(&name, async |app| journey(app, &url, &ca, width, height).await).await;
+            atrium_e2e::run_journey("private_ca", size, async |app| journey(app, &url, &ca).await).await;
         if let Err(err) = result {
-            panic!("trusting a private CA at {width}x{height} failed: {err:#}");
+            panic!("trusting a private CA at {size} failed: {err:#}");
         }
     }
     front.shutdown();
     emulator.shutdown().await;
 }
 
-async fn journey(app: &App, url: &str, ca: &str, width: u32, height: u32) -> Result<()> {
+async fn journey(app: &App, url: &str, ca: &str) -> Result<()> {
     let c = app.client();
     wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
-    app.resize(width, height).await?;
 
     // http:// to another machine: nothing is sent before the person agrees.
     action::fill(c, "#server-url", "http://thingsboard.invalid:8080").await?;
@@ -61,7 +59,7 @@ async fn journey(app: &App, url: &str, ca: &str, width: u32, height: u32) -> Res
     .await?;
     action::click(c, "#sign-in").await?;
     wait::for_element(c, "#plain-http-confirm", STEP).await.context("no confirmation was asked")?;
-    app.screenshot(&format!("sign_in_plain_http_{width}")).await?;
+    app.screenshot("sign_in_plain_http").await?;
     action::click(c, "#plain-http-cancel").await?;
 
     action::fill(c, "#server-url", url).await?;
@@ -78,7 +76,7 @@ async fn journey(app: &App, url: &str, ca: &str, width: u32, height: u32) -> Res
     })
     .await?;
     check::attr_present(c, "#ca-fingerprint", "class").await?;
-    let shot = app.screenshot(&format!("sign_in_trust_ca_{width}")).await?;
+    let shot = app.screenshot("sign_in_trust_ca").await?;
     eprintln!("private CA: trust panel {}", shot.display());
     action::click(c, "#ca-trust").await?;
     wait::until("the building tree", STEP, async || {
@@ -91,6 +89,6 @@ async fn journey(app: &App, url: &str, ca: &str, width: u32, height: u32) -> Res
     .await?;
     action::click(c, "#account-menu").await?;
     wait::for_element(c, "#account-panel", STEP).await?;
-    app.screenshot(&format!("building_account_menu_{width}")).await?;
+    app.screenshot("building_account_menu").await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! the tree back in place.
 //!
 //! Run it like `demo_journey` (under `xvfb-run` with `ATRIUM_APP_BIN` set); it saves
-//! `tests/e2e/artifacts/search.png`.
+//! `<target>/screenshots/search_<width>.png`.
 
 use std::time::Duration;
 
@@ -21,8 +21,10 @@ const WANTED: &str = "Lobby Thermostat";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search() {
-    if let Err(err) = atrium_e2e::run_journey("search", journey).await {
-        panic!("search journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        if let Err(err) = atrium_e2e::run_journey("search", size, journey).await {
+            panic!("search journey at {size} failed: {err:#}");
+        }
     }
 }
 

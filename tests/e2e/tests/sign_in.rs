@@ -19,12 +19,15 @@ const LATENCY: Duration = Duration::from_millis(250);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in() {
-    let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-    let url = emulator.base_url();
-    let result = atrium_e2e::run_journey("sign_in", async |app| journey(app, &emulator, &url).await).await;
-    emulator.shutdown().await;
-    if let Err(err) = result {
-        panic!("sign-in journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+        let url = emulator.base_url();
+        let result =
+            atrium_e2e::run_journey("sign_in", size, async |app| journey(app, &emulator, &url).await).await;
+        emulator.shutdown().await;
+        if let Err(err) = result {
+            panic!("sign-in journey at {size} failed: {err:#}");
+        }
     }
 }
 

@@ -13,12 +13,15 @@ const LOAD: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_between_two_accounts() {
-    let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-    let url = emulator.base_url();
-    let result = atrium_e2e::run_journey("switch_accounts", async |app| journey(app, &url).await).await;
-    emulator.shutdown().await;
-    if let Err(err) = result {
-        panic!("switching accounts failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+        let url = emulator.base_url();
+        let result =
+            atrium_e2e::run_journey("switch_accounts", size, async |app| journey(app, &url).await).await;
+        emulator.shutdown().await;
+        if let Err(err) = result {
+            panic!("switching accounts at {size} failed: {err:#}");
+        }
     }
 }
 

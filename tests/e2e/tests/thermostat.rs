@@ -2,7 +2,7 @@
 //! Thermostat, raise its setpoint one step, and see the device's own report confirm it.
 //!
 //! Run it like `demo_journey` (under `xvfb-run` with `ATRIUM_APP_BIN` set); it saves
-//! `tests/e2e/artifacts/thermostat.png`.
+//! `<target>/screenshots/thermostat_<width>.png`.
 
 use std::time::Duration;
 
@@ -26,8 +26,10 @@ const STEP: f64 = 0.5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thermostat() {
-    if let Err(err) = atrium_e2e::run_journey("thermostat", journey).await {
-        panic!("thermostat journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        if let Err(err) = atrium_e2e::run_journey("thermostat", size, journey).await {
+            panic!("thermostat journey at {size} failed: {err:#}");
+        }
     }
 }
 

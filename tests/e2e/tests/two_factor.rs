@@ -12,12 +12,16 @@ const STEP: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_factor_sign_in() {
-    let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-    let url = emulator.base_url();
-    let result = atrium_e2e::run_journey("two_factor", async |app| journey(app, &emulator, &url).await).await;
-    emulator.shutdown().await;
-    if let Err(err) = result {
-        panic!("two-factor journey failed: {err:#}");
+    for size in atrium_e2e::SIZES {
+        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+        let url = emulator.base_url();
+        let result =
+            atrium_e2e::run_journey("two_factor", size, async |app| journey(app, &emulator, &url).await)
+                .await;
+        emulator.shutdown().await;
+        if let Err(err) = result {
+            panic!("two-factor journey at {size} failed: {err:#}");
+        }
     }
 }
 

@@ -1,0 +1,88 @@
+//! What a person may see and do, in the real app: a customer user sees only the part of the
+//! building assigned to their customer; an offline device's control says so instead of
+//! pretending to work.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use atrium_e2e::{action, check, find, wait, App};
+use tb_emulator::{Emulator, EmulatorConfig};
+
+const APP_START: Duration = Duration::from_secs(45);
+const STEP: Duration = Duration::from_secs(30);
+
+fn node(name: &str) -> String {
+    format!(r#"#building-tree li.tree-node[data-name="{name}"]"#)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_sees_only_their_floor() {
+    for size in atrium_e2e::SIZES {
+        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+        let url = emulator.base_url();
+        let result = atrium_e2e::run_journey("customer", size, async |app| customer(app, &url).await).await;
+        emulator.shutdown().await;
+        if let Err(err) = result {
+            panic!("the customer journey at {size} failed: {err:#}");
+        }
+    }
+}
+
+/// Customer B rents the top floor of HQ (Floor 3) and nothing else.
+async fn customer(app: &App, url: &str) -> Result<()> {
+    let c = app.client();
+    wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
+    action::sign_in(c, url, "customerb@thingsboard.org", "customer").await?;
+    wait::until("Customer B's floor", STEP, async || check::exists(c, &node("Floor 3")).await).await?;
+    for elsewhere in ["Floor 1", "Floor 2", "Lobby"] {
+        anyhow::ensure!(
+            find::one(c, &node(elsewhere)).await.is_err(),
+            "Customer B is shown {elsewhere}, which belongs to Customer A"
+        );
+    }
+    app.screenshot("customer_tree").await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_devices_control_says_it_is_offline() {
+    for size in atrium_e2e::SIZES {
+        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
+        let url = emulator.base_url();
+        let light = emulator.device_id("Lobby Light").expect("the demo has a Lobby Light");
+        assert!(emulator.faults().set_device_online(light, false), "the Lobby Light goes offline");
+        let result =
+            atrium_e2e::run_journey("offline_device", size, async |app| offline_device(app, &url).await)
+                .await;
+        emulator.shutdown().await;
+        if let Err(err) = result {
+            panic!("the offline device journey at {size} failed: {err:#}");
+        }
+    }
+}
+
+async fn offline_device(app: &App, url: &str) -> Result<()> {
+    let c = app.client();
+    wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
+    action::sign_in(c, url, "tenant@thingsboard.org", "tenant").await?;
+    let lobby = node("Lobby");
+    wait::until("the Lobby", STEP, async || check::exists(c, &lobby).await).await?;
+    action::click_within(c, &lobby, "button.tree-toggle").await?;
+    let light = node("Lobby Light");
+    wait::until("the Lobby Light", STEP, async || check::exists(c, &light).await).await?;
+    action::click_within(c, &light, "button.tree-label").await?;
+    wait::until("the light's panel, marked offline", STEP, async || {
+        check::text_contains(c, "#device-panel", "Lobby Light").await?;
+        check::text_contains(c, "#device-panel .pill", "Offline").await.map(drop)
+    })
+    .await?;
+
+    action::click(c, "#control-power").await?;
+    wait::until("the control to say the device is offline", STEP, async || {
+        check::attr_eq(c, "#control-power-status", "data-status", "failed").await?;
+        check::text_contains(c, "#control-power-status", "offline").await.map(drop)
+    })
+    .await?;
+    app.screenshot("offline_device").await?;
+    Ok(())
+}
