@@ -15,10 +15,10 @@ use crate::test::XVFB_SERVER_ARGS;
 
 /// What the package must install: the binary, its desktop entry and the icons that entry names.
 const REQUIRED_FILES: &[&str] = &[
-    "./usr/bin/atrium",
-    "./usr/share/applications/Atrium.desktop",
-    "./usr/share/icons/hicolor/32x32/apps/atrium.png",
-    "./usr/share/icons/hicolor/128x128/apps/atrium.png",
+    "usr/bin/atrium",
+    "usr/share/applications/Atrium.desktop",
+    "usr/share/icons/hicolor/32x32/apps/atrium.png",
+    "usr/share/icons/hicolor/128x128/apps/atrium.png",
 ];
 
 /// Libraries the webview shell cannot start without; the package must declare them, or an
@@ -83,12 +83,13 @@ pub(crate) fn check_deb(project: &Project, deb: &Path, scratch: &Path) -> Result
     starts_to_sign_in(project, &binary, scratch)
 }
 
-/// `./usr/bin/atrium` from each `dpkg-deb --contents` line (`-rwxr-xr-x root/root 123 date ./usr/bin/atrium`).
+/// `usr/bin/atrium` from each `dpkg-deb --contents` line (`-rwxr-xr-x root/root 123 date ./usr/bin/atrium`;
+/// tauri's archives name their members without the `./`).
 fn listed_paths(contents: &str) -> Vec<String> {
     contents
         .lines()
         .filter_map(|line| line.split_whitespace().nth(5))
-        .map(|path| path.trim_end_matches('/').to_owned())
+        .map(|path| path.trim_start_matches("./").trim_end_matches('/').to_owned())
         .collect()
 }
 
@@ -182,8 +183,8 @@ mod tests {
     #[test]
     fn reads_dpkg_deb_contents_and_depends() {
         let contents = "drwxr-xr-x root/root         0 2026-12-02 10:00 ./usr/\n\
-                        -rwxr-xr-x root/root  35000000 2026-12-02 10:00 ./usr/bin/atrium\n";
-        assert_eq!(listed_paths(contents), ["./usr", "./usr/bin/atrium"]);
+                        -rwxr-xr-x root/root  35000000 2026-12-02 10:00 usr/bin/atrium\n";
+        assert_eq!(listed_paths(contents), ["usr", "usr/bin/atrium"]);
         let depends = "libwebkit2gtk-4.1-0 (>= 2.40), libgtk-3-0 | libgtk-4-1, libc6";
         assert_eq!(depends_names(depends), ["libwebkit2gtk-4.1-0", "libgtk-3-0", "libc6"]);
     }
