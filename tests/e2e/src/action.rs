@@ -1,20 +1,32 @@
 //! Doing things to the page: every action names its target in its error.
 
 use anyhow::{Context, Result};
+use fantoccini::elements::Element;
 use fantoccini::Client;
 
 use crate::find;
 
+/// Clicks `element` once it is in the middle of the window, as a person scrolls before tapping:
+/// at phone size a sticky header may cover an element the driver only scrolls to the edge.
+async fn tap(client: &Client, element: Element, what: &str) -> Result<()> {
+    let target = serde_json::to_value(&element).context("an element reference")?;
+    client
+        .execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![target])
+        .await
+        .with_context(|| format!("scrolling to {what}"))?;
+    element.click().await.with_context(|| format!("clicking {what}"))
+}
+
 /// Clicks the first element matching `css`.
 pub async fn click(client: &Client, css: &str) -> Result<()> {
-    find::one(client, css).await?.click().await.with_context(|| format!("clicking `{css}`"))
+    tap(client, find::one(client, css).await?, &format!("`{css}`")).await
 }
 
 /// Clicks the first element matching `css` inside the first element matching `parent_css`.
 pub async fn click_within(client: &Client, parent_css: &str, css: &str) -> Result<()> {
     let parent = find::one(client, parent_css).await?;
     let target = find::within(&parent, parent_css, css).await?;
-    target.click().await.with_context(|| format!("clicking `{css}` inside `{parent_css}`"))
+    tap(client, target, &format!("`{css}` inside `{parent_css}`")).await
 }
 
 /// Clicks the first of `candidates` (CSS selectors tried in order) found inside `parent_css`;
@@ -27,7 +39,7 @@ pub async fn click_first_within<'a>(
     let parent = find::one(client, parent_css).await?;
     for &css in candidates {
         if let Ok(target) = find::within(&parent, parent_css, css).await {
-            target.click().await.with_context(|| format!("clicking `{css}` inside `{parent_css}`"))?;
+            tap(client, target, &format!("`{css}` inside `{parent_css}`")).await?;
             return Ok(css);
         }
     }
