@@ -7,7 +7,7 @@ use tb_client::live::{
     Backoff, ClosedReason, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, Subscription,
     SubscriptionSpec,
 };
-use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
+use tb_client::proto::query::{AlarmCountQuery, AlarmData, EntityDataQuery, EntityKey, EntityKeyType};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Client, Secret, TbValue};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -253,6 +253,75 @@ async fn alarm_count_subscription_follows_raised_alarms() {
     assert_eq!(next_update(&mut count).await, LiveEvent::Count(0));
     emu.publish_telemetry(sensor.id, json!({"co2": 1500}));
     assert_eq!(next_update(&mut count).await, LiveEvent::Count(1));
+}
+
+/// The active alarms of every device the room contains, newest first, over 30 days.
+fn room_alarms_spec(emu: &Emulator, room: &str) -> SubscriptionSpec {
+    let room = emu.asset_id(room).unwrap();
+    let query = serde_json::from_value(json!({
+        "entityFilter": {"type": "relationsQuery", "rootEntity": {"entityType": "ASSET", "id": room},
+                         "direction": "FROM", "maxLevel": 1, "fetchLastLevelOnly": false,
+                         "filters": [{"relationType": "Contains", "entityTypes": ["DEVICE"]}]},
+        "pageLink": {"pageSize": 100, "page": 0, "timeWindow": 30_u64 * 24 * 3600 * 1000,
+                     "statusList": ["ACTIVE"],
+                     "sortOrder": {"key": {"type": "ALARM_FIELD", "key": "createdTime"}, "direction": "DESC"}},
+        "alarmFields": [{"type": "ALARM_FIELD", "key": "createdTime"}],
+        "latestValues": []}))
+    .unwrap();
+    SubscriptionSpec::AlarmData { query }
+}
+
+async fn next_alarms(sub: &mut Subscription) -> (Option<tb_client::live::AlarmPage>, Vec<AlarmData>) {
+    match next_update(sub).await {
+        LiveEvent::Alarms { page, changed } => (page, changed),
+        other => panic!("expected alarms, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn an_alarm_data_subscription_follows_an_alarm_from_raised_to_cleared() {
+    for legacy_ws_only in [false, true] {
+        let (emu, client, live) =
+            setup_with(EmulatorConfig { legacy_ws_only, ..EmulatorConfig::for_tests() }).await;
+        let sensor = device(&emu, "Lobby Air Quality");
+        let mut alarms = live.subscribe(room_alarms_spec(&emu, "Lobby"));
+        let (page, changed) = next_alarms(&mut alarms).await;
+        let page = page.expect("the first answer is a page");
+        assert!(page.alarms.is_empty() && changed.is_empty(), "{page:?}");
+        assert!(page.matching_entities >= 5, "the Lobby's devices: {page:?}");
+
+        // A new alarm: the server sends the page again, with it.
+        emu.publish_telemetry(sensor.id, json!({"co2": 1500}));
+        let (page, _) = next_alarms(&mut alarms).await;
+        let page = page.expect("a new alarm comes with the page");
+        assert_eq!(page.alarms.len(), 1, "{page:?}");
+        let raised = &page.alarms[0];
+        assert_eq!((raised.info.alarm.alarm_type.as_str(), raised.entity_id), ("High CO2", sensor));
+        assert_eq!(raised.info.originator_name.as_deref(), Some("Lobby Air Quality"));
+        let id = raised.info.alarm.id.id;
+
+        // Acknowledged, still active: that alarm alone.
+        client.ack_alarm(id).await.unwrap();
+        let (page, changed) = next_alarms(&mut alarms).await;
+        assert!(page.is_none(), "an acknowledgement is a change, not a new page");
+        assert_eq!(changed.len(), 1);
+        assert!(changed[0].info.alarm.acknowledged && !changed[0].info.alarm.cleared);
+        assert_eq!(changed[0].entity_id, sensor);
+
+        // Cleared under an ACTIVE filter: the page again, without it.
+        client.clear_alarm(id).await.unwrap();
+        let (page, _) = next_alarms(&mut alarms).await;
+        assert!(page.expect("a cleared alarm leaves the page").alarms.is_empty());
+
+        // After a drop: resubscribed, a fresh page.
+        emu.publish_telemetry(sensor.id, json!({"co2": 1600}));
+        assert_eq!(next_alarms(&mut alarms).await.0.expect("page").alarms.len(), 1);
+        emu.faults().drop_websockets();
+        let (page, _) = next_alarms(&mut alarms).await;
+        assert_eq!(page.expect("a fresh page after the reconnect").alarms.len(), 1);
+        drop(alarms);
+        assert_eq!(emu.faults().counters().malformed_ws_messages, 0, "legacy: {legacy_ws_only}");
+    }
 }
 
 #[tokio::test]

@@ -7,7 +7,9 @@ use crate::store::{Store, Viewer};
 use std::collections::HashMap;
 use tb_proto::alarm::{Alarm, AlarmSearchStatus, AlarmSeverity};
 use tb_proto::entity::PageData;
-use tb_proto::query::{AlarmData, AlarmDataQuery, EntityFilter, EntityKey, EntityKeyType, SortDirection};
+use tb_proto::query::{
+    AlarmData, AlarmDataPageLink, AlarmDataQuery, EntityFilter, EntityKey, EntityKeyType, SortDirection,
+};
 use tb_proto::EntityId;
 
 /// `server.ws.max_entities_per_alarm_subscription` (10,000 in `thingsboard.yml`).
@@ -99,6 +101,16 @@ pub(crate) fn find_alarm_data(
     query: &AlarmDataQuery,
     now: i64,
 ) -> Result<PageData<AlarmData>, AlarmQueryError> {
+    let entities = alarm_query_entities(store, viewer, query)?;
+    alarm_data_of(store, &entities, query, now)
+}
+
+/// The entities an alarm data query looks at, after checking the query as the server does.
+pub(crate) fn alarm_query_entities(
+    store: &Store,
+    viewer: Viewer,
+    query: &AlarmDataQuery,
+) -> Result<Vec<EntityId>, AlarmQueryError> {
     let link = query.page_link.as_ref().ok_or(AlarmQueryError::NoPageLink)?;
     let filter = validate_filter(query.entity_filter.as_ref()).map_err(AlarmQueryError::Invalid)?;
     if link.page_size < 1 || link.page < 0 {
@@ -106,7 +118,17 @@ pub(crate) fn find_alarm_data(
             "Incorrect entity data query page size. Page size must be greater than zero.".into(),
         )));
     }
-    let entities = alarm_entities(store, viewer, filter).map_err(AlarmQueryError::Invalid)?;
+    alarm_entities(store, viewer, filter).map_err(AlarmQueryError::Invalid)
+}
+
+/// `findAlarmDataByQueryForEntities`: the page of alarms of `entities` (already resolved).
+pub(crate) fn alarm_data_of(
+    store: &Store,
+    entities: &[EntityId],
+    query: &AlarmDataQuery,
+    now: i64,
+) -> Result<PageData<AlarmData>, AlarmQueryError> {
+    let link = query.page_link.as_ref().ok_or(AlarmQueryError::NoPageLink)?;
     let order: HashMap<EntityId, usize> = entities.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let alarm_filter = AlarmFilter::new(
         (link.start_ts, link.end_ts, link.time_window),
@@ -142,6 +164,27 @@ pub(crate) fn find_alarm_data(
         total_elements: page.total_elements,
         has_next: page.has_next,
     })
+}
+
+/// `TbAlarmDataSubCtx.filter`: whether a changed alarm still belongs to a live alarm page. Unlike
+/// the query it always applies `createdTime >= now - timeWindow` (so with no time window almost
+/// nothing passes), ignores `startTs`/`endTs`, and any one listed status is enough.
+pub(crate) fn live_filter_passes(link: &AlarmDataPageLink, alarm: &Alarm, now: i64) -> bool {
+    let statuses = link.status_list.as_deref().unwrap_or_default();
+    alarm.created_time >= now - link.time_window
+        && link.type_list.as_deref().is_none_or(|t| t.is_empty() || t.contains(&alarm.alarm_type))
+        && link.severity_list.as_deref().is_none_or(|s| s.is_empty() || s.contains(&alarm.severity))
+        && (statuses.is_empty() || statuses.iter().any(|s| status_matches(*s, alarm)))
+}
+
+fn status_matches(status: AlarmSearchStatus, alarm: &Alarm) -> bool {
+    match status {
+        AlarmSearchStatus::Any => true,
+        AlarmSearchStatus::Active => !alarm.cleared,
+        AlarmSearchStatus::Cleared => alarm.cleared,
+        AlarmSearchStatus::Ack => alarm.acknowledged,
+        AlarmSearchStatus::Unack => !alarm.acknowledged,
+    }
 }
 
 /// The alarm columns the repository sorts by; others sort as equal.

@@ -488,9 +488,11 @@ impl Store {
         self.subs.retain(|_, subs| !subs.is_empty());
     }
 
-    /// Called after every alarm change: WebSocket alarm counts hang off it.
-    fn alarms_changed(&mut self) {
+    /// Called after every alarm change: WebSocket alarm counts and alarm pages hang off it.
+    fn alarm_changed(&mut self, id: Uuid) {
         self.recount_alarms();
+        let alarm = self.alarms.get(&id).cloned();
+        self.alarm_data_changed(id, alarm.as_ref());
     }
 
     /// Marks a device connected or not, keeping the `SERVER_SCOPE` activity attributes in step.

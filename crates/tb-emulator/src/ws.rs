@@ -1,7 +1,7 @@
 //! WebSocket sessions: `/api/ws` (first message `authCmd`, then `cmds`) and the legacy
-//! `/api/ws/plugins/telemetry?token=` (`tsSubCmds`/`attrSubCmds`/`entityDataCmds`/`alarmCountCmds`).
-//! `TIMESERIES`/`ATTRIBUTES` hang off entities in the store; `ENTITY_DATA` and `ALARM_COUNT`
-//! live in the store's v2 table (`store/live.rs`). All of them share the session's queue.
+//! `/api/ws/plugins/telemetry?token=` (`tsSubCmds`/`attrSubCmds`/`entityDataCmds`/`alarmDataCmds`/
+//! `alarmCountCmds`). `TIMESERIES`/`ATTRIBUTES` hang off entities in the store; `ENTITY_DATA`,
+//! `ALARM_DATA` and `ALARM_COUNT` live in the store's v2 table (`store/live.rs`). All of them share the session's queue.
 //!
 //! One task per session owns the socket. Writers (device reports, attribute saves) reach it
 //! through a bounded queue filled with `try_send`, so a slow client never blocks them; a full
@@ -22,8 +22,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{
-    close_code, error_code, AlarmCountCmd, AttributesSubscriptionCmd, EntityDataCmd, EntityDataUpdate,
-    TelemetryCmdsWrapper, TimeseriesSubscriptionCmd, WsCmd, WsCommandsWrapper,
+    close_code, error_code, AlarmCountCmd, AlarmDataCmd, AttributesSubscriptionCmd, EntityDataCmd,
+    EntityDataUpdate, TelemetryCmdsWrapper, TimeseriesSubscriptionCmd, WsCmd, WsCommandsWrapper,
 };
 use tb_proto::{EntityId, EntityType};
 use tokio::sync::mpsc;
@@ -351,7 +351,10 @@ impl Session {
             WsCmd::Timeseries(_) | WsCmd::Attributes(_) => {}
             WsCmd::EntityData(cmd) => self.entity_data(cmd),
             WsCmd::AlarmCount(cmd) => self.alarm_count(cmd),
-            WsCmd::EntityDataUnsubscribe(cmd) | WsCmd::AlarmCountUnsubscribe(cmd) => {
+            WsCmd::AlarmData(cmd) => self.alarm_data(cmd),
+            WsCmd::EntityDataUnsubscribe(cmd)
+            | WsCmd::AlarmCountUnsubscribe(cmd)
+            | WsCmd::AlarmDataUnsubscribe(cmd) => {
                 self.state.store().unsubscribe_live(self.id, cmd.cmd_id);
             }
             // Command types this emulator does not serve yet.
@@ -391,7 +394,7 @@ impl Session {
         };
         unsubscribe(wrapper.entity_data_unsubscribe_cmds);
         for cmd in wrapper.alarm_data_cmds {
-            self.not_served(&cmd);
+            self.alarm_data(cmd);
         }
         unsubscribe(wrapper.alarm_data_unsubscribe_cmds);
         for cmd in wrapper.entity_count_cmds {
@@ -460,6 +463,21 @@ impl Session {
         let Some(viewer) = self.viewer() else { return };
         let now = crate::clock::now_ms();
         self.state.store().alarm_count(self.id, viewer, &self.sink, cmd.cmd_id, query, now);
+    }
+
+    /// `ALARM_DATA`: the page now, then what changes on it (`validateSubscriptionCmd` first).
+    fn alarm_data(&self, cmd: AlarmDataCmd) {
+        if cmd.cmd_id < 0 {
+            self.sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Cmd id is negative value!"));
+            return;
+        }
+        if cmd.query.is_none() {
+            self.sink.send(error_text(cmd.cmd_id, error_code::BAD_REQUEST, "Query is empty!"));
+            return;
+        }
+        let Some(viewer) = self.viewer() else { return };
+        let now = crate::clock::now_ms();
+        self.state.store().alarm_data(self.id, viewer, &self.sink, cmd, now);
     }
 
     /// Validates a subscription target; sends the error and returns `None` when it is unusable.

@@ -6,7 +6,7 @@
 //! `type` inside a command is `@JsonIgnore`d by the server (`WsCmd.getType`), hence tolerated.
 
 use crate::entity::PageData;
-use crate::query::{AlarmCountQuery, EntityData, EntityDataQuery, EntityKey};
+use crate::query::{AlarmCountQuery, AlarmData, AlarmDataQuery, EntityData, EntityDataQuery, EntityKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -67,6 +67,10 @@ pub enum WsCmd {
     AlarmCount(AlarmCountCmd),
     /// `ALARM_COUNT_UNSUBSCRIBE`.
     AlarmCountUnsubscribe(UnsubscribeCmd),
+    /// `ALARM_DATA`: a page of the alarms of the entities a query selects, kept live.
+    AlarmData(AlarmDataCmd),
+    /// `ALARM_DATA_UNSUBSCRIBE`.
+    AlarmDataUnsubscribe(UnsubscribeCmd),
 }
 
 impl WsCmd {
@@ -76,7 +80,10 @@ impl WsCmd {
             Self::Attributes(c) => c.cmd_id,
             Self::EntityData(c) => c.cmd_id,
             Self::AlarmCount(c) => c.cmd_id,
-            Self::EntityDataUnsubscribe(c) | Self::AlarmCountUnsubscribe(c) => c.cmd_id,
+            Self::AlarmData(c) => c.cmd_id,
+            Self::EntityDataUnsubscribe(c)
+            | Self::AlarmCountUnsubscribe(c)
+            | Self::AlarmDataUnsubscribe(c) => c.cmd_id,
         }
     }
 }
@@ -132,6 +139,20 @@ pub struct AlarmCountCmd {
     pub cmd_id: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub query: Option<AlarmCountQuery>,
+    #[serde(default, rename = "type", skip_serializing)]
+    pub ignored_type: Option<Value>,
+}
+
+/// `AlarmDataCmd`: `query` is required ("Query is empty!" otherwise, `validateSubscriptionCmd`).
+/// A repeated `cmdId` re-runs the query and answers a fresh page (`TbAlarmDataSubCtx` is reused):
+/// that is how the page, the sort or the filters change. The server dereferences
+/// `query.alarmFields` and `query.latestValues` without a null check, so both are always sent.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AlarmDataCmd {
+    pub cmd_id: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<AlarmDataQuery>,
     #[serde(default, rename = "type", skip_serializing)]
     pub ignored_type: Option<Value>,
 }
@@ -198,6 +219,59 @@ impl EntityDataUpdate {
             allowed_entities: 0,
             data: None,
             update: None,
+        }
+    }
+}
+
+/// `AlarmDataUpdate` (`TbAlarmDataSubCtx`): the first message and every re-fetch carry `data` (the
+/// whole page); an alarm on the page that changed and still matches comes alone in `update`.
+/// A new alarm, or one that no longer matches (cleared under an `ACTIVE` filter, deleted), makes
+/// the server re-fetch and send the page again. `totalEntities` counts the entities the filter
+/// matched, not alarms; errors come in the legacy shape ([`TelemetrySubscriptionUpdate`]).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmDataUpdate {
+    pub cmd_id: i32,
+    #[serde(default)]
+    pub error_code: i32,
+    #[serde(default)]
+    pub error_msg: Option<String>,
+    pub cmd_update_type: CmdUpdateType,
+    #[serde(default)]
+    pub data: Option<PageData<AlarmData>>,
+    #[serde(default)]
+    pub update: Option<Vec<AlarmData>>,
+    /// `server.ws.max_entities_per_alarm_subscription`: alarms of entities past it are not searched.
+    #[serde(default)]
+    pub allowed_entities: i64,
+    #[serde(default)]
+    pub total_entities: i64,
+}
+
+impl AlarmDataUpdate {
+    pub fn page(cmd_id: i32, page: PageData<AlarmData>, allowed_entities: i64, total_entities: i64) -> Self {
+        Self {
+            cmd_id,
+            error_code: 0,
+            error_msg: None,
+            cmd_update_type: CmdUpdateType::AlarmData,
+            data: Some(page),
+            update: None,
+            allowed_entities,
+            total_entities,
+        }
+    }
+
+    pub fn changed(cmd_id: i32, alarms: Vec<AlarmData>, allowed_entities: i64, total_entities: i64) -> Self {
+        Self {
+            cmd_id,
+            error_code: 0,
+            error_msg: None,
+            cmd_update_type: CmdUpdateType::AlarmData,
+            data: None,
+            update: Some(alarms),
+            allowed_entities,
+            total_entities,
         }
     }
 }
@@ -277,8 +351,8 @@ pub struct AttributesSubscriptionCmd {
 }
 
 /// The legacy wrapper, served only on `/api/ws/plugins/telemetry` (authenticated by `?token=`).
-/// Commands inside carry no `type`. `historyCmds`, `alarmDataCmds` and the entity/alarm count
-/// lists are kept as raw JSON (this crate does not model those commands).
+/// Commands inside carry no `type`. `historyCmds` and `entityCountCmds` are kept as raw JSON
+/// (this crate does not model those commands).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TelemetryCmdsWrapper {
@@ -293,7 +367,7 @@ pub struct TelemetryCmdsWrapper {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub entity_data_unsubscribe_cmds: Vec<UnsubscribeCmd>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub alarm_data_cmds: Vec<Value>,
+    pub alarm_data_cmds: Vec<AlarmDataCmd>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub alarm_data_unsubscribe_cmds: Vec<UnsubscribeCmd>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -511,5 +585,36 @@ mod tests {
             r#"{"alarmCountCmds": [{"cmdId": 2, "x": 1}]}"#
         )
         .is_err());
+    }
+
+    #[test]
+    fn alarm_data_commands_and_updates_have_the_server_shape() {
+        let w: WsCommandsWrapper = serde_json::from_str(
+            r#"{"cmds": [{"type": "ALARM_DATA", "cmdId": 4, "query": {
+                  "entityFilter": {"type": "entityType", "entityType": "DEVICE"},
+                  "pageLink": {"pageSize": 10, "page": 0, "timeWindow": 86400000, "statusList": ["ACTIVE"],
+                               "sortOrder": {"key": {"type": "ALARM_FIELD", "key": "createdTime"}, "direction": "DESC"}},
+                  "alarmFields": [{"type": "ALARM_FIELD", "key": "createdTime"}], "latestValues": []}},
+                {"type": "ALARM_DATA_UNSUBSCRIBE", "cmdId": 4}]}"#,
+        )
+        .unwrap();
+        let WsCmd::AlarmData(cmd) = &w.cmds[0] else { panic!("{:?}", w.cmds[0]) };
+        assert_eq!(cmd.query.as_ref().unwrap().page_link.as_ref().unwrap().time_window, 86_400_000);
+        assert!(matches!(w.cmds[1], WsCmd::AlarmDataUnsubscribe(UnsubscribeCmd { cmd_id: 4, .. })));
+        // What a client sends always names alarmFields and latestValues (the server needs both).
+        let sent = serde_json::to_value(&w.cmds[0]).unwrap();
+        assert_eq!(sent["query"]["latestValues"], serde_json::json!([]));
+
+        let page: AlarmDataUpdate = serde_json::from_str(
+            r#"{"cmdId": 4, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ALARM_DATA",
+                "data": {"data": [], "totalPages": 0, "totalElements": 0, "hasNext": false},
+                "update": null, "allowedEntities": 10000, "totalEntities": 0}"#,
+        )
+        .unwrap();
+        assert_eq!((page.data.map(|d| d.data.len()), page.update, page.total_entities), (Some(0), None, 0));
+        let legacy: TelemetryCmdsWrapper =
+            serde_json::from_str(r#"{"alarmDataCmds": [{"cmdId": 5, "query": {"alarmFields": []}}]}"#)
+                .unwrap();
+        assert_eq!(legacy.alarm_data_cmds[0].cmd_id, 5);
     }
 }

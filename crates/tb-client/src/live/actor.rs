@@ -336,6 +336,12 @@ impl Actor {
                 entry.awaiting_snapshot = false;
                 entry.mailbox.push_count(count);
             }
+            Body::AlarmPage(page) => {
+                entry.awaiting_snapshot = false;
+                entry.mailbox.push_alarm_page(page);
+            }
+            Body::AlarmsChanged(changed) if changed.is_empty() => {}
+            Body::AlarmsChanged(changed) => entry.mailbox.push_alarm_changes(changed),
         }
     }
 }

@@ -1,11 +1,11 @@
 //! Where the socket reader leaves updates for one subscriber: latest value per key, never blocking.
 //! A slow consumer gets fewer, fuller batches instead of an unbounded queue.
 
-use super::subscription::{ClosedReason, EntityValue, LiveEvent, SubscriptionError};
+use super::subscription::{AlarmPage, ClosedReason, EntityValue, LiveEvent, SubscriptionError};
 use crate::value::LatestValue;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
-use tb_proto::query::EntityKeyType;
+use tb_proto::query::{AlarmData, EntityKeyType};
 use tb_proto::value::merge_newest;
 use tb_proto::EntityId;
 use tokio::sync::Notify;
@@ -30,6 +30,9 @@ struct State {
     matching: Option<i64>,
     /// The newest count not yet taken (an alarm count replaces the previous one).
     count: Option<i64>,
+    /// `ALARM_DATA`: the page not yet taken, and the changes since it (or since the last take).
+    alarm_page: Option<AlarmPage>,
+    alarm_changes: BTreeMap<uuid::Uuid, AlarmData>,
     errors: VecDeque<SubscriptionError>,
     closed: Option<ClosedReason>,
 }
@@ -66,6 +69,24 @@ impl Mailbox {
     /// The latest count wins.
     pub(crate) fn push_count(&self, count: i64) {
         self.state.lock().expect("mailbox lock").count = Some(count);
+        self.notify.notify_one();
+    }
+
+    /// A page replaces the pending page and changes; a change replaces the pending state of its alarm.
+    pub(crate) fn push_alarm_page(&self, page: AlarmPage) {
+        let mut state = self.state.lock().expect("mailbox lock");
+        state.alarm_changes.clear();
+        state.alarm_page = Some(page);
+        drop(state);
+        self.notify.notify_one();
+    }
+
+    pub(crate) fn push_alarm_changes(&self, changed: Vec<AlarmData>) {
+        let mut state = self.state.lock().expect("mailbox lock");
+        for alarm in changed {
+            state.alarm_changes.insert(alarm.info.alarm.id.id, alarm);
+        }
+        drop(state);
         self.notify.notify_one();
     }
 
@@ -112,6 +133,11 @@ impl Mailbox {
                 }
                 if let Some(count) = state.count.take() {
                     return Some(LiveEvent::Count(count));
+                }
+                if state.alarm_page.is_some() || !state.alarm_changes.is_empty() {
+                    let page = state.alarm_page.take();
+                    let changed = std::mem::take(&mut state.alarm_changes).into_values().collect();
+                    return Some(LiveEvent::Alarms { page, changed });
                 }
                 if state.closed.is_some() {
                     return None;
@@ -217,5 +243,43 @@ mod tests {
         mb.close(ClosedReason::Shutdown);
         assert_eq!(mb.next().await, Some(LiveEvent::Count(0)));
         assert!(mb.next().await.is_none());
+    }
+
+    fn alarm(id: u128, acknowledged: bool) -> AlarmData {
+        let device = EntityId::new(EntityType::Device, uuid::Uuid::from_u128(99));
+        let mut alarm = tb_proto::alarm::Alarm::new(
+            EntityId::new(EntityType::Alarm, uuid::Uuid::from_u128(id)),
+            "High CO2",
+            device,
+            tb_proto::alarm::AlarmSeverity::Major,
+            1,
+        );
+        alarm.set_flags(false, acknowledged);
+        AlarmData {
+            info: tb_proto::alarm::AlarmInfo::new(alarm, "Probe", None),
+            entity_id: device,
+            latest: BTreeMap::new(),
+        }
+    }
+
+    fn page(alarms: Vec<AlarmData>) -> AlarmPage {
+        let total = alarms.len() as i64;
+        AlarmPage { alarms, total_alarms: total, matching_entities: 1, allowed_entities: 10_000 }
+    }
+
+    #[tokio::test]
+    async fn an_alarm_page_replaces_pending_changes_and_later_changes_ride_with_it() {
+        let mb = Mailbox::default();
+        mb.push_alarm_changes(vec![alarm(1, false)]);
+        mb.push_alarm_changes(vec![alarm(1, true), alarm(2, false)]);
+        let Some(LiveEvent::Alarms { page: None, changed }) = mb.next().await else { panic!() };
+        assert_eq!(changed, vec![alarm(1, true), alarm(2, false)], "the newest state of each alarm");
+
+        mb.push_alarm_changes(vec![alarm(3, false)]);
+        mb.push_alarm_page(page(vec![alarm(1, true)]));
+        mb.push_alarm_changes(vec![alarm(1, false)]);
+        let Some(LiveEvent::Alarms { page: Some(p), changed }) = mb.next().await else { panic!() };
+        assert_eq!(p, page(vec![alarm(1, true)]));
+        assert_eq!(changed, vec![alarm(1, false)], "a change before the page is gone, one after it stays");
     }
 }

@@ -25,4 +25,4 @@ pub mod transport;
 pub use backoff::Backoff;
 pub use handle::{ConnectionState, LiveConfig, LiveHandle, LiveStats, TokenSource};
 pub use spec::SubscriptionSpec;
-pub use subscription::{ClosedReason, EntityValue, LiveEvent, Subscription, SubscriptionError};
+pub use subscription::{AlarmPage, ClosedReason, EntityValue, LiveEvent, Subscription, SubscriptionError};

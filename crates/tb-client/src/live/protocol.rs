@@ -6,15 +6,15 @@
 //! once `/api/ws` has answered 404, the legacy `/api/ws/plugins/telemetry?token=` with
 //! `{"tsSubCmds": [...], ...}` for the rest of the session.
 
-use super::subscription::{EntityValue, SubscriptionError};
+use super::subscription::{AlarmPage, EntityValue, SubscriptionError};
 use super::transport::ConnectError;
 use crate::value::{LatestValue, TbValue};
 use serde::Deserialize;
 use serde_json::Value;
 use std::time::Duration;
 use tb_proto::ws::{
-    close_code, AlarmCountUpdate, AuthCmd, CmdUpdateType, EntityDataUpdate, TelemetryCmdsWrapper,
-    TelemetrySubscriptionUpdate, WsCmd, WsCommandsWrapper,
+    close_code, AlarmCountUpdate, AlarmDataUpdate, AuthCmd, CmdUpdateType, EntityDataUpdate,
+    TelemetryCmdsWrapper, TelemetrySubscriptionUpdate, WsCmd, WsCommandsWrapper,
 };
 use url::Url;
 
@@ -81,6 +81,8 @@ fn legacy_wrapper(cmds: Vec<WsCmd>) -> TelemetryCmdsWrapper {
             WsCmd::EntityDataUnsubscribe(c) => wrapper.entity_data_unsubscribe_cmds.push(c),
             WsCmd::AlarmCount(c) => wrapper.alarm_count_cmds.push(c),
             WsCmd::AlarmCountUnsubscribe(c) => wrapper.alarm_count_unsubscribe_cmds.push(c),
+            WsCmd::AlarmData(c) => wrapper.alarm_data_cmds.push(c),
+            WsCmd::AlarmDataUnsubscribe(c) => wrapper.alarm_data_unsubscribe_cmds.push(c),
             other => tracing::error!(cmd_id = other.cmd_id(), "no legacy form for this command; not sent"),
         }
     }
@@ -112,6 +114,9 @@ pub(crate) enum Body {
     },
     /// `ALARM_COUNT`.
     Count(i64),
+    /// `ALARM_DATA`: the whole page again, or alarms of the page that changed.
+    AlarmPage(AlarmPage),
+    AlarmsChanged(Vec<tb_proto::query::AlarmData>),
 }
 
 /// Decodes a frame: the text is parsed once, then read as the update its fields say it is.
@@ -125,6 +130,7 @@ pub(crate) fn decode(text: &str) -> Result<Inbound, serde_json::Error> {
     match CmdUpdateType::deserialize(frame.get("cmdUpdateType").unwrap_or(&Value::Null))? {
         CmdUpdateType::EntityData => Ok(entity_data(EntityDataUpdate::deserialize(frame)?)),
         CmdUpdateType::AlarmCountData => Ok(alarm_count(AlarmCountUpdate::deserialize(frame)?)),
+        CmdUpdateType::AlarmData => Ok(alarm_data(AlarmDataUpdate::deserialize(frame)?)),
         other => Ok(Inbound::Unexpected(other)),
     }
 }
@@ -198,6 +204,22 @@ fn alarm_count(update: AlarmCountUpdate) -> Inbound {
         return error(update.cmd_id, update.error_code, update.error_msg);
     }
     Inbound::Update { cmd_id: update.cmd_id, body: Body::Count(i64::from(update.count)) }
+}
+
+fn alarm_data(update: AlarmDataUpdate) -> Inbound {
+    if update.error_code != 0 {
+        return error(update.cmd_id, update.error_code, update.error_msg);
+    }
+    let body = match (update.data, update.update) {
+        (Some(page), _) => Body::AlarmPage(AlarmPage {
+            alarms: page.data,
+            total_alarms: page.total_elements,
+            matching_entities: update.total_entities,
+            allowed_entities: update.allowed_entities,
+        }),
+        (None, changed) => Body::AlarmsChanged(changed.unwrap_or_default()),
+    };
+    Inbound::Update { cmd_id: update.cmd_id, body }
 }
 
 /// Why a connection ended, and so what happens next.
@@ -398,6 +420,30 @@ mod tests {
     }
 
     #[test]
+    fn alarm_pages_and_changes() {
+        let alarm = json!({"id": {"entityType": "ALARM", "id": "4a5b6c70-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+            "createdTime": 5, "type": "High CO2", "severity": "MAJOR", "acknowledged": false, "cleared": false,
+            "status": "ACTIVE_UNACK", "startTs": 5, "endTs": 5, "ackTs": 0, "clearTs": 0,
+            "originator": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+            "originatorName": "Probe", "entityId": {"entityType": "DEVICE", "id": "6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+            "latest": {}});
+        let page = json!({"cmdId": 3, "errorCode": 0, "errorMsg": null, "cmdUpdateType": "ALARM_DATA",
+            "data": {"data": [alarm], "totalPages": 1, "totalElements": 1, "hasNext": false}, "update": null,
+            "allowedEntities": 10000, "totalEntities": 7});
+        let Ok(Inbound::Update { cmd_id: 3, body: Body::AlarmPage(page) }) = decode(&page.to_string()) else {
+            panic!("a page")
+        };
+        assert_eq!((page.alarms.len(), page.total_alarms, page.matching_entities), (1, 1, 7));
+        let changed = json!({"cmdId": 3, "cmdUpdateType": "ALARM_DATA", "data": null, "update": [alarm],
+            "allowedEntities": 10000, "totalEntities": 7});
+        let Ok(Inbound::Update { body: Body::AlarmsChanged(changed), .. }) = decode(&changed.to_string())
+        else {
+            panic!("a change")
+        };
+        assert_eq!(changed[0].info.originator_name.as_deref(), Some("Probe"));
+    }
+
+    #[test]
     fn alarm_counts_other_kinds_and_garbage() {
         let count = json!({"cmdId": 5, "cmdUpdateType": "ALARM_COUNT_DATA", "count": 3});
         assert_eq!(decode(&count.to_string()).unwrap(), Inbound::Update { cmd_id: 5, body: Body::Count(3) });
@@ -415,6 +461,7 @@ mod tests {
             "{\"cmdId\": 1}",
             "{\"subscriptionId\": \"x\"}",
             "{\"cmdId\":1,\"cmdUpdateType\":\"ENTITY_DATA\",\"data\":7}",
+            "{\"cmdId\":1,\"cmdUpdateType\":\"ALARM_DATA\",\"update\":[{\"id\":1}]}",
         ] {
             assert!(decode(garbage).is_err(), "{garbage}");
         }

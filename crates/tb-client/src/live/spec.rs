@@ -1,10 +1,10 @@
 //! What to subscribe to, and the commands that start and cancel it.
 
-use tb_proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey};
+use tb_proto::query::{AlarmCountQuery, AlarmDataQuery, EntityDataQuery, EntityKey};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{
-    AlarmCountCmd, AttributesSubscriptionCmd, EntityDataCmd, LatestValueCmd, TimeseriesSubscriptionCmd,
-    UnsubscribeCmd, WsCmd,
+    AlarmCountCmd, AlarmDataCmd, AttributesSubscriptionCmd, EntityDataCmd, LatestValueCmd,
+    TimeseriesSubscriptionCmd, UnsubscribeCmd, WsCmd,
 };
 use tb_proto::EntityId;
 
@@ -25,6 +25,11 @@ pub enum SubscriptionSpec {
     /// `ALARM_COUNT`: the number of matching alarms, again whenever it changes.
     /// Events: [`LiveEvent::Count`](super::LiveEvent::Count).
     AlarmCount { query: AlarmCountQuery },
+    /// `ALARM_DATA`: one page of the alarms of the entities `query` selects, kept live. Give the
+    /// page link a `timeWindow`: the server checks every change against `now - timeWindow`
+    /// (`TbAlarmDataSubCtx.filter`), so without one almost no change comes through.
+    /// Events: [`LiveEvent::Alarms`](super::LiveEvent::Alarms).
+    AlarmData { query: AlarmDataQuery },
 }
 
 impl SubscriptionSpec {
@@ -73,6 +78,10 @@ impl SubscriptionSpec {
             }
             Self::AlarmCount { query } => {
                 WsCmd::AlarmCount(AlarmCountCmd { cmd_id, query: Some(query.clone()), ignored_type: None })
+            }
+            Self::AlarmData { .. } if unsubscribe => WsCmd::AlarmDataUnsubscribe(UnsubscribeCmd::new(cmd_id)),
+            Self::AlarmData { query } => {
+                WsCmd::AlarmData(AlarmDataCmd { cmd_id, query: Some(query.clone()), ignored_type: None })
             }
         }
     }

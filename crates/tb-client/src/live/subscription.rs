@@ -5,7 +5,7 @@ use super::handle::Command;
 use super::mailbox::Mailbox;
 use crate::value::{LatestValue, TbValue};
 use std::sync::Arc;
-use tb_proto::query::EntityKeyType;
+use tb_proto::query::{AlarmData, EntityKeyType};
 use tb_proto::value::Stamped;
 use tb_proto::EntityId;
 use tokio::sync::mpsc;
@@ -60,7 +60,27 @@ pub enum LiveEvent {
     },
     /// `ALARM_COUNT`: the current count (only the latest is kept).
     Count(i64),
+    /// `ALARM_DATA`. `page`: the server sent its page again (it does on subscribing, and when an
+    /// alarm came, went or stopped matching): replace what you hold with it, then apply
+    /// `changed`, the alarms of the page that changed since (newest state of each).
+    Alarms {
+        page: Option<AlarmPage>,
+        changed: Vec<AlarmData>,
+    },
     Error(SubscriptionError),
+}
+
+/// One page of an `ALARM_DATA` subscription, as the server sent it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlarmPage {
+    /// In the query's sort order.
+    pub alarms: Vec<AlarmData>,
+    /// Matching alarms in all; more than `alarms.len()` means the page holds only some.
+    pub total_alarms: i64,
+    /// Entities the query's filter matched; past `allowed_entities` (the server's
+    /// `max_entities_per_alarm_subscription`) the alarms of the rest are not searched.
+    pub matching_entities: i64,
+    pub allowed_entities: i64,
 }
 
 /// Why a subscription gets no more events.

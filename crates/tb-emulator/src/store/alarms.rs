@@ -69,7 +69,8 @@ impl Store {
         if let Some(active) = self.active_alarm_mut(originator, alarm_type) {
             active.end_ts = active.end_ts.max(ts);
             active.details = Some(details);
-            self.alarms_changed();
+            let id = active.id.id;
+            self.alarm_changed(id);
             return;
         }
         let Some(owner) = self.owner(&originator) else { return };
@@ -80,7 +81,7 @@ impl Store {
         alarm.customer_id = Some(EntityId::new(EntityType::Customer, owner.unwrap_or(NULL_UUID)));
         alarm.details = Some(details);
         self.alarms.insert(id, alarm);
-        self.alarms_changed();
+        self.alarm_changed(id);
     }
 
     /// Clears the active alarm of `alarm_type` on `originator`, if any (the rule's clear condition).
@@ -90,7 +91,8 @@ impl Store {
             active.set_flags(true, acknowledged);
             active.clear_ts = ts;
             active.end_ts = active.end_ts.max(ts);
-            self.alarms_changed();
+            let id = active.id.id;
+            self.alarm_changed(id);
         }
     }
 
@@ -103,7 +105,7 @@ impl Store {
         let cleared = alarm.cleared;
         alarm.set_flags(cleared, true);
         alarm.ack_ts = ts;
-        self.alarms_changed();
+        self.alarm_changed(id);
         Ok(&self.alarms[&id])
     }
 
@@ -116,7 +118,7 @@ impl Store {
         let acknowledged = alarm.acknowledged;
         alarm.set_flags(true, acknowledged);
         alarm.clear_ts = ts;
-        self.alarms_changed();
+        self.alarm_changed(id);
         Ok(&self.alarms[&id])
     }
 

@@ -1,19 +1,32 @@
 //! The v2 WebSocket subscriptions: `ENTITY_DATA` (a query snapshot, then latest-value deltas
-//! while `latestCmd` is set) and `ALARM_COUNT` (the count now, again whenever it changes).
+//! while `latestCmd` is set), `ALARM_COUNT` (the count now, again whenever it changes) and
+//! `ALARM_DATA` (a page of alarms, then the changed alarm alone or the page again, as
+//! `TbAlarmDataSubCtx` does; this emulator re-fetches without the server's limit of 10 re-fetches
+//! per refresh interval, and answers `latestValues` in the page without keeping them live).
 //!
 //! They share one table keyed by `(session, cmdId)`, as on the server, where every v2 command of
 //! a session lives in one map (`subscriptionsBySessionId`): any `*_UNSUBSCRIBE` cancels whatever
 //! holds the cmdId. Everything runs under the store lock, so a snapshot always precedes its deltas.
 
 use super::{error_text, SessionSink, Store, Viewer};
-use crate::alarm_query::{alarm_entities, AlarmFilter};
+use crate::alarm_query::{
+    alarm_data_of, alarm_entities, alarm_query_entities, live_filter_passes, AlarmFilter, AlarmQueryError,
+    MAX_ENTITIES_PER_ALARM_QUERY,
+};
 use crate::entity_query::find;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tb_proto::alarm::Alarm;
-use tb_proto::query::{AlarmCountQuery, EntityData, EntityDataQuery, EntityKey, EntityKeyType, TsValue};
+use tb_proto::query::{
+    AlarmCountQuery, AlarmData, AlarmDataQuery, EntityData, EntityDataQuery, EntityKey, EntityKeyType,
+    TsValue,
+};
 use tb_proto::telemetry::AttributeScope;
-use tb_proto::ws::{error_code, AlarmCountUpdate, CmdUpdateType, EntityDataCmd, EntityDataUpdate};
+use tb_proto::ws::{
+    error_code, AlarmCountUpdate, AlarmDataCmd, AlarmDataUpdate, CmdUpdateType, EntityDataCmd,
+    EntityDataUpdate,
+};
 use tb_proto::EntityId;
+use uuid::Uuid;
 
 /// `server.ws.max_entities_per_data_subscription`.
 pub(crate) const ALLOWED_ENTITIES: i64 = 10_000;
@@ -40,9 +53,19 @@ struct AlarmCountSub {
 }
 
 #[derive(Debug)]
+struct AlarmDataSub {
+    query: AlarmDataQuery,
+    /// Resolved once, when the command came (`TbAlarmDataSubCtx.fetchData`).
+    entities: Vec<EntityId>,
+    /// The alarms of the page last sent, as sent (`alarmsMap`).
+    page: HashMap<Uuid, AlarmData>,
+}
+
+#[derive(Debug)]
 enum LiveKind {
     EntityData(EntityDataSub),
     AlarmCount(AlarmCountSub),
+    AlarmData(AlarmDataSub),
 }
 
 #[derive(Debug)]
@@ -165,6 +188,112 @@ impl Store {
         self.live.insert(key, LiveSub { kind: LiveKind::AlarmCount(sub), sink: sink.clone() });
     }
 
+    /// `ALARM_DATA` (query present, cmdId ≥ 0): resolves the entities, answers the page and keeps
+    /// it live. A known cmdId starts over with the new query and answers a fresh page.
+    pub(crate) fn alarm_data(
+        &mut self,
+        session: u64,
+        viewer: Viewer,
+        sink: &SessionSink,
+        cmd: AlarmDataCmd,
+        now: i64,
+    ) {
+        let Some(query) = cmd.query else { return };
+        let entities = match alarm_query_entities(self, viewer, &query) {
+            Ok(entities) => entities,
+            Err(e) => {
+                let msg = match e {
+                    // `getPageLink()` dereferenced: a NullPointerException, no message of its own.
+                    AlarmQueryError::NoPageLink => "Page link is empty!".to_owned(),
+                    AlarmQueryError::Invalid(e) => e.0,
+                };
+                sink.send(error_text(cmd.cmd_id, error_code::INTERNAL_ERROR, &msg));
+                return;
+            }
+        };
+        let mut sub = AlarmDataSub { query, entities, page: HashMap::new() };
+        sink.send(self.fetch_alarm_page(cmd.cmd_id, &mut sub, now));
+        self.live
+            .insert((session, cmd.cmd_id), LiveSub { kind: LiveKind::AlarmData(sub), sink: sink.clone() });
+    }
+
+    /// `fetchAlarms`: the page again, remembered as what the client has.
+    fn fetch_alarm_page(&self, cmd_id: i32, sub: &mut AlarmDataSub, now: i64) -> String {
+        let total_entities = i64::try_from(sub.entities.len()).unwrap_or(i64::MAX);
+        let allowed = i64::try_from(MAX_ENTITIES_PER_ALARM_QUERY).unwrap_or(i64::MAX);
+        let update = if sub.entities.is_empty() {
+            // `new AlarmDataUpdate(cmdId, new PageData<>(), null, 0, 0)`.
+            let empty = tb_proto::entity::PageData {
+                data: vec![],
+                total_pages: 0,
+                total_elements: 0,
+                has_next: false,
+            };
+            AlarmDataUpdate::page(cmd_id, empty, 0, 0)
+        } else {
+            let page = alarm_data_of(self, &sub.entities, &sub.query, now).unwrap_or_else(|_| {
+                tb_proto::entity::PageData {
+                    data: vec![],
+                    total_pages: 0,
+                    total_elements: 0,
+                    has_next: false,
+                }
+            });
+            AlarmDataUpdate::page(cmd_id, page, allowed, total_entities)
+        };
+        sub.page =
+            update.data.iter().flat_map(|p| &p.data).map(|a| (a.info.alarm.id.id, a.clone())).collect();
+        serde_json::to_string(&update).unwrap_or_default()
+    }
+
+    /// One alarm created, changed or deleted (`None` after it): each `ALARM_DATA` page it
+    /// concerns gets the alarm alone (on the page, still matching) or the page again (on the
+    /// page and no longer matching or deleted; new on a first page and matching).
+    pub(super) fn alarm_data_changed(&mut self, id: Uuid, alarm: Option<&Alarm>) {
+        let now = crate::clock::now_ms();
+        let keys: Vec<(u64, i32)> = self
+            .live
+            .iter()
+            .filter_map(|(key, sub)| matches!(sub.kind, LiveKind::AlarmData(_)).then_some(*key))
+            .collect();
+        for key in keys {
+            let Some(LiveSub { kind: LiveKind::AlarmData(mut sub), sink }) = self.live.remove(&key) else {
+                continue;
+            };
+            let link =
+                sub.query.page_link.clone().unwrap_or_else(|| tb_proto::query::AlarmDataPageLink::new(1, 0));
+            let concerned = alarm.is_some_and(|a| sub.entities.contains(&a.originator));
+            let text = match (sub.page.get(&id), alarm) {
+                (Some(sent), Some(alarm)) if live_filter_passes(&link, alarm, now) => {
+                    let changed = AlarmData { info: self.alarm_info(alarm), ..sent.clone() };
+                    sub.page.insert(id, changed.clone());
+                    let total = i64::try_from(sub.entities.len()).unwrap_or(i64::MAX);
+                    let allowed = i64::try_from(MAX_ENTITIES_PER_ALARM_QUERY).unwrap_or(i64::MAX);
+                    Some(
+                        serde_json::to_string(&AlarmDataUpdate::changed(
+                            key.1,
+                            vec![changed],
+                            allowed,
+                            total,
+                        ))
+                        .unwrap_or_default(),
+                    )
+                }
+                (Some(_), _) => Some(self.fetch_alarm_page(key.1, &mut sub, now)),
+                (None, Some(alarm))
+                    if concerned && link.page == 0 && live_filter_passes(&link, alarm, now) =>
+                {
+                    Some(self.fetch_alarm_page(key.1, &mut sub, now))
+                }
+                (None, _) => None,
+            };
+            if let Some(text) = text {
+                sink.send(text);
+            }
+            self.live.insert(key, LiveSub { kind: LiveKind::AlarmData(sub), sink });
+        }
+    }
+
     /// Any `*_UNSUBSCRIBE` of a v2 subscription.
     pub(crate) fn unsubscribe_live(&mut self, session: u64, cmd_id: i32) {
         self.live.remove(&(session, cmd_id));
@@ -205,7 +334,7 @@ impl Store {
                     let count = self.count_alarms(a, now);
                     (count != a.count).then_some((*key, count))
                 }
-                LiveKind::EntityData(_) => None,
+                LiveKind::EntityData(_) | LiveKind::AlarmData(_) => None,
             })
             .collect();
         for (key, count) in moved {
