@@ -2,11 +2,12 @@
 
 use atrium_core::Core;
 use atrium_ipc::{
-    AccountArgs, AppError, CachedTree, CertificateArgs, CertificateInfo, CodeSent, ConnectionState,
-    ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoadProgress, LoginArgs, LoginOutcome,
-    NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress,
-    ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
-    TwoFactorVerifyArgs, VisibilityArgs, WatchArgs, WatchId, WatchNodeArgs,
+    AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
+    CertificateInfo, CodeSent, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
+    ErrorCode, LoadProgress, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount,
+    SearchArgs, SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode,
+    TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId,
+    WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -197,6 +198,39 @@ pub(crate) async fn watch_node(
     core.watch_node(&args.node_id, args.average_key.as_deref(), move |batch| {
         let _ = on_batch.send(batch);
     })
+}
+
+// Async so it runs on the runtime that the watch task is spawned on.
+#[tauri::command]
+pub(crate) async fn watch_alarms(
+    core: State<'_, Core>,
+    args: WatchAlarmsArgs,
+    on_batch: Channel<AlarmList>,
+) -> Result<WatchId, AppError> {
+    core.watch_alarms(args, move |list| {
+        let _ = on_batch.send(list);
+    })
+}
+
+// Async so it runs on the runtime that the watch task is spawned on.
+#[tauri::command]
+pub(crate) async fn watch_alarm_badges(
+    core: State<'_, Core>,
+    on_batch: Channel<AlarmBadges>,
+) -> Result<WatchId, AppError> {
+    core.watch_alarm_badges(move |badges| {
+        let _ = on_batch.send(badges);
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn acknowledge_alarm(core: State<'_, Core>, args: AlarmArgs) -> Result<AlarmRow, AppError> {
+    core.acknowledge_alarm(&args.alarm_id).await
+}
+
+#[tauri::command]
+pub(crate) async fn clear_alarm(core: State<'_, Core>, args: AlarmArgs) -> Result<AlarmRow, AppError> {
+    core.clear_alarm(&args.alarm_id).await
 }
 
 #[tauri::command]

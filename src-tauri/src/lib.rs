@@ -53,6 +53,10 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::watch_node,
             commands::rollup_keys,
             commands::search,
+            commands::watch_alarms,
+            commands::watch_alarm_badges,
+            commands::acknowledge_alarm,
+            commands::clear_alarm,
         ])
 }
 

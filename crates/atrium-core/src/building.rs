@@ -171,6 +171,51 @@ fn search_in(
     }
 }
 
+/// Where each node is: id -> the display names of the places around it, outermost first (a
+/// device in two rooms keeps the first met in tree order).
+pub(crate) fn places(tree: &[TreeNode]) -> HashMap<String, Vec<String>> {
+    around(tree, |node| node.display_name().to_owned())
+}
+
+/// Id -> the ids of every node around it, outermost first (every place it is in).
+pub(crate) fn ancestors(tree: &[TreeNode]) -> HashMap<String, Vec<String>> {
+    fn walk(nodes: &[TreeNode], path: &mut Vec<String>, out: &mut HashMap<String, Vec<String>>) {
+        for node in nodes {
+            let seen = out.entry(node.id.clone()).or_default();
+            for id in path.iter() {
+                if !seen.contains(id) {
+                    seen.push(id.clone());
+                }
+            }
+            path.push(node.id.clone());
+            walk(&node.children, path, out);
+            path.pop();
+        }
+    }
+    let mut out = HashMap::new();
+    walk(tree, &mut Vec::new(), &mut out);
+    out
+}
+
+fn around(tree: &[TreeNode], name: impl Fn(&TreeNode) -> String + Copy) -> HashMap<String, Vec<String>> {
+    fn walk(
+        nodes: &[TreeNode],
+        name: impl Fn(&TreeNode) -> String + Copy,
+        path: &mut Vec<String>,
+        out: &mut HashMap<String, Vec<String>>,
+    ) {
+        for node in nodes {
+            out.entry(node.id.clone()).or_insert_with(|| path.clone());
+            path.push(name(node));
+            walk(&node.children, name, path, out);
+            path.pop();
+        }
+    }
+    let mut out = HashMap::new();
+    walk(tree, name, &mut Vec::new(), &mut out);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,6 +317,24 @@ mod tests {
         let tree = to_tree_with_overrides(&h, &base, &per_root);
         assert_eq!(tree[0].children[0].kind, NodeKind::Room);
         assert_eq!(tree[1].children[0].kind, NodeKind::Other);
+    }
+
+    #[test]
+    fn places_name_the_rooms_around_each_node() {
+        let node = |id: &str, children: Vec<TreeNode>| TreeNode {
+            id: id.into(),
+            entity_type: "ASSET".into(),
+            name: id.into(),
+            label: None,
+            kind: atrium_ipc::NodeKind::Other,
+            type_name: "t".into(),
+            children,
+        };
+        let tree = vec![node("site", vec![node("floor", vec![node("dev", vec![])]), node("dev", vec![])])];
+        let places = places(&tree);
+        assert_eq!(places["dev"], ["site", "floor"], "the first place met");
+        assert!(places["site"].is_empty());
+        assert_eq!(ancestors(&tree)["dev"], ["site", "floor"], "every place it is in, once");
     }
 
     #[test]

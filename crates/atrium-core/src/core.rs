@@ -22,6 +22,7 @@ use tokio::sync::OnceCell;
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+mod alarms;
 mod device;
 pub(crate) mod lifecycle;
 pub(crate) mod session;

@@ -16,6 +16,7 @@
 //! ```
 
 pub mod accounts;
+mod alarms;
 mod app_error;
 mod building;
 pub mod cache;

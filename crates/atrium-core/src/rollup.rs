@@ -179,7 +179,7 @@ impl RollupState {
 }
 
 /// Every device related by `Contains` below `root`, at any depth.
-fn devices_below(root: EntityId) -> EntityFilter {
+pub(crate) fn devices_below(root: EntityId) -> EntityFilter {
     EntityFilter::descendants(root, "Contains", vec![EntityType::Device])
 }
 

@@ -20,6 +20,7 @@
 //! ```
 
 mod account;
+mod alarm;
 mod control;
 mod error;
 mod live;
@@ -30,6 +31,10 @@ pub use account::{
     AccountArgs, CertificateArgs, CertificateInfo, CodeSent, LoginOutcome, SavedAccount, SecretStoreStatus,
     ServerAddress, ServerAddressArgs, Startup, TwoFactorChallenge, TwoFactorKind, TwoFactorProvider,
     TwoFactorSendArgs, TwoFactorVerifyArgs,
+};
+pub use alarm::{
+    AlarmArgs, AlarmBadge, AlarmBadges, AlarmList, AlarmRow, AlarmSeverity, AlarmStatusFilter,
+    WatchAlarmsArgs,
 };
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
@@ -102,6 +107,16 @@ pub mod cmd {
     pub const ROLLUP_KEYS: &str = "rollup_keys";
     /// Places and devices of the last loaded (or cached) building matching a query (`Vec<SearchHit>`).
     pub const SEARCH: &str = "search";
+    /// Starts a live alarm list ([`crate::AlarmList`] on a channel, returns a `WatchId`);
+    /// takes [`crate::WatchAlarmsArgs`]. Stopped with [`UNWATCH`].
+    pub const WATCH_ALARMS: &str = "watch_alarms";
+    /// Starts the building's alarm badges ([`crate::AlarmBadges`] on a channel, returns a
+    /// `WatchId`); takes no arguments. Stopped with [`UNWATCH`].
+    pub const WATCH_ALARM_BADGES: &str = "watch_alarm_badges";
+    /// Takes [`crate::AlarmArgs`]; answers the alarm's new [`crate::AlarmRow`].
+    pub const ACKNOWLEDGE_ALARM: &str = "acknowledge_alarm";
+    /// Takes [`crate::AlarmArgs`]; answers the alarm's new [`crate::AlarmRow`].
+    pub const CLEAR_ALARM: &str = "clear_alarm";
 
     /// Every command above; the shell registers exactly these (its tests invoke each one).
     pub const ALL: &[&str] = &[
@@ -134,6 +149,10 @@ pub mod cmd {
         WATCH_NODE,
         ROLLUP_KEYS,
         SEARCH,
+        WATCH_ALARMS,
+        WATCH_ALARM_BADGES,
+        ACKNOWLEDGE_ALARM,
+        CLEAR_ALARM,
     ];
 }
 

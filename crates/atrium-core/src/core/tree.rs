@@ -52,6 +52,16 @@ impl TreeState {
     fn last(&self) -> std::sync::MutexGuard<'_, Option<CachedBuilding>> {
         self.last.lock().expect("tree lock")
     }
+
+    /// When the tree shown was read: a new value means a new tree.
+    pub(super) fn shown_version(&self) -> Option<i64> {
+        self.last().as_ref().map(|b| b.saved_at_ms)
+    }
+
+    /// The ids around every node of the tree shown.
+    pub(super) fn shown_ancestors(&self) -> HashMap<String, Vec<String>> {
+        self.last().as_ref().map(|b| crate::building::ancestors(&b.tree)).unwrap_or_default()
+    }
 }
 
 /// The cache key of a session.
@@ -118,6 +128,16 @@ impl Core {
             .filter(|b| is_for(b, &info))
             .and_then(|b| b.values.get(device_id))
             .map_or_else(Vec::new, |values| values.values().cloned().collect())
+    }
+
+    /// The signed-in user's last loaded (or cached) tree.
+    pub(super) fn loaded_tree(&self) -> Option<Vec<TreeNode>> {
+        let info = self.session()?;
+        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
+            let _ = self.cached_tree();
+        }
+        let last = self.shared.tree.last();
+        last.as_ref().filter(|b| is_for(b, &info)).map(|b| b.tree.clone())
     }
 
     /// A node of the signed-in user's last loaded (or cached) tree, with its subtree.
