@@ -1,6 +1,7 @@
 //! Building blocks of the building page.
 
 pub(crate) mod account_menu;
+pub(crate) mod alarms_panel;
 pub(crate) mod connection_badge;
 pub(crate) mod control_command;
 pub(crate) mod control_cover;

@@ -2,9 +2,9 @@
 
 use crate::components::device_panel::format_age;
 use crate::hooks::debounce::debounced;
-use crate::hooks::use_connection;
+use crate::hooks::{use_alarm_badges, use_connection};
 use crate::ipc;
-use atrium_ipc::{AppError, LoadProgress, NodeKind, Painted, SearchHit, TreeNode};
+use atrium_ipc::{AlarmBadges, AppError, LoadProgress, NodeKind, Painted, SearchHit, TreeNode};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashSet;
@@ -143,15 +143,15 @@ fn kind_icon(kind: NodeKind) -> impl IntoView {
     }
 }
 
-/// Shows the selected device's (or node's) panel on a phone, where the panels are stacked.
-fn reveal_device_panel() {
+/// Brings the right pane (alarms, device or place) into view on a phone, where the panels are stacked.
+pub(crate) fn reveal_panel() {
     let Some(window) = web_sys::window() else { return };
     let narrow = window.inner_width().ok().and_then(|w| w.as_f64()).is_some_and(|w| w < 760.0);
     if narrow {
         let document = window.document();
-        let panel = document
-            .as_ref()
-            .and_then(|d| d.get_element_by_id("device-panel").or_else(|| d.get_element_by_id("node-panel")));
+        let panel = document.as_ref().and_then(|d| {
+            ["alarms-panel", "device-panel", "node-panel"].into_iter().find_map(|id| d.get_element_by_id(id))
+        });
         if let Some(panel) = panel {
             panel.scroll_into_view();
         }
@@ -307,15 +307,19 @@ pub(crate) fn BuildingTree(
             <p class="tree-status empty">"No buildings are shared with this account yet."</p>
         }
         .into_any(),
-        TreeState::Loaded(nodes) => view! {
-            <ul class="tree-root">
-                {nodes
-                    .into_iter()
-                    .map(|node| tree_node(node, String::new(), expanded, selected, opened))
-                    .collect_view()}
-            </ul>
+        TreeState::Loaded(nodes) => {
+            // Started with each tree shown, so the badges count for its places.
+            let badges = use_alarm_badges();
+            view! {
+                <ul class="tree-root">
+                    {nodes
+                        .into_iter()
+                        .map(|node| tree_node(node, String::new(), expanded, selected, opened, badges))
+                        .collect_view()}
+                </ul>
+            }
+            .into_any()
         }
-        .into_any(),
     };
 
     // The previous hits stay while the next ones are on their way, so typing does not flicker.
@@ -379,7 +383,7 @@ pub(crate) fn BuildingTree(
             }
         }
         clear_search();
-        reveal_device_panel();
+        reveal_panel();
     };
 
     let results_view = move || match results.get() {
@@ -456,6 +460,28 @@ fn search_hit(hit: SearchHit, choose: impl Fn(SearchHit) + Copy + 'static) -> im
     }
 }
 
+/// A node's active alarms: their count, coloured by the worst, read out in words.
+fn alarm_badge(badges: ReadSignal<AlarmBadges>, id: String) -> impl IntoView {
+    move || {
+        badges.with(|b| b.by_node.get(&id).copied()).map(|badge| {
+            let label = match badge.count {
+                1 => format!("1 active alarm, {}", badge.worst.label().to_lowercase()),
+                n => format!("{n} active alarms, the worst {}", badge.worst.label().to_lowercase()),
+            };
+            view! {
+                <span
+                    class=format!("alarm-badge {}", badge.worst.as_str().to_lowercase())
+                    role="img"
+                    aria-label=label.clone()
+                    title=label
+                >
+                    {badge.count}
+                </span>
+            }
+        })
+    }
+}
+
 /// One node and, while it is expanded, its children (recursive, hence type-erased).
 fn tree_node(
     node: TreeNode,
@@ -463,8 +489,10 @@ fn tree_node(
     expanded: RwSignal<HashSet<String>>,
     selected: RwSignal<Option<String>>,
     opened: RwSignal<Option<String>>,
+    badges: ReadSignal<AlarmBadges>,
 ) -> AnyView {
     let path = child_path(&parent, &node.id);
+    let badge = alarm_badge(badges, node.id.clone());
     let display = node.display_name().to_owned();
     let kind = kind_name(node.kind);
 
@@ -483,7 +511,7 @@ fn tree_node(
             if opened.with_untracked(Option::is_some) {
                 opened.set(None);
             }
-            reveal_device_panel();
+            reveal_panel();
         };
         let title = if node.type_name.is_empty() {
             display.clone()
@@ -505,6 +533,7 @@ fn tree_node(
                         {kind_icon(node.kind)}
                         <span class="tree-name">{display}</span>
                     </button>
+                    {badge}
                 </div>
             </li>
         }
@@ -557,7 +586,7 @@ fn tree_node(
                         {children
                             .clone()
                             .into_iter()
-                            .map(|child| tree_node(child, path.clone(), expanded, selected, opened))
+                            .map(|child| tree_node(child, path.clone(), expanded, selected, opened, badges))
                             .collect_view()}
                     </ul>
                 }
@@ -583,7 +612,7 @@ fn tree_node(
         if selected.with_untracked(Option::is_some) {
             selected.set(None);
         }
-        reveal_device_panel();
+        reveal_panel();
     };
 
     view! {
@@ -612,6 +641,7 @@ fn tree_node(
                     {kind_icon(node.kind)}
                     <span class="tree-name">{display}</span>
                 </button>
+                {badge}
                 <span class="tree-count" title=count_title>{count}</span>
             </div>
             {children_view}

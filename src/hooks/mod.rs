@@ -1,6 +1,7 @@
 //! Reactive state that outlives a single view: the clock, the live connection, a device's telemetry.
 
 pub(crate) mod debounce;
+mod use_alarms;
 mod use_clock;
 mod use_connection;
 mod use_device_telemetry;
@@ -9,6 +10,9 @@ pub(crate) mod use_sign_in;
 pub(crate) mod use_two_factor;
 mod watch_lifetime;
 
+pub(crate) use use_alarms::{
+    effective_row, use_alarm_actions, use_alarm_badges, use_alarms, AlarmActionState, AlarmActions, AlarmVerb,
+};
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};
 pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};

@@ -9,9 +9,10 @@ mod accounts;
 pub(crate) use accounts::*;
 
 use atrium_ipc::{
-    cmd, AppError, CachedTree, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    ErrorCode, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo, TelemetryBatch,
-    TreeNode, VisibilityArgs, WatchArgs, WatchId, WatchNodeArgs,
+    cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, ControlAck,
+    ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs,
+    SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId,
+    WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -200,6 +201,31 @@ pub(crate) async fn watch_node(
 ) -> Result<(WatchId, ChannelGuard), AppError> {
     let args = WatchNodeArgs { node_id: node_id.to_owned(), average_key: Some(average_key.to_owned()) };
     watch(cmd::WATCH_NODE, &args, "a rollup update", on_batch).await
+}
+
+/// Starts `watch_alarms`: every new alarm list of the scope is passed to `on_list`.
+/// The returned guard must be kept until the watch has been ended with [`unwatch`].
+pub(crate) async fn watch_alarms(
+    args: &WatchAlarmsArgs,
+    on_list: impl Fn(Result<AlarmList, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    watch(cmd::WATCH_ALARMS, args, "an alarm list", on_list).await
+}
+
+/// Starts `watch_alarm_badges`: every new map of the building's alarm badges goes to `on_badges`.
+/// The returned guard must be kept until the watch has been ended with [`unwatch`].
+pub(crate) async fn watch_alarm_badges(
+    on_badges: impl Fn(Result<AlarmBadges, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    with_channel(cmd::WATCH_ALARM_BADGES, None, "onBatch", "alarm badges", on_badges).await
+}
+
+pub(crate) async fn acknowledge_alarm(alarm_id: &str) -> Result<AlarmRow, AppError> {
+    invoke(cmd::ACKNOWLEDGE_ALARM, &AlarmArgs { alarm_id: alarm_id.to_owned() }).await
+}
+
+pub(crate) async fn clear_alarm(alarm_id: &str) -> Result<AlarmRow, AppError> {
+    invoke(cmd::CLEAR_ALARM, &AlarmArgs { alarm_id: alarm_id.to_owned() }).await
 }
 
 /// A watch command: `{args, onBatch: Channel}`, answering a [`WatchId`].

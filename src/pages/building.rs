@@ -1,14 +1,23 @@
 //! The building screen: header, the building tree on the left, the opened place or the selected
-//! device on the right.
+//! device on the right, or the alarms of either (of everything when neither is chosen).
 
 use crate::components::account_menu::AccountMenu;
+use crate::components::alarms_panel::AlarmsPanel;
 use crate::components::connection_badge::ConnectionBadge;
 use crate::components::device_panel::DevicePanel;
 use crate::components::node_panel::NodePanel;
 use crate::components::offline_banner::OfflineBanner;
-use crate::components::tree::BuildingTree;
+use crate::components::tree::{reveal_panel, BuildingTree};
 use atrium_ipc::SessionInfo;
 use leptos::prelude::*;
+
+/// What the right pane shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Pane {
+    Alarms,
+    Node,
+    Device,
+}
 
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
@@ -20,6 +29,20 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
     let showing_node = Memo::new(move |_| opened.with(Option::is_some));
     // When the building on screen was read, while it is the cached one (ms since the epoch).
     let shown_as_of = RwSignal::new(None::<f64>);
+    // The alarms replace the right pane while open; choosing another place or device shows them
+    // for it.
+    let alarms_open = RwSignal::new(false);
+    let alarm_scope = Signal::derive(move || opened.get().or_else(|| selected.get()));
+    let close_alarms = Callback::new(move |()| alarms_open.set(false));
+    let pane = Memo::new(move |_| {
+        if alarms_open.get() {
+            Pane::Alarms
+        } else if showing_node.get() {
+            Pane::Node
+        } else {
+            Pane::Device
+        }
+    });
 
     view! {
         <div class="building-screen">
@@ -29,6 +52,19 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
                     <span class="app-name">"Atrium"</span>
                 </div>
                 <div class="header-actions">
+                    <button
+                        type="button"
+                        id="alarms-button"
+                        class="button ghost touch"
+                        aria-pressed=move || alarms_open.get().to_string()
+                        on:click=move |_| {
+                            alarms_open.update(|open| *open = !*open);
+                            // On a phone the pane is below the tree: bring it into view once drawn.
+                            request_animation_frame(reveal_panel);
+                        }
+                    >
+                        "Alarms"
+                    </button>
                     <ConnectionBadge />
                     <AccountMenu session=session />
                 </div>
@@ -39,10 +75,10 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
                     <h2 class="panel-title">"Building"</h2>
                     <BuildingTree selected=selected opened=opened shown_as_of=shown_as_of />
                 </aside>
-                {move || if showing_node.get() {
-                    view! { <NodePanel opened=opened /> }.into_any()
-                } else {
-                    view! { <DevicePanel selected=selected /> }.into_any()
+                {move || match pane.get() {
+                    Pane::Alarms => view! { <AlarmsPanel scope=alarm_scope on_close=close_alarms /> }.into_any(),
+                    Pane::Node => view! { <NodePanel opened=opened /> }.into_any(),
+                    Pane::Device => view! { <DevicePanel selected=selected /> }.into_any(),
                 }}
             </main>
         </div>
