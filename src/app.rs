@@ -50,6 +50,8 @@ pub(crate) struct AppContext {
     connection: Connection,
     /// Where kept sessions go on this device, as the backend reported at start.
     secret_store: RwSignal<Option<SecretStoreStatus>>,
+    /// The alarm whose notification was clicked, until the building page has shown it.
+    open_alarm: RwSignal<Option<String>>,
 }
 
 impl AppContext {
@@ -71,6 +73,13 @@ impl AppContext {
         self.signed_out(notice, prefill);
     }
 
+    /// Tracked: the alarm a notification click asked to see; taking it clears it.
+    pub(crate) fn take_open_alarm(&self) -> Option<String> {
+        let wanted = self.open_alarm.get()?;
+        self.open_alarm.set(None);
+        Some(wanted)
+    }
+
     /// Tracked: where kept sessions go, once known.
     pub(crate) fn secret_store(&self) -> Option<SecretStoreStatus> {
         self.secret_store.get()
@@ -88,7 +97,8 @@ pub(crate) fn App() -> impl IntoView {
     let clock = Clock::start();
     let connection = Connection::new();
     let state = RwSignal::new(AppState::Starting);
-    let app = AppContext { state, connection, secret_store: RwSignal::new(None) };
+    let app =
+        AppContext { state, connection, secret_store: RwSignal::new(None), open_alarm: RwSignal::new(None) };
     provide_context(clock);
     provide_context(connection);
     provide_context(app);
@@ -120,6 +130,14 @@ pub(crate) fn App() -> impl IntoView {
         .await;
         if let Err(err) = ended {
             ipc::log_error("listening to session events", &err);
+        }
+        let open = ipc::listen_forever::<String>(event::OPEN_ALARM, move |payload| match payload {
+            Ok(alarm_id) => app.open_alarm.set(Some(alarm_id)),
+            Err(err) => ipc::log_error("a notification click", &err),
+        })
+        .await;
+        if let Err(err) = open {
+            ipc::log_error("listening to notification clicks", &err);
         }
         match ipc::startup().await {
             Ok(startup) => {

@@ -8,6 +8,7 @@
 //! atrium_lib::run();
 //! ```
 
+mod alarm_notifications;
 mod commands;
 mod events;
 mod settings;
@@ -22,6 +23,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
     builder
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| start(app.handle()))
         .invoke_handler(tauri::generate_handler![
             commands::startup,

@@ -17,6 +17,10 @@ const STATUSES: [(AlarmStatusFilter, &str, &str); 4] = [
     (AlarmStatusFilter::All, "all", "All"),
 ];
 
+fn status_value(status: AlarmStatusFilter) -> &'static str {
+    STATUSES.iter().find(|(s, _, _)| *s == status).map_or("active", |(_, v, _)| v)
+}
+
 fn status_from(value: &str) -> AlarmStatusFilter {
     STATUSES.iter().find(|(_, v, _)| *v == value).map_or(AlarmStatusFilter::Active, |(s, _, _)| *s)
 }
@@ -135,6 +139,8 @@ fn limits_text(list: &AlarmList) -> Vec<String> {
 pub(crate) fn AlarmsPanel(
     /// The place whose alarms to show (an asset or a device); `None` for everything.
     scope: Signal<Option<String>>,
+    /// An alarm to bring into view and mark, once it is listed (a notification was clicked).
+    highlight: RwSignal<Option<String>>,
     /// Closes the panel (back to the place or device).
     on_close: Callback<()>,
 ) -> impl IntoView {
@@ -144,6 +150,13 @@ pub(crate) fn AlarmsPanel(
         node_id: scope.get(),
         severities: severities.get(),
         status: status.get(),
+    });
+    // A notified alarm is active and critical or major: make sure the filters show it.
+    Effect::new(move |_| {
+        if highlight.with(Option::is_some) {
+            status.set(AlarmStatusFilter::Active);
+            severities.set(Vec::new());
+        }
     });
     let alarms = use_alarms(args);
     let actions = use_alarm_actions();
@@ -208,7 +221,11 @@ pub(crate) fn AlarmsPanel(
         }
         view! {
             <ul id="alarm-list" class="alarm-list" aria-label="Alarms">
-                {list.rows.into_iter().map(|row| view! { <AlarmItem row=row actions=actions /> }).collect_view()}
+                {list
+                    .rows
+                    .into_iter()
+                    .map(|row| view! { <AlarmItem row=row actions=actions highlight=highlight /> })
+                    .collect_view()}
             </ul>
             {notes}
         }
@@ -227,7 +244,11 @@ pub(crate) fn AlarmsPanel(
                 <div class="alarm-filters" role="group" aria-label="Filter alarms">
                     <label class="alarm-status-filter">
                         <span class="muted">"Status"</span>
-                        <select id="alarm-status" on:change=move |ev| status.set(status_from(&event_target_value(&ev)))>
+                        <select
+                            id="alarm-status"
+                            prop:value=move || status_value(status.get())
+                            on:change=move |ev| status.set(status_from(&event_target_value(&ev)))
+                        >
                             {STATUSES
                                 .iter()
                                 .map(|(s, value, label)| {
@@ -251,7 +272,7 @@ pub(crate) fn AlarmsPanel(
 }
 
 #[component]
-fn AlarmItem(row: AlarmRow, actions: AlarmActions) -> impl IntoView {
+fn AlarmItem(row: AlarmRow, actions: AlarmActions, highlight: RwSignal<Option<String>>) -> impl IntoView {
     let clock = use_clock();
     let id = row.id.clone();
     let action = {
@@ -290,10 +311,28 @@ fn AlarmItem(row: AlarmRow, actions: AlarmActions) -> impl IntoView {
         }
     };
     let type_id = format!("alarm-type-{id}");
+    let is_highlighted = {
+        let id = id.clone();
+        move || highlight.with(|h| h.as_deref() == Some(id.as_str()))
+    };
+    let item = NodeRef::<leptos::html::Li>::new();
+    // The notified alarm: scrolled to and focused once it is drawn, so a screen reader reads it.
+    Effect::new({
+        let is_highlighted = is_highlighted.clone();
+        move |_| {
+            if let (true, Some(li)) = (is_highlighted(), item.get()) {
+                li.scroll_into_view();
+                let _ = li.focus();
+            }
+        }
+    });
 
     view! {
         <li
+            node_ref=item
+            tabindex="-1"
             class=format!("alarm-row {severity_class}")
+            class:highlighted=is_highlighted
             data-id=id.clone()
             data-severity=row.severity.as_str()
             data-acknowledged=move || shown.with(|r| r.acknowledged.to_string())
@@ -376,6 +415,7 @@ mod tests {
         );
         assert_eq!(status_from("cleared"), AlarmStatusFilter::Cleared);
         assert_eq!(status_from("bogus"), AlarmStatusFilter::Active);
+        assert_eq!(status_value(AlarmStatusFilter::Unacknowledged), "unacknowledged");
         assert_eq!(
             details_text(r#"{"co2":1450,"lastDisconnectTime":1796268670260}"#, |_| "then".into()),
             "CO₂: 1450 ppm · Last disconnect time: then"

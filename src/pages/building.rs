@@ -1,6 +1,7 @@
 //! The building screen: header, the building tree on the left, the opened place or the selected
 //! device on the right, or the alarms of either (of everything when neither is chosen).
 
+use crate::app::use_app;
 use crate::components::account_menu::AccountMenu;
 use crate::components::alarms_panel::AlarmsPanel;
 use crate::components::connection_badge::ConnectionBadge;
@@ -34,6 +35,18 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
     let alarms_open = RwSignal::new(false);
     let alarm_scope = Signal::derive(move || opened.get().or_else(|| selected.get()));
     let close_alarms = Callback::new(move |()| alarms_open.set(false));
+    // A click on an alarm's notification: every alarm of the building, that one brought into view.
+    let highlight = RwSignal::new(None::<String>);
+    let app = use_app();
+    Effect::new(move |_| {
+        if let Some(alarm_id) = app.take_open_alarm() {
+            opened.set(None);
+            selected.set(None);
+            highlight.set(Some(alarm_id));
+            alarms_open.set(true);
+            request_animation_frame(reveal_panel);
+        }
+    });
     let pane = Memo::new(move |_| {
         if alarms_open.get() {
             Pane::Alarms
@@ -76,7 +89,7 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
                     <BuildingTree selected=selected opened=opened shown_as_of=shown_as_of />
                 </aside>
                 {move || match pane.get() {
-                    Pane::Alarms => view! { <AlarmsPanel scope=alarm_scope on_close=close_alarms /> }.into_any(),
+                    Pane::Alarms => view! { <AlarmsPanel scope=alarm_scope highlight=highlight on_close=close_alarms /> }.into_any(),
                     Pane::Node => view! { <NodePanel opened=opened /> }.into_any(),
                     Pane::Device => view! { <DevicePanel selected=selected /> }.into_any(),
                 }}

@@ -7,7 +7,7 @@ use crate::rollup::devices_below;
 use atrium_ipc::{
     AlarmBadge, AlarmBadges, AlarmList, AlarmRow, AlarmSeverity, AlarmStatusFilter, WatchAlarmsArgs,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tb_client::live::{AlarmPage, LiveEvent, LiveHandle, SubscriptionSpec};
 use tb_client::proto::alarm::{AlarmInfo, AlarmSearchStatus, AlarmSeverity as TbSeverity};
@@ -227,6 +227,43 @@ pub(crate) fn badges_of(list: &AlarmList, ancestors: &HashMap<String, Vec<String
     badges
 }
 
+/// The alarms worth interrupting someone for: active, critical or major.
+pub(crate) fn notify_args() -> WatchAlarmsArgs {
+    WatchAlarmsArgs {
+        node_id: None,
+        severities: vec![AlarmSeverity::Critical, AlarmSeverity::Major],
+        status: AlarmStatusFilter::Active,
+    }
+}
+
+/// Ids remembered as already notified, at most; past it, only the alarms still listed are kept.
+const SEEN_LIMIT: usize = 10_000;
+
+/// Which alarms of a watched list are new: the first list is what existed when the session
+/// started (nothing to announce); after it each alarm is announced once, whatever its updates.
+/// An alarm raised while the connection was down is new in the page that follows.
+#[derive(Debug, Default)]
+pub(crate) struct NewAlarms {
+    seen: HashSet<String>,
+    primed: bool,
+}
+
+impl NewAlarms {
+    pub(crate) fn take_new(&mut self, list: &AlarmList) -> Vec<AlarmRow> {
+        if self.seen.len() > SEEN_LIMIT {
+            let listed: HashSet<&str> = list.rows.iter().map(|r| r.id.as_str()).collect();
+            self.seen.retain(|id| listed.contains(id.as_str()));
+        }
+        let fresh: Vec<AlarmRow> =
+            list.rows.iter().filter(|r| !r.cleared && self.seen.insert(r.id.clone())).cloned().collect();
+        if std::mem::replace(&mut self.primed, true) {
+            fresh
+        } else {
+            Vec::new()
+        }
+    }
+}
+
 /// Runs one alarm list until aborted: live from `ALARM_DATA`, or re-read by the query when the
 /// server refuses that subscription.
 pub(crate) async fn run(
@@ -391,6 +428,28 @@ mod tests {
         assert_eq!(badges["floor"], AlarmBadge { count: 1, worst: AlarmSeverity::Minor });
         assert_eq!(badges[&d2].count, 1);
         assert_eq!(badges.len(), 4);
+    }
+
+    #[test]
+    fn an_alarm_is_announced_once_and_none_that_existed_at_the_start() {
+        let mut new = NewAlarms::default();
+        let mut state = AlarmListState::new(notify_args(), None);
+        state.apply_page(page(vec![info(1, TbSeverity::Critical, 1, false, false)]));
+        assert!(new.take_new(&state.list(&HashMap::new(), true)).is_empty(), "it existed at sign-in");
+        state.apply_changes(vec![data(info(2, TbSeverity::Major, 2, false, false))]);
+        let announced = new.take_new(&state.list(&HashMap::new(), true));
+        assert_eq!(
+            announced.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
+            [Uuid::from_u128(2).to_string()]
+        );
+        // Updated (acknowledged), then listed again after a reconnect: not announced again.
+        state.apply_changes(vec![data(info(2, TbSeverity::Major, 2, true, false))]);
+        assert!(new.take_new(&state.list(&HashMap::new(), true)).is_empty());
+        state.apply_page(page(vec![
+            info(2, TbSeverity::Major, 2, true, false),
+            info(3, TbSeverity::Critical, 3, false, false),
+        ]));
+        assert_eq!(new.take_new(&state.list(&HashMap::new(), true)).len(), 1, "raised during an outage");
     }
 
     #[test]

@@ -8,8 +8,8 @@ use crate::live_values::forward;
 use crate::rollup;
 use crate::secrets::{MemorySecrets, SecretStore};
 use atrium_ipc::{
-    AppError, ConnectionState, ErrorCode, LoadProgress, NodeRollupBatch, SessionInfo, TelemetryBatch,
-    TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
+    AlarmRow, AppError, ConnectionState, ErrorCode, LoadProgress, NodeRollupBatch, SessionInfo,
+    TelemetryBatch, TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
 };
 use device::ProfileOverride;
 use std::collections::HashMap;
@@ -52,6 +52,9 @@ pub trait UiEvents: Send + Sync + 'static {
     fn connection(&self, state: ConnectionState);
     /// The session is over (refresh token dead); the UI returns to login and shows `error`.
     fn session_ended(&self, error: AppError);
+    /// A critical or major alarm was raised while the session runs (once per alarm; none for
+    /// those that existed when it started): worth an OS notification.
+    fn alarm_raised(&self, _alarm: AlarmRow) {}
 }
 
 /// For callers with no UI (the CLI, tests).
@@ -264,7 +267,31 @@ impl Core {
             watches: Mutex::default(),
             background: Mutex::default(),
         });
+        let notifier = crate::alarms::run(
+            client.clone(),
+            live.clone(),
+            (crate::alarms::Scope::Everything, None),
+            crate::alarms::notify_args(),
+            HashMap::new(),
+            {
+                let (shared, new) =
+                    (Arc::clone(&self.shared), Mutex::new(crate::alarms::NewAlarms::default()));
+                move |list| {
+                    let fresh = new.lock().expect("new alarms lock").take_new(&list);
+                    if fresh.is_empty() {
+                        return;
+                    }
+                    // Placed by the tree shown now: it may have loaded after the session started.
+                    let places = shared.tree.shown_places();
+                    for mut alarm in fresh {
+                        alarm.place = places.get(&alarm.originator_id).cloned().unwrap_or_default();
+                        shared.ui.alarm_raised(alarm);
+                    }
+                }
+            },
+        );
         let tasks = vec![
+            tokio::spawn(notifier),
             tokio::spawn(forward_connection_state(live, self.shared.clone())),
             tokio::spawn(follow_session(client, self.shared.clone(), Arc::downgrade(&active), account)),
         ];

@@ -2,8 +2,11 @@
 //! room's list placed in the building, an acknowledgement updates it, a second one is refused
 //! with the reason, clearing removes it from the active list; another customer may not touch it.
 
+mod common;
+
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{AlarmList, AlarmStatusFilter, ErrorCode, LoginArgs, TreeNode, WatchAlarmsArgs, WatchId};
+use common::eventually;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
@@ -129,4 +132,52 @@ async fn a_list_of_everything_filters_by_severity() {
 
 fn lists_now(lists: &mut mpsc::UnboundedReceiver<AlarmList>) -> Result<AlarmList, mpsc::error::TryRecvError> {
     lists.try_recv()
+}
+
+/// Records the alarms the core announced.
+#[derive(Default)]
+struct Announced(std::sync::Mutex<Vec<atrium_ipc::AlarmRow>>);
+
+impl atrium_core::UiEvents for Announced {
+    fn connection(&self, _: atrium_ipc::ConnectionState) {}
+    fn session_ended(&self, _: atrium_ipc::AppError) {}
+    fn alarm_raised(&self, alarm: atrium_ipc::AlarmRow) {
+        self.0.lock().unwrap().push(alarm);
+    }
+}
+
+#[tokio::test]
+async fn a_new_critical_or_major_alarm_is_announced_once() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let announced = Arc::new(Announced::default());
+    let core = Core::new(announced.clone());
+    core.login(LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant")).await.unwrap();
+    let tree = core.load_tree(|_| {}).await.unwrap();
+    // The session's own alarm watch has its first page: what exists now is not news.
+    eventually("the session to watch alarms", || emu.faults().counters().alarm_data_subscriptions > 0).await;
+    let count = || announced.0.lock().unwrap().len();
+
+    let sensor = find(&tree, "Lobby Air Quality").unwrap();
+    emu.publish_telemetry(sensor.id.parse().unwrap(), json!({"co2": 1450}));
+    eventually("the High CO2 alarm announced", || count() == 1).await;
+    let first = announced.0.lock().unwrap()[0].clone();
+    assert_eq!(
+        (first.alarm_type.as_str(), first.originator_name.as_str()),
+        ("High CO2", "Lobby Air Quality")
+    );
+    assert_eq!(first.place.last().map(String::as_str), Some("Lobby"), "placed by the loaded tree");
+
+    // Updates of the same alarm (a higher reading, an acknowledgement) are not news; a device
+    // going offline afterwards raises a CRITICAL one, which is.
+    emu.publish_telemetry(sensor.id.parse().unwrap(), json!({"co2": 1600}));
+    core.acknowledge_alarm(&first.id).await.unwrap();
+    let light = find(&tree, "Lobby Light").unwrap();
+    assert!(emu.faults().set_device_online(light.id.parse().unwrap(), false));
+    eventually("the offline alarm announced", || count() >= 2).await;
+    let all = announced.0.lock().unwrap().clone();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(
+        (all[1].alarm_type.as_str(), all[1].severity),
+        ("Device Offline", atrium_ipc::AlarmSeverity::Critical)
+    );
 }

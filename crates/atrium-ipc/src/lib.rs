@@ -162,6 +162,8 @@ pub mod event {
     pub const CONNECTION: &str = "atrium://connection";
     /// Payload: [`crate::AppError`]; the session is over and the UI returns to login.
     pub const SESSION_ENDED: &str = "atrium://session-ended";
+    /// Payload: an alarm id (`String`); a click on its notification asks the window to show it.
+    pub const OPEN_ALARM: &str = "atrium://open-alarm";
 }
 
 /// Arguments of [`cmd::LOGIN`]. The password never comes back in any answer.

@@ -24,6 +24,8 @@ pub struct Counters {
     /// Upgraded sessions that have ended, whichever side closed them; `ws_connections` minus
     /// this is how many are open (the unknown-path sessions aside).
     pub ws_sessions_ended: u64,
+    /// `ALARM_DATA` commands answered with their first page (on any session).
+    pub alarm_data_subscriptions: u64,
     /// WebSocket messages that failed strict parsing.
     pub malformed_ws_messages: u64,
     /// WebSocket upgrades answered with 503 by [`FaultHandle::refuse_websocket_upgrades`].

@@ -478,6 +478,8 @@ impl Session {
         let Some(viewer) = self.viewer() else { return };
         let now = crate::clock::now_ms();
         self.state.store().alarm_data(self.id, viewer, &self.sink, cmd, now);
+        // Counted once the page is queued: a test that sees the count may change alarms.
+        self.state.counters().alarm_data_subscriptions += 1;
     }
 
     /// Validates a subscription target; sends the error and returns `None` when it is unusable.

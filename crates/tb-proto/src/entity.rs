@@ -14,6 +14,13 @@ pub struct PageData<T> {
     pub has_next: bool,
 }
 
+impl<T> PageData<T> {
+    /// `new PageData<>()`: no rows, no pages.
+    pub fn empty() -> Self {
+        Self { data: Vec::new(), total_pages: 0, total_elements: 0, has_next: false }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Asset {

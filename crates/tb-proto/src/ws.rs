@@ -249,7 +249,12 @@ pub struct AlarmDataUpdate {
 }
 
 impl AlarmDataUpdate {
-    pub fn page(cmd_id: i32, page: PageData<AlarmData>, allowed_entities: i64, total_entities: i64) -> Self {
+    /// The whole page (`allowed_entities`, `total_entities`: the server's limit and the entities matched).
+    pub fn page(
+        cmd_id: i32,
+        page: PageData<AlarmData>,
+        (allowed_entities, total_entities): (i64, i64),
+    ) -> Self {
         Self {
             cmd_id,
             error_code: 0,
@@ -262,17 +267,9 @@ impl AlarmDataUpdate {
         }
     }
 
-    pub fn changed(cmd_id: i32, alarms: Vec<AlarmData>, allowed_entities: i64, total_entities: i64) -> Self {
-        Self {
-            cmd_id,
-            error_code: 0,
-            error_msg: None,
-            cmd_update_type: CmdUpdateType::AlarmData,
-            data: None,
-            update: Some(alarms),
-            allowed_entities,
-            total_entities,
-        }
+    /// Alarms of the page that changed.
+    pub fn changed(cmd_id: i32, alarms: Vec<AlarmData>, entities: (i64, i64)) -> Self {
+        Self { data: None, update: Some(alarms), ..Self::page(cmd_id, PageData::empty(), entities) }
     }
 }
 

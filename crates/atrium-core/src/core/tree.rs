@@ -58,6 +58,11 @@ impl TreeState {
         self.last().as_ref().map(|b| b.saved_at_ms)
     }
 
+    /// The names of the places around every node of the tree shown.
+    pub(super) fn shown_places(&self) -> HashMap<String, Vec<String>> {
+        self.last().as_ref().map(|b| crate::building::places(&b.tree)).unwrap_or_default()
+    }
+
     /// The ids around every node of the tree shown.
     pub(super) fn shown_ancestors(&self) -> HashMap<String, Vec<String>> {
         self.last().as_ref().map(|b| crate::building::ancestors(&b.tree)).unwrap_or_default()

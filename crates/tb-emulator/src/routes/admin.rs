@@ -135,6 +135,7 @@ async fn counters(State(state): State<Arc<AppState>>) -> Json<Value> {
         "loginCalls": c.login_calls,
         "wsConnections": c.ws_connections,
         "wsSessionsEnded": c.ws_sessions_ended,
+        "alarmDataSubscriptions": c.alarm_data_subscriptions,
         "malformedWsMessages": c.malformed_ws_messages,
         "wsUpgradesRefused": c.ws_upgrades_refused,
         "injectedFailures": c.injected_failures,

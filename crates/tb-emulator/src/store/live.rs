@@ -16,6 +16,7 @@ use crate::alarm_query::{
 use crate::entity_query::find;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use tb_proto::alarm::Alarm;
+use tb_proto::entity::PageData;
 use tb_proto::query::{
     AlarmCountQuery, AlarmData, AlarmDataQuery, EntityData, EntityDataQuery, EntityKey, EntityKeyType,
     TsValue,
@@ -59,6 +60,14 @@ struct AlarmDataSub {
     entities: Vec<EntityId>,
     /// The alarms of the page last sent, as sent (`alarmsMap`).
     page: HashMap<Uuid, AlarmData>,
+}
+
+impl AlarmDataSub {
+    /// `allowedEntities` and `totalEntities`.
+    fn entity_counts(&self) -> (i64, i64) {
+        let allowed = i64::try_from(MAX_ENTITIES_PER_ALARM_QUERY).unwrap_or(i64::MAX);
+        (allowed, i64::try_from(self.entities.len()).unwrap_or(i64::MAX))
+    }
 }
 
 #[derive(Debug)]
@@ -219,27 +228,13 @@ impl Store {
 
     /// `fetchAlarms`: the page again, remembered as what the client has.
     fn fetch_alarm_page(&self, cmd_id: i32, sub: &mut AlarmDataSub, now: i64) -> String {
-        let total_entities = i64::try_from(sub.entities.len()).unwrap_or(i64::MAX);
-        let allowed = i64::try_from(MAX_ENTITIES_PER_ALARM_QUERY).unwrap_or(i64::MAX);
         let update = if sub.entities.is_empty() {
             // `new AlarmDataUpdate(cmdId, new PageData<>(), null, 0, 0)`.
-            let empty = tb_proto::entity::PageData {
-                data: vec![],
-                total_pages: 0,
-                total_elements: 0,
-                has_next: false,
-            };
-            AlarmDataUpdate::page(cmd_id, empty, 0, 0)
+            AlarmDataUpdate::page(cmd_id, PageData::empty(), (0, 0))
         } else {
-            let page = alarm_data_of(self, &sub.entities, &sub.query, now).unwrap_or_else(|_| {
-                tb_proto::entity::PageData {
-                    data: vec![],
-                    total_pages: 0,
-                    total_elements: 0,
-                    has_next: false,
-                }
-            });
-            AlarmDataUpdate::page(cmd_id, page, allowed, total_entities)
+            let page =
+                alarm_data_of(self, &sub.entities, &sub.query, now).unwrap_or_else(|_| PageData::empty());
+            AlarmDataUpdate::page(cmd_id, page, sub.entity_counts())
         };
         sub.page =
             update.data.iter().flat_map(|p| &p.data).map(|a| (a.info.alarm.id.id, a.clone())).collect();
@@ -267,17 +262,8 @@ impl Store {
                 (Some(sent), Some(alarm)) if live_filter_passes(&link, alarm, now) => {
                     let changed = AlarmData { info: self.alarm_info(alarm), ..sent.clone() };
                     sub.page.insert(id, changed.clone());
-                    let total = i64::try_from(sub.entities.len()).unwrap_or(i64::MAX);
-                    let allowed = i64::try_from(MAX_ENTITIES_PER_ALARM_QUERY).unwrap_or(i64::MAX);
-                    Some(
-                        serde_json::to_string(&AlarmDataUpdate::changed(
-                            key.1,
-                            vec![changed],
-                            allowed,
-                            total,
-                        ))
-                        .unwrap_or_default(),
-                    )
+                    let update = AlarmDataUpdate::changed(key.1, vec![changed], sub.entity_counts());
+                    Some(serde_json::to_string(&update).unwrap_or_default())
                 }
                 (Some(_), _) => Some(self.fetch_alarm_page(key.1, &mut sub, now)),
                 (None, Some(alarm))
