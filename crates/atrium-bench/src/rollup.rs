@@ -79,7 +79,7 @@ async fn subscribe_case(preset: Preset) -> anyhow::Result<(f64, usize, u64)> {
     };
     let started = Instant::now();
     let mut subscription = live.subscribe(SubscriptionSpec::EntityData {
-        query,
+        query: Box::new(query),
         latest: vec![
             EntityKey::new(EntityKeyType::TimeSeries, "temperature"),
             EntityKey::new(EntityKeyType::ServerAttribute, "active"),

@@ -276,7 +276,7 @@ pub(crate) async fn run(
 ) {
     let query = alarm_query(scope, &args);
     let mut state = AlarmListState::new(args, scope_name);
-    let mut subscription = live.subscribe(SubscriptionSpec::AlarmData { query: query.clone() });
+    let mut subscription = live.subscribe(SubscriptionSpec::AlarmData { query: Box::new(query.clone()) });
     loop {
         match subscription.next().await {
             Some(LiveEvent::Alarms { page, changed }) => {
@@ -308,7 +308,8 @@ async fn re_read_on_count(
     places: &HashMap<String, Vec<String>>,
     sink: impl Fn(AlarmList),
 ) {
-    let mut count = Some(live.subscribe(SubscriptionSpec::AlarmCount { query: count_query(query) }));
+    let mut count =
+        Some(live.subscribe(SubscriptionSpec::AlarmCount { query: Box::new(count_query(query)) }));
     let mut timer = tokio::time::interval(FALLBACK_REFRESH);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

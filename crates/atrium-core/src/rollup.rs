@@ -198,7 +198,7 @@ pub(crate) fn subscription_spec(root: EntityId, average_key: &str, page_size: i3
         ..EntityDataQuery::default()
     };
     SubscriptionSpec::EntityData {
-        query,
+        query: Box::new(query),
         latest: vec![
             EntityKey::new(EntityKeyType::TimeSeries, average_key),
             EntityKey::new(EntityKeyType::ServerAttribute, ACTIVE_KEY),
@@ -215,11 +215,11 @@ pub(crate) async fn keys_below(client: &Client, root: EntityId) -> Result<Vec<St
 /// The number of active alarms of the devices below `root`: when it changes, the alarms are re-read.
 pub(crate) fn alarm_count_spec(root: EntityId) -> SubscriptionSpec {
     SubscriptionSpec::AlarmCount {
-        query: AlarmCountQuery {
+        query: Box::new(AlarmCountQuery {
             entity_filter: Some(devices_below(root)),
             status_list: Some(vec![AlarmSearchStatus::Active]),
             ..AlarmCountQuery::default()
-        },
+        }),
     }
 }
 

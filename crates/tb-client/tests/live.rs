@@ -185,7 +185,7 @@ fn room_spec(emu: &Emulator, room: &str) -> SubscriptionSpec {
         "latestValues": []}))
     .unwrap();
     SubscriptionSpec::EntityData {
-        query,
+        query: Box::new(query),
         latest: vec![
             EntityKey::new(EntityKeyType::TimeSeries, "temperature"),
             EntityKey::new(EntityKeyType::TimeSeries, "brightness"),
@@ -249,7 +249,7 @@ async fn alarm_count_subscription_follows_raised_alarms() {
     let sensor = device(&emu, "Lobby Air Quality");
     let query: AlarmCountQuery =
         serde_json::from_value(json!({"typeList": ["High CO2"], "statusList": ["ACTIVE"]})).unwrap();
-    let mut count = live.subscribe(SubscriptionSpec::AlarmCount { query });
+    let mut count = live.subscribe(SubscriptionSpec::AlarmCount { query: Box::new(query) });
     assert_eq!(next_update(&mut count).await, LiveEvent::Count(0));
     emu.publish_telemetry(sensor.id, json!({"co2": 1500}));
     assert_eq!(next_update(&mut count).await, LiveEvent::Count(1));
@@ -268,7 +268,7 @@ fn room_alarms_spec(emu: &Emulator, room: &str) -> SubscriptionSpec {
         "alarmFields": [{"type": "ALARM_FIELD", "key": "createdTime"}],
         "latestValues": []}))
     .unwrap();
-    SubscriptionSpec::AlarmData { query }
+    SubscriptionSpec::AlarmData { query: Box::new(query) }
 }
 
 async fn next_alarms(sub: &mut Subscription) -> (Option<tb_client::live::AlarmPage>, Vec<AlarmData>) {
@@ -328,8 +328,7 @@ async fn an_alarm_data_subscription_follows_an_alarm_from_raised_to_cleared() {
 async fn a_v2_error_in_the_legacy_shape_reaches_its_subscriber() {
     let (emu, _client, live) = setup().await;
     // No entity filter, no page link: the query fails in the handler, answered in the legacy shape.
-    let mut bad =
-        live.subscribe(SubscriptionSpec::EntityData { query: EntityDataQuery::default(), latest: vec![] });
+    let mut bad = live.subscribe(SubscriptionSpec::EntityData { query: Box::default(), latest: vec![] });
     let mut good = live.subscribe(room_spec(&emu, "Lobby"));
     match next_update(&mut bad).await {
         LiveEvent::Error(e) => assert_ne!(e.code, 0),

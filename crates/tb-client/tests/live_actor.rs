@@ -12,7 +12,7 @@ use tb_client::live::{
     Backoff, ClosedReason, ConnectionState, EntityValue, LiveConfig, LiveEvent, LiveHandle, SubscriptionSpec,
     TokenSource,
 };
-use tb_client::proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
+use tb_client::proto::query::{EntityDataQuery, EntityKey, EntityKeyType};
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{Error, Secret};
 use tokio::sync::mpsc;
@@ -389,7 +389,7 @@ fn room_query() -> EntityDataQuery {
 
 fn entity_data_spec() -> SubscriptionSpec {
     SubscriptionSpec::EntityData {
-        query: room_query(),
+        query: Box::new(room_query()),
         latest: vec![EntityKey::new(EntityKeyType::TimeSeries, "temperature")],
     }
 }
@@ -413,7 +413,7 @@ fn entity_value(n: u128, key: &str, ts: i64, value: tb_client::TbValue) -> Entit
 async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
     let mut h = harness(vec![], LiveConfig::default());
     let mut room = h.live.subscribe(entity_data_spec());
-    let mut count = h.live.subscribe(SubscriptionSpec::AlarmCount { query: AlarmCountQuery::default() });
+    let mut count = h.live.subscribe(SubscriptionSpec::AlarmCount { query: Box::default() });
     let mut broken = h.live.subscribe(entity_data_spec());
     let mut end = h.accepted.recv().await.unwrap();
     let first = next_cmds(&mut end).await;

@@ -30,11 +30,18 @@ struct State {
     matching: Option<i64>,
     /// The newest count not yet taken (an alarm count replaces the previous one).
     count: Option<i64>,
-    /// `ALARM_DATA`: the page not yet taken, and the changes since it (or since the last take).
-    alarm_page: Option<AlarmPage>,
-    alarm_changes: BTreeMap<uuid::Uuid, AlarmData>,
+    /// `ALARM_DATA` only, so boxed: every other subscription pays one pointer for it.
+    alarms: Option<Box<PendingAlarms>>,
     errors: VecDeque<SubscriptionError>,
-    closed: Option<ClosedReason>,
+    /// Boxed for the same reason: set once, at the end.
+    closed: Option<Box<ClosedReason>>,
+}
+
+/// The page not yet taken, and the alarms changed since it (or since the last take).
+#[derive(Debug, Default)]
+struct PendingAlarms {
+    page: Option<AlarmPage>,
+    changes: BTreeMap<uuid::Uuid, AlarmData>,
 }
 
 impl Mailbox {
@@ -75,16 +82,18 @@ impl Mailbox {
     /// A page replaces the pending page and changes; a change replaces the pending state of its alarm.
     pub(crate) fn push_alarm_page(&self, page: AlarmPage) {
         let mut state = self.state.lock().expect("mailbox lock");
-        state.alarm_changes.clear();
-        state.alarm_page = Some(page);
+        let pending = state.alarms.get_or_insert_with(Box::default);
+        pending.changes.clear();
+        pending.page = Some(page);
         drop(state);
         self.notify.notify_one();
     }
 
     pub(crate) fn push_alarm_changes(&self, changed: Vec<AlarmData>) {
         let mut state = self.state.lock().expect("mailbox lock");
+        let pending = state.alarms.get_or_insert_with(Box::default);
         for alarm in changed {
-            state.alarm_changes.insert(alarm.info.alarm.id.id, alarm);
+            pending.changes.insert(alarm.info.alarm.id.id, alarm);
         }
         drop(state);
         self.notify.notify_one();
@@ -102,12 +111,12 @@ impl Mailbox {
 
     /// No more events will come; pending ones are still delivered. The first reason stays.
     pub(crate) fn close(&self, reason: ClosedReason) {
-        self.state.lock().expect("mailbox lock").closed.get_or_insert(reason);
+        self.state.lock().expect("mailbox lock").closed.get_or_insert_with(|| Box::new(reason));
         self.notify.notify_one();
     }
 
     pub(crate) fn closed_reason(&self) -> Option<ClosedReason> {
-        self.state.lock().expect("mailbox lock").closed.clone()
+        self.state.lock().expect("mailbox lock").closed.as_deref().cloned()
     }
 
     /// The next event: errors first, then the coalesced values; `None` once closed and drained.
@@ -134,10 +143,9 @@ impl Mailbox {
                 if let Some(count) = state.count.take() {
                     return Some(LiveEvent::Count(count));
                 }
-                if state.alarm_page.is_some() || !state.alarm_changes.is_empty() {
-                    let page = state.alarm_page.take();
-                    let changed = std::mem::take(&mut state.alarm_changes).into_values().collect();
-                    return Some(LiveEvent::Alarms { page, changed });
+                if let Some(pending) = state.alarms.take() {
+                    let PendingAlarms { page, changes } = *pending;
+                    return Some(LiveEvent::Alarms { page, changed: changes.into_values().collect() });
                 }
                 if state.closed.is_some() {
                     return None;

@@ -119,19 +119,32 @@ pub(crate) enum Body {
     AlarmsChanged(Vec<tb_proto::query::AlarmData>),
 }
 
-/// Decodes a frame: the text is parsed once, then read as the update its fields say it is.
-/// Legacy-shaped updates (`TIMESERIES`/`ATTRIBUTES`, and errors for every command) carry a
-/// `subscriptionId`; the v2 ones a `cmdId` and a `cmdUpdateType`.
+/// What tells the kinds of update apart; everything else in the frame is skipped unread.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Head {
+    #[serde(default)]
+    subscription_id: Option<serde::de::IgnoredAny>,
+    #[serde(default)]
+    cmd_update_type: Option<CmdUpdateType>,
+}
+
+/// Decodes a frame: a first pass reads only what kind of update it is (skipping the rest
+/// without building it), the second reads it as that update, straight from the text (no JSON
+/// tree in between: a page of thousands of entities is one frame). Legacy-shaped updates
+/// (`TIMESERIES`/`ATTRIBUTES`, and errors for every command) carry a `subscriptionId`; the v2
+/// ones a `cmdId` and a `cmdUpdateType`.
 pub(crate) fn decode(text: &str) -> Result<Inbound, serde_json::Error> {
-    let frame: Value = serde_json::from_str(text)?;
-    if frame.get("subscriptionId").is_some() {
-        return Ok(legacy(TelemetrySubscriptionUpdate::deserialize(frame)?));
+    let head: Head = serde_json::from_str(text)?;
+    if head.subscription_id.is_some() {
+        return Ok(legacy(serde_json::from_str::<TelemetrySubscriptionUpdate>(text)?));
     }
-    match CmdUpdateType::deserialize(frame.get("cmdUpdateType").unwrap_or(&Value::Null))? {
-        CmdUpdateType::EntityData => Ok(entity_data(EntityDataUpdate::deserialize(frame)?)),
-        CmdUpdateType::AlarmCountData => Ok(alarm_count(AlarmCountUpdate::deserialize(frame)?)),
-        CmdUpdateType::AlarmData => Ok(alarm_data(AlarmDataUpdate::deserialize(frame)?)),
-        other => Ok(Inbound::Unexpected(other)),
+    match head.cmd_update_type {
+        Some(CmdUpdateType::EntityData) => Ok(entity_data(serde_json::from_str(text)?)),
+        Some(CmdUpdateType::AlarmCountData) => Ok(alarm_count(serde_json::from_str(text)?)),
+        Some(CmdUpdateType::AlarmData) => Ok(alarm_data(serde_json::from_str(text)?)),
+        Some(other) => Ok(Inbound::Unexpected(other)),
+        None => Err(serde::de::Error::missing_field("cmdUpdateType")),
     }
 }
 

@@ -88,15 +88,11 @@ mod tests {
 
     #[test]
     fn v2_subscriptions_replay_their_command_and_cancel_with_their_own_unsubscribe() {
-        use tb_proto::query::{AlarmCountQuery, EntityDataQuery, EntityKey, EntityKeyType};
+        use tb_proto::query::{EntityKey, EntityKeyType};
         let mut reg = Registry::default();
         let latest = vec![EntityKey::new(EntityKeyType::TimeSeries, "temperature")];
-        reg.insert(
-            4,
-            SubscriptionSpec::EntityData { query: EntityDataQuery::default(), latest },
-            Arc::default(),
-        );
-        reg.insert(5, SubscriptionSpec::AlarmCount { query: AlarmCountQuery::default() }, Arc::default());
+        reg.insert(4, SubscriptionSpec::EntityData { query: Box::default(), latest }, Arc::default());
+        reg.insert(5, SubscriptionSpec::AlarmCount { query: Box::default() }, Arc::default());
         let replay = serde_json::to_value(reg.replay()).unwrap();
         assert_eq!(replay[0]["type"], "ENTITY_DATA");
         assert_eq!(replay[0]["latestCmd"]["keys"][0]["key"], "temperature");

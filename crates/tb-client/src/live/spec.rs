@@ -21,15 +21,17 @@ pub enum SubscriptionSpec {
     /// `latestValues`) for every entity `query` matches, e.g. every device a room contains.
     /// Only the query's page (`pageLink`) is live: size it for the whole set.
     /// Events: [`LiveEvent::EntityValues`](super::LiveEvent::EntityValues).
-    EntityData { query: EntityDataQuery, latest: Vec<EntityKey> },
+    /// The query is boxed, as for `AlarmData`.
+    EntityData { query: Box<EntityDataQuery>, latest: Vec<EntityKey> },
     /// `ALARM_COUNT`: the number of matching alarms, again whenever it changes.
     /// Events: [`LiveEvent::Count`](super::LiveEvent::Count).
-    AlarmCount { query: AlarmCountQuery },
+    AlarmCount { query: Box<AlarmCountQuery> },
     /// `ALARM_DATA`: one page of the alarms of the entities `query` selects, kept live. Give the
     /// page link a `timeWindow`: the server checks every change against `now - timeWindow`
     /// (`TbAlarmDataSubCtx.filter`), so without one almost no change comes through.
-    /// Events: [`LiveEvent::Alarms`](super::LiveEvent::Alarms).
-    AlarmData { query: AlarmDataQuery },
+    /// Events: [`LiveEvent::Alarms`](super::LiveEvent::Alarms). Boxed: the query is several
+    /// times the size of the other specs, and every subscription's spec would pay for it.
+    AlarmData { query: Box<AlarmDataQuery> },
 }
 
 impl SubscriptionSpec {
@@ -69,19 +71,21 @@ impl SubscriptionSpec {
             }
             Self::EntityData { query, latest } => WsCmd::EntityData(EntityDataCmd {
                 cmd_id,
-                query: Some(query.clone()),
+                query: Some((**query).clone()),
                 latest_cmd: Some(LatestValueCmd { keys: latest.clone() }),
                 ..Default::default()
             }),
             Self::AlarmCount { .. } if unsubscribe => {
                 WsCmd::AlarmCountUnsubscribe(UnsubscribeCmd::new(cmd_id))
             }
-            Self::AlarmCount { query } => {
-                WsCmd::AlarmCount(AlarmCountCmd { cmd_id, query: Some(query.clone()), ignored_type: None })
-            }
+            Self::AlarmCount { query } => WsCmd::AlarmCount(AlarmCountCmd {
+                cmd_id,
+                query: Some((**query).clone()),
+                ignored_type: None,
+            }),
             Self::AlarmData { .. } if unsubscribe => WsCmd::AlarmDataUnsubscribe(UnsubscribeCmd::new(cmd_id)),
             Self::AlarmData { query } => {
-                WsCmd::AlarmData(AlarmDataCmd { cmd_id, query: Some(query.clone()), ignored_type: None })
+                WsCmd::AlarmData(AlarmDataCmd { cmd_id, query: Some((**query).clone()), ignored_type: None })
             }
         }
     }
