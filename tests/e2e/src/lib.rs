@@ -227,6 +227,16 @@ where
     run_journey_in(name, &Home::new(&format!("{name}_{}", size.width))?, size, journey).await
 }
 
+/// Runs `journey` at each of [`SIZES`] (on the app's embedded demo, or a server it starts itself),
+/// panicking with its error and the size it failed at.
+pub async fn at_each_size(name: &str, journey: impl AsyncFn(&App) -> Result<()>) {
+    for size in SIZES {
+        if let Err(err) = run_journey(name, size, async |app| journey(app).await).await {
+            panic!("the {name} journey at {size} failed: {err:#}");
+        }
+    }
+}
+
 /// [`run_journey`] in a given home (the second part of a restart journey).
 pub async fn run_journey_in<F>(name: &str, home: &Home, size: Size, journey: F) -> Result<()>
 where

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
-use tb_emulator::{Emulator, EmulatorConfig};
+use tb_emulator::EmulatorConfig;
 
 const APP_START: Duration = Duration::from_secs(45);
 const STEP: Duration = Duration::from_secs(30);
@@ -17,15 +19,10 @@ fn node(name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_customer_sees_only_their_floor() {
-    for size in atrium_e2e::SIZES {
-        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result = atrium_e2e::run_journey("customer", size, async |app| customer(app, &url).await).await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("the customer journey at {size} failed: {err:#}");
-        }
-    }
+    common::on_emulator_at_each_size("customer", EmulatorConfig::demo(), async |app, emulator| {
+        customer(app, &emulator.base_url()).await
+    })
+    .await;
 }
 
 /// Customer B rents the top floor of HQ (Floor 3) and nothing else.
@@ -46,19 +43,12 @@ async fn customer(app: &App, url: &str) -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_offline_devices_control_says_it_is_offline() {
-    for size in atrium_e2e::SIZES {
-        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-        let url = emulator.base_url();
+    common::on_emulator_at_each_size("offline_device", EmulatorConfig::demo(), async |app, emulator| {
         let light = emulator.device_id("Lobby Light").expect("the demo has a Lobby Light");
         assert!(emulator.faults().set_device_online(light, false), "the Lobby Light goes offline");
-        let result =
-            atrium_e2e::run_journey("offline_device", size, async |app| offline_device(app, &url).await)
-                .await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("the offline device journey at {size} failed: {err:#}");
-        }
-    }
+        offline_device(app, &emulator.base_url()).await
+    })
+    .await;
 }
 
 async fn offline_device(app: &App, url: &str) -> Result<()> {

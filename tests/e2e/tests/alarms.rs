@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -14,18 +16,13 @@ const ALARM: &str = r#"#alarm-list li.alarm-row[data-severity="MAJOR"]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_manager_acknowledges_and_clears_an_alarm() {
-    for size in atrium_e2e::SIZES {
-        // No simulation: the only alarm is the one this test raises.
-        let config = EmulatorConfig { simulate: false, ..EmulatorConfig::demo() };
-        let emulator = Emulator::start(config).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result =
-            atrium_e2e::run_journey("alarms", size, async |app| journey(app, &emulator, &url).await).await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("the alarms journey at {size} failed: {err:#}");
-        }
-    }
+    // No simulation: the only alarm is the one this test raises.
+    common::on_emulator_at_each_size(
+        "alarms",
+        EmulatorConfig { simulate: false, ..EmulatorConfig::demo() },
+        async |app, emulator| journey(app, emulator, &emulator.base_url()).await,
+    )
+    .await;
 }
 
 async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {

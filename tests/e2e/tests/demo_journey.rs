@@ -24,11 +24,7 @@ const POWER_STATUS: &str = "#control-power-status";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn demo_journey() {
-    for size in atrium_e2e::SIZES {
-        if let Err(err) = atrium_e2e::run_journey("demo_journey", size, journey).await {
-            panic!("demo journey at {size} failed: {err:#}");
-        }
-    }
+    atrium_e2e::at_each_size("demo_journey", journey).await;
 }
 
 async fn journey(app: &App) -> Result<()> {

@@ -20,11 +20,7 @@ const LOBBY_ROW: &str = r#"#node-panel .rollup-row[data-name="Lobby"]"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn node_panel() {
-    for size in atrium_e2e::SIZES {
-        if let Err(err) = atrium_e2e::run_journey("node_panel", size, journey).await {
-            panic!("node panel journey at {size} failed: {err:#}");
-        }
-    }
+    atrium_e2e::at_each_size("node_panel", journey).await;
 }
 
 async fn journey(app: &App) -> Result<()> {

@@ -21,11 +21,7 @@ const WANTED: &str = "Lobby Thermostat";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn search() {
-    for size in atrium_e2e::SIZES {
-        if let Err(err) = atrium_e2e::run_journey("search", size, journey).await {
-            panic!("search journey at {size} failed: {err:#}");
-        }
-    }
+    atrium_e2e::at_each_size("search", journey).await;
 }
 
 async fn journey(app: &App) -> Result<()> {

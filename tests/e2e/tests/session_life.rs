@@ -5,6 +5,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -21,19 +23,13 @@ const TEMPERATURE: &str = r#"#device-panel .live-value[data-key="temperature"]"#
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_values_outlive_dropped_sockets_and_expired_tokens() {
-    for size in atrium_e2e::SIZES {
-        // No simulation: the only temperatures are the ones this test reports.
-        let config = EmulatorConfig { simulate: false, ..EmulatorConfig::demo() };
-        let emulator = Emulator::start(config).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result =
-            atrium_e2e::run_journey("session_life", size, async |app| journey(app, &emulator, &url).await)
-                .await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("the session journey at {size} failed: {err:#}");
-        }
-    }
+    // No simulation: the only temperatures are the ones this test reports.
+    common::on_emulator_at_each_size(
+        "session_life",
+        EmulatorConfig { simulate: false, ..EmulatorConfig::demo() },
+        async |app, emulator| journey(app, emulator, &emulator.base_url()).await,
+    )
+    .await;
 }
 
 async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {

@@ -6,6 +6,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -19,16 +21,10 @@ const LATENCY: Duration = Duration::from_millis(250);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in() {
-    for size in atrium_e2e::SIZES {
-        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result =
-            atrium_e2e::run_journey("sign_in", size, async |app| journey(app, &emulator, &url).await).await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("sign-in journey at {size} failed: {err:#}");
-        }
-    }
+    common::on_emulator_at_each_size("sign_in", EmulatorConfig::demo(), async |app, emulator| {
+        journey(app, emulator, &emulator.base_url()).await
+    })
+    .await;
 }
 
 async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {

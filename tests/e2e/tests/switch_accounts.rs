@@ -4,25 +4,21 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
-use tb_emulator::{Emulator, EmulatorConfig};
+use tb_emulator::EmulatorConfig;
 
 const APP_START: Duration = Duration::from_secs(45);
 const LOAD: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switch_between_two_accounts() {
-    for size in atrium_e2e::SIZES {
-        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result =
-            atrium_e2e::run_journey("switch_accounts", size, async |app| journey(app, &url).await).await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("switching accounts at {size} failed: {err:#}");
-        }
-    }
+    common::on_emulator_at_each_size("switch_accounts", EmulatorConfig::demo(), async |app, emulator| {
+        journey(app, &emulator.base_url()).await
+    })
+    .await;
 }
 
 async fn sign_in(app: &App, url: &str, user: &str, password: &str) -> Result<()> {

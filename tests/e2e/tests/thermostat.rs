@@ -26,11 +26,7 @@ const STEP: f64 = 0.5;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thermostat() {
-    for size in atrium_e2e::SIZES {
-        if let Err(err) = atrium_e2e::run_journey("thermostat", size, journey).await {
-            panic!("thermostat journey at {size} failed: {err:#}");
-        }
-    }
+    atrium_e2e::at_each_size("thermostat", journey).await;
 }
 
 async fn reported_setpoint(app: &App) -> Result<f64> {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+mod common;
+
 use anyhow::{Context, Result};
 use atrium_e2e::{action, check, find, wait, App};
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -12,17 +14,10 @@ const STEP: Duration = Duration::from_secs(30);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_factor_sign_in() {
-    for size in atrium_e2e::SIZES {
-        let emulator = Emulator::start(EmulatorConfig::demo()).await.expect("the emulator starts");
-        let url = emulator.base_url();
-        let result =
-            atrium_e2e::run_journey("two_factor", size, async |app| journey(app, &emulator, &url).await)
-                .await;
-        emulator.shutdown().await;
-        if let Err(err) = result {
-            panic!("two-factor journey at {size} failed: {err:#}");
-        }
-    }
+    common::on_emulator_at_each_size("two_factor", EmulatorConfig::demo(), async |app, emulator| {
+        journey(app, emulator, &emulator.base_url()).await
+    })
+    .await;
 }
 
 async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
