@@ -36,8 +36,9 @@ impl HistoryQuery {
 
     /// The answer for one key's stored points (oldest first).
     pub(crate) fn run<'a>(&self, points: impl Iterator<Item = &'a (i64, KvValue)>) -> Vec<(i64, KvValue)> {
-        let in_range: Vec<&(i64, KvValue)> =
+        let mut in_range: Vec<&(i64, KvValue)> =
             points.filter(|(ts, _)| *ts >= self.start_ts && *ts < self.end_ts).collect();
+        in_range.sort_by_key(|(ts, _)| *ts);
         if !self.aggregates() {
             let mut raw: Vec<(i64, KvValue)> = in_range.into_iter().cloned().collect();
             if self.order == SortOrder::Desc {
@@ -47,14 +48,13 @@ impl HistoryQuery {
             return raw;
         }
         let mut out = Vec::new();
+        let mut rest = &in_range[..];
         let mut bucket_start = self.start_ts;
         while bucket_start < self.end_ts {
-            let bucket_end = (bucket_start + self.interval).min(self.end_ts);
-            let bucket: Vec<&KvValue> = in_range
-                .iter()
-                .filter(|(ts, _)| *ts >= bucket_start && *ts < bucket_end)
-                .map(|(_, v)| v)
-                .collect();
+            let bucket_end = bucket_start.saturating_add(self.interval).min(self.end_ts);
+            let (inside, after) = rest.split_at(rest.partition_point(|(ts, _)| *ts < bucket_end));
+            rest = after;
+            let bucket: Vec<&KvValue> = inside.iter().map(|(_, v)| v).collect();
             if let Some(value) = aggregate(self.agg, &bucket) {
                 out.push((bucket_start + (bucket_end - bucket_start) / 2, value));
             }

@@ -35,6 +35,7 @@ mod faults;
 mod history;
 mod kv;
 mod paging;
+mod past;
 mod routes;
 mod rpc_hub;
 mod sim;
@@ -102,6 +103,9 @@ pub struct EmulatorConfig {
     pub refresh_token_ttl: Duration,
     /// Run the physics ticker that moves temperatures, CO2 and occupancy.
     pub simulate: bool,
+    /// Days of history before the start that history queries answer for the demo's devices
+    /// (computed per query, not stored; see `past.rs`). Default 0; [`EmulatorConfig::demo`]: 7.
+    pub history_days: u32,
     /// Simulation period. Default 2 s.
     pub tick: Duration,
     /// How long a device takes to report its new state after an RPC. Default 300 ms.
@@ -134,6 +138,7 @@ impl Default for EmulatorConfig {
             access_token_ttl: Duration::from_secs(9000),
             refresh_token_ttl: Duration::from_secs(604_800),
             simulate: false,
+            history_days: 0,
             tick: Duration::from_secs(2),
             rpc_report_delay: Duration::from_millis(300),
             admin_api: false,
@@ -149,7 +154,7 @@ impl Default for EmulatorConfig {
 impl EmulatorConfig {
     /// The small building with the simulation running: for the demo app.
     pub fn demo() -> Self {
-        Self { simulate: true, ..Self::default() }
+        Self { simulate: true, history_days: 7, ..Self::default() }
     }
 
     /// The small building, no simulation, RPC effects reported at once: for tests.
@@ -165,6 +170,8 @@ pub(crate) struct AppState {
     pub(crate) two_factor: two_factor::TwoFactor,
     store: Mutex<Store>,
     pub(crate) kinds: BTreeMap<Uuid, DeviceKind>,
+    /// The demo's history before the start, when [`EmulatorConfig::history_days`] asks for it.
+    pub(crate) past: Option<past::Past>,
     pub(crate) counters: Mutex<Counters>,
     /// Bumped to make every WebSocket session drop its connection.
     pub(crate) ws_kill: watch::Sender<u64>,
@@ -240,6 +247,7 @@ impl Emulator {
             config.refresh_token_ttl,
             config.two_factor.pre_verification_ttl,
         );
+        let past = past::Past::new(config.history_days, clock::now_ms(), &demo.kinds, &demo.store);
         let device_tokens = demo.store.devices.keys().map(|id| (rpc_hub::device_token(*id), *id)).collect();
         let state = Arc::new(AppState {
             auth,
@@ -251,6 +259,7 @@ impl Emulator {
             ws_sessions: Mutex::default(),
             store: Mutex::new(demo.store),
             kinds: demo.kinds,
+            past,
             counters: Mutex::default(),
             ws_kill: watch::Sender::new(0),
             online_changed: watch::Sender::new(0),

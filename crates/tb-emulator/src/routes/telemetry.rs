@@ -79,7 +79,9 @@ pub(super) async fn latest_timeseries(
         let store = state.store();
         let mut response = TimeseriesResponse::new();
         for key in requested_keys(&query).unwrap_or_default() {
-            let points = history.run(store.history(&id, &key).into_iter().flatten());
+            let past = state.past.as_ref().map(|p| p.points(&id, &key, history.start_ts, history.end_ts));
+            let points =
+                history.run(past.iter().flatten().chain(store.history(&id, &key).into_iter().flatten()));
             if !points.is_empty() {
                 response
                     .insert(key, points.iter().map(|(ts, v)| TsData { ts: *ts, value: render(v) }).collect());
