@@ -62,6 +62,19 @@ pub async fn fill(client: &Client, css: &str, text: &str) -> Result<()> {
     input.send_keys(text).await.with_context(|| format!("typing into `{css}`"))
 }
 
+/// Waits for the sign-in screen, opens the embedded demo building and waits for `shown` (a CSS
+/// selector) in it.
+pub async fn open_demo(client: &Client, shown: &str) -> Result<()> {
+    crate::wait::for_element(client, "#open-demo", crate::APP_START)
+        .await
+        .context("the sign-in screen did not appear")?;
+    click(client, "#open-demo").await?;
+    crate::wait::for_element(client, shown, crate::DEMO_LOAD)
+        .await
+        .with_context(|| format!("`{shown}` did not appear in the demo building"))?;
+    Ok(())
+}
+
 /// Fills the sign-in form (server address, username, password) and presses "Sign in".
 pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str) -> Result<()> {
     fill(client, "#server-url", url).await?;

@@ -36,6 +36,11 @@ pub mod check;
 pub mod find;
 pub mod wait;
 
+/// How long the app may take to show its first screen (a cold WebKit start under Xvfb on 2 cores).
+pub const APP_START: Duration = Duration::from_secs(45);
+/// How long the embedded demo building may take to show after "Open the demo".
+pub const DEMO_LOAD: Duration = Duration::from_secs(20);
+
 /// How long tauri-driver may take to listen on its port (it is usually ready in well under a second).
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long opening a session (starting the app process) may take; a broken app binary otherwise

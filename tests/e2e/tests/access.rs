@@ -7,10 +7,9 @@ use std::time::Duration;
 mod common;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App};
+use atrium_e2e::{action, check, find, wait, App, APP_START};
 use tb_emulator::EmulatorConfig;
 
-const APP_START: Duration = Duration::from_secs(45);
 const STEP: Duration = Duration::from_secs(30);
 
 fn node(name: &str) -> String {

@@ -7,12 +7,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, wait, App};
+use atrium_e2e::{action, check, wait, App, APP_START, DEMO_LOAD};
 
 /// App start under Xvfb: process, webview, wasm download and mount (a debug build is slow).
-const APP_START: Duration = Duration::from_secs(45);
 /// The demo building loads locally, but give slow CI machines room.
-const DEMO_LOAD: Duration = Duration::from_secs(20);
 /// A device command's round trip, confirmed by the device's own live data.
 const CONFIRMATION: Duration = Duration::from_secs(15);
 

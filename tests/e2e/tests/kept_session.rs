@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App, Home, Size};
+use atrium_e2e::{action, check, find, wait, App, Home, Size, APP_START};
 use tb_emulator::{Emulator, EmulatorConfig};
 
-const APP_START: Duration = Duration::from_secs(45);
 const LOAD: Duration = Duration::from_secs(30);
 /// The live connection retries with backoff (up to 30 s between tries, with jitter).
 const RECOVERY: Duration = Duration::from_secs(60);

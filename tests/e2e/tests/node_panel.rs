@@ -5,15 +5,8 @@
 //! Run it through `cargo xtask test` (it builds the app with embedded assets and runs this under
 //! `xvfb-run` with `ATRIUM_APP_BIN` set).
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App};
-
-/// App start under Xvfb: process, webview, wasm download and mount (a debug build is slow).
-const APP_START: Duration = Duration::from_secs(45);
-/// The demo building loads locally, but give slow CI machines room.
-const DEMO_LOAD: Duration = Duration::from_secs(20);
+use atrium_e2e::{action, check, find, wait, App, DEMO_LOAD};
 
 const FLOOR_1: &str = r#"li.tree-node[data-name="Floor 1"]"#;
 const LOBBY_ROW: &str = r#"#node-panel .rollup-row[data-name="Lobby"]"#;
@@ -26,12 +19,7 @@ async fn node_panel() {
 async fn journey(app: &App) -> Result<()> {
     let c = app.client();
 
-    wait::for_element(c, "#open-demo", APP_START).await.context("the login screen did not appear")?;
-    action::click(c, "#open-demo").await?;
-    wait::until("the building tree with Floor 1", DEMO_LOAD, async || {
-        check::exists(c, &format!("#building-tree {FLOOR_1}")).await
-    })
-    .await?;
+    action::open_demo(c, &format!("#building-tree {FLOOR_1}")).await?;
 
     // Selecting a floor opens it in the right pane (and toggles it in the tree).
     action::click_within(c, FLOOR_1, "button.tree-label").await?;

@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, wait, App};
+use atrium_e2e::{action, check, wait, App, APP_START};
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair, KeyUsagePurpose};
 use tb_emulator::{Emulator, EmulatorConfig, TlsFront};
 
-const APP_START: Duration = Duration::from_secs(45);
 const STEP: Duration = Duration::from_secs(30);
 
 /// A private CA and a "localhost" certificate it signed: `(ca_pem, leaf_pem, key_pem)`.

@@ -5,14 +5,9 @@
 //! Run it like `demo_journey` (under `xvfb-run` with `ATRIUM_APP_BIN` set); it saves
 //! `<target>/screenshots/search_<width>.png`.
 
-use std::time::Duration;
-
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App};
+use atrium_e2e::{action, check, find, wait, App, DEMO_LOAD};
 use fantoccini::key::Key;
-
-const APP_START: Duration = Duration::from_secs(45);
-const DEMO_LOAD: Duration = Duration::from_secs(20);
 
 const LOBBY: &str = r#"li.tree-node[data-name="Lobby"]"#;
 const SEARCH: &str = "#tree-search";
@@ -26,11 +21,7 @@ async fn search() {
 
 async fn journey(app: &App) -> Result<()> {
     let c = app.client();
-    wait::for_element(c, "#open-demo", APP_START).await.context("the login screen did not appear")?;
-    action::click(c, "#open-demo").await?;
-    wait::for_element(c, &format!("#building-tree {LOBBY}"), DEMO_LOAD)
-        .await
-        .context("no Lobby in the tree")?;
+    action::open_demo(c, &format!("#building-tree {LOBBY}")).await?;
 
     // Nothing matches: the results say so; Escape brings the tree back.
     let search = find::one(c, SEARCH).await?;

@@ -9,11 +9,10 @@ use std::time::Duration;
 mod common;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App};
+use atrium_e2e::{action, check, find, wait, App, APP_START};
 use tb_emulator::{Emulator, EmulatorConfig};
 
 /// App start under Xvfb: process, webview, wasm download and mount (a debug build is slow).
-const APP_START: Duration = Duration::from_secs(45);
 /// Sign-in and the first load take a dozen slowed requests.
 const LOAD: Duration = Duration::from_secs(30);
 /// Slow enough that every step of the load stays on screen for a few polls.

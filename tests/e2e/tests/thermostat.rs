@@ -7,10 +7,8 @@
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use atrium_e2e::{action, check, find, wait, App};
+use atrium_e2e::{action, check, find, wait, App, DEMO_LOAD};
 
-const APP_START: Duration = Duration::from_secs(45);
-const DEMO_LOAD: Duration = Duration::from_secs(20);
 const CONFIRMATION: Duration = Duration::from_secs(15);
 
 const LOBBY: &str = r#"li.tree-node[data-name="Lobby"]"#;
@@ -38,11 +36,7 @@ async fn reported_setpoint(app: &App) -> Result<f64> {
 
 async fn journey(app: &App) -> Result<()> {
     let c = app.client();
-    wait::for_element(c, "#open-demo", APP_START).await.context("the login screen did not appear")?;
-    action::click(c, "#open-demo").await?;
-    wait::for_element(c, &format!("#building-tree {LOBBY}"), DEMO_LOAD)
-        .await
-        .context("no Lobby in the tree")?;
+    action::open_demo(c, &format!("#building-tree {LOBBY}")).await?;
 
     action::click_first_within(c, LOBBY, &["button.tree-toggle", "button.tree-label"]).await?;
     wait::for_element(c, LOBBY_THERMOSTAT, DEMO_LOAD)
