@@ -59,6 +59,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::watch_alarm_badges,
             commands::acknowledge_alarm,
             commands::clear_alarm,
+            commands::load_history,
         ])
 }
 

@@ -24,6 +24,7 @@ use uuid::Uuid;
 
 mod alarms;
 mod device;
+mod history;
 pub(crate) mod lifecycle;
 pub(crate) mod session;
 pub(crate) mod tree;

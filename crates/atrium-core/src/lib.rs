@@ -24,6 +24,7 @@ mod controls;
 mod core;
 #[cfg(feature = "demo")]
 pub mod demo;
+mod history;
 mod live_values;
 mod rollup;
 pub mod secrets;

@@ -23,6 +23,7 @@ mod account;
 mod alarm;
 mod control;
 mod error;
+mod history;
 mod live;
 mod rollup;
 mod tree;
@@ -38,6 +39,9 @@ pub use alarm::{
 };
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
+pub use history::{
+    HistoryArgs, HistoryChart, HistoryCoverage, HistoryPoint, HistorySeries, HistorySpan, HistorySubject,
+};
 pub use live::{
     merge_latest, ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId,
 };
@@ -117,6 +121,8 @@ pub mod cmd {
     pub const ACKNOWLEDGE_ALARM: &str = "acknowledge_alarm";
     /// Takes [`crate::AlarmArgs`]; answers the alarm's new [`crate::AlarmRow`].
     pub const CLEAR_ALARM: &str = "clear_alarm";
+    /// Takes [`crate::HistoryArgs`]; answers a [`crate::HistoryChart`].
+    pub const LOAD_HISTORY: &str = "load_history";
 
     /// Every command above; the shell registers exactly these (its tests invoke each one).
     pub const ALL: &[&str] = &[
@@ -153,6 +159,7 @@ pub mod cmd {
         WATCH_ALARM_BADGES,
         ACKNOWLEDGE_ALARM,
         CLEAR_ALARM,
+        LOAD_HISTORY,
     ];
 }
 
