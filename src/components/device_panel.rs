@@ -5,6 +5,7 @@ use crate::components::control_level::ControlLevel;
 use crate::components::control_lock::ControlLock;
 use crate::components::control_setpoint::ControlSetpoint;
 use crate::components::control_switch::ControlSwitch;
+use crate::components::device_history::DeviceHistory;
 use crate::hooks::{use_clock, use_connection, use_device_telemetry, DeviceTelemetry};
 use crate::ipc;
 use atrium_ipc::{AppError, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
@@ -99,6 +100,7 @@ enum DetailState {
 #[component]
 fn DeviceView(device_id: String) -> impl IntoView {
     let telemetry = use_device_telemetry(device_id.clone());
+    let history_device = device_id.clone();
     let detail = RwSignal::new(DetailState::Loading);
 
     let load = {
@@ -148,6 +150,7 @@ fn DeviceView(device_id: String) -> impl IntoView {
         <div class="device-view" data-device-id=device_id>
             {header}
             <LiveValues telemetry=telemetry />
+            <DeviceHistory device_id=history_device telemetry=telemetry />
         </div>
     }
 }

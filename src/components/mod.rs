@@ -2,6 +2,7 @@
 
 pub(crate) mod account_menu;
 pub(crate) mod alarms_panel;
+pub(crate) mod chart_scale;
 pub(crate) mod connection_badge;
 pub(crate) mod control_command;
 pub(crate) mod control_cover;
@@ -9,7 +10,9 @@ pub(crate) mod control_level;
 pub(crate) mod control_lock;
 pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
+pub(crate) mod device_history;
 pub(crate) mod device_panel;
+pub(crate) mod history_chart;
 pub(crate) mod node_panel;
 pub(crate) mod offline_banner;
 pub(crate) mod quantity;

@@ -2,10 +2,11 @@
 //! (devices, offline, the average of a key the person picks with its age, worst active alarm).
 
 use crate::components::device_panel::format_age;
+use crate::components::history_chart::HistoryCard;
 use crate::components::quantity::quantity;
 use crate::hooks::{use_clock, use_connection, use_node_rollup};
 use crate::ipc;
-use atrium_ipc::{NodeKind, NodeRollup, DEFAULT_AVERAGE_KEY};
+use atrium_ipc::{HistorySubject, NodeKind, NodeRollup, DEFAULT_AVERAGE_KEY};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -115,6 +116,11 @@ fn NodeView(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
     let batch_key = Memo::new(move |_| rollups.batch.with(|b| b.as_ref().map(|b| b.average_key.clone())));
 
     let picker_node = node_id.clone();
+    let history_subject = {
+        let node_id = node_id.clone();
+        Memo::new(move |_| Some(HistorySubject::Place { node_id: node_id.clone(), key: average_key.get() }))
+    };
+    let history_title = move || format!("{} over time", quantity(&average_key.get()).label);
     let header = move || match own.get() {
         None => view! {
             <header class="device-header">
@@ -196,6 +202,10 @@ fn NodeView(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
                 </div>
                 {notice}
                 {body}
+            </section>
+            <section class="device-section" aria-labelledby="place-history-title">
+                <h3 id="place-history-title" class="section-title">{history_title}</h3>
+                <HistoryCard subject=history_subject id="place-history" />
             </section>
         </div>
     }

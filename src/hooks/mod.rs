@@ -5,6 +5,7 @@ mod use_alarms;
 mod use_clock;
 mod use_connection;
 mod use_device_telemetry;
+mod use_history;
 mod use_node_rollup;
 pub(crate) mod use_sign_in;
 pub(crate) mod use_two_factor;
@@ -16,6 +17,7 @@ pub(crate) use use_alarms::{
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};
 pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};
+pub(crate) use use_history::{use_history, HistoryState};
 pub(crate) use use_node_rollup::use_node_rollup;
 pub(crate) use use_sign_in::{server_host, use_sign_in};
 pub(crate) use use_two_factor::use_two_factor;

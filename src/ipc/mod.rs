@@ -10,9 +10,9 @@ pub(crate) use accounts::*;
 
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, ControlAck,
-    ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs,
-    SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId,
-    WatchNodeArgs,
+    ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, HistorySpan,
+    HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo,
+    TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -142,6 +142,14 @@ pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppEr
 /// The time-series keys the devices below a node report, to choose what its rollups average.
 pub(crate) async fn rollup_keys(node_id: &str) -> Result<Vec<String>, AppError> {
     invoke(cmd::ROLLUP_KEYS, &NodeArgs { node_id: node_id.to_owned() }).await
+}
+
+/// A chart's data: a device's keys or a place's average over a span.
+pub(crate) async fn load_history(
+    subject: HistorySubject,
+    span: HistorySpan,
+) -> Result<HistoryChart, AppError> {
+    invoke(cmd::LOAD_HISTORY, &HistoryArgs { subject, span }).await
 }
 
 /// Places and devices of the shown building whose name, label or type contains `query`.

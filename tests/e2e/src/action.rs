@@ -9,12 +9,24 @@ use crate::find;
 /// Clicks `element` once it is in the middle of the window, as a person scrolls before tapping:
 /// at phone size a sticky header may cover an element the driver only scrolls to the edge.
 async fn tap(client: &Client, element: Element, what: &str) -> Result<()> {
-    let target = serde_json::to_value(&element).context("an element reference")?;
+    center(client, &element, what).await?;
+    element.click().await.with_context(|| format!("clicking {what}"))
+}
+
+async fn center(client: &Client, element: &Element, what: &str) -> Result<()> {
+    let target = serde_json::to_value(element).context("an element reference")?;
     client
         .execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![target])
         .await
         .with_context(|| format!("scrolling to {what}"))?;
-    element.click().await.with_context(|| format!("clicking {what}"))
+    Ok(())
+}
+
+/// Scrolls the first element matching `css` to the middle of the window, as a person does
+/// before looking at it (for a screenshot of something below the fold).
+pub async fn scroll_to(client: &Client, css: &str) -> Result<()> {
+    let element = find::one(client, css).await?;
+    center(client, &element, &format!("`{css}`")).await
 }
 
 /// Clicks the first element matching `css`.
