@@ -3,11 +3,11 @@
 use atrium_core::Core;
 use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
-    CertificateInfo, CodeSent, ConnectionState, ControlAck, ControlCommand, DeviceArgs, DeviceDetail,
-    ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch,
-    PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup,
-    TelemetryBatch, TreeNode, TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs,
-    WatchArgs, WatchId, WatchNodeArgs,
+    CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
+    DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs, LoginOutcome, NodeArgs,
+    NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs,
+    SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs,
+    WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -166,6 +166,17 @@ pub(crate) async fn watch_device(
     core.watch_device(&args.device_id, move |batch| {
         // A failed send means the page is gone; the watch ends with the next unwatch or logout.
         let _ = on_batch.send(batch);
+    })
+}
+
+#[tauri::command]
+pub(crate) async fn watch_connectivity(
+    core: State<'_, Core>,
+    args: WatchArgs,
+    on_batch: Channel<Connectivity>,
+) -> Result<WatchId, AppError> {
+    core.watch_connectivity(&args.device_id, move |update| {
+        let _ = on_batch.send(update);
     })
 }
 

@@ -49,6 +49,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::load_tree,
             commands::device_detail,
             commands::watch_device,
+            commands::watch_connectivity,
             commands::unwatch,
             commands::operate_control,
             commands::cached_tree,

@@ -1,14 +1,15 @@
 //! The device panel: who the selected device is, its controls, and its live values.
 
+use crate::components::connectivity_pill::ConnectivityPill;
 use crate::components::control_cover::ControlCover;
 use crate::components::control_level::ControlLevel;
 use crate::components::control_lock::ControlLock;
 use crate::components::control_setpoint::ControlSetpoint;
 use crate::components::control_switch::ControlSwitch;
 use crate::components::device_history::DeviceHistory;
-use crate::hooks::{use_clock, use_connection, use_device_telemetry, DeviceTelemetry};
+use crate::hooks::{use_clock, use_connection, use_connectivity, use_device_telemetry, DeviceTelemetry};
 use crate::ipc;
-use atrium_ipc::{AppError, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
+use atrium_ipc::{AppError, Connectivity, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -101,6 +102,7 @@ enum DetailState {
 fn DeviceView(device_id: String) -> impl IntoView {
     let telemetry = use_device_telemetry(device_id.clone());
     let history_device = device_id.clone();
+    let connectivity = use_connectivity(device_id.clone());
     let detail = RwSignal::new(DetailState::Loading);
 
     let load = {
@@ -143,7 +145,7 @@ fn DeviceView(device_id: String) -> impl IntoView {
             }
             .into_any()
         }
-        DetailState::Loaded(d) => device_header(d, telemetry).into_any(),
+        DetailState::Loaded(d) => device_header(d, telemetry, connectivity).into_any(),
     };
 
     view! {
@@ -155,14 +157,13 @@ fn DeviceView(device_id: String) -> impl IntoView {
     }
 }
 
-fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
+fn device_header(
+    d: DeviceDetail,
+    telemetry: DeviceTelemetry,
+    connectivity: ReadSignal<Option<Connectivity>>,
+) -> impl IntoView {
     let title = d.label.clone().filter(|l| !l.trim().is_empty()).unwrap_or_else(|| d.name.clone());
     let subtitle = (title != d.name).then(|| d.name.clone());
-    let (pill_class, pill_text, active) = match d.active {
-        Some(true) => ("pill online", "Online", "true"),
-        Some(false) => ("pill offline", "Offline", "false"),
-        None => ("pill unknown", "Status unknown", "unknown"),
-    };
     let device_id = d.id.clone();
     let values = telemetry.values;
     let controls = d
@@ -205,7 +206,7 @@ fn device_header(d: DeviceDetail, telemetry: DeviceTelemetry) -> impl IntoView {
         <header class="device-header">
             <div class="device-heading">
                 <h2 id="device-name" class="device-name">{title}</h2>
-                <span id="device-status" class=pill_class data-active=active>{pill_text}</span>
+                <ConnectivityPill connectivity=connectivity read_once=d.active />
             </div>
             <p class="device-meta">
                 <span id="device-type" class="device-type">{d.type_name}</span>

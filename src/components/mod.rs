@@ -4,6 +4,7 @@ pub(crate) mod account_menu;
 pub(crate) mod alarms_panel;
 pub(crate) mod chart_scale;
 pub(crate) mod connection_badge;
+pub(crate) mod connectivity_pill;
 pub(crate) mod control_command;
 pub(crate) mod control_cover;
 pub(crate) mod control_level;

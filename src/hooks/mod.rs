@@ -4,6 +4,7 @@ pub(crate) mod debounce;
 mod use_alarms;
 mod use_clock;
 mod use_connection;
+mod use_connectivity;
 mod use_device_telemetry;
 mod use_history;
 mod use_node_rollup;
@@ -16,6 +17,7 @@ pub(crate) use use_alarms::{
 };
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};
+pub(crate) use use_connectivity::use_connectivity;
 pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};
 pub(crate) use use_history::{use_history, HistoryState};
 pub(crate) use use_node_rollup::use_node_rollup;

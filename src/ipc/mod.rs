@@ -9,8 +9,8 @@ mod accounts;
 pub(crate) use accounts::*;
 
 use atrium_ipc::{
-    cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, ControlAck,
-    ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, HistorySpan,
+    cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
+    ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, HistorySpan,
     HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo,
     TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
@@ -188,6 +188,16 @@ impl Drop for ChannelGuard {
     fn drop(&mut self) {
         IGNORE_MESSAGE.with(|ignore| self.channel.set_onmessage(ignore.as_ref()));
     }
+}
+
+/// Starts `watch_connectivity`; every update is passed to `on_update`. Keep the guard as for
+/// [`watch_device`].
+pub(crate) async fn watch_connectivity(
+    device_id: &str,
+    on_update: impl Fn(Result<Connectivity, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    let args = WatchArgs { device_id: device_id.to_owned() };
+    watch(cmd::WATCH_CONNECTIVITY, &args, "a connectivity update", on_update).await
 }
 
 /// Starts `watch_device`; every batch the backend streams is passed to `on_batch`.

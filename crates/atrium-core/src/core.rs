@@ -101,7 +101,6 @@ struct Active {
     /// Device id -> its resolved controls, from the last detail load.
     device_controls: Mutex<HashMap<DeviceId, Vec<ControlBinding>>>,
     /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
-    device_active: Mutex<HashMap<DeviceId, bool>>,
     /// Device profile id -> its `atriumControls`, read once per session however many of its
     /// devices are opened (a cell, so that concurrent opens share the one read).
     profile_controls: Mutex<HashMap<DeviceProfileId, Arc<OnceCell<ProfileOverride>>>>,
@@ -263,7 +262,6 @@ impl Core {
             info: info.clone(),
             demo: Mutex::new(demo),
             device_controls: Mutex::default(),
-            device_active: Mutex::default(),
             profile_controls: Mutex::default(),
             watches: Mutex::default(),
             background: Mutex::default(),
@@ -364,16 +362,20 @@ impl Core {
         let id = parse_device_id(device_id)?;
         let subscription =
             active.live.subscribe(SubscriptionSpec::Timeseries { entity: id.entity_id(), keys: vec![] });
-        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         // The last values go to the offline cache too (saved with the next tree load or `save_cache`).
         let core = Core { shared: self.shared.clone() };
         let sink = move |batch: TelemetryBatch| {
             core.remember_values(&batch);
             sink(batch);
         };
-        let task = tokio::spawn(forward(device_id.to_owned(), subscription, sink));
+        Ok(self.hold_watch(&active, tokio::spawn(forward(device_id.to_owned(), subscription, sink))))
+    }
+
+    /// Keeps a watch's task until [`Core::unwatch`] (or the session's end) aborts it.
+    fn hold_watch(&self, active: &Active, task: JoinHandle<()>) -> WatchId {
+        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         active.watches.lock().expect("watches lock").insert(watch, task);
-        Ok(WatchId(watch))
+        WatchId(watch)
     }
 
     /// Streams live rollups of a node of the loaded tree to `sink`: the node itself, then each
@@ -395,12 +397,9 @@ impl Core {
             Some(key) => key,
         };
         let (root, node) = self.node_entity(node_id)?;
-        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         let run =
             rollup::run(active.client.clone(), active.live.clone(), root, node, average_key.to_owned(), sink);
-        let task = tokio::spawn(run);
-        active.watches.lock().expect("watches lock").insert(watch, task);
-        Ok(WatchId(watch))
+        Ok(self.hold_watch(&active, tokio::spawn(run)))
     }
 
     /// The time-series keys the devices below a node report (the server looks at up to 100 of

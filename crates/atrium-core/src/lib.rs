@@ -20,6 +20,7 @@ mod alarms;
 mod app_error;
 mod building;
 pub mod cache;
+mod connectivity;
 mod controls;
 mod core;
 #[cfg(feature = "demo")]

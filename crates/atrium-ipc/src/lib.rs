@@ -21,6 +21,7 @@
 
 mod account;
 mod alarm;
+mod connectivity;
 mod control;
 mod error;
 mod history;
@@ -37,6 +38,7 @@ pub use alarm::{
     AlarmArgs, AlarmBadge, AlarmBadges, AlarmList, AlarmRow, AlarmSeverity, AlarmStatusFilter,
     WatchAlarmsArgs,
 };
+pub use connectivity::Connectivity;
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
 pub use error::{AppError, ErrorCode};
 pub use history::{
@@ -99,6 +101,9 @@ pub mod cmd {
     pub const LOAD_TREE: &str = "load_tree";
     pub const DEVICE_DETAIL: &str = "device_detail";
     pub const WATCH_DEVICE: &str = "watch_device";
+    /// Starts a device's live [`crate::Connectivity`] (on a channel, returns a `WatchId`); takes
+    /// [`crate::WatchArgs`]. Stopped with [`UNWATCH`].
+    pub const WATCH_CONNECTIVITY: &str = "watch_connectivity";
     pub const UNWATCH: &str = "unwatch";
     pub const OPERATE_CONTROL: &str = "operate_control";
     /// The cached building at once (`Option<CachedTree>`), while `load_tree` refreshes it.
@@ -149,6 +154,7 @@ pub mod cmd {
         LOAD_TREE,
         DEVICE_DETAIL,
         WATCH_DEVICE,
+        WATCH_CONNECTIVITY,
         UNWATCH,
         OPERATE_CONTROL,
         CACHED_TREE,

@@ -5,7 +5,6 @@ use crate::alarms::{self, Scope};
 use crate::building::places;
 use atrium_ipc::{AlarmBadges, AlarmList, AlarmRow, AppError, ErrorCode, WatchAlarmsArgs, WatchId};
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use tb_client::proto::EntityType;
 use uuid::Uuid;
@@ -36,10 +35,8 @@ impl Core {
                 }
             }
         };
-        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         let run = alarms::run(active.client.clone(), active.live.clone(), scope, args, self.places(), sink);
-        active.watches.lock().expect("watches lock").insert(watch, tokio::spawn(run));
-        Ok(WatchId(watch))
+        Ok(self.hold_watch(&active, tokio::spawn(run)))
     }
 
     /// Starts the building's alarm badges: the active alarms of everything the user may see,
@@ -53,7 +50,6 @@ impl Core {
         let shared = Arc::clone(&self.shared);
         // The tree may load (or reload) after the watch starts: its places follow it.
         let around = Mutex::new((None, HashMap::new()));
-        let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
         let run = alarms::run(
             active.client.clone(),
             active.live.clone(),
@@ -69,8 +65,7 @@ impl Core {
                 sink(alarms::badges_of(&list, &around.1));
             },
         );
-        active.watches.lock().expect("watches lock").insert(watch, tokio::spawn(run));
-        Ok(WatchId(watch))
+        Ok(self.hold_watch(&active, tokio::spawn(run)))
     }
 
     /// Acknowledges an alarm; answers it as it is now. Someone else having acknowledged it

@@ -3,10 +3,12 @@
 
 use super::{now_ms, parse_device_id, Active, Core};
 use crate::app_error::to_app_error;
+use crate::connectivity::{self, ConnectivityState};
 use crate::controls::{self, Attributes, ControlBinding, ControlMap, ControlSpec, CONTROLS_ATTRIBUTE};
-use atrium_ipc::{AppError, ControlAck, ControlCommand, DeviceDetail, ErrorCode};
+use atrium_ipc::{AppError, Connectivity, ControlAck, ControlCommand, DeviceDetail, ErrorCode, WatchId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use tb_client::live::{LiveEvent, Subscription, SubscriptionSpec};
 use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{DeviceId, DeviceProfileId};
 use tb_client::RpcCall;
@@ -33,7 +35,6 @@ impl Core {
             self.resolve_controls(&active, id, &device.device_type, device.device_profile_id).await?;
         let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
         active.device_controls.lock().expect("controls lock").insert(id, bindings);
-        active.device_active.lock().expect("active map lock").insert(id, info.active);
         Ok(DeviceDetail {
             id: device_id.to_owned(),
             name: device.name,
@@ -211,6 +212,29 @@ impl Core {
         }
     }
 
+    /// Streams a device's connectivity to `sink` (once the first report arrives, then on every
+    /// change) until `unwatch`: its state keys as server attributes and as time series, since the
+    /// server writes one or the other (`state.persistToTelemetry`).
+    pub fn watch_connectivity(
+        &self,
+        device_id: &str,
+        sink: impl Fn(Connectivity) + Send + 'static,
+    ) -> Result<WatchId, AppError> {
+        let active = self.shared.require()?;
+        let entity = parse_device_id(device_id)?.entity_id();
+        let keys: Vec<String> = connectivity::KEYS.iter().map(|k| (*k).to_owned()).collect();
+        let attributes = active.live.subscribe(SubscriptionSpec::Attributes {
+            entity,
+            scope: Some(AttributeScope::ServerScope),
+            keys: keys.clone(),
+        });
+        let telemetry = active.live.subscribe(SubscriptionSpec::Timeseries { entity, keys });
+        let device_id = device_id.to_owned();
+        let task =
+            tokio::spawn(async move { follow_connectivity(&device_id, attributes, telemetry, sink).await });
+        Ok(self.hold_watch(&active, task))
+    }
+
     /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
     /// when the device reports it. Never retried when delivery is unknown.
     pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
@@ -230,13 +254,9 @@ impl Core {
         .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
         // Checked before anything is sent: an action out of bounds never reaches the device.
         let plan = binding.plan(&command.action)?;
-        if active.device_active.lock().expect("active map lock").get(&id) == Some(&false) {
-            return Err(AppError::new(
-                ErrorCode::DeviceOffline,
-                "The device is offline, so the command was not sent.",
-                false,
-            ));
-        }
+        // Not refused for a read `active: false`: the server's flag lags the connection by up to
+        // its inactivity timeout either way (`DefaultDeviceStateService`); its answer to the RPC
+        // says whether the device was reached.
         let call = RpcCall::new(plan.method, plan.params);
         let reply = if plan.two_way {
             let reply = active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
@@ -249,5 +269,33 @@ impl Core {
             None
         };
         Ok(ControlAck { reply, accepted_at_ms: now_ms() })
+    }
+}
+
+/// Merges both subscriptions' reports until either ends (unwatched, or the session closed).
+async fn follow_connectivity(
+    device_id: &str,
+    mut attributes: Subscription,
+    mut telemetry: Subscription,
+    sink: impl Fn(Connectivity),
+) {
+    let mut state = ConnectivityState::default();
+    loop {
+        let event = tokio::select! {
+            event = attributes.next() => event,
+            event = telemetry.next() => event,
+        };
+        match event {
+            Some(LiveEvent::Values { values, .. }) => {
+                if state.apply(&values) {
+                    sink(state.to_ipc(device_id));
+                }
+            }
+            Some(LiveEvent::Error(e)) => {
+                tracing::warn!(device = %device_id, code = e.code, "connectivity subscription error: {}", e.message);
+            }
+            Some(_) => {}
+            None => return,
+        }
     }
 }
