@@ -4,10 +4,10 @@ use atrium_core::Core;
 use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
     CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
-    DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs, LoginOutcome, NodeArgs,
-    NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs,
-    SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs,
-    WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
+    DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs,
+    LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress,
+    ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
+    TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -242,6 +242,14 @@ pub(crate) async fn acknowledge_alarm(core: State<'_, Core>, args: AlarmArgs) ->
 #[tauri::command]
 pub(crate) async fn clear_alarm(core: State<'_, Core>, args: AlarmArgs) -> Result<AlarmRow, AppError> {
     core.clear_alarm(&args.alarm_id).await
+}
+
+#[tauri::command]
+pub(crate) async fn device_attributes(
+    core: State<'_, Core>,
+    args: DeviceArgs,
+) -> Result<DeviceAttributes, AppError> {
+    core.device_attributes(&args.device_id).await
 }
 
 #[tauri::command]

@@ -48,6 +48,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::connection_state,
             commands::load_tree,
             commands::device_detail,
+            commands::device_attributes,
             commands::watch_device,
             commands::watch_connectivity,
             commands::unwatch,

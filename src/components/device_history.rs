@@ -6,6 +6,7 @@ use crate::components::quantity::quantity;
 use crate::hooks::DeviceTelemetry;
 use atrium_ipc::{HistorySubject, TelemetryValue};
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 
 /// Keys in the order a building manager looks for them; others after, alphabetically.
 const FIRST_KEYS: [&str; 8] =
@@ -39,7 +40,12 @@ fn group_label(group: &[String]) -> String {
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
 #[component]
-pub(crate) fn DeviceHistory(device_id: String, telemetry: DeviceTelemetry) -> impl IntoView {
+pub(crate) fn DeviceHistory(
+    device_id: String,
+    telemetry: DeviceTelemetry,
+    /// The device's own units, by key.
+    units: Memo<BTreeMap<String, String>>,
+) -> impl IntoView {
     // Recomputed on every value, but equal groups keep the chart from reloading.
     let groups = Memo::new(move |_| {
         let numeric: Vec<String> = telemetry.values.with(|values| {
@@ -94,7 +100,7 @@ pub(crate) fn DeviceHistory(device_id: String, telemetry: DeviceTelemetry) -> im
                 <h3 id="history-title" class="section-title">"History"</h3>
                 <div class="key-picker" role="group" aria-label="Reading to chart">{picker}</div>
             </div>
-            <HistoryCard subject=subject id="device-history" />
+            <HistoryCard subject=subject id="device-history" units=units />
         </section>
     }
 }

@@ -6,12 +6,15 @@ use crate::components::control_level::ControlLevel;
 use crate::components::control_lock::ControlLock;
 use crate::components::control_setpoint::ControlSetpoint;
 use crate::components::control_switch::ControlSwitch;
+use crate::components::device_attributes::{AttributesSection, AttributesState};
 use crate::components::device_history::DeviceHistory;
+use crate::components::quantity::quantity_with;
 use crate::hooks::{use_clock, use_connection, use_connectivity, use_device_telemetry, DeviceTelemetry};
 use crate::ipc;
 use atrium_ipc::{AppError, Connectivity, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use std::collections::BTreeMap;
 
 /// A value older than this is marked stale even while the connection is live.
 const STALE_AFTER_MS: f64 = 120_000.0;
@@ -103,6 +106,30 @@ fn DeviceView(device_id: String) -> impl IntoView {
     let telemetry = use_device_telemetry(device_id.clone());
     let history_device = device_id.clone();
     let connectivity = use_connectivity(device_id.clone());
+    let attributes = RwSignal::new(AttributesState::Loading);
+    let load_attributes = {
+        let device_id = device_id.clone();
+        move || {
+            attributes.set(AttributesState::Loading);
+            let device_id = device_id.clone();
+            spawn_local(async move {
+                let next = match ipc::device_attributes(&device_id).await {
+                    Ok(a) => AttributesState::Loaded(a),
+                    Err(e) => AttributesState::Failed(e),
+                };
+                attributes.try_set(next);
+            });
+        }
+    };
+    load_attributes();
+    let reload_attributes = Callback::new(move |()| load_attributes());
+    // The device's own units (`atriumUnits`) once its attributes are read.
+    let units = Memo::new(move |_| {
+        attributes.with(|a| match a {
+            AttributesState::Loaded(a) => a.units.clone(),
+            _ => BTreeMap::new(),
+        })
+    });
     let detail = RwSignal::new(DetailState::Loading);
 
     let load = {
@@ -151,8 +178,9 @@ fn DeviceView(device_id: String) -> impl IntoView {
     view! {
         <div class="device-view" data-device-id=device_id>
             {header}
-            <LiveValues telemetry=telemetry />
-            <DeviceHistory device_id=history_device telemetry=telemetry />
+            <LiveValues telemetry=telemetry units=units />
+            <DeviceHistory device_id=history_device telemetry=telemetry units=units />
+            <AttributesSection state=attributes.read_only() reload=reload_attributes />
         </div>
     }
 }
@@ -224,7 +252,7 @@ fn device_header(
 }
 
 #[component]
-fn LiveValues(telemetry: DeviceTelemetry) -> impl IntoView {
+fn LiveValues(telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>) -> impl IntoView {
     let connection = use_connection();
     let keys = move || telemetry.values.with(|m| m.keys().cloned().collect::<Vec<_>>());
     let has_values = move || telemetry.values.with(|m| !m.is_empty());
@@ -264,7 +292,7 @@ fn LiveValues(telemetry: DeviceTelemetry) -> impl IntoView {
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=keys key=|k| k.clone() children=move |key| view! { <LiveRow key=key telemetry=telemetry /> } />
+                    <For each=keys key=|k| k.clone() children=move |key| view! { <LiveRow key=key telemetry=telemetry units=units /> } />
                 </tbody>
             </table>
         }
@@ -281,7 +309,7 @@ fn LiveValues(telemetry: DeviceTelemetry) -> impl IntoView {
 }
 
 #[component]
-fn LiveRow(key: String, telemetry: DeviceTelemetry) -> impl IntoView {
+fn LiveRow(key: String, telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>) -> impl IntoView {
     let connection = use_connection();
     let clock = use_clock();
     let value = {
@@ -292,8 +320,24 @@ fn LiveRow(key: String, telemetry: DeviceTelemetry) -> impl IntoView {
         value.with(|v| v.as_ref().map_or(f64::INFINITY, |v: &LiveValue| clock.now_ms() - v.ts as f64))
     };
     let stale = move || !connection.is_live() || age_ms() > STALE_AFTER_MS;
-    let text =
-        move || value.with(|v| v.as_ref().map(|v| format_value(&v.value)).unwrap_or_else(|| "—".into()));
+    let text = {
+        let key = key.clone();
+        move || {
+            value.with(|v| match v.as_ref().map(|v| &v.value) {
+                Some(TelemetryValue::Number(n)) => units.with(|u| quantity_with(&key, u).format(*n)),
+                Some(other) => format_value(other),
+                None => "—".into(),
+            })
+        }
+    };
+    let label = {
+        let key = key.clone();
+        move || units.with(|u| quantity_with(&key, u).label.to_owned())
+    };
+    let raw_key = {
+        let key = key.clone();
+        move || units.with(|u| (quantity_with(&key, u).label != key).then(|| key.clone()))
+    };
     let age = move || {
         value.with(|v| match v {
             Some(v) if v.ts > 0 => format_age(age_ms()),
@@ -312,7 +356,10 @@ fn LiveRow(key: String, telemetry: DeviceTelemetry) -> impl IntoView {
 
     view! {
         <tr class="live-value" class:stale=stale data-key=key.clone() data-stale=move || stale().to_string() title=title>
-            <th scope="row" class="key">{key.clone()}</th>
+            <th scope="row" class="key">
+                <span class="reading-label">{label}</span>
+                {move || raw_key().map(|k| view! { <span class="reading-key">{k}</span> })}
+            </th>
             <td class="value num">{text}</td>
             <td class="age num">{age}</td>
         </tr>

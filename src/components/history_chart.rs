@@ -7,10 +7,11 @@ use crate::components::chart_scale::{
     band_path, line_path, moment_label, nearest, segments, time_ticks, value_range, value_ticks, Frame, Scale,
 };
 use crate::components::device_panel::format_number;
-use crate::components::quantity::quantity;
+use crate::components::quantity::quantity_with;
 use crate::hooks::{use_history, HistoryState};
 use atrium_ipc::{HistoryChart, HistoryCoverage, HistorySpan, HistorySubject};
 use leptos::prelude::*;
+use std::collections::BTreeMap;
 
 const HEIGHT: f64 = 200.0;
 /// Room for the value labels on the left and the time labels below.
@@ -65,6 +66,9 @@ pub(crate) fn HistoryCard(
     subject: Signal<Option<HistorySubject>>,
     /// Prefix of the element ids, so a page can hold two charts.
     id: &'static str,
+    /// Units overriding the usual ones, by key (a device's `atriumUnits`).
+    #[prop(optional, into)]
+    units: Signal<BTreeMap<String, String>>,
 ) -> impl IntoView {
     let span = RwSignal::new(HistorySpan::LastDay);
     let history = use_history(subject, span.into());
@@ -131,7 +135,8 @@ pub(crate) fn HistoryCard(
         .into_any(),
         HistoryState::Loaded(chart) => {
             let phrase = span_phrase(span.get_untracked());
-            view! { <HistoryPlot chart=chart phrase=phrase id=id /> }.into_any()
+            let units = units.get_untracked();
+            view! { <HistoryPlot chart=chart phrase=phrase id=id units=units /> }.into_any()
         }
     };
 
@@ -200,7 +205,13 @@ fn coverage_text(coverage: HistoryCoverage) -> String {
 }
 
 #[component]
-fn HistoryPlot(chart: HistoryChart, phrase: &'static str, id: &'static str) -> impl IntoView {
+fn HistoryPlot(
+    chart: HistoryChart,
+    phrase: &'static str,
+    id: &'static str,
+    units: BTreeMap<String, String>,
+) -> impl IntoView {
+    let units = StoredValue::new(units);
     let offset = local_offset_minutes();
     let wrapper = NodeRef::<leptos::html::Div>::new();
     let width = RwSignal::new(DEFAULT_WIDTH);
@@ -223,7 +234,13 @@ fn HistoryPlot(chart: HistoryChart, phrase: &'static str, id: &'static str) -> i
     let range = value_range(chart.series.iter().flat_map(|s| s.points.iter())).unwrap_or((0.0, 1.0));
     let ticks = value_ticks(range.0, range.1, 4);
     let (low, high) = (ticks.first().copied().unwrap_or(range.0), ticks.last().copied().unwrap_or(range.1));
-    let unit = chart.series.first().and_then(|s| quantity(&s.key).unit).unwrap_or("");
+    let unit = units.with_value(|u| {
+        chart
+            .series
+            .first()
+            .and_then(|s| quantity_with(&s.key, u).unit.map(str::to_owned))
+            .unwrap_or_default()
+    });
     let chart = StoredValue::new(chart);
     let scale = move || {
         let frame = Frame {
@@ -374,18 +391,26 @@ fn HistoryPlot(chart: HistoryChart, phrase: &'static str, id: &'static str) -> i
             let items = parts
                 .into_iter()
                 .map(|(i, key, point)| {
-                    let q = quantity(&key);
-                    let text = match point {
-                        Some(p) if p.max > p.min => {
-                            format!("{} (low {}, high {})", q.format(p.avg), q.format(p.min), q.format(p.max))
-                        }
-                        Some(p) => q.format(p.avg),
-                        None => "no data".to_owned(),
-                    };
+                    let (label, text) = units.with_value(|u| {
+                        let q = quantity_with(&key, u);
+                        let text = match point {
+                            Some(p) if p.max > p.min => {
+                                format!(
+                                    "{} (low {}, high {})",
+                                    q.format(p.avg),
+                                    q.format(p.min),
+                                    q.format(p.max)
+                                )
+                            }
+                            Some(p) => q.format(p.avg),
+                            None => "no data".to_owned(),
+                        };
+                        (q.label.to_owned(), text)
+                    });
                     view! {
                         <span class=format!("readout-item series-{i}")>
                             <span class="swatch" aria-hidden="true"></span>
-                            <span class="readout-key">{q.label.to_owned()}</span>
+                            <span class="readout-key">{label}</span>
                             " "
                             <span class="readout-value">{text}</span>
                         </span>
@@ -404,11 +429,15 @@ fn HistoryPlot(chart: HistoryChart, phrase: &'static str, id: &'static str) -> i
             .series
             .iter()
             .map(|s| {
-                let q = quantity(&s.key);
-                match value_range(&s.points) {
-                    Some((low, high)) => format!("{} from {} to {}", q.label, q.format(low), q.format(high)),
-                    None => format!("{}: no values", q.label),
-                }
+                units.with_value(|u| {
+                    let q = quantity_with(&s.key, u);
+                    match value_range(&s.points) {
+                        Some((low, high)) => {
+                            format!("{} from {} to {}", q.label, q.format(low), q.format(high))
+                        }
+                        None => format!("{}: no values", q.label),
+                    }
+                })
             })
             .collect::<Vec<_>>()
             .join("; ");

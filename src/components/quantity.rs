@@ -1,29 +1,51 @@
 //! How a time-series key reads to a person: a label and a unit for the common building keys,
-//! the key itself for anything else (ThingsBoard telemetry carries no unit).
+//! the key itself for anything else (ThingsBoard telemetry carries no unit). A device's
+//! `atriumUnits` attribute overrides the unit per key.
 
 use crate::components::device_panel::format_number;
+use std::collections::BTreeMap;
 
 /// A key's label, unit and number of decimals.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Quantity<'a> {
     pub(crate) label: &'a str,
-    pub(crate) unit: Option<&'static str>,
+    pub(crate) unit: Option<&'a str>,
     /// `None`: as many as the value needs.
     decimals: Option<usize>,
 }
 
+/// Key, label, unit, decimals: the keys building devices commonly report.
+const KNOWN: &[(&str, &str, Option<&str>, usize)] = &[
+    ("temperature", "Temperature", Some("°C"), 1),
+    ("setpoint", "Setpoint", Some("°C"), 1),
+    ("humidity", "Humidity", Some("%"), 0),
+    ("co2", "CO₂", Some("ppm"), 0),
+    ("tvoc", "TVOC", Some("ppb"), 0),
+    ("pm25", "PM2.5", Some("µg/m³"), 0),
+    ("brightness", "Brightness", Some("%"), 0),
+    ("illuminance", "Illuminance", Some("lx"), 0),
+    ("power", "Power", Some("W"), 0),
+    ("energy", "Energy", Some("kWh"), 1),
+    ("voltage", "Voltage", Some("V"), 0),
+    ("current", "Current", Some("A"), 2),
+    ("battery", "Battery", Some("%"), 0),
+    ("position", "Position", Some("%"), 0),
+    ("count", "People", None, 1),
+];
+
 pub(crate) fn quantity(key: &str) -> Quantity<'_> {
-    let known = |label, unit, decimals| Quantity { label, unit, decimals: Some(decimals) };
-    match key {
-        "temperature" => known("Temperature", Some("°C"), 1),
-        "setpoint" => known("Setpoint", Some("°C"), 1),
-        "humidity" => known("Humidity", Some("%"), 0),
-        "co2" => known("CO₂", Some("ppm"), 0),
-        "tvoc" => known("TVOC", Some("ppb"), 0),
-        "brightness" => known("Brightness", Some("%"), 0),
-        "power" => known("Power", Some("W"), 0),
-        "count" => known("People", None, 1),
-        other => Quantity { label: other, unit: None, decimals: None },
+    match KNOWN.iter().find(|(k, ..)| *k == key) {
+        Some((_, label, unit, decimals)) => Quantity { label, unit: *unit, decimals: Some(*decimals) },
+        None => Quantity { label: key, unit: None, decimals: None },
+    }
+}
+
+/// [`quantity`] with the unit a device's `atriumUnits` sets for `key`, if any.
+pub(crate) fn quantity_with<'a>(key: &'a str, units: &'a BTreeMap<String, String>) -> Quantity<'a> {
+    let known = quantity(key);
+    match units.get(key) {
+        Some(unit) => Quantity { unit: Some(unit.as_str()), ..known },
+        None => known,
     }
 }
 
@@ -53,5 +75,16 @@ mod tests {
         let other = quantity("flowRate");
         assert_eq!((other.label, other.unit), ("flowRate", None));
         assert_eq!(other.format(3.25), "3.25");
+    }
+
+    #[test]
+    fn a_devices_override_changes_the_unit_only() {
+        let units = BTreeMap::from([
+            ("temperature".to_owned(), "°F".to_owned()),
+            ("flow".to_owned(), "m³/h".to_owned()),
+        ]);
+        assert_eq!(quantity_with("temperature", &units).format(70.04), "70.0 °F");
+        assert_eq!(quantity_with("flow", &units).format(2.5), "2.5 m³/h");
+        assert_eq!(quantity_with("humidity", &units).format(40.0), "40 %");
     }
 }

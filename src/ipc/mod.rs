@@ -10,9 +10,10 @@ pub(crate) use accounts::*;
 
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
-    ControlAck, ControlCommand, DeviceArgs, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, HistorySpan,
-    HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs, SearchHit, SessionInfo,
-    TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
+    ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs,
+    HistoryChart, HistorySpan, HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs,
+    SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId,
+    WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -137,6 +138,11 @@ pub(crate) async fn cached_tree() -> Result<Option<CachedTree>, AppError> {
 
 pub(crate) async fn device_detail(device_id: &str) -> Result<DeviceDetail, AppError> {
     invoke(cmd::DEVICE_DETAIL, &DeviceArgs { device_id: device_id.to_owned() }).await
+}
+
+/// A device's attributes by scope, and its unit overrides.
+pub(crate) async fn device_attributes(device_id: &str) -> Result<DeviceAttributes, AppError> {
+    invoke(cmd::DEVICE_ATTRIBUTES, &DeviceArgs { device_id: device_id.to_owned() }).await
 }
 
 /// The time-series keys the devices below a node report, to choose what its rollups average.

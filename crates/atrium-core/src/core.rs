@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 mod alarms;
+mod attributes;
 mod device;
 mod history;
 pub(crate) mod lifecycle;

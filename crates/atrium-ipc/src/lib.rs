@@ -21,6 +21,7 @@
 
 mod account;
 mod alarm;
+mod attributes;
 mod connectivity;
 mod control;
 mod error;
@@ -37,6 +38,9 @@ pub use account::{
 pub use alarm::{
     AlarmArgs, AlarmBadge, AlarmBadges, AlarmList, AlarmRow, AlarmSeverity, AlarmStatusFilter,
     WatchAlarmsArgs,
+};
+pub use attributes::{
+    AttributeEntry, AttributeScopeName, DeviceAttributes, ScopeAttributes, UNITS_ATTRIBUTE,
 };
 pub use connectivity::Connectivity;
 pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
@@ -100,6 +104,8 @@ pub mod cmd {
     /// `onProgress` channel meanwhile.
     pub const LOAD_TREE: &str = "load_tree";
     pub const DEVICE_DETAIL: &str = "device_detail";
+    /// Takes [`crate::DeviceArgs`]; answers the device's [`crate::DeviceAttributes`].
+    pub const DEVICE_ATTRIBUTES: &str = "device_attributes";
     pub const WATCH_DEVICE: &str = "watch_device";
     /// Starts a device's live [`crate::Connectivity`] (on a channel, returns a `WatchId`); takes
     /// [`crate::WatchArgs`]. Stopped with [`UNWATCH`].
@@ -153,6 +159,7 @@ pub mod cmd {
         CONNECTION_STATE,
         LOAD_TREE,
         DEVICE_DETAIL,
+        DEVICE_ATTRIBUTES,
         WATCH_DEVICE,
         WATCH_CONNECTIVITY,
         UNWATCH,

@@ -1,6 +1,8 @@
-//! The history journey through the real app on the demo building: the Lobby Thermostat's last
-//! 24 h draw temperature and setpoint together with units, the readout follows the arrow keys,
-//! the 7-day span redraws, and Floor 1 charts its average temperature across its devices.
+//! The device page and history journey through the real app on the demo building: the Lobby
+//! Thermostat's values carry labels, units and ages, its connection reads with its last activity,
+//! its attributes list by scope; its last 24 h draw temperature and setpoint together with units,
+//! the readout follows the arrow keys, the 7-day span redraws, and Floor 1 charts its average
+//! temperature across its devices.
 //!
 //! Saves `<target>/screenshots/history_device_<width>.png` and `history_place_<width>.png`.
 
@@ -33,6 +35,17 @@ async fn journey(app: &App) -> Result<()> {
         .context("expanding the Lobby showed no thermostat")?;
     action::click_within(c, LOBBY_THERMOSTAT, "button.tree-label").await?;
 
+    // The page: labelled values with units and ages, the connection with its last activity.
+    let temperature = r#"#device-panel .live-value[data-key="temperature"]"#;
+    wait::until("the temperature with its unit and age", DEMO_LOAD, async || {
+        check::text_contains(c, &format!("{temperature} .value"), "°C").await?;
+        check::text_contains(c, &format!("{temperature} .reading-label"), "Temperature").await?;
+        let age = find::text(c, &format!("{temperature} .age")).await?;
+        anyhow::ensure!(age == "just now" || age.ends_with(" ago"), "the age reads {age:?}");
+        check::text_contains(c, "#device-status", "Online · ").await.map(drop)
+    })
+    .await?;
+
     // The day: temperature first, the setpoint with it (same unit), a band under each.
     wait::until("the thermostat's 24 h chart", DEMO_LOAD, async || {
         check::attr_eq(c, r#"#device-history .span-choice[data-span="24 h"]"#, "aria-pressed", "true")
@@ -49,11 +62,12 @@ async fn journey(app: &App) -> Result<()> {
     anyhow::ensure!(ticks >= 2, "only {ticks} time labels");
     let caption = check::text_contains(c, "#device-history .chart-caption", "over the last 24 h").await?;
     anyhow::ensure!(caption.contains("Temperature from") && caption.contains("°C"), "caption: {caption}");
-    // Without a pointer the readout shows the latest bucket.
+    // Without a cursor (Escape takes away one a pointer left) the readout shows the latest bucket.
+    let chart = find::one(c, DEVICE_CHART).await?;
+    chart.send_keys(&Key::Escape.to_string()).await.context("pressing Escape on the chart")?;
     check::text_contains(c, "#device-history-readout", "Latest").await?;
 
     // The keyboard moves the readout to the first bucket of the day.
-    let chart = find::one(c, DEVICE_CHART).await?;
     chart.send_keys(&Key::Home.to_string()).await.context("pressing Home on the chart")?;
     wait::until("the readout on the first bucket", DEMO_LOAD, async || {
         let text = find::text(c, "#device-history-readout").await?;
@@ -62,6 +76,18 @@ async fn journey(app: &App) -> Result<()> {
     })
     .await?;
     app.screenshot("history_device").await?;
+
+    // The attributes, by scope, once opened.
+    action::click(c, "#device-attributes summary").await?;
+    wait::until("the shared attributes", DEMO_LOAD, async || {
+        check::exists(c, r#"#device-attributes [data-scope="shared"] tr[data-key="minSetpoint"]"#).await?;
+        check::exists(c, r#"#device-attributes [data-scope="server"] tr[data-key="lastActivityTime"]"#).await
+    })
+    .await?;
+    action::scroll_to(c, "#device-attributes").await?;
+    app.screenshot("device_attributes").await?;
+    action::scroll_to(c, "#device-panel .live-values").await?;
+    app.screenshot("device_values").await?;
 
     // The week redraws with hourly buckets.
     action::click(c, r#"#device-history .span-choice[data-span="7 d"]"#).await?;
