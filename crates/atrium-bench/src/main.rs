@@ -4,6 +4,7 @@
 //! the baseline it is meant to beat, measured in the same run. Results also go to a JSON report.
 
 mod emulator;
+mod history_view;
 mod live;
 mod package;
 mod refresh_storm;
@@ -40,7 +41,7 @@ async fn main() -> anyhow::Result<()> {
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--only tree_load|refresh_storm|emulator|live|rollup|startup|package]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--only tree_load|refresh_storm|emulator|live|rollup|history_view|startup|package]"
                 );
                 return Ok(());
             }
@@ -66,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
     bench!("emulator", emulator::run(&mut report));
     bench!("live", live::run(&mut report));
     bench!("rollup", rollup::run(&mut report));
+    bench!("history_view", history_view::run(&mut report));
     bench!("startup", startup::run(&mut report, app.as_deref()));
     bench!("package", async { package::run(&mut report, &packages, app.as_deref()) });
     report.print();
