@@ -190,11 +190,12 @@ pub(crate) fn page_size_for(devices: usize) -> i32 {
 }
 
 /// The values subscription: the averaged key and connectivity of every device below `root`, in
-/// one page of `page_size`.
+/// one page of `page_size`. The page is dynamic, so devices added below the place (or removed)
+/// come and go with the server's next refresh of the query (`TbEntityDataSubCtx.update`).
 pub(crate) fn subscription_spec(root: EntityId, average_key: &str, page_size: i32) -> SubscriptionSpec {
     let query = EntityDataQuery {
         entity_filter: Some(devices_below(root)),
-        page_link: Some(EntityDataPageLink::new(page_size, 0)),
+        page_link: Some(EntityDataPageLink { dynamic: true, ..EntityDataPageLink::new(page_size, 0) }),
         ..EntityDataQuery::default()
     };
     SubscriptionSpec::EntityData {

@@ -167,6 +167,38 @@ async fn the_person_picks_the_key_a_rollup_averages() {
 }
 
 #[tokio::test]
+async fn a_device_added_or_removed_while_a_place_is_open_comes_and_goes_with_the_next_refresh() {
+    let config = EmulatorConfig {
+        dynamic_page_link_refresh: Duration::from_millis(50),
+        ..EmulatorConfig::for_tests()
+    };
+    let emu = Emulator::start(config).await.unwrap();
+    let (core, tree) = logged_in(&emu).await;
+    let lobby = find(&tree, "Lobby").expect("Lobby").clone();
+    let known = count(&lobby);
+    let (_, mut batches) = watch(&core, &lobby, None);
+    until(&mut batches, "the lobby's devices", |rows| rows[0].devices == known).await;
+
+    // Installed while the manager looks at the lobby: no reload, the server's refresh brings it.
+    let lobby_id = emu.asset_id("Lobby").unwrap();
+    let sensor = emu.add_device(lobby_id, "Lobby Extra Sensor", "temperature-sensor").unwrap();
+    emu.publish_telemetry(sensor, serde_json::json!({"temperature": 30.0}));
+    let rows = until(&mut batches, "the new sensor counted", |rows| rows[0].devices == known + 1).await;
+    assert!(rows[0].averaged >= 1);
+    // Its values are live too, as the other devices'.
+    let before = rows[0].average.unwrap();
+    emu.publish_telemetry(sensor, serde_json::json!({"temperature": 90.0}));
+    until(&mut batches, "the new sensor's next value averaged", |rows| {
+        rows[0].average.is_some_and(|a| a > before)
+    })
+    .await;
+
+    assert!(emu.remove_from_places(sensor), "the sensor is taken out of the lobby");
+    until(&mut batches, "the sensor gone", |rows| rows[0].devices == known).await;
+    emu.shutdown().await;
+}
+
+#[tokio::test]
 async fn devices_added_after_the_tree_was_loaded_grow_the_subscription_page() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
     let (core, tree) = logged_in(&emu).await;

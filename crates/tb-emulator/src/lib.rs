@@ -106,6 +106,9 @@ pub struct EmulatorConfig {
     /// Days of history before the start that history queries answer for the demo's devices
     /// (computed per query, not stored; see `past.rs`). Default 0; [`EmulatorConfig::demo`]: 7.
     pub history_days: u32,
+    /// How often `ENTITY_DATA` queries with `pageLink.dynamic` are re-run
+    /// (`server.ws.dynamic_page_link.refresh_interval`). Default 60 s, as in `thingsboard.yml`.
+    pub dynamic_page_link_refresh: Duration,
     /// Simulation period. Default 2 s.
     pub tick: Duration,
     /// How long a device takes to report its new state after an RPC. Default 300 ms.
@@ -139,6 +142,7 @@ impl Default for EmulatorConfig {
             refresh_token_ttl: Duration::from_secs(604_800),
             simulate: false,
             history_days: 0,
+            dynamic_page_link_refresh: Duration::from_secs(60),
             tick: Duration::from_secs(2),
             rpc_report_delay: Duration::from_millis(300),
             admin_api: false,
@@ -225,6 +229,7 @@ pub struct Emulator {
     addr: SocketAddr,
     server: JoinHandle<()>,
     sim: Option<JoinHandle<()>>,
+    dynamic_refresh: JoinHandle<()>,
     stop: watch::Sender<bool>,
 }
 
@@ -291,8 +296,9 @@ impl Emulator {
             }
         });
         let sim = state.config.simulate.then(|| tokio::spawn(sim::run_ticker(state.clone())));
+        let dynamic_refresh = tokio::spawn(refresh_dynamic_queries(state.clone()));
         tracing::info!("ThingsBoard emulator listening on http://{addr}");
-        Ok(Emulator { state, addr, server, sim, stop })
+        Ok(Emulator { state, addr, server, sim, dynamic_refresh, stop })
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -372,6 +378,12 @@ impl Emulator {
         Some(id)
     }
 
+    /// Takes a device out of every place that contains it (its `Contains` relations deleted), as
+    /// an installer moving it away would; whether it was in one.
+    pub fn remove_from_places(&self, device: Uuid) -> bool {
+        self.state.store().remove_relations_to(EntityId::new(EntityType::Device, device))
+    }
+
     /// Stores `values` (`{"key": value, ...}`) as the device's latest telemetry, stamped with
     /// the wall clock, and pushes them to WebSocket subscribers, exactly as a device report would.
     /// Non-object values and `null`s are ignored.
@@ -393,9 +405,23 @@ impl Emulator {
         if let Some(sim) = &self.sim {
             sim.abort();
         }
+        self.dynamic_refresh.abort();
         let mut server = self.server;
         if tokio::time::timeout(Duration::from_secs(2), &mut server).await.is_err() {
             server.abort();
         }
+    }
+}
+
+/// The refresh of dynamic entity data queries: one timer for all of them, where the server runs
+/// one per subscription (so a query is refreshed up to one interval sooner than there).
+async fn refresh_dynamic_queries(state: Arc<AppState>) {
+    let mut interval =
+        tokio::time::interval(state.config.dynamic_page_link_refresh.max(Duration::from_millis(10)));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    interval.tick().await;
+    loop {
+        interval.tick().await;
+        state.store().refresh_dynamic_queries(clock::now_ms());
     }
 }

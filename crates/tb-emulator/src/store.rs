@@ -289,6 +289,14 @@ impl Store {
         }
     }
 
+    /// Deletes every relation to `to`; whether there was one.
+    pub(crate) fn remove_relations_to(&mut self, to: EntityId) -> bool {
+        let before = self.relations.len();
+        self.relations.retain(|r| r.to != to);
+        self.relation_index.retain(|(_, t)| *t != to);
+        self.relations.len() != before
+    }
+
     pub(crate) fn relation_json(&self, r: &RelationRec, info: Option<SearchDirection>) -> EntityRelation {
         let name = |id: &EntityId| Some(self.name_of(id).unwrap_or_else(|| "N/A".to_owned()));
         EntityRelation {

@@ -36,6 +36,7 @@ type LatestByType = BTreeMap<EntityKeyType, BTreeMap<String, TsValue>>;
 
 #[derive(Debug)]
 struct EntityDataSub {
+    viewer: Viewer,
     /// The query as last run, `latestCmd` keys appended to `latestValues`.
     query: EntityDataQuery,
     /// The `latestCmd` keys: only these produce deltas.
@@ -162,8 +163,36 @@ impl Store {
             rows_update(cmd.cmd_id, Some(page), None)
         };
         sink.send(text);
-        let sub = EntityDataSub { query, live_keys, seen };
+        let sub = EntityDataSub { viewer, query, live_keys, seen };
         self.live.insert(key, LiveSub { kind: LiveKind::EntityData(sub), sink: sink.clone() });
+    }
+
+    /// Re-runs every `ENTITY_DATA` query with `pageLink.dynamic` (`refreshDynamicQuery`, every
+    /// `server.ws.dynamic_page_link.refresh_interval`): when the page holds other entities than
+    /// before, the whole new page goes out as `data`, and deltas follow the new entities
+    /// (`TbEntityDataSubCtx.update`); an unchanged set sends nothing.
+    pub(crate) fn refresh_dynamic_queries(&mut self, now: i64) {
+        let dynamic: Vec<((u64, i32), Viewer, EntityDataQuery)> = self
+            .live
+            .iter()
+            .filter_map(|(key, sub)| match &sub.kind {
+                LiveKind::EntityData(data) if data.query.page_link.as_ref().is_some_and(|p| p.dynamic) => {
+                    Some((*key, data.viewer, data.query.clone()))
+                }
+                _ => None,
+            })
+            .collect();
+        for (key, viewer, query) in dynamic {
+            let Ok(page) = find(self, viewer, &query, now) else { continue };
+            let Some(sub) = self.live.get_mut(&key) else { continue };
+            let LiveKind::EntityData(data) = &mut sub.kind else { continue };
+            let now_ids: HashSet<EntityId> = page.data.iter().map(|row| row.entity_id).collect();
+            if now_ids.len() == data.seen.len() && now_ids.iter().all(|id| data.seen.contains_key(id)) {
+                continue;
+            }
+            data.seen = page.data.iter().map(|row| (row.entity_id, row.latest.clone())).collect();
+            sub.sink.send(rows_update(key.1, Some(page), None));
+        }
     }
 
     /// `ALARM_COUNT`: answers the count now and keeps it live. A repeated cmdId is ignored
