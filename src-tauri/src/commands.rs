@@ -5,8 +5,8 @@ use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
     CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
     DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs,
-    LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress,
-    ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
+    LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount, SearchArgs, SearchHit,
+    ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
     TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
@@ -250,6 +250,14 @@ pub(crate) async fn device_attributes(
     args: DeviceArgs,
 ) -> Result<DeviceAttributes, AppError> {
     core.device_attributes(&args.device_id).await
+}
+
+#[tauri::command]
+pub(crate) async fn reporting_intervals(
+    core: State<'_, Core>,
+    args: ReportingArgs,
+) -> Result<std::collections::BTreeMap<String, i64>, AppError> {
+    core.reporting_intervals(&args.device_id, &args.keys).await
 }
 
 #[tauri::command]

@@ -62,6 +62,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::acknowledge_alarm,
             commands::clear_alarm,
             commands::load_history,
+            commands::reporting_intervals,
         ])
 }
 

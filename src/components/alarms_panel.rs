@@ -271,8 +271,13 @@ pub(crate) fn AlarmsPanel(
     }
 }
 
+#[allow(unreachable_pub)]
 #[component]
-fn AlarmItem(row: AlarmRow, actions: AlarmActions, highlight: RwSignal<Option<String>>) -> impl IntoView {
+pub(crate) fn AlarmItem(
+    row: AlarmRow,
+    actions: AlarmActions,
+    highlight: RwSignal<Option<String>>,
+) -> impl IntoView {
     let clock = use_clock();
     let id = row.id.clone();
     let action = {

@@ -6,6 +6,7 @@ use crate::components::control_level::ControlLevel;
 use crate::components::control_lock::ControlLock;
 use crate::components::control_setpoint::ControlSetpoint;
 use crate::components::control_switch::ControlSwitch;
+use crate::components::device_alarms::DeviceAlarms;
 use crate::components::device_attributes::{AttributesSection, AttributesState};
 use crate::components::device_history::DeviceHistory;
 use crate::components::quantity::quantity_with;
@@ -16,8 +17,30 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
 
-/// A value older than this is marked stale even while the connection is live.
-const STALE_AFTER_MS: f64 = 120_000.0;
+/// A value is late after this many of its key's reporting intervals.
+const LATE_AFTER_INTERVALS: i64 = 3;
+/// Without a known interval: the server's default inactivity timeout.
+const STALE_WITHOUT_INTERVAL_MS: i64 = 600_000;
+
+/// When a value of a key reported every `interval_ms` counts as stale: after a few intervals,
+/// at least a minute (reports batch and jitter), at most a day.
+pub(crate) fn stale_after_ms(interval_ms: Option<i64>) -> i64 {
+    match interval_ms {
+        Some(interval) if interval > 0 => {
+            interval.saturating_mul(LATE_AFTER_INTERVALS).clamp(60_000, 86_400_000)
+        }
+        _ => STALE_WITHOUT_INTERVAL_MS,
+    }
+}
+
+/// "5 min", "2 h", "45 s".
+fn duration_text(ms: i64) -> String {
+    match ms / 1000 {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s => format!("{} h", s / 3600),
+    }
+}
 
 /// A value as a person reads it: numbers with sensible decimals, booleans as On/Off.
 pub(crate) fn format_value(value: &TelemetryValue) -> String {
@@ -105,6 +128,29 @@ enum DetailState {
 fn DeviceView(device_id: String) -> impl IntoView {
     let telemetry = use_device_telemetry(device_id.clone());
     let history_device = device_id.clone();
+    let alarms_device = device_id.clone();
+    // How often each key is reported, asked once the first values name the keys.
+    let intervals = RwSignal::new(BTreeMap::<String, i64>::new());
+    let intervals_asked = StoredValue::new(false);
+    {
+        let device_id = device_id.clone();
+        Effect::new(move |_| {
+            if !telemetry.received.get() || intervals_asked.get_value() {
+                return;
+            }
+            intervals_asked.set_value(true);
+            let keys: Vec<String> = telemetry.values.with_untracked(|m| m.keys().cloned().collect());
+            let device_id = device_id.clone();
+            spawn_local(async move {
+                match ipc::reporting_intervals(&device_id, keys).await {
+                    Ok(found) => {
+                        intervals.try_set(found);
+                    }
+                    Err(err) => ipc::log_error("reading how often values are reported", &err),
+                }
+            });
+        });
+    }
     let connectivity = use_connectivity(device_id.clone());
     let attributes = RwSignal::new(AttributesState::Loading);
     let load_attributes = {
@@ -178,7 +224,8 @@ fn DeviceView(device_id: String) -> impl IntoView {
     view! {
         <div class="device-view" data-device-id=device_id>
             {header}
-            <LiveValues telemetry=telemetry units=units />
+            <DeviceAlarms device_id=alarms_device />
+            <LiveValues telemetry=telemetry units=units intervals=intervals.read_only() />
             <DeviceHistory device_id=history_device telemetry=telemetry units=units />
             <AttributesSection state=attributes.read_only() reload=reload_attributes />
         </div>
@@ -236,6 +283,7 @@ fn device_header(
                 <h2 id="device-name" class="device-name">{title}</h2>
                 <ConnectivityPill connectivity=connectivity read_once=d.active />
             </div>
+            {(!d.place.is_empty()).then(|| view! { <p id="device-place" class="device-place">{d.place.join(" · ")}</p> })}
             <p class="device-meta">
                 <span id="device-type" class="device-type">{d.type_name}</span>
                 {subtitle.map(|name| view! { <span class="device-system-name">{name}</span> })}
@@ -252,7 +300,11 @@ fn device_header(
 }
 
 #[component]
-fn LiveValues(telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>) -> impl IntoView {
+fn LiveValues(
+    telemetry: DeviceTelemetry,
+    units: Memo<BTreeMap<String, String>>,
+    intervals: ReadSignal<BTreeMap<String, i64>>,
+) -> impl IntoView {
     let connection = use_connection();
     let keys = move || telemetry.values.with(|m| m.keys().cloned().collect::<Vec<_>>());
     let has_values = move || telemetry.values.with(|m| !m.is_empty());
@@ -292,7 +344,7 @@ fn LiveValues(telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>)
                     </tr>
                 </thead>
                 <tbody>
-                    <For each=keys key=|k| k.clone() children=move |key| view! { <LiveRow key=key telemetry=telemetry units=units /> } />
+                    <For each=keys key=|k| k.clone() children=move |key| view! { <LiveRow key=key telemetry=telemetry units=units intervals=intervals /> } />
                 </tbody>
             </table>
         }
@@ -309,7 +361,12 @@ fn LiveValues(telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>)
 }
 
 #[component]
-fn LiveRow(key: String, telemetry: DeviceTelemetry, units: Memo<BTreeMap<String, String>>) -> impl IntoView {
+fn LiveRow(
+    key: String,
+    telemetry: DeviceTelemetry,
+    units: Memo<BTreeMap<String, String>>,
+    intervals: ReadSignal<BTreeMap<String, i64>>,
+) -> impl IntoView {
     let connection = use_connection();
     let clock = use_clock();
     let value = {
@@ -319,7 +376,11 @@ fn LiveRow(key: String, telemetry: DeviceTelemetry, units: Memo<BTreeMap<String,
     let age_ms = move || {
         value.with(|v| v.as_ref().map_or(f64::INFINITY, |v: &LiveValue| clock.now_ms() - v.ts as f64))
     };
-    let stale = move || !connection.is_live() || age_ms() > STALE_AFTER_MS;
+    let late_after = {
+        let key = key.clone();
+        Memo::new(move |_| stale_after_ms(intervals.with(|i| i.get(&key).copied())))
+    };
+    let stale = move || !connection.is_live() || age_ms() > late_after.get() as f64;
     let text = {
         let key = key.clone();
         move || {
@@ -346,11 +407,11 @@ fn LiveRow(key: String, telemetry: DeviceTelemetry, units: Memo<BTreeMap<String,
     };
     let title = move || {
         if !connection.is_live() {
-            "Not live: the connection is not up."
+            "Not live: the connection is not up.".to_owned()
         } else if stale() {
-            "Not updated for more than 2 minutes."
+            format!("Not updated for more than {}.", duration_text(late_after.get()))
         } else {
-            "Live"
+            "Live".to_owned()
         }
     };
 
@@ -379,6 +440,15 @@ mod tests {
         assert_eq!(format_number(0.00123), "0.0012");
         assert_eq!(format_number(-0.0001), "-0.0001");
         assert_eq!(format_value(&TelemetryValue::Bool(true)), "On");
+    }
+
+    #[test]
+    fn a_value_is_late_after_a_few_of_its_own_intervals() {
+        assert_eq!(stale_after_ms(Some(300_000)), 900_000);
+        assert_eq!(stale_after_ms(Some(2_000)), 60_000, "at least a minute");
+        assert_eq!(stale_after_ms(Some(i64::MAX)), 86_400_000, "at most a day");
+        assert_eq!(stale_after_ms(None), 600_000);
+        assert_eq!(duration_text(900_000), "15 min");
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub(crate) mod control_level;
 pub(crate) mod control_lock;
 pub(crate) mod control_setpoint;
 pub(crate) mod control_switch;
+pub(crate) mod device_alarms;
 pub(crate) mod device_attributes;
 pub(crate) mod device_history;
 pub(crate) mod device_panel;

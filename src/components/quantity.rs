@@ -49,11 +49,47 @@ pub(crate) fn quantity_with<'a>(key: &'a str, units: &'a BTreeMap<String, String
     }
 }
 
+/// `value` with `decimals` digits and the user's decimal separator (the webview's locale:
+/// "21,5" in German), without grouping, as a device shows it.
+#[cfg(target_arch = "wasm32")]
+fn localized(value: f64, decimals: usize) -> String {
+    use wasm_bindgen::JsValue;
+    thread_local! {
+        static FORMATS: std::cell::RefCell<std::collections::HashMap<usize, js_sys::Function>> =
+            std::cell::RefCell::new(std::collections::HashMap::new());
+    }
+    let plain = || format!("{value:.decimals$}");
+    if !value.is_finite() {
+        return plain();
+    }
+    FORMATS.with(|formats| {
+        let mut formats = formats.borrow_mut();
+        let format = formats.entry(decimals).or_insert_with(|| {
+            let options = js_sys::Object::new();
+            let digits = JsValue::from(u32::try_from(decimals).unwrap_or(0));
+            for (key, value) in [
+                ("minimumFractionDigits", &digits),
+                ("maximumFractionDigits", &digits),
+                ("useGrouping", &JsValue::FALSE),
+            ] {
+                let _ = js_sys::Reflect::set(&options, &key.into(), value);
+            }
+            js_sys::Intl::NumberFormat::new(&js_sys::Array::new(), &options).format()
+        });
+        format.call1(&JsValue::NULL, &value.into()).ok().and_then(|v| v.as_string()).unwrap_or_else(plain)
+    })
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn localized(value: f64, decimals: usize) -> String {
+    format!("{value:.decimals$}")
+}
+
 impl Quantity<'_> {
-    /// `21.0 °C`, `45 %`, `3.25`.
+    /// `21.0 °C`, `45 %`, `3.25` (the decimal separator as the user's locale has it).
     pub(crate) fn format(&self, value: f64) -> String {
         let number = match self.decimals {
-            Some(decimals) => format!("{value:.decimals$}"),
+            Some(decimals) => localized(value, decimals),
             None => format_number(value),
         };
         match self.unit {

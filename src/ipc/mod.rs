@@ -11,9 +11,9 @@ pub(crate) use accounts::*;
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
     ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs,
-    HistoryChart, HistorySpan, HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, SearchArgs,
-    SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId,
-    WatchNodeArgs,
+    HistoryChart, HistorySpan, HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, ReportingArgs,
+    SearchArgs, SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs,
+    WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -148,6 +148,14 @@ pub(crate) async fn device_attributes(device_id: &str) -> Result<DeviceAttribute
 /// The time-series keys the devices below a node report, to choose what its rollups average.
 pub(crate) async fn rollup_keys(node_id: &str) -> Result<Vec<String>, AppError> {
     invoke(cmd::ROLLUP_KEYS, &NodeArgs { node_id: node_id.to_owned() }).await
+}
+
+/// How often each of a device's keys is reported (key -> ms), from its newest points.
+pub(crate) async fn reporting_intervals(
+    device_id: &str,
+    keys: Vec<String>,
+) -> Result<std::collections::BTreeMap<String, i64>, AppError> {
+    invoke(cmd::REPORTING_INTERVALS, &ReportingArgs { device_id: device_id.to_owned(), keys }).await
 }
 
 /// A chart's data: a device's keys or a place's average over a span.

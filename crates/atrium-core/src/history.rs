@@ -163,6 +163,20 @@ fn tidy(points: &mut Vec<HistoryPoint>) {
     points.truncate(MAX_SERIES_POINTS);
 }
 
+/// How often a key is reported, from its newest raw points (any order): the median gap between
+/// them; `None` with fewer than three points.
+pub(crate) fn reporting_interval(points: &[TsPoint]) -> Option<i64> {
+    let mut times: Vec<i64> = points.iter().map(|p| p.ts).collect();
+    times.sort_unstable();
+    times.dedup();
+    let mut gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).collect();
+    if gaps.len() < 2 {
+        return None;
+    }
+    gaps.sort_unstable();
+    Some(gaps[gaps.len() / 2])
+}
+
 /// `count` items spread evenly over `0..total`: which of many devices a place's average reads.
 pub(crate) fn spread(total: usize, count: usize) -> Vec<usize> {
     if total <= count {
@@ -233,6 +247,14 @@ mod tests {
                 HistoryPoint { ts: 700, avg: 22.0, min: 22.0, max: 22.0 },
             ]
         );
+    }
+
+    #[test]
+    fn the_reporting_interval_is_the_median_gap_so_one_outage_does_not_skew_it() {
+        let points: Vec<TsPoint> =
+            [0, 60_000, 120_000, 180_000, 3_600_000].iter().map(|ts| point(*ts, 1.0)).collect();
+        assert_eq!(reporting_interval(&points), Some(60_000));
+        assert_eq!(reporting_interval(&points[..2]), None, "one gap says little");
     }
 
     #[test]

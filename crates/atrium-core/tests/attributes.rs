@@ -63,3 +63,17 @@ async fn the_three_scopes_are_listed_and_units_overridden_by_the_shared_scope() 
     assert_eq!(attributes.units.get("humidity").map(String::as_str), Some("% RH"));
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_device_says_where_it_is_in_the_building() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = Core::new(Arc::new(NoUiEvents));
+    core.login(LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant")).await.unwrap();
+    let thermostat = emu.device_id("Lobby Thermostat").unwrap().to_string();
+    let before = core.device_detail(&thermostat).await.unwrap();
+    assert!(before.place.is_empty(), "no building loaded yet: {:?}", before.place);
+    core.load_tree(|_| {}).await.unwrap();
+    let detail = core.device_detail(&thermostat).await.unwrap();
+    assert_eq!(detail.place, ["Lobby", "Floor 1", "HQ", "Atrium Campus"], "nearest first");
+    emu.shutdown().await;
+}

@@ -166,3 +166,18 @@ async fn another_customers_device_and_impossible_ranges_are_refused() {
 
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn how_often_a_key_is_reported_comes_from_its_newest_points() {
+    let emu =
+        Emulator::start(EmulatorConfig { history_days: 7, ..EmulatorConfig::for_tests() }).await.unwrap();
+    let (core, _) = signed_in(&emu, "tenant@thingsboard.org", "tenant").await;
+    let thermostat = emu.device_id("Lobby Thermostat").unwrap().to_string();
+    let keys = ["temperature", "humidity", "noSuchKey"].map(str::to_owned);
+    let intervals = core.reporting_intervals(&thermostat, &keys).await.unwrap();
+    // The demo's past has a point every five minutes.
+    assert_eq!(intervals.get("temperature"), Some(&300_000));
+    assert_eq!(intervals.get("humidity"), Some(&300_000));
+    assert!(!intervals.contains_key("noSuchKey"), "no points, no interval");
+    emu.shutdown().await;
+}

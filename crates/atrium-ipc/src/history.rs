@@ -37,6 +37,14 @@ pub struct HistoryArgs {
     pub span: HistorySpan,
 }
 
+/// Arguments of `reporting_intervals`: a device and the keys it reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportingArgs {
+    pub device_id: String,
+    pub keys: Vec<String>,
+}
+
 /// A chart's data: one series per key, each point a bucket of `interval_ms`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -47,6 +47,7 @@ pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, 
 pub use error::{AppError, ErrorCode};
 pub use history::{
     HistoryArgs, HistoryChart, HistoryCoverage, HistoryPoint, HistorySeries, HistorySpan, HistorySubject,
+    ReportingArgs,
 };
 pub use live::{
     merge_latest, ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId,
@@ -132,6 +133,8 @@ pub mod cmd {
     pub const ACKNOWLEDGE_ALARM: &str = "acknowledge_alarm";
     /// Takes [`crate::AlarmArgs`]; answers the alarm's new [`crate::AlarmRow`].
     pub const CLEAR_ALARM: &str = "clear_alarm";
+    /// Takes [`crate::ReportingArgs`]; answers how often each key is reported (key -> ms).
+    pub const REPORTING_INTERVALS: &str = "reporting_intervals";
     /// Takes [`crate::HistoryArgs`]; answers a [`crate::HistoryChart`].
     pub const LOAD_HISTORY: &str = "load_history";
 
@@ -173,6 +176,7 @@ pub mod cmd {
         ACKNOWLEDGE_ALARM,
         CLEAR_ALARM,
         LOAD_HISTORY,
+        REPORTING_INTERVALS,
     ];
 }
 

@@ -86,6 +86,10 @@ pub struct DeviceDetail {
     /// override was ignored), for the panel to show.
     #[serde(default)]
     pub controls_note: Option<String>,
+    /// The places around the device in the building shown, nearest first ("Room 1.02",
+    /// "Floor 1", "HQ"); empty when the tree does not hold it.
+    #[serde(default)]
+    pub place: Vec<String>,
 }
 
 /// One match of a search across the whole building.

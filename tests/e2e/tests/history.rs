@@ -42,7 +42,9 @@ async fn journey(app: &App) -> Result<()> {
         check::text_contains(c, &format!("{temperature} .reading-label"), "Temperature").await?;
         let age = find::text(c, &format!("{temperature} .age")).await?;
         anyhow::ensure!(age == "just now" || age.ends_with(" ago"), "the age reads {age:?}");
-        check::text_contains(c, "#device-status", "Online · ").await.map(drop)
+        check::text_contains(c, "#device-status", "Online · ").await?;
+        check::text_contains(c, "#device-place", "Lobby · Floor 1 · HQ").await?;
+        check::exists(c, "#device-alarms-empty").await
     })
     .await?;
 

@@ -1,6 +1,6 @@
 //! OS notifications of new alarms through the real app: a new major alarm raises exactly one
 //! notification naming it and its place; the same alarm getting worse raises none; once it has
-//! cleared, the next one is new and raises another.
+//! cleared, the next one is new and raises another; a device dropping off raises a critical one.
 //!
 //! What the app asks the desktop to show is read off the session bus: a `dbus-monitor` sees every
 //! `org.freedesktop.Notifications.Notify` call (no notification daemon runs under Xvfb; the call
@@ -142,5 +142,11 @@ async fn journey(app: &App, emulator: &Emulator) -> Result<()> {
         titles == ["Major: High CO2", "Major: High CO2"],
         "one per alarm, not per update: {titles:?}"
     );
+
+    // A device dropping off raises a critical alarm: announced too.
+    let light = emulator.device_id("Lobby Light").context("the demo has a Lobby Light")?;
+    anyhow::ensure!(emulator.faults().set_device_online(light, false), "the Lobby Light goes offline");
+    let titles = notified(&monitor, 3).await?;
+    anyhow::ensure!(titles.last().is_some_and(|t| t == "Critical: Device Offline"), "{titles:?}");
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! average from each reporting device's AVG, a few requests at a time.
 
 use super::{now_ms, parse_device_id, Active, Core};
-use crate::history::{device_series, place_series, plan, spread, Plan};
+use crate::history::{device_series, place_series, plan, reporting_interval, spread, Plan};
 use crate::rollup::devices_below;
 use atrium_ipc::{AppError, ErrorCode, HistoryArgs, HistoryChart, HistoryCoverage, HistorySubject};
 use std::collections::BTreeMap;
@@ -23,6 +23,12 @@ const PLACE_CONCURRENCY: usize = 6;
 
 type Series = BTreeMap<String, Vec<TsPoint>>;
 
+/// Keys whose reporting interval one request asks for.
+const MAX_INTERVAL_KEYS: usize = 50;
+/// Newest raw points read per key to tell its interval.
+const POINTS_PER_KEY: u32 = 9;
+const WEEK_MS: i64 = 7 * 24 * 3_600_000;
+
 impl Core {
     /// A chart of a device's keys, or of a place's average of one key, over `args.span`.
     pub async fn load_history(&self, args: HistoryArgs) -> Result<HistoryChart, AppError> {
@@ -34,6 +40,45 @@ impl Core {
             }
             HistorySubject::Place { node_id, key } => self.place_history(&active, &node_id, &key, plan).await,
         }
+    }
+
+    /// How often each of `keys` of a device is reported (ms), from its newest points of the last
+    /// week (one request); keys with too few points are left out. A value is late after a few
+    /// of these, however often the device reports.
+    pub async fn reporting_intervals(
+        &self,
+        device_id: &str,
+        keys: &[String],
+    ) -> Result<BTreeMap<String, i64>, AppError> {
+        let active = self.shared.require()?;
+        let device = EntityId::new(EntityType::Device, parse_device_id(device_id)?.0);
+        let keys: Vec<&str> = keys
+            .iter()
+            .map(String::as_str)
+            .filter(|k| !k.is_empty() && !k.contains(','))
+            .take(MAX_INTERVAL_KEYS)
+            .collect();
+        if keys.is_empty() {
+            return Ok(BTreeMap::new());
+        }
+        let end = now_ms();
+        let points = active
+            .client
+            .timeseries_history(
+                device,
+                &keys,
+                end - WEEK_MS,
+                end,
+                Aggregation::NONE,
+                POINTS_PER_KEY,
+                SortOrder::Desc,
+            )
+            .await
+            .map_err(|e| self.fail(&active, &e))?;
+        Ok(points
+            .iter()
+            .filter_map(|(key, points)| Some((key.clone(), reporting_interval(points)?)))
+            .collect())
     }
 
     async fn device_history(
