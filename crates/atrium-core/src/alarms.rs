@@ -374,14 +374,23 @@ mod tests {
         }
     }
 
+    /// A list's state after a first page of `alarms`.
+    fn listing(args: WatchAlarmsArgs, alarms: Vec<AlarmInfo>) -> AlarmListState {
+        let mut state = AlarmListState::new(args, None);
+        state.apply_page(page(alarms));
+        state
+    }
+
     #[test]
     fn the_list_is_worst_first_then_newest_and_placed_in_the_building() {
-        let mut state = AlarmListState::new(WatchAlarmsArgs::default(), None);
-        state.apply_page(page(vec![
-            info(1, TbSeverity::Minor, 300, false, false),
-            info(2, TbSeverity::Critical, 100, false, false),
-            info(3, TbSeverity::Critical, 200, true, false),
-        ]));
+        let state = listing(
+            WatchAlarmsArgs::default(),
+            vec![
+                info(1, TbSeverity::Minor, 300, false, false),
+                info(2, TbSeverity::Critical, 100, false, false),
+                info(3, TbSeverity::Critical, 200, true, false),
+            ],
+        );
         let places =
             HashMap::from([(Uuid::from_u128(1002).to_string(), vec!["HQ".to_owned(), "Floor 2".to_owned()])]);
         let list = state.list(&places, true);
@@ -396,11 +405,10 @@ mod tests {
     fn changes_update_rows_and_drop_the_ones_that_no_longer_match() {
         let args =
             WatchAlarmsArgs { status: AlarmStatusFilter::Unacknowledged, ..WatchAlarmsArgs::default() };
-        let mut state = AlarmListState::new(args, None);
-        state.apply_page(page(vec![
-            info(1, TbSeverity::Major, 1, false, false),
-            info(2, TbSeverity::Major, 2, true, false),
-        ]));
+        let mut state = listing(
+            args,
+            vec![info(1, TbSeverity::Major, 1, false, false), info(2, TbSeverity::Major, 2, true, false)],
+        );
         assert_eq!(
             state.list(&HashMap::new(), true).rows.len(),
             1,
@@ -414,11 +422,10 @@ mod tests {
 
     #[test]
     fn badges_count_an_alarm_for_its_device_and_every_place_around_it() {
-        let mut state = AlarmListState::new(WatchAlarmsArgs::default(), None);
-        state.apply_page(page(vec![
-            info(1, TbSeverity::Minor, 1, false, false),
-            info(2, TbSeverity::Critical, 2, false, false),
-        ]));
+        let state = listing(
+            WatchAlarmsArgs::default(),
+            vec![info(1, TbSeverity::Minor, 1, false, false), info(2, TbSeverity::Critical, 2, false, false)],
+        );
         let (d1, d2) = (Uuid::from_u128(1001).to_string(), Uuid::from_u128(1002).to_string());
         let ancestors = HashMap::from([
             (d1.clone(), vec!["site".to_owned(), "floor".to_owned()]),
@@ -434,8 +441,7 @@ mod tests {
     #[test]
     fn an_alarm_is_announced_once_and_none_that_existed_at_the_start() {
         let mut new = NewAlarms::default();
-        let mut state = AlarmListState::new(notify_args(), None);
-        state.apply_page(page(vec![info(1, TbSeverity::Critical, 1, false, false)]));
+        let mut state = listing(notify_args(), vec![info(1, TbSeverity::Critical, 1, false, false)]);
         assert!(new.take_new(&state.list(&HashMap::new(), true)).is_empty(), "it existed at sign-in");
         state.apply_changes(vec![data(info(2, TbSeverity::Major, 2, false, false))]);
         let announced = new.take_new(&state.list(&HashMap::new(), true));

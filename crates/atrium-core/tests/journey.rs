@@ -78,7 +78,7 @@ async fn switch_the_lobby_light_and_see_it_confirmed() {
 }
 
 #[tokio::test]
-async fn commands_to_an_offline_device_are_refused_before_sending() {
+async fn a_command_to_a_device_read_as_offline_is_tried_and_the_server_says_it_is_offline() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
     let core = logged_in(&emu, Arc::default()).await;
     let light = emu.device_id("Lobby Light").unwrap();
@@ -103,7 +103,8 @@ async fn commands_to_an_offline_device_are_refused_before_sending() {
         .filter(|(r, _)| r.contains("rpc"))
         .map(|(_, n)| n)
         .sum();
-    assert_eq!(rpc_calls, 0);
+    // The server's `active` flag lags a connection either way: the server is asked, and answers.
+    assert_eq!(rpc_calls, 1);
 }
 
 #[tokio::test]
