@@ -9,12 +9,8 @@ use atrium_ipc::{AlarmList, AlarmStatusFilter, ErrorCode, LoginArgs, TreeNode, W
 use common::eventually;
 use serde_json::json;
 use std::sync::Arc;
-use std::time::Duration;
 use tb_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 fn find<'a>(nodes: &'a [TreeNode], name: &str) -> Option<&'a TreeNode> {
     nodes.iter().find_map(|n| if n.name == name { Some(n) } else { find(&n.children, name) })
@@ -42,16 +38,7 @@ async fn until(
     what: &str,
     ok: impl Fn(&AlarmList) -> bool,
 ) -> AlarmList {
-    timeout(WAIT, async {
-        loop {
-            let list = lists.recv().await.expect("the watch is running");
-            if ok(&list) {
-                return list;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no alarm list with {what} in time"))
+    common::next_matching(lists, &format!("an alarm list with {what}"), ok).await
 }
 
 #[tokio::test]

@@ -2,31 +2,20 @@
 //! attributes the device state service writes, and from time series where a server persists
 //! that state to telemetry instead.
 
+mod common;
+
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{Connectivity, LoginArgs};
 use std::sync::Arc;
-use std::time::Duration;
 use tb_emulator::{Emulator, EmulatorConfig};
 use tokio::sync::mpsc;
-use tokio::time::timeout;
-
-const WAIT: Duration = Duration::from_secs(10);
 
 async fn until(
     updates: &mut mpsc::UnboundedReceiver<Connectivity>,
     what: &str,
     ok: impl Fn(&Connectivity) -> bool,
 ) -> Connectivity {
-    timeout(WAIT, async {
-        loop {
-            let update = updates.recv().await.expect("the watch is running");
-            if ok(&update) {
-                return update;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no connectivity with {what} in time"))
+    common::next_matching(updates, &format!("connectivity with {what}"), ok).await
 }
 
 async fn watching(emu: &Emulator, device: &str) -> (Core, mpsc::UnboundedReceiver<Connectivity>) {

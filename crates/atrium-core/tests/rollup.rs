@@ -1,6 +1,8 @@
 //! Live rollups of an opened node against the emulator: one row per room with its device count,
 //! and an offline count that follows the devices going offline and back.
 
+mod common;
+
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{LoginArgs, NodeRollup, NodeRollupBatch, TreeNode, WatchId};
 use std::collections::BTreeSet;
@@ -37,16 +39,7 @@ async fn until(
     what: &str,
     ok: impl Fn(&[NodeRollup]) -> bool,
 ) -> Vec<NodeRollup> {
-    timeout(WAIT, async {
-        loop {
-            let batch = batches.recv().await.expect("the watch is running");
-            if ok(&batch.rows) {
-                return batch.rows;
-            }
-        }
-    })
-    .await
-    .unwrap_or_else(|_| panic!("no batch with {what} in time"))
+    common::next_matching(batches, &format!("a batch with {what}"), |batch| ok(&batch.rows)).await.rows
 }
 
 fn row<'a>(rows: &'a [NodeRollup], name: &str) -> &'a NodeRollup {

@@ -32,3 +32,22 @@ pub async fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         poll.tick().await;
     }
 }
+
+/// The next update from a watch's channel that satisfies `ok`, failing after 10 s with `what`.
+pub async fn next_matching<T>(
+    updates: &mut tokio::sync::mpsc::UnboundedReceiver<T>,
+    what: &str,
+    ok: impl Fn(&T) -> bool,
+) -> T {
+    let wait = async {
+        loop {
+            let update = updates.recv().await.expect("the watch is running");
+            if ok(&update) {
+                return update;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .unwrap_or_else(|_| panic!("no update with {what} in time"))
+}
