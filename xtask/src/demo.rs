@@ -63,14 +63,20 @@ pub(crate) fn run(project: &Project, release: bool, screenshot: Option<PathBuf>)
         );
     }
 
-    setup::run(project)?;
-    ui(project, release)?;
-    let mut build = project.cargo();
-    build.args(["build", "-p", "atrium"]);
-    if release {
-        build.arg("--release");
-    }
-    project::run(&mut build)?;
+    // Each step says what it does and how long it took: a first run installs tools and builds
+    // everything, minutes of output that would otherwise look like a hang.
+    let mut steps = project::Steps::new("demo");
+    steps.run("tools (the first run installs them: several minutes)", || setup::run(project))?;
+    steps.run("UI (wasm)", || ui(project, release))?;
+    steps.run("app", || {
+        let mut build = project.cargo();
+        build.args(["build", "-p", "atrium"]);
+        if release {
+            build.arg("--release");
+        }
+        project::run(&mut build)
+    })?;
+    steps.print_table(None);
     let app = project.target_dir()?.join(if release { "release" } else { "debug" }).join("atrium");
 
     match screenshot {
