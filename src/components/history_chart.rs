@@ -135,7 +135,8 @@ pub(crate) fn HistoryCard(
         .into_any(),
         HistoryState::Loaded(chart) => {
             let phrase = span_phrase(span.get_untracked());
-            let units = units.get_untracked();
+            // Tracked: a device's own units may arrive after its chart.
+            let units = units.get();
             view! { <HistoryPlot chart=chart phrase=phrase id=id units=units /> }.into_any()
         }
     };
