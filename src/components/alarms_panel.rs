@@ -220,13 +220,7 @@ pub(crate) fn AlarmsPanel(
             .into_any();
         }
         view! {
-            <ul id="alarm-list" class="alarm-list" aria-label="Alarms">
-                {list
-                    .rows
-                    .into_iter()
-                    .map(|row| view! { <AlarmItem row=row actions=actions highlight=highlight /> })
-                    .collect_view()}
-            </ul>
+            <AlarmRows id="alarm-list" label="Alarms" rows=list.rows actions=actions highlight=highlight />
             {notes}
         }
         .into_any()
@@ -271,13 +265,25 @@ pub(crate) fn AlarmsPanel(
     }
 }
 
+/// Alarms as a list, each with its actions (the alarms view's, and a device page's).
 #[allow(unreachable_pub)]
 #[component]
-pub(crate) fn AlarmItem(
-    row: AlarmRow,
+pub(crate) fn AlarmRows(
+    id: &'static str,
+    label: &'static str,
+    rows: Vec<AlarmRow>,
     actions: AlarmActions,
     highlight: RwSignal<Option<String>>,
 ) -> impl IntoView {
+    view! {
+        <ul id=id class="alarm-list" aria-label=label>
+            {rows.into_iter().map(|row| view! { <AlarmItem row=row actions=actions highlight=highlight /> }).collect_view()}
+        </ul>
+    }
+}
+
+#[component]
+fn AlarmItem(row: AlarmRow, actions: AlarmActions, highlight: RwSignal<Option<String>>) -> impl IntoView {
     let clock = use_clock();
     let id = row.id.clone();
     let action = {

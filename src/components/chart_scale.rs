@@ -1,6 +1,7 @@
 //! A history chart's geometry, without the DOM: value and time ticks, the split at gaps, the
 //! paths of the average line and the min/max band, and the bucket under a pointer.
 
+use atrium_ipc::time::civil_from_days;
 use atrium_ipc::HistoryPoint;
 
 const MINUTE: i64 = 60_000;
@@ -104,7 +105,7 @@ pub(crate) fn time_ticks(
 fn time_label(local_ms: i64, step: i64) -> String {
     let minutes = local_ms.div_euclid(MINUTE);
     let (hour, minute) = (minutes.div_euclid(60).rem_euclid(24), minutes.rem_euclid(60));
-    let (year, month, day) = civil_date(local_ms.div_euclid(DAY));
+    let (year, month, day) = civil_from_days(local_ms.div_euclid(DAY));
     if step < DAY {
         if hour == 0 && minute == 0 {
             format!("{day} {}", MONTHS[month as usize - 1])
@@ -123,7 +124,7 @@ fn time_label(local_ms: i64, step: i64) -> String {
 pub(crate) fn moment_label(ts: i64, offset_minutes: i64) -> String {
     let local = ts + offset_minutes * MINUTE;
     let minutes = local.div_euclid(MINUTE);
-    let (_, month, day) = civil_date(local.div_euclid(DAY));
+    let (_, month, day) = civil_from_days(local.div_euclid(DAY));
     let weekday = WEEKDAYS[local.div_euclid(DAY).rem_euclid(7) as usize];
     format!(
         "{weekday} {day} {}, {:02}:{:02}",
@@ -137,19 +138,6 @@ const MONTHS: [&str; 12] =
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 /// Day 0 of the epoch was a Thursday.
 const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-
-/// Days since 1970-01-01 as (year, month 1-12, day 1-31): Howard Hinnant's `civil_from_days`.
-fn civil_date(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
 
 /// Runs of points with no gap: two buckets further apart than one and a half intervals had a
 /// bucket without data between them, where the line breaks.
@@ -230,9 +218,9 @@ mod tests {
         assert!(ticks.iter().any(|(_, label)| label == "09:00"), "{ticks:?}");
         let week = time_ticks(end - 7 * DAY, end, 0, 7);
         assert_eq!(week.last().map(|(_, l)| l.as_str()), Some("Thu 3"), "{week:?}");
-        assert_eq!(civil_date(0), (1970, 1, 1));
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(moment_label(end, 60), "Thu 3 Dec, 11:07");
-        assert_eq!(civil_date(20_790), (2026, 12, 3));
+        assert_eq!(civil_from_days(20_790), (2026, 12, 3));
     }
 
     #[test]

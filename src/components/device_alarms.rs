@@ -1,6 +1,6 @@
 //! The device's own active alarms on its page, with Acknowledge and Clear as in the alarms view.
 
-use crate::components::alarms_panel::AlarmItem;
+use crate::components::alarms_panel::AlarmRows;
 use crate::hooks::{use_alarm_actions, use_alarms};
 use atrium_ipc::{AlarmStatusFilter, WatchAlarmsArgs};
 use leptos::prelude::*;
@@ -34,13 +34,13 @@ pub(crate) fn DeviceAlarms(device_id: String) -> impl IntoView {
                 view! { <p id="device-alarms-empty" class="muted">"No active alarms."</p> }.into_any()
             }
             Some(list) => view! {
-                <ul id="device-alarm-list" class="alarm-list" aria-label="Active alarms of this device">
-                    {list
-                        .rows
-                        .into_iter()
-                        .map(|row| view! { <AlarmItem row=row actions=actions highlight=highlight /> })
-                        .collect_view()}
-                </ul>
+                <AlarmRows
+                    id="device-alarm-list"
+                    label="Active alarms of this device"
+                    rows=list.rows
+                    actions=actions
+                    highlight=highlight
+                />
             }
             .into_any(),
         }

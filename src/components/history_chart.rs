@@ -164,30 +164,30 @@ pub(crate) fn HistoryCard(
                         apply_custom();
                     }
                 >
-                    <label>
-                        <span class="muted">"From"</span>
-                        <input
-                            type="datetime-local"
-                            class="touch"
-                            prop:value=move || custom_from.get()
-                            on:input=move |ev| custom_from.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        <span class="muted">"To"</span>
-                        <input
-                            type="datetime-local"
-                            class="touch"
-                            prop:value=move || custom_to.get()
-                            on:input=move |ev| custom_to.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <MomentInput label="From" value=custom_from />
+                    <MomentInput label="To" value=custom_to />
                     <button type="submit" class="button small touch">"Show"</button>
                     {move || custom_error.get().map(|e| view! { <p class="inline-error" role="alert">{e}</p> })}
                 </form>
             </Show>
             {body}
         </div>
+    }
+}
+
+/// A labelled local date and time (`datetime-local`) kept in `value`.
+#[component]
+fn MomentInput(label: &'static str, value: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label>
+            <span class="muted">{label}</span>
+            <input
+                type="datetime-local"
+                class="touch"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
     }
 }
 

@@ -197,6 +197,29 @@ pub(crate) fn ancestors(tree: &[TreeNode]) -> HashMap<String, Vec<String>> {
     out
 }
 
+/// The display names of the places around node `id`, nearest first (the first place met in tree
+/// order for a device in two rooms); empty when the tree does not hold it.
+pub(crate) fn place_of(tree: &[TreeNode], id: &str) -> Vec<String> {
+    fn walk<'a>(nodes: &'a [TreeNode], id: &str, path: &mut Vec<&'a TreeNode>) -> bool {
+        for node in nodes {
+            if node.id == id {
+                return true;
+            }
+            path.push(node);
+            if walk(&node.children, id, path) {
+                return true;
+            }
+            path.pop();
+        }
+        false
+    }
+    let mut path = Vec::new();
+    if !walk(tree, id, &mut path) {
+        return Vec::new();
+    }
+    path.iter().rev().map(|n| n.display_name().to_owned()).collect()
+}
+
 fn around(tree: &[TreeNode], name: impl Fn(&TreeNode) -> String + Copy) -> HashMap<String, Vec<String>> {
     fn walk(
         nodes: &[TreeNode],

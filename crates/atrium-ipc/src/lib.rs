@@ -28,6 +28,7 @@ mod error;
 mod history;
 mod live;
 mod rollup;
+pub mod time;
 mod tree;
 
 pub use account::{

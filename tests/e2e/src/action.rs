@@ -87,6 +87,16 @@ pub async fn open_demo(client: &Client, shown: &str) -> Result<()> {
     Ok(())
 }
 
+/// Expands the tree row `parent` (its toggle, or its label when it has none), then selects its
+/// child row `child`.
+pub async fn open_child(client: &Client, parent: &str, child: &str) -> Result<()> {
+    click_first_within(client, parent, &["button.tree-toggle", "button.tree-label"]).await?;
+    crate::wait::for_element(client, child, crate::DEMO_LOAD)
+        .await
+        .with_context(|| format!("expanding `{parent}` showed no `{child}`"))?;
+    click_within(client, child, "button.tree-label").await
+}
+
 /// Fills the sign-in form (server address, username, password) and presses "Sign in".
 pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str) -> Result<()> {
     fill(client, "#server-url", url).await?;

@@ -29,11 +29,7 @@ async fn lines(app: &App, chart: &str, series: usize) -> Result<usize> {
 async fn journey(app: &App) -> Result<()> {
     let c = app.client();
     action::open_demo(c, &format!("#building-tree {LOBBY}")).await?;
-    action::click_first_within(c, LOBBY, &["button.tree-toggle", "button.tree-label"]).await?;
-    wait::for_element(c, LOBBY_THERMOSTAT, DEMO_LOAD)
-        .await
-        .context("expanding the Lobby showed no thermostat")?;
-    action::click_within(c, LOBBY_THERMOSTAT, "button.tree-label").await?;
+    action::open_child(c, LOBBY, LOBBY_THERMOSTAT).await?;
 
     // The page: labelled values with units and ages, the connection with its last activity.
     let temperature = r#"#device-panel .live-value[data-key="temperature"]"#;

@@ -38,11 +38,7 @@ async fn journey(app: &App) -> Result<()> {
     let c = app.client();
     action::open_demo(c, &format!("#building-tree {LOBBY}")).await?;
 
-    action::click_first_within(c, LOBBY, &["button.tree-toggle", "button.tree-label"]).await?;
-    wait::for_element(c, LOBBY_THERMOSTAT, DEMO_LOAD)
-        .await
-        .context("expanding the Lobby showed no thermostat")?;
-    action::click_within(c, LOBBY_THERMOSTAT, "button.tree-label").await?;
+    action::open_child(c, LOBBY, LOBBY_THERMOSTAT).await?;
     wait::until("the device panel for Lobby Thermostat", DEMO_LOAD, async || {
         check::text_contains(c, "#device-panel", "Lobby Thermostat").await
     })

@@ -86,7 +86,7 @@ impl Core {
     }
 
     /// Node id -> the places around it, from the last loaded (or cached) building.
-    pub(super) fn places(&self) -> HashMap<String, Vec<String>> {
+    fn places(&self) -> HashMap<String, Vec<String>> {
         self.loaded_tree().map(|tree| places(&tree)).unwrap_or_default()
     }
 }

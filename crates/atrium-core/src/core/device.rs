@@ -35,10 +35,8 @@ impl Core {
             self.resolve_controls(&active, id, &device.device_type, device.device_profile_id).await?;
         let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
         active.device_controls.lock().expect("controls lock").insert(id, bindings);
-        let place =
-            self.places().remove(device_id).map(|p| p.into_iter().rev().collect()).unwrap_or_default();
         Ok(DeviceDetail {
-            place,
+            place: self.place_of(device_id),
             id: device_id.to_owned(),
             name: device.name,
             label: device.label.filter(|l| !l.is_empty()),

@@ -145,6 +145,20 @@ impl Core {
         last.as_ref().filter(|b| is_for(b, &info)).map(|b| b.tree.clone())
     }
 
+    /// Where node `id` is in the signed-in user's last loaded (or cached) tree, nearest place
+    /// first, without copying the tree.
+    pub(super) fn place_of(&self, id: &str) -> Vec<String> {
+        let Some(info) = self.session() else { return Vec::new() };
+        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
+            let _ = self.cached_tree();
+        }
+        let last = self.shared.tree.last();
+        last.as_ref()
+            .filter(|b| is_for(b, &info))
+            .map(|b| crate::building::place_of(&b.tree, id))
+            .unwrap_or_default()
+    }
+
     /// A node of the signed-in user's last loaded (or cached) tree, with its subtree.
     pub(super) fn find_node(&self, id: &str) -> Option<TreeNode> {
         fn find(nodes: &[TreeNode], id: &str) -> Option<TreeNode> {
