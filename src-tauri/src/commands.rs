@@ -181,6 +181,17 @@ pub(crate) async fn watch_connectivity(
 }
 
 #[tauri::command]
+pub(crate) async fn watch_controls(
+    core: State<'_, Core>,
+    args: WatchArgs,
+    on_batch: Channel<TelemetryBatch>,
+) -> Result<WatchId, AppError> {
+    core.watch_controls(&args.device_id, move |batch| {
+        let _ = on_batch.send(batch);
+    })
+}
+
+#[tauri::command]
 pub(crate) async fn unwatch(core: State<'_, Core>, args: WatchId) -> Result<(), AppError> {
     core.unwatch(args);
     Ok(())

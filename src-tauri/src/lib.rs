@@ -51,6 +51,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::device_attributes,
             commands::watch_device,
             commands::watch_connectivity,
+            commands::watch_controls,
             commands::unwatch,
             commands::operate_control,
             commands::cached_tree,

@@ -1,19 +1,20 @@
-//! What every control shares: a command is sent, is pending until the device's own report
-//! confirms it, is confirmed then, and fails on an error or after 10 s. A critical control asks
-//! first. The controls show the device's reported state, never what was requested; this module
-//! only tracks the command's life and renders its status line and confirmation box.
+//! What every control shares: a command is sent, is pending until the device confirms it, is
+//! confirmed then, and fails on an error, on a device answering another state, or after the
+//! control's timeout (counted down). A critical control asks first. The controls show the
+//! device's reported state, never what was requested; this module only tracks the command's
+//! life and renders its status line and confirmation box.
+//!
+//! The device confirms with a reading of the requested state newer than the last reading before
+//! the command (both stamped by the device or the server, never compared with this phone's
+//! clock), or with the state its two-way reply or its get method answered.
 
+use crate::hooks::use_clock;
 use crate::ipc;
 use atrium_ipc::{ControlAction, ControlCommand, ControlDescriptor, LiveValue, TelemetryValue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
 use std::time::Duration;
-
-/// How long to wait for the device's report after the server accepted the command.
-const CONFIRM_TIMEOUT: Duration = Duration::from_secs(10);
-/// A report this much older than the acceptance still counts (clocks of server and device differ).
-const CLOCK_SLACK_MS: i64 = 2_000;
 
 /// A reported value read as a number (numbers, and text that parses as one).
 pub(crate) fn reported_number(value: &TelemetryValue) -> Option<f64> {
@@ -41,7 +42,7 @@ pub(crate) enum Expect {
         value: f64,
         tolerance: f64,
     },
-    /// Any report of the state key after the acceptance (a cover's stop).
+    /// Any new reading (a cover's stop).
     AnyReport,
 }
 
@@ -57,9 +58,21 @@ impl Expect {
     }
 }
 
-/// Whether `value` is the device confirming `expect`, for a command accepted at `accepted_at_ms`.
-pub(crate) fn confirms(value: &LiveValue, expect: &Expect, accepted_at_ms: i64) -> bool {
-    value.ts >= accepted_at_ms - CLOCK_SLACK_MS && expect.matches(&value.value)
+/// Whether `value` is the device confirming `expect`, for a command sent when the newest reading
+/// was stamped `before_ts` (`None`: there was none).
+pub(crate) fn confirms(value: &LiveValue, expect: &Expect, before_ts: Option<i64>) -> bool {
+    before_ts.is_none_or(|before| value.ts > before) && expect.matches(&value.value)
+}
+
+/// A reading as a sentence part: "on", "22.5", "\"jammed\"".
+fn reading_text(value: &TelemetryValue) -> String {
+    match value {
+        TelemetryValue::Bool(true) => "on".to_owned(),
+        TelemetryValue::Bool(false) => "off".to_owned(),
+        TelemetryValue::Number(n) => format!("{n}"),
+        TelemetryValue::Text(t) => format!("\"{t}\""),
+        TelemetryValue::Missing => "nothing".to_owned(),
+    }
 }
 
 /// One command a person asked for.
@@ -81,7 +94,10 @@ pub(crate) enum CommandStatus {
     /// The server accepted it; waiting for the device's report.
     Waiting {
         request: Request,
-        accepted_at_ms: i64,
+        /// The newest reading's stamp when the command was sent.
+        before_ts: Option<i64>,
+        /// When waiting ends, by this page's clock (a countdown only, never compared with a reading).
+        deadline_ms: f64,
         attempt: u32,
     },
     Confirmed,
@@ -125,23 +141,24 @@ pub(crate) struct ControlCommander {
     attempts: StoredValue<u32>,
     device_id: StoredValue<String>,
     control_id: StoredValue<String>,
+    /// The control's readings, by control id.
+    readings: ReadSignal<BTreeMap<String, LiveValue>>,
     critical: bool,
 }
 
 impl ControlCommander {
-    /// Starts tracking commands for `control`; confirmation watches `values[state_key]`.
+    /// Starts tracking commands for `control`; confirmation watches `readings[control.id]`.
     pub(crate) fn new(
         device_id: &str,
         control: &ControlDescriptor,
-        values: ReadSignal<BTreeMap<String, LiveValue>>,
+        readings: ReadSignal<BTreeMap<String, LiveValue>>,
     ) -> Self {
         let status = RwSignal::new(CommandStatus::Idle);
-        let state_key = control.kind.state_key().to_owned();
+        let control_id = control.id.clone();
         Effect::new(move |_| {
-            if let CommandStatus::Waiting { request, accepted_at_ms, .. } = status.get() {
-                let done = values.with(|m| {
-                    m.get(&state_key).is_some_and(|v| confirms(v, &request.expect, accepted_at_ms))
-                });
+            if let CommandStatus::Waiting { request, before_ts, .. } = status.get() {
+                let done = readings
+                    .with(|m| m.get(&control_id).is_some_and(|v| confirms(v, &request.expect, before_ts)));
                 if done {
                     status.set(CommandStatus::Confirmed);
                 }
@@ -152,6 +169,7 @@ impl ControlCommander {
             attempts: StoredValue::new(0),
             device_id: StoredValue::new(device_id.to_owned()),
             control_id: StoredValue::new(control.id.clone()),
+            readings,
             critical: control.critical,
         }
     }
@@ -194,9 +212,12 @@ impl ControlCommander {
     fn send(&self, request: Request) {
         let Self { status, attempts, .. } = *self;
         status.set(CommandStatus::Sending(request.clone()));
+        let control_id = self.control_id.get_value();
+        // Before the command leaves: a confirming reading must be newer than this one.
+        let before_ts = self.readings.with_untracked(|m| m.get(&control_id).map(|v| v.ts));
         let command = ControlCommand {
             device_id: self.device_id.get_value(),
-            control_id: self.control_id.get_value(),
+            control_id,
             action: request.action.clone(),
         };
         spawn_local(async move {
@@ -205,14 +226,28 @@ impl ControlCommander {
                     status.try_set(CommandStatus::Failed(err.message));
                 }
                 Ok(ack) => {
+                    // The device answered with its state: that settles it.
+                    if let Some(state) = &ack.state {
+                        status.try_set(if request.expect.matches(state) {
+                            CommandStatus::Confirmed
+                        } else {
+                            CommandStatus::Failed(format!(
+                                "The device answered {}: the command did not take.",
+                                reading_text(state)
+                            ))
+                        });
+                        return;
+                    }
                     let attempt = attempts.try_update_value(|a| {
                         *a += 1;
                         *a
                     });
                     let Some(attempt) = attempt else { return };
+                    let timeout = Duration::from_millis(ack.timeout_ms.max(1_000));
                     status.try_set(CommandStatus::Waiting {
                         request,
-                        accepted_at_ms: ack.accepted_at_ms,
+                        before_ts,
+                        deadline_ms: js_sys::Date::now() + timeout.as_millis() as f64,
                         attempt,
                     });
                     set_timeout(
@@ -225,7 +260,7 @@ impl ControlCommander {
                                 }
                             });
                         },
-                        CONFIRM_TIMEOUT,
+                        timeout,
                     );
                 }
             }
@@ -239,6 +274,20 @@ impl ControlCommander {
 #[component]
 pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> impl IntoView {
     let status = commander.status();
+    let clock = use_clock();
+    // Seconds left while waiting; apart from the sentence so that a screen reader hears the
+    // sentence once, not every second.
+    let countdown = move || {
+        status.with(|s| match s {
+            CommandStatus::Waiting { deadline_ms, .. } => {
+                let left = ((deadline_ms - clock.now_ms()) / 1000.0).ceil().max(0.0);
+                Some(
+                    view! { <span class="control-countdown" aria-hidden="true">{format!("{left} s")}</span> },
+                )
+            }
+            _ => None,
+        })
+    };
     view! {
         <p
             id=format!("control-{control_id}-status")
@@ -249,6 +298,7 @@ pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> 
         >
             {move || status.with(CommandStatus::is_pending).then(|| view! { <span class="spinner small" aria-hidden="true"></span> })}
             {move || status.with(CommandStatus::text)}
+            {countdown}
         </p>
     }
 }
@@ -350,16 +400,20 @@ mod tests {
     }
 
     #[test]
-    fn only_a_matching_recent_report_confirms() {
+    fn only_a_matching_reading_newer_than_the_last_one_confirms() {
         let on = Expect::Bool(true);
-        assert!(confirms(&lv(10_000, TelemetryValue::Bool(true)), &on, 11_000));
-        assert!(!confirms(&lv(8_000, TelemetryValue::Bool(true)), &on, 11_000));
-        assert!(!confirms(&lv(12_000, TelemetryValue::Bool(false)), &on, 11_000));
+        // Stamps of the device or the server only: a device clock far behind this phone's still
+        // confirms, as long as its reading is newer than its previous one.
+        assert!(confirms(&lv(10_001, TelemetryValue::Bool(true)), &on, Some(10_000)));
+        assert!(!confirms(&lv(10_000, TelemetryValue::Bool(true)), &on, Some(10_000)), "the old reading");
+        assert!(!confirms(&lv(12_000, TelemetryValue::Bool(false)), &on, Some(10_000)));
+        assert!(confirms(&lv(5, TelemetryValue::Bool(true)), &on, None), "no reading before");
         let sp = Expect::Number { value: 22.5, tolerance: 0.005 };
-        assert!(confirms(&lv(12_000, TelemetryValue::Number(22.5)), &sp, 11_000));
-        assert!(confirms(&lv(12_000, TelemetryValue::Text("22.5".into())), &sp, 11_000));
-        assert!(!confirms(&lv(12_000, TelemetryValue::Number(22.0)), &sp, 11_000));
-        assert!(confirms(&lv(12_000, TelemetryValue::Number(3.0)), &Expect::AnyReport, 11_000));
+        assert!(confirms(&lv(12_000, TelemetryValue::Number(22.5)), &sp, Some(11_000)));
+        assert!(confirms(&lv(12_000, TelemetryValue::Text("22.5".into())), &sp, Some(11_000)));
+        assert!(!confirms(&lv(12_000, TelemetryValue::Number(22.0)), &sp, Some(11_000)));
+        assert!(confirms(&lv(12_000, TelemetryValue::Number(3.0)), &Expect::AnyReport, Some(11_000)));
+        assert_eq!(reading_text(&TelemetryValue::Bool(false)), "off");
         assert_eq!(reported_bool(&TelemetryValue::Text("ON".into())), Some(true));
         assert_eq!(reported_bool(&TelemetryValue::Missing), None);
     }

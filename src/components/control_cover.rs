@@ -22,7 +22,7 @@ pub(crate) fn ControlCover(
     values: ReadSignal<BTreeMap<String, LiveValue>>,
 ) -> impl IntoView {
     let commander = ControlCommander::new(&device_id, &control, values);
-    let value = reported(values, control.kind.state_key().to_owned());
+    let value = reported(values, control.id.clone());
     let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
 
     let to = |position: f64| Expect::Number { value: position, tolerance: POSITION_TOLERANCE };

@@ -17,7 +17,7 @@ pub(crate) fn ControlLock(
     values: ReadSignal<BTreeMap<String, LiveValue>>,
 ) -> impl IntoView {
     let commander = ControlCommander::new(&device_id, &control, values);
-    let value = reported(values, control.kind.state_key().to_owned());
+    let value = reported(values, control.id.clone());
     let locked = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_bool)));
 
     let on_click = move |_| {

@@ -22,7 +22,7 @@ pub(crate) fn ControlSetpoint(
         _ => (0.0, 100.0, 1.0, None),
     };
     let commander = ControlCommander::new(&device_id, &control, values);
-    let value = reported(values, control.kind.state_key().to_owned());
+    let value = reported(values, control.id.clone());
     let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
     let unit = StoredValue::new(unit);
 

@@ -10,7 +10,9 @@ use crate::components::device_alarms::DeviceAlarms;
 use crate::components::device_attributes::{AttributesSection, AttributesState};
 use crate::components::device_history::DeviceHistory;
 use crate::components::quantity::quantity_with;
-use crate::hooks::{use_clock, use_connection, use_connectivity, use_device_telemetry, DeviceTelemetry};
+use crate::hooks::{
+    use_clock, use_connection, use_connectivity, use_control_readings, use_device_telemetry, DeviceTelemetry,
+};
 use crate::ipc;
 use atrium_ipc::{AppError, Connectivity, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
 use leptos::prelude::*;
@@ -218,7 +220,7 @@ fn DeviceView(device_id: String) -> impl IntoView {
             }
             .into_any()
         }
-        DetailState::Loaded(d) => device_header(d, telemetry, connectivity).into_any(),
+        DetailState::Loaded(d) => device_header(d, connectivity).into_any(),
     };
 
     view! {
@@ -232,15 +234,12 @@ fn DeviceView(device_id: String) -> impl IntoView {
     }
 }
 
-fn device_header(
-    d: DeviceDetail,
-    telemetry: DeviceTelemetry,
-    connectivity: ReadSignal<Option<Connectivity>>,
-) -> impl IntoView {
-    let title = d.label.clone().filter(|l| !l.trim().is_empty()).unwrap_or_else(|| d.name.clone());
-    let subtitle = (title != d.name).then(|| d.name.clone());
+fn device_header(d: DeviceDetail, connectivity: ReadSignal<Option<Connectivity>>) -> impl IntoView {
+    let title = d.name.clone();
+    let subtitle = d.aside().map(str::to_owned);
     let device_id = d.id.clone();
-    let values = telemetry.values;
+    // Each control reads its own state (a time series, an attribute or its get method).
+    let values = use_control_readings(device_id.clone()).values;
     let controls = d
         .controls
         .into_iter()
@@ -286,7 +285,7 @@ fn device_header(
             {(!d.place.is_empty()).then(|| view! { <p id="device-place" class="device-place">{d.place.join(" · ")}</p> })}
             <p class="device-meta">
                 <span id="device-type" class="device-type">{d.type_name}</span>
-                {subtitle.map(|name| view! { <span class="device-system-name">{name}</span> })}
+                {subtitle.map(|label| view! { <span class="device-label">{label}</span> })}
             </p>
         </header>
         {(has_controls || note.is_some()).then(|| view! {

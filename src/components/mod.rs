@@ -20,3 +20,4 @@ pub(crate) mod node_panel;
 pub(crate) mod offline_banner;
 pub(crate) mod quantity;
 pub(crate) mod tree;
+pub(crate) mod tree_keys;

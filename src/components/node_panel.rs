@@ -6,7 +6,7 @@ use crate::components::history_chart::HistoryCard;
 use crate::components::quantity::quantity;
 use crate::hooks::{use_clock, use_connection, use_node_rollup};
 use crate::ipc;
-use atrium_ipc::{HistorySubject, NodeKind, NodeRollup, DEFAULT_AVERAGE_KEY};
+use atrium_ipc::{HistorySubject, NodeKind, NodeRollup};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -39,14 +39,17 @@ fn alarm_text(severity: &str) -> String {
 pub(crate) fn NodePanel(
     /// The id of the opened node.
     opened: RwSignal<Option<String>>,
+    /// The key the rollups average: owned by the page, so that it outlives the opened place and
+    /// a look at a device (a manager comparing floors keeps it).
+    average_key: RwSignal<String>,
+    /// Opens a row of the place's table: a child place, or a device in it.
+    open_row: Callback<(String, NodeKind)>,
 ) -> impl IntoView {
-    // The chosen key outlives the opened place: a manager comparing floors keeps it.
-    let average_key = RwSignal::new(DEFAULT_AVERAGE_KEY.to_owned());
     // Only a different node re-creates the view; a different key restarts its watch only.
     let current = Memo::new(move |_| opened.get());
     view! {
         <section id="node-panel" class="panel node-panel" aria-label="Place">
-            {move || current.get().map(|id| view! { <NodeView node_id=id average_key=average_key /> })}
+            {move || current.get().map(|id| view! { <NodeView node_id=id average_key=average_key open_row=open_row /> })}
         </section>
     }
 }
@@ -91,7 +94,11 @@ fn AveragePicker(node_id: String, average_key: RwSignal<String>) -> impl IntoVie
 }
 
 #[component]
-fn NodeView(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
+fn NodeView(
+    node_id: String,
+    average_key: RwSignal<String>,
+    open_row: Callback<(String, NodeKind)>,
+) -> impl IntoView {
     let rollups = use_node_rollup(node_id.clone(), average_key.into());
     let connection = use_connection();
     let own = {
@@ -183,7 +190,7 @@ fn NodeView(node_id: String, average_key: RwSignal<String>) -> impl IntoView {
                     <tbody>
                         {rows
                             .into_iter()
-                            .map(|row| view! { <RollupRow row=row key_name=key.clone() /> })
+                            .map(|row| view! { <RollupRow row=row key_name=key.clone() open_row=open_row /> })
                             .collect_view()}
                     </tbody>
                 </table>
@@ -226,7 +233,7 @@ fn summary_text(row: &NodeRollup, key: &str) -> String {
 }
 
 #[component]
-fn RollupRow(row: NodeRollup, key_name: String) -> impl IntoView {
+fn RollupRow(row: NodeRollup, key_name: String, open_row: Callback<(String, NodeKind)>) -> impl IntoView {
     let connection = use_connection();
     let clock = use_clock();
     let ts = row.average_ts;
@@ -253,7 +260,19 @@ fn RollupRow(row: NodeRollup, key_name: String) -> impl IntoView {
             data-stale=move || stale().to_string()
             title=title
         >
-            <th scope="row" class="rollup-name">{row.name.clone()}</th>
+            <th scope="row" class="rollup-name">
+                <button
+                    type="button"
+                    class="rollup-open"
+                    title=format!("Open {}", row.name)
+                    on:click={
+                        let (id, kind) = (row.id.clone(), row.kind);
+                        move |_| open_row.run((id.clone(), kind))
+                    }
+                >
+                    {row.name.clone()}
+                </button>
+            </th>
             <td class="devices num">{row.devices}</td>
             <td class="offline num" class:has-offline=has_offline>{row.offline}</td>
             <td class="average num">

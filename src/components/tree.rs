@@ -1,6 +1,7 @@
 //! The building tree: sites, buildings, floors, rooms and their devices.
 
 use crate::components::device_panel::format_age;
+use crate::components::tree_keys::{key_move, visible_rows, KeyMove};
 use crate::hooks::debounce::debounced;
 use crate::hooks::{use_alarm_badges, use_connection};
 use crate::ipc;
@@ -180,6 +181,44 @@ pub(crate) fn BuildingTree(
     let searching = Memo::new(move |_| query.with(|q| !q.trim().is_empty()));
     // How far the running load has come.
     let progress = RwSignal::new(None::<LoadProgress>);
+    // The rows on screen, and the one the keyboard is on (the tree's one Tab stop).
+    let rows = Memo::new(move |_| {
+        state.with(|s| match s {
+            TreeState::Loaded(nodes) => expanded.with(|e| visible_rows(nodes, e)),
+            _ => Vec::new(),
+        })
+    });
+    let focused = RwSignal::new(None::<String>);
+    let tab_stop = Memo::new(move |_| {
+        let wanted = focused.get();
+        rows.with(|rows| match wanted {
+            Some(path) if rows.iter().any(|r| r.path == path) => Some(path),
+            _ => rows.first().map(|r| r.path.clone()),
+        })
+    });
+    let focus = Focus { focused, tab_stop };
+    let on_tree_key = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.alt_key() || ev.ctrl_key() || ev.meta_key() {
+            return;
+        }
+        let Some(current) = tab_stop.get_untracked() else { return };
+        let step = rows.with_untracked(|r| expanded.with_untracked(|e| key_move(r, e, &current, &ev.key())));
+        match step {
+            KeyMove::Ignored => return,
+            KeyMove::Focus(path) => {
+                focused.set(Some(path.clone()));
+                focus_row(&path);
+            }
+            KeyMove::Expand(path) => expanded.update(|e| {
+                e.insert(path);
+            }),
+            KeyMove::Collapse(path) => expanded.update(|e| {
+                e.remove(&path);
+            }),
+            KeyMove::Activate(path) => activate_row(&path),
+        }
+        ev.prevent_default();
+    };
 
     let load = move || {
         progress.set(None);
@@ -310,12 +349,10 @@ pub(crate) fn BuildingTree(
         TreeState::Loaded(nodes) => {
             // Started with each tree shown, so the badges count for its places.
             let badges = use_alarm_badges();
+            let places = Places { expanded, selected, opened, badges, focus };
             view! {
-                <ul class="tree-root">
-                    {nodes
-                        .into_iter()
-                        .map(|node| tree_node(node, String::new(), expanded, selected, opened, badges))
-                        .collect_view()}
+                <ul class="tree-root" role="tree" aria-label="Places and devices" on:keydown=on_tree_key>
+                    {nodes.into_iter().map(|node| tree_node(node, String::new(), 1, places)).collect_view()}
                 </ul>
             }
             .into_any()
@@ -441,7 +478,8 @@ pub(crate) fn BuildingTree(
 
 /// One search result: a button that chooses it.
 fn search_hit(hit: SearchHit, choose: impl Fn(SearchHit) + Copy + 'static) -> impl IntoView {
-    let display = hit.label.clone().filter(|l| !l.is_empty()).unwrap_or_else(|| hit.name.clone());
+    let display = hit.name.clone();
+    let aside = hit.aside().map(str::to_owned);
     let path = format_path(&hit.path);
     let kind = kind_name(hit.kind);
     let icon = kind_icon(hit.kind);
@@ -452,12 +490,17 @@ fn search_hit(hit: SearchHit, choose: impl Fn(SearchHit) + Copy + 'static) -> im
             <button type="button" class="search-hit-button" title=title on:click=move |_| choose(hit.clone())>
                 {icon}
                 <span class="search-hit-text">
-                    <span class="search-hit-name">{display}</span>
+                    <span class="search-hit-name">{display}{name_aside(aside)}</span>
                     {(!path.is_empty()).then(|| view! { <span class="search-hit-path">{path}</span> })}
                 </span>
             </button>
         </li>
     }
+}
+
+/// A label shown beside a name: a place's short code, a device's friendly label.
+pub(crate) fn name_aside(label: Option<String>) -> impl IntoView {
+    label.map(|label| view! { <span class="name-aside">{label}</span> })
 }
 
 /// A node's active alarms: their count, coloured by the worst, read out in words.
@@ -482,19 +525,67 @@ fn alarm_badge(badges: ReadSignal<AlarmBadges>, id: String) -> impl IntoView {
     }
 }
 
-/// One node and, while it is expanded, its children (recursive, hence type-erased).
-fn tree_node(
-    node: TreeNode,
-    parent: String,
+/// The keyboard's place in the tree: the row it was last on, and the row Tab lands on.
+#[derive(Debug, Clone, Copy)]
+struct Focus {
+    focused: RwSignal<Option<String>>,
+    tab_stop: Memo<Option<String>>,
+}
+
+/// What every row reads and changes.
+#[derive(Debug, Clone, Copy)]
+struct Places {
     expanded: RwSignal<HashSet<String>>,
     selected: RwSignal<Option<String>>,
     opened: RwSignal<Option<String>>,
     badges: ReadSignal<AlarmBadges>,
-) -> AnyView {
+    focus: Focus,
+}
+
+/// The row element of the tree key `path`.
+fn row_element(path: &str, inner: &str) -> Option<web_sys::HtmlElement> {
+    let document = web_sys::window()?.document()?;
+    let found = document.query_selector(&format!("#building-tree [data-path=\"{path}\"]{inner}")).ok()??;
+    wasm_bindgen::JsCast::dyn_into::<web_sys::HtmlElement>(found).ok()
+}
+
+/// Moves the keyboard focus to a row (already made the Tab stop).
+fn focus_row(path: &str) {
+    if let Some(row) = row_element(path, "") {
+        let _ = row.focus();
+    }
+}
+
+/// Enter or Space on a row: as a click on its name.
+fn activate_row(path: &str) {
+    if let Some(label) = row_element(path, " > .tree-row .tree-label") {
+        label.click();
+    }
+}
+
+/// One node and, while it is expanded, its children (recursive, hence type-erased). The row is
+/// an ARIA treeitem: the keyboard moves between rows (see `tree_keys`), the name opens or shows
+/// it, the chevron alone folds it.
+fn tree_node(node: TreeNode, parent: String, level: u32, places: Places) -> AnyView {
+    let Places { expanded, selected, opened, badges, focus } = places;
     let path = child_path(&parent, &node.id);
     let badge = alarm_badge(badges, node.id.clone());
     let display = node.display_name().to_owned();
+    let aside = node.aside().map(str::to_owned);
     let kind = kind_name(node.kind);
+    let tab_index = {
+        let path = path.clone();
+        move || if focus.tab_stop.with(|t| t.as_deref() == Some(path.as_str())) { 0 } else { -1 }
+    };
+    // A click on a row (or its name) puts the keyboard there too.
+    let on_focus = {
+        let path = path.clone();
+        move |_| {
+            if focus.focused.with_untracked(|f| f.as_deref() != Some(path.as_str())) {
+                focus.focused.set(Some(path.clone()));
+            }
+        }
+    };
 
     if is_device(&node) {
         let id = node.id.clone();
@@ -513,26 +604,33 @@ fn tree_node(
             }
             reveal_panel();
         };
-        let title = if node.type_name.is_empty() {
-            display.clone()
-        } else {
-            format!("{display} ({})", node.type_name)
+        let title = match (&aside, node.type_name.as_str()) {
+            (None, "") => display.clone(),
+            (None, type_name) => format!("{display} ({type_name})"),
+            (Some(label), "") => format!("{display} · {label}"),
+            (Some(label), type_name) => format!("{display} · {label} ({type_name})"),
         };
         return view! {
-            <li class="tree-node device" data-id=node.id.clone() data-kind=kind data-name=node.name.clone()>
+            <li
+                class="tree-node device"
+                role="treeitem"
+                attr:aria-level=level.to_string()
+                aria-selected=move || selected_aria().to_string()
+                aria-current=move || if is_selected() { Some("true") } else { None }
+                tabindex=tab_index
+                on:focus=on_focus
+                data-path=path.clone()
+                data-id=node.id.clone()
+                data-kind=kind
+                data-name=node.name.clone()
+            >
                 <div class="tree-row" class:selected=selected_row>
                     <span class="tree-spacer" aria-hidden="true"></span>
-                    <button
-                        type="button"
-                        class="tree-label"
-                        title=title
-                        aria-selected=move || selected_aria().to_string()
-                        aria-current=move || if is_selected() { Some("true") } else { None }
-                        on:click=select
-                    >
+                    <div class="tree-label" title=title on:click=select>
                         {kind_icon(node.kind)}
                         <span class="tree-name">{display}</span>
-                    </button>
+                        {name_aside(aside)}
+                    </div>
                     {badge}
                 </div>
             </li>
@@ -556,29 +654,39 @@ fn tree_node(
             })
         }
     };
+    let expand = {
+        let path = path.clone();
+        move || {
+            if expanded.with_untracked(|e| !e.contains(&path)) {
+                expanded.update(|e| {
+                    e.insert(path.clone());
+                });
+            }
+        }
+    };
+    // Pointer only: the keyboard folds with the arrow keys, a screen reader hears aria-expanded.
     let toggle_button = has_children.then(|| {
         let toggle = toggle.clone();
         let is_open = is_open.clone();
-        let label = format!("Show or hide the contents of {display}");
         view! {
-            <button
-                type="button"
+            <span
                 class="tree-toggle"
-                aria-label=label
-                aria-expanded=move || is_open().to_string()
+                aria-hidden="true"
+                data-expanded=move || is_open().to_string()
                 on:click=move |_| toggle()
             >
                 <svg class="chevron" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
                     <path d="M6 3.5 10.5 8 6 12.5" fill="none" stroke="currentColor" stroke-width="1.6"
                         stroke-linecap="round" stroke-linejoin="round" />
                 </svg>
-            </button>
+            </span>
         }
     });
     let spacer = (!has_children).then(|| view! { <span class="tree-spacer" aria-hidden="true"></span> });
     let children = node.children;
     let children_view = {
         let is_open = is_open.clone();
+        let path = path.clone();
         move || {
             (has_children && is_open()).then(|| {
                 view! {
@@ -586,7 +694,7 @@ fn tree_node(
                         {children
                             .clone()
                             .into_iter()
-                            .map(|child| tree_node(child, path.clone(), expanded, selected, opened, badges))
+                            .map(|child| tree_node(child, path.clone(), level + 1, places))
                             .collect_view()}
                     </ul>
                 }
@@ -614,11 +722,22 @@ fn tree_node(
         }
         reveal_panel();
     };
+    let expanded_aria = {
+        let is_open = is_open.clone();
+        move || has_children.then(|| is_open().to_string())
+    };
 
     view! {
         <li
             class="tree-node asset"
             class:open=is_open.clone()
+            role="treeitem"
+            attr:aria-level=level.to_string()
+            aria-expanded=expanded_aria
+            aria-selected=move || opened_aria().to_string()
+            tabindex=tab_index
+            on:focus=on_focus
+            data-path=path.clone()
             data-id=node.id.clone()
             data-kind=kind
             data-name=node.name.clone()
@@ -626,23 +745,23 @@ fn tree_node(
             <div class="tree-row" class:selected=is_opened>
                 {toggle_button}
                 {spacer}
-                <button
-                    type="button"
+                <div
                     class="tree-label"
                     title=node.type_name.clone()
-                    aria-selected=move || opened_aria().to_string()
                     on:click=move |_| {
+                        // The name opens (and shows the contents); only the chevron folds.
                         if has_children {
-                            toggle()
+                            expand()
                         }
                         open_node()
                     }
                 >
                     {kind_icon(node.kind)}
                     <span class="tree-name">{display}</span>
-                </button>
+                    {name_aside(aside)}
+                </div>
                 {badge}
-                <span class="tree-count" title=count_title>{count}</span>
+                <span class="tree-count" title=count_title aria-hidden="true">{count}</span>
             </div>
             {children_view}
         </li>
@@ -710,7 +829,8 @@ mod tests {
             ],
         )];
         assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Hall"])), Some(names(&["site", "site/b"])));
-        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])), Some(names(&["site", "site/a"])));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "room-a"])), Some(names(&["site", "site/a"])));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])), None, "paths go by name, not label");
         assert_eq!(path_keys_to(&tree, "site", &[]), Some(vec![]));
         assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Attic"])), None);
         assert_eq!(path_keys_to(&tree, "x", &names(&["Campus"])), None);

@@ -18,7 +18,7 @@ pub(crate) use use_alarms::{
 pub(crate) use use_clock::{use_clock, Clock};
 pub(crate) use use_connection::{use_connection, Connection};
 pub(crate) use use_connectivity::use_connectivity;
-pub(crate) use use_device_telemetry::{use_device_telemetry, DeviceTelemetry};
+pub(crate) use use_device_telemetry::{use_control_readings, use_device_telemetry, DeviceTelemetry};
 pub(crate) use use_history::{use_history, HistoryState};
 pub(crate) use use_node_rollup::use_node_rollup;
 pub(crate) use use_sign_in::{server_host, use_sign_in};

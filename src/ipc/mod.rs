@@ -224,6 +224,16 @@ pub(crate) async fn watch_device(
     watch(cmd::WATCH_DEVICE, &args, "a telemetry update", on_batch).await
 }
 
+/// Starts `watch_controls`: the readings of a device's controls, keyed by control id, each batch
+/// passed to `on_batch`. Keep the guard as for [`watch_device`].
+pub(crate) async fn watch_controls(
+    device_id: &str,
+    on_batch: impl Fn(Result<TelemetryBatch, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    let args = WatchArgs { device_id: device_id.to_owned() };
+    watch(cmd::WATCH_CONTROLS, &args, "a control reading", on_batch).await
+}
+
 /// Starts `watch_node`: live rollups of a node's children, each batch passed to `on_batch`.
 /// The returned guard must be kept until the watch has been ended with [`unwatch`].
 pub(crate) async fn watch_node(

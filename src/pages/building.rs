@@ -9,7 +9,7 @@ use crate::components::device_panel::DevicePanel;
 use crate::components::node_panel::NodePanel;
 use crate::components::offline_banner::OfflineBanner;
 use crate::components::tree::{reveal_panel, BuildingTree};
-use atrium_ipc::SessionInfo;
+use atrium_ipc::{NodeKind, SessionInfo, DEFAULT_AVERAGE_KEY};
 use leptos::prelude::*;
 
 /// What the right pane shows.
@@ -26,6 +26,8 @@ enum Pane {
 pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
     let selected = RwSignal::new(None::<String>);
     let opened = RwSignal::new(None::<String>);
+    // What the places' rollups average, kept across places, devices and the alarms.
+    let average_key = RwSignal::new(DEFAULT_AVERAGE_KEY.to_owned());
     // The right pane: the opened place, else the selected device (switching only re-renders on a change of kind).
     let showing_node = Memo::new(move |_| opened.with(Option::is_some));
     // When the building on screen was read, while it is the cached one (ms since the epoch).
@@ -35,6 +37,16 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
     let alarms_open = RwSignal::new(false);
     let alarm_scope = Signal::derive(move || opened.get().or_else(|| selected.get()));
     let close_alarms = Callback::new(move |()| alarms_open.set(false));
+    // A row of a place's table: the child place opens, or the device is shown.
+    let open_row = Callback::new(move |(id, kind): (String, NodeKind)| {
+        if kind == NodeKind::Device {
+            opened.set(None);
+            selected.set(Some(id));
+        } else {
+            opened.set(Some(id));
+        }
+        request_animation_frame(reveal_panel);
+    });
     // A click on an alarm's notification: every alarm of the building, that one brought into view.
     let highlight = RwSignal::new(None::<String>);
     let app = use_app();
@@ -90,7 +102,7 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
                 </aside>
                 {move || match pane.get() {
                     Pane::Alarms => view! { <AlarmsPanel scope=alarm_scope highlight=highlight on_close=close_alarms /> }.into_any(),
-                    Pane::Node => view! { <NodePanel opened=opened /> }.into_any(),
+                    Pane::Node => view! { <NodePanel opened=opened average_key=average_key open_row=open_row /> }.into_any(),
                     Pane::Device => view! { <DevicePanel selected=selected /> }.into_any(),
                 }}
             </main>

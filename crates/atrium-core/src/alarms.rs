@@ -131,12 +131,12 @@ fn shown(args: &WatchAlarmsArgs, alarm: &AlarmInfo) -> bool {
 pub(crate) fn row_of(info: &AlarmInfo, places: &HashMap<String, Vec<String>>) -> AlarmRow {
     let a = &info.alarm;
     let originator_id = a.originator.id.to_string();
-    let originator_name = info
-        .originator_display_name
-        .clone()
-        .or_else(|| info.originator_label.clone())
-        .filter(|n| !n.is_empty())
-        .or_else(|| info.originator_name.clone())
+    // The name first, as the tree shows it (the server's display name is the label when set).
+    let originator_name = [&info.originator_name, &info.originator_display_name, &info.originator_label]
+        .into_iter()
+        .flatten()
+        .find(|n| !n.trim().is_empty())
+        .cloned()
         .unwrap_or_else(|| originator_id.clone());
     let place = places.get(&originator_id).cloned().unwrap_or_default();
     AlarmRow {

@@ -382,6 +382,26 @@ mod tests {
     }
 
     #[test]
+    fn places_go_by_their_names_and_short_code_labels_stay_beside_them() {
+        let (a, b, c) = (asset(1), asset(2), asset(3));
+        let mut h = hierarchy(&[(a, b), (b, c)], &[a], &[(a, "site"), (b, "building"), (c, "room")]);
+        for (id, label) in [(a, "RC"), (b, "NT"), (c, "n3")] {
+            h.nodes.get_mut(&id).unwrap().label = Some(label.into());
+        }
+        let tree = to_tree(&h, &KindMap::default());
+        let room = &tree[0].children[0].children[0];
+        assert_eq!(place_of(&tree, &room.id), ["n2", "n1"], "names, not the codes");
+        assert_eq!((tree[0].display_name(), tree[0].aside()), ("n1", Some("RC")));
+        assert_eq!(room.aside(), None, "a label equal to the name says nothing more");
+        let hits = search(&tree, "nt", 10);
+        assert_eq!(hits.len(), 1, "labels are searched too: {hits:?}");
+        assert_eq!(
+            (hits[0].name.as_str(), hits[0].aside(), &hits[0].path[..]),
+            ("n2", Some("NT"), &["n1".to_owned()][..])
+        );
+    }
+
+    #[test]
     fn nameless_nodes_get_a_readable_name() {
         let a = asset(9);
         let h = Hierarchy { roots: vec![a], ..Hierarchy::default() };

@@ -101,7 +101,8 @@ struct Active {
     demo: Mutex<Option<DemoServer>>,
     /// Device id -> its resolved controls, from the last detail load.
     device_controls: Mutex<HashMap<DeviceId, Vec<ControlBinding>>>,
-    /// Device id -> connectivity, from the last detail load; used to refuse commands to offline devices up front.
+    /// States that get methods answered after a command, for the readings of `watch_controls`.
+    control_answers: tokio::sync::broadcast::Sender<device::ControlAnswer>,
     /// Device profile id -> its `atriumControls`, read once per session however many of its
     /// devices are opened (a cell, so that concurrent opens share the one read).
     profile_controls: Mutex<HashMap<DeviceProfileId, Arc<OnceCell<ProfileOverride>>>>,
@@ -264,6 +265,7 @@ impl Core {
             demo: Mutex::new(demo),
             device_controls: Mutex::default(),
             profile_controls: Mutex::default(),
+            control_answers: tokio::sync::broadcast::channel(64).0,
             watches: Mutex::default(),
             background: Mutex::default(),
         });

@@ -5,7 +5,8 @@
 
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{
-    ControlAction, ControlCommand, ControlKind, DeviceDetail, ErrorCode, LoginArgs, TelemetryBatch,
+    ControlAction, ControlCommand, ControlKind, DeviceDetail, ErrorCode, LoginArgs, StateSource,
+    TelemetryBatch, TelemetryValue,
 };
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,10 +87,13 @@ async fn the_thermostat_setpoint_is_bounded_and_confirmed_by_the_device() {
     };
     assert_eq!((state_key.as_str(), *min, *max, *step), ("setpoint", 16.0, 28.0, 0.5));
 
+    assert_eq!(setpoint.state, StateSource::Telemetry { key: "setpoint".into() });
+
+    // The control's readings, keyed by control id.
     let (tx, mut rx) = mpsc::unbounded_channel::<TelemetryBatch>();
-    let watch = core.watch_device(&d.id, move |batch| drop(tx.send(batch))).unwrap();
+    let watch = core.watch_controls(&d.id, move |batch| drop(tx.send(batch))).unwrap();
     let first = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
-    assert!(first.snapshot);
+    let before = first.values.iter().find(|v| v.key == "setpoint").expect("the setpoint's reading").ts;
 
     let command = |value| ControlCommand {
         device_id: d.id.clone(),
@@ -97,21 +101,18 @@ async fn the_thermostat_setpoint_is_bounded_and_confirmed_by_the_device() {
         action: ControlAction::SetSetpoint { value },
     };
     let ack = core.operate_control(command(22.5)).await.unwrap();
-    assert!(ack.reply.is_some(), "setTemperature is two-way");
+    assert_eq!((ack.reply, ack.state, ack.timeout_ms), (None, None, 30_000), "setValue is one-way");
     let confirmed = timeout(Duration::from_secs(10), async {
         while let Some(batch) = rx.recv().await {
-            let report =
-                batch.values.iter().find(|v| v.key == "setpoint" && v.ts >= ack.accepted_at_ms - 2_000);
-            if let Some(report) = report {
-                if report.value == atrium_ipc::TelemetryValue::Number(22.5) {
-                    return true;
-                }
+            let newer = batch.values.iter().find(|v| v.key == "setpoint" && v.ts > before);
+            if newer.is_some_and(|r| r.value == TelemetryValue::Number(22.5)) {
+                return true;
             }
         }
         false
     })
     .await;
-    assert_eq!(confirmed, Ok(true), "the device reports setpoint 22.5");
+    assert_eq!(confirmed, Ok(true), "the device reports setpoint 22.5 in a newer reading");
     core.unwatch(watch);
 
     emu.faults().reset_counters();
@@ -180,7 +181,7 @@ async fn an_atrium_controls_override_replaces_the_controls_and_a_malformed_one_i
         })
         .await
         .unwrap();
-    assert!(ack.reply.is_some());
+    assert_eq!(ack.reply, None, "setValue, one-way, as ThingsBoard's own setpoint widgets send it");
     assert_eq!(rpc_requests(&emu), 1);
 
     // A JSON value (not a string) works too, on another device.

@@ -10,6 +10,23 @@ pub struct ControlDescriptor {
     pub kind: ControlKind,
     /// Asks the person to confirm before sending.
     pub critical: bool,
+    /// Where the device's state is read; the control's readings (`watch_controls`) come from it.
+    pub state: StateSource,
+    /// How long a command waits for the device to report the requested state.
+    pub timeout_ms: u64,
+}
+
+/// Where a control's state is read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum StateSource {
+    /// A latest time-series value.
+    Telemetry { key: String },
+    /// An attribute of any scope.
+    Attribute { key: String },
+    /// A two-way RPC method answering the state, read when the device is opened and after
+    /// each command.
+    Rpc { method: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -51,7 +68,8 @@ pub enum ControlKind {
 }
 
 impl ControlKind {
-    /// The telemetry key where the device reports this control's state.
+    /// Where the device reports this control's state: the key of its [`StateSource`], or the
+    /// get method's name.
     pub fn state_key(&self) -> &str {
         match self {
             Self::Switch { state_key }
@@ -101,14 +119,19 @@ pub enum ControlAction {
 }
 
 /// The server accepted the command. For a one-way command that means it was handed to the
-/// device's connection; confirmation comes when the device reports the new state.
+/// device's connection; confirmation comes when the device reports the requested state in a
+/// reading newer than the last one before the command (device and server time, never the
+/// phone's clock), or right here in `state`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ControlAck {
     /// The device's reply for a two-way command.
     pub reply: Option<serde_json::Value>,
-    /// Wall-clock ms when the server accepted it; a report newer than this confirms it.
-    pub accepted_at_ms: i64,
+    /// The state the device answered with, in a two-way reply that states it or from its get
+    /// method read after the command: it confirms the command or says it did not take.
+    pub state: Option<crate::TelemetryValue>,
+    /// How long to wait for the device's report, from the descriptor.
+    pub timeout_ms: u64,
 }
 
 #[cfg(test)]
@@ -133,5 +156,7 @@ mod tests {
         let back: ControlAction =
             serde_json::from_value(serde_json::json!({"action": "open_cover"})).unwrap();
         assert_eq!(back, ControlAction::OpenCover);
+        let source = serde_json::to_value(StateSource::Rpc { method: "getValue".into() }).unwrap();
+        assert_eq!(source, serde_json::json!({"from": "rpc", "method": "getValue"}));
     }
 }

@@ -44,7 +44,7 @@ pub use attributes::{
     AttributeEntry, AttributeScopeName, DeviceAttributes, ScopeAttributes, UNITS_ATTRIBUTE,
 };
 pub use connectivity::Connectivity;
-pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind};
+pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind, StateSource};
 pub use error::{AppError, ErrorCode};
 pub use history::{
     HistoryArgs, HistoryChart, HistoryCoverage, HistoryPoint, HistorySeries, HistorySpan, HistorySubject,
@@ -112,6 +112,10 @@ pub mod cmd {
     /// Starts a device's live [`crate::Connectivity`] (on a channel, returns a `WatchId`); takes
     /// [`crate::WatchArgs`]. Stopped with [`UNWATCH`].
     pub const WATCH_CONNECTIVITY: &str = "watch_connectivity";
+    /// Starts the readings of a device's controls, each from its [`crate::StateSource`]
+    /// ([`crate::TelemetryBatch`]es keyed by control id on a channel, returns a `WatchId`); takes
+    /// [`crate::WatchArgs`]. Stopped with [`UNWATCH`].
+    pub const WATCH_CONTROLS: &str = "watch_controls";
     pub const UNWATCH: &str = "unwatch";
     pub const OPERATE_CONTROL: &str = "operate_control";
     /// The cached building at once (`Option<CachedTree>`), while `load_tree` refreshes it.
@@ -166,6 +170,7 @@ pub mod cmd {
         DEVICE_ATTRIBUTES,
         WATCH_DEVICE,
         WATCH_CONNECTIVITY,
+        WATCH_CONTROLS,
         UNWATCH,
         OPERATE_CONTROL,
         CACHED_TREE,

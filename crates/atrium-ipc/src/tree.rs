@@ -50,9 +50,34 @@ pub struct TreeNode {
 }
 
 impl TreeNode {
-    /// The label when set, else the name.
+    /// The name, as ThingsBoard's own lists show an entity by default; labels are often short
+    /// codes ("NT-101") the building's people do not know the place by.
     pub fn display_name(&self) -> &str {
-        self.label.as_deref().filter(|l| !l.is_empty()).unwrap_or(&self.name)
+        &self.name
+    }
+
+    /// The label, to show beside the name, when it is set and says something the name does not.
+    pub fn aside(&self) -> Option<&str> {
+        label_aside(&self.name, self.label.as_deref())
+    }
+}
+
+/// `label` when it is set, not blank and not the name itself.
+fn label_aside<'a>(name: &str, label: Option<&'a str>) -> Option<&'a str> {
+    label.map(str::trim).filter(|l| !l.is_empty() && *l != name.trim())
+}
+
+impl SearchHit {
+    /// The label to show beside the hit's name (see [`TreeNode::aside`]).
+    pub fn aside(&self) -> Option<&str> {
+        label_aside(&self.name, self.label.as_deref())
+    }
+}
+
+impl DeviceDetail {
+    /// The label to show beside the device's name (see [`TreeNode::aside`]).
+    pub fn aside(&self) -> Option<&str> {
+        label_aside(&self.name, self.label.as_deref())
     }
 }
 

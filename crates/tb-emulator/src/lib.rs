@@ -42,12 +42,14 @@ mod sim;
 mod store;
 mod tls;
 mod two_factor;
+mod widget_device;
 mod ws;
 
 pub use auth::DemoUser;
 pub use faults::{Counters, FailureKind, FaultHandle};
 pub use tls::TlsFront;
 pub use two_factor::{TwoFactorSettings, TOTP_CODE};
+pub use widget_device::WidgetSwitch;
 
 use crate::demo::DeviceKind;
 use crate::store::Store;
@@ -376,6 +378,13 @@ impl Emulator {
         store.add_relation(EntityId::new(EntityType::Asset, parent), EntityId::new(EntityType::Device, id));
         store.set_online(id, true, now);
         Some(id)
+    }
+
+    /// Makes `device` answer as a switch set up for ThingsBoard's switch widget (`getValue`,
+    /// `setValue` with a bare boolean, no telemetry), starting `on` or off, until the handle
+    /// is dropped.
+    pub fn widget_switch(&self, device: Uuid, on: bool) -> WidgetSwitch {
+        WidgetSwitch::start(self.state.clone(), device, on)
     }
 
     /// Takes a device out of every place that contains it (its `Contains` relations deleted), as

@@ -69,6 +69,28 @@ pub(crate) fn apply_rpc(
     use DeviceKind::*;
     let get =
         |key: &str| RpcOutcome { reply: json!({ key: latest_json(store, device, key) }), report: vec![] };
+    // ThingsBoard's control widgets: `getValue` answers the bare state, `setValue` sets it from
+    // a bare value. The demo devices answer those as well as their own methods.
+    let widget_method = match (kind, method) {
+        (Light | Plug, "setValue") => Some("setState"),
+        (Thermostat, "setValue") => Some("setTemperature"),
+        (DoorLock, "setValue") => Some("setLocked"),
+        (Blinds, "setValue") => Some("setPosition"),
+        _ => None,
+    };
+    if let Some(own) = widget_method {
+        return apply_rpc(store, device, kind, own, params);
+    }
+    if method == "getValue" {
+        let key = match kind {
+            Light | Plug => "state",
+            Thermostat => "setpoint",
+            DoorLock => "locked",
+            Blinds => "position",
+            _ => return RpcOutcome { reply: json!({"error": "Unsupported method"}), report: vec![] },
+        };
+        return RpcOutcome { reply: latest_json(store, device, key), report: vec![] };
+    }
     match (kind, method) {
         (Light | Plug, "setState") => match bool_param(params, "state") {
             Some(on) => {
@@ -291,6 +313,26 @@ mod tests {
         let out = apply_rpc(&store, id, DeviceKind::Blinds, "open", &json!({}));
         assert_eq!(out.report, vec![("position".to_owned(), KvValue::Long(100))]);
         let out = apply_rpc(&store, id, DeviceKind::Blinds, "reboot", &json!({}));
+        assert_eq!(out.reply, json!({"error": "Unsupported method"}));
+    }
+
+    #[test]
+    fn demo_devices_answer_thingsboard_widgets_methods() {
+        let mut store = Store::default();
+        let id = Uuid::new_v4();
+        let entity = EntityId::new(EntityType::Device, id);
+        store.save_timeseries(entity, 1, vec![("state".into(), KvValue::Bool(true))]);
+        store.save_timeseries(entity, 1, vec![("setpoint".into(), KvValue::Double(21.0))]);
+        let out = apply_rpc(&store, id, DeviceKind::Light, "setValue", &json!(false));
+        assert_eq!(out.report, vec![("state".to_owned(), KvValue::Bool(false))]);
+        assert_eq!(apply_rpc(&store, id, DeviceKind::Light, "getValue", &json!(null)).reply, json!(true));
+        let out = apply_rpc(&store, id, DeviceKind::Thermostat, "setValue", &json!(22.5));
+        assert_eq!(out.report, vec![("setpoint".to_owned(), KvValue::Double(22.5))]);
+        assert_eq!(
+            apply_rpc(&store, id, DeviceKind::Thermostat, "getValue", &json!(null)).reply,
+            json!(21.0)
+        );
+        let out = apply_rpc(&store, id, DeviceKind::AirQuality, "getValue", &json!(null));
         assert_eq!(out.reply, json!({"error": "Unsupported method"}));
     }
 }

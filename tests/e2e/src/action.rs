@@ -90,11 +90,11 @@ pub async fn open_demo(client: &Client, shown: &str) -> Result<()> {
 /// Expands the tree row `parent` (its toggle, or its label when it has none), then selects its
 /// child row `child`.
 pub async fn open_child(client: &Client, parent: &str, child: &str) -> Result<()> {
-    click_first_within(client, parent, &["button.tree-toggle", "button.tree-label"]).await?;
+    click_first_within(client, parent, &[".tree-toggle", ".tree-label"]).await?;
     crate::wait::for_element(client, child, crate::DEMO_LOAD)
         .await
         .with_context(|| format!("expanding `{parent}` showed no `{child}`"))?;
-    click_within(client, child, "button.tree-label").await
+    click_within(client, child, ".tree-label").await
 }
 
 /// Fills the sign-in form (server address, username, password) and presses "Sign in".

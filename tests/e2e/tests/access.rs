@@ -56,10 +56,10 @@ async fn offline_device(app: &App, url: &str) -> Result<()> {
     action::sign_in(c, url, "tenant@thingsboard.org", "tenant").await?;
     let lobby = node("Lobby");
     wait::until("the Lobby", STEP, async || check::exists(c, &lobby).await).await?;
-    action::click_within(c, &lobby, "button.tree-toggle").await?;
+    action::click_within(c, &lobby, ".tree-toggle").await?;
     let light = node("Lobby Light");
     wait::until("the Lobby Light", STEP, async || check::exists(c, &light).await).await?;
-    action::click_within(c, &light, "button.tree-label").await?;
+    action::click_within(c, &light, ".tree-label").await?;
     wait::until("the light's panel, marked offline", STEP, async || {
         check::text_contains(c, "#device-panel", "Lobby Light").await?;
         check::text_contains(c, "#device-panel .pill", "Offline").await.map(drop)

@@ -42,11 +42,11 @@ async fn journey(app: &App) -> Result<()> {
     .await?;
 
     // Expand the Lobby (its toggle, or its label if the tree expands on select).
-    action::click_first_within(c, LOBBY, &["button.tree-toggle", "button.tree-label"]).await?;
+    action::click_first_within(c, LOBBY, &[".tree-toggle", ".tree-label"]).await?;
     wait::for_element(c, LOBBY_LIGHT, DEMO_LOAD)
         .await
         .context("expanding the Lobby showed no Lobby Light")?;
-    action::click_within(c, LOBBY_LIGHT, "button.tree-label").await?;
+    action::click_within(c, LOBBY_LIGHT, ".tree-label").await?;
 
     wait::until("the device panel for Lobby Light", DEMO_LOAD, async || {
         check::text_contains(c, "#device-panel", "Lobby Light").await

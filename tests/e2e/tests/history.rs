@@ -97,7 +97,7 @@ async fn journey(app: &App) -> Result<()> {
     .await?;
 
     // A place: Floor 1's average temperature across the devices reporting it.
-    action::click_within(c, FLOOR_1, "button.tree-label").await?;
+    action::click_within(c, FLOOR_1, ".tree-label").await?;
     wait::until("Floor 1's average temperature chart", DEMO_LOAD, async || {
         // The section titles are upper case on screen.
         let title = find::text(c, "#place-history-title").await?.to_lowercase();

@@ -22,7 +22,7 @@ async fn journey(app: &App) -> Result<()> {
     action::open_demo(c, &format!("#building-tree {FLOOR_1}")).await?;
 
     // Selecting a floor opens it in the right pane (and toggles it in the tree).
-    action::click_within(c, FLOOR_1, "button.tree-label").await?;
+    action::click_within(c, FLOOR_1, ".tree-label").await?;
     wait::for_element(c, LOBBY_ROW, DEMO_LOAD).await.context("Floor 1's node panel showed no Lobby row")?;
     check::text_contains(c, "#node-name", "Floor 1").await?;
     check::text_contains(c, "#node-kind", "Floor").await?;

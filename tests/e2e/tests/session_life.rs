@@ -37,9 +37,9 @@ async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
     wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
     action::sign_in(c, url, "tenant@thingsboard.org", "tenant").await?;
     wait::until("the Lobby", STEP, async || check::exists(c, LOBBY).await).await?;
-    action::click_within(c, LOBBY, "button.tree-toggle").await?;
+    action::click_within(c, LOBBY, ".tree-toggle").await?;
     wait::until("the Lobby Thermostat", STEP, async || check::exists(c, THERMOSTAT).await).await?;
-    action::click_within(c, THERMOSTAT, "button.tree-label").await?;
+    action::click_within(c, THERMOSTAT, ".tree-label").await?;
     wait::until("the thermostat's panel", STEP, async || {
         check::text_contains(c, "#device-panel", "Lobby Thermostat").await
     })
@@ -75,7 +75,7 @@ async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
     // The access token expires: refreshed behind the scenes, the next device opens as usual.
     let refreshes = emulator.faults().counters().requests("POST /api/auth/token");
     emulator.faults().expire_access_tokens();
-    action::click_within(c, LIGHT, "button.tree-label").await?;
+    action::click_within(c, LIGHT, ".tree-label").await?;
     wait::until("the Lobby Light's panel", STEP, async || {
         check::text_contains(c, "#device-panel", "Lobby Light").await
     })
@@ -87,7 +87,7 @@ async fn journey(app: &App, emulator: &Emulator, url: &str) -> Result<()> {
     // The refresh token is revoked too: the next request cannot be made, and the person is told.
     emulator.faults().revoke_refresh_tokens();
     emulator.faults().expire_access_tokens();
-    action::click_within(c, THERMOSTAT, "button.tree-label").await?;
+    action::click_within(c, THERMOSTAT, ".tree-label").await?;
     wait::until("the sign-in screen with the reason", STEP, async || {
         check::exists(c, "#sign-in").await?;
         check::text_contains(c, "#login-error", "Sign in again").await.map(drop)

@@ -65,7 +65,7 @@ async fn journey(app: &App) -> Result<()> {
     );
 
     // The door lock is critical: it asks before sending, and the device confirms.
-    action::click_within(c, LOBBY_DOOR_LOCK, "button.tree-label").await?;
+    action::click_within(c, LOBBY_DOOR_LOCK, ".tree-label").await?;
     let locked = wait::until("the lock control with the reported state", DEMO_LOAD, async || {
         let state = find::attr(c, LOCK, "data-reported").await?.unwrap_or_default();
         anyhow::ensure!(state == "locked" || state == "unlocked", "the lock reports {state:?}");

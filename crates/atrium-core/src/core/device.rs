@@ -4,14 +4,24 @@
 use super::{now_ms, parse_device_id, Active, Core};
 use crate::app_error::to_app_error;
 use crate::connectivity::{self, ConnectivityState};
-use crate::controls::{self, Attributes, ControlBinding, ControlMap, ControlSpec, CONTROLS_ATTRIBUTE};
-use atrium_ipc::{AppError, Connectivity, ControlAck, ControlCommand, DeviceDetail, ErrorCode, WatchId};
-use std::collections::BTreeSet;
+use crate::controls::{
+    self, Attributes, ControlBinding, ControlMap, ControlSpec, Delivery, DeviceKeys, CONTROLS_ATTRIBUTE,
+    UNKNOWN_KEYS,
+};
+use crate::live_values::to_ipc_value;
+use atrium_ipc::{
+    AppError, Connectivity, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LiveValue, StateSource,
+    TelemetryBatch, WatchId,
+};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+use std::time::Duration;
 use tb_client::live::{LiveEvent, Subscription, SubscriptionSpec};
 use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{DeviceId, DeviceProfileId};
-use tb_client::RpcCall;
+use tb_client::{RpcCall, TbValue};
+use tokio::sync::OnceCell;
 
 /// A device profile's `atriumControls`, as read for this session.
 #[derive(Debug, Clone)]
@@ -64,18 +74,22 @@ impl Core {
         let mut keys = controls::attribute_keys(standard);
         keys.insert(CONTROLS_ATTRIBUTE.to_owned());
         let mut attrs = Attributes::new();
+        // The device's telemetry and attribute keys, read once and only for controls that look
+        // for their state among them.
+        let device_keys = OnceCell::new();
         if let Err(e) = self.read_shared(active, id, &keys, &mut attrs).await? {
             tracing::warn!(device = %id, error = %e, "shared attributes for controls could not be read");
             // Whether the device's own setting would win is unknown, and the profile's read would
             // most likely fail the same way: keep to the standard controls.
             let note = "The device's control settings could not be read; showing the standard controls.";
-            return Ok((controls::standard_bindings(device_type), Some(note.into())));
+            let found = self.device_keys(active, id, &device_keys, standard).await?;
+            return Ok((controls::standard_bindings(device_type, found), Some(note.into())));
         }
         // Full sentences saying why what an administrator configured is not shown.
         let mut notes: Vec<String> = Vec::new();
         if let Some(value) = attrs.get(CONTROLS_ATTRIBUTE).cloned() {
             let specs = controls::parse_override(&value);
-            match self.apply_override(active, id, specs, &mut keys, &mut attrs).await? {
+            match self.apply_override(active, id, specs, &mut keys, &mut attrs, &device_keys).await? {
                 Ok(bindings) => return Ok((bindings, None)),
                 Err(problem) => {
                     tracing::warn!(device = %id, %problem, "ignoring a malformed atriumControls attribute");
@@ -88,7 +102,7 @@ impl Core {
         if let Some(profile) = profile {
             match self.profile_override(active, profile).await? {
                 Ok(ProfileOverride::Set(specs)) => {
-                    match self.apply_override(active, id, specs, &mut keys, &mut attrs).await? {
+                    match self.apply_override(active, id, specs, &mut keys, &mut attrs, &device_keys).await? {
                         Ok(bindings) => {
                             if !notes.is_empty() {
                                 notes.push("Showing the controls its device profile sets.".into());
@@ -113,14 +127,15 @@ impl Core {
         if !notes.is_empty() {
             notes.push("Showing the standard controls.".into());
         }
-        let bindings = match controls::resolve(standard, &attrs) {
+        let found = self.device_keys(active, id, &device_keys, standard).await?;
+        let bindings = match controls::resolve(standard, &attrs, found) {
             Ok(bindings) => bindings,
             Err(problem) => {
                 tracing::warn!(device = %id, %problem, "the device's bound attributes are unusable");
                 notes.push(format!(
                     "The device's control bounds were ignored because {problem}; using the standard bounds."
                 ));
-                controls::standard_bindings(device_type)
+                controls::standard_bindings(device_type, found)
             }
         };
         Ok((bindings, (!notes.is_empty()).then(|| notes.join(" "))))
@@ -136,6 +151,7 @@ impl Core {
         specs: Result<Vec<ControlSpec>, String>,
         keys: &mut BTreeSet<String>,
         attrs: &mut Attributes,
+        device_keys: &OnceCell<DeviceKeys>,
     ) -> Result<Result<Vec<ControlBinding>, String>, AppError> {
         let specs = match specs {
             Ok(specs) => specs,
@@ -149,7 +165,46 @@ impl Core {
             }
             keys.extend(missing);
         }
-        Ok(controls::resolve(&specs, attrs))
+        let found = self.device_keys(active, id, device_keys, &specs).await?;
+        Ok(controls::resolve(&specs, attrs, found))
+    }
+
+    /// The device's time-series and attribute keys (all scopes), read into `cell` the first time
+    /// `specs` need them. A failed read leaves them unknown (each control then keeps to its
+    /// kind's most usual key); an expired session is an error.
+    async fn device_keys<'a>(
+        &self,
+        active: &Arc<Active>,
+        id: DeviceId,
+        cell: &'a OnceCell<DeviceKeys>,
+        specs: &[ControlSpec],
+    ) -> Result<&'a DeviceKeys, AppError> {
+        if specs.is_empty() || !controls::needs_keys(specs) {
+            return Ok(cell.get().unwrap_or(&UNKNOWN_KEYS));
+        }
+        let entity = id.entity_id();
+        cell.get_or_try_init(|| async {
+            let (telemetry, attributes) = tokio::join!(
+                active.client.timeseries_keys(entity),
+                active.client.attribute_keys(entity, None)
+            );
+            match (telemetry, attributes) {
+                (Ok(telemetry), Ok(attributes)) => Ok(DeviceKeys {
+                    known: true,
+                    // Bounded: a device with absurdly many keys is searched in its first thousand.
+                    telemetry: telemetry.into_iter().take(1_000).collect(),
+                    attributes: attributes.into_iter().take(1_000).collect(),
+                }),
+                (Err(e), _) | (_, Err(e)) if to_app_error(&e).code == ErrorCode::SessionExpired => {
+                    Err(self.fail(active, &e))
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    tracing::warn!(device = %id, error = %e, "the device's keys could not be read");
+                    Ok(DeviceKeys::default())
+                }
+            }
+        })
+        .await
     }
 
     /// The device profile's `atriumControls`, read at most once per session (a refusal or a
@@ -258,18 +313,206 @@ impl Core {
         // Not refused for a read `active: false`: the server's flag lags the connection by up to
         // its inactivity timeout either way (`DefaultDeviceStateService`); its answer to the RPC
         // says whether the device was reached.
-        let call = RpcCall::new(plan.method, plan.params);
-        let reply = if plan.two_way {
-            let reply = active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
-            if let Some(refusal) = controls::refusal_in(&reply) {
-                return Err(AppError::new(ErrorCode::InvalidRequest, refusal, false));
+        let descriptor = &binding.descriptor;
+        let reply = match plan {
+            Delivery::Rpc { method, params, two_way: true } => {
+                let call = RpcCall::new(method, params);
+                let reply = active.client.rpc_twoway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
+                if let Some(refusal) = controls::refusal_in(&reply) {
+                    return Err(AppError::new(ErrorCode::InvalidRequest, refusal, false));
+                }
+                Some(reply)
             }
-            Some(reply)
-        } else {
-            active.client.rpc_oneway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
-            None
+            Delivery::Rpc { method, params, two_way: false } => {
+                let call = RpcCall::new(method, params);
+                active.client.rpc_oneway(id, &call).await.map_err(|e| self.fail(&active, &e))?;
+                None
+            }
+            Delivery::Attribute { scope, values } => {
+                active
+                    .client
+                    .save_attributes(id.entity_id(), scope, &values)
+                    .await
+                    .map_err(|e| self.fail(&active, &e))?;
+                None
+            }
         };
-        Ok(ControlAck { reply, accepted_at_ms: now_ms() })
+        let state = match (&reply, &descriptor.state) {
+            (Some(reply), source) if controls::state_in_reply(reply, source).is_some() => {
+                controls::state_in_reply(reply, source)
+            }
+            // A state only a get method answers is read back now: that answer confirms it, and
+            // it is the control's newest reading (no report will come).
+            (_, StateSource::Rpc { method }) => {
+                let state = read_by_rpc(&active, id, method).await;
+                if let Some(value) = &state {
+                    let answer =
+                        ControlAnswer { device: id, control: descriptor.id.clone(), value: value.clone() };
+                    // No watch open: nobody to tell.
+                    let _ = active.control_answers.send(answer);
+                }
+                state
+            }
+            _ => None,
+        };
+        Ok(ControlAck { reply, state: state.as_ref().map(to_ipc_value), timeout_ms: descriptor.timeout_ms })
+    }
+
+    /// Streams the readings of a device's controls to `sink` until `unwatch`: one
+    /// [`TelemetryBatch`] keyed by control id per change, each control read from its
+    /// [`StateSource`] (time series and attributes live, get methods once at the start).
+    pub fn watch_controls(
+        &self,
+        device_id: &str,
+        sink: impl Fn(TelemetryBatch) + Send + 'static,
+    ) -> Result<WatchId, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_device_id(device_id)?;
+        let core = Core { shared: self.shared.clone() };
+        let device_id = device_id.to_owned();
+        let task_active = active.clone();
+        let task = tokio::spawn(async move {
+            let active = task_active;
+            let known = active.device_controls.lock().expect("controls lock").get(&id).cloned();
+            let bindings = match known {
+                Some(bindings) => bindings,
+                None => {
+                    if let Err(e) = core.device_detail(&device_id).await {
+                        tracing::warn!(device = %id, error = %e.message, "controls to watch could not be read");
+                        return;
+                    }
+                    active
+                        .device_controls
+                        .lock()
+                        .expect("controls lock")
+                        .get(&id)
+                        .cloned()
+                        .unwrap_or_default()
+                }
+            };
+            follow_controls(&active, id, &device_id, &bindings, sink).await;
+        });
+        Ok(self.hold_watch(&active, task))
+    }
+}
+
+/// The state a control's get method answered after a command.
+#[derive(Debug, Clone)]
+pub(super) struct ControlAnswer {
+    device: DeviceId,
+    control: String,
+    value: TbValue,
+}
+
+/// A get method's answer, or `None` (logged) when the device does not give one.
+async fn read_by_rpc(active: &Active, id: DeviceId, method: &str) -> Option<TbValue> {
+    let call = RpcCall::new(method, Value::Null).timeout(Duration::from_secs(5));
+    match active.client.rpc_twoway(id, &call).await {
+        Ok(reply) => {
+            let state = controls::state_in_reply(&reply, &StateSource::Rpc { method: method.to_owned() });
+            if state.is_none() {
+                tracing::debug!(device = %id, method, "the get method's reply states no value");
+            }
+            state
+        }
+        Err(e) => {
+            tracing::debug!(device = %id, method, error = %e, "the get method was not answered");
+            None
+        }
+    }
+}
+
+/// Which controls each live key feeds.
+type Feeds = BTreeMap<String, Vec<String>>;
+
+/// The readings of `bindings`, until the subscriptions end (unwatched, or the session closed).
+async fn follow_controls(
+    active: &Active,
+    id: DeviceId,
+    device_id: &str,
+    bindings: &[ControlBinding],
+    sink: impl Fn(TelemetryBatch),
+) {
+    let (mut by_telemetry, mut by_attribute, mut by_rpc) = (Feeds::new(), Feeds::new(), Feeds::new());
+    for binding in bindings {
+        let control = binding.descriptor.id.clone();
+        let (feeds, key) = match &binding.descriptor.state {
+            StateSource::Telemetry { key } => (&mut by_telemetry, key),
+            StateSource::Attribute { key } => (&mut by_attribute, key),
+            StateSource::Rpc { method } => (&mut by_rpc, method),
+        };
+        feeds.entry(key.clone()).or_default().push(control);
+    }
+    let entity = id.entity_id();
+    let subscribe = |spec: SubscriptionSpec| active.live.subscribe(spec);
+    let mut telemetry = (!by_telemetry.is_empty()).then(|| {
+        subscribe(SubscriptionSpec::Timeseries { entity, keys: by_telemetry.keys().cloned().collect() })
+    });
+    let mut attributes = (!by_attribute.is_empty()).then(|| {
+        subscribe(SubscriptionSpec::Attributes {
+            entity,
+            scope: None,
+            keys: by_attribute.keys().cloned().collect(),
+        })
+    });
+    let batch =
+        |values: Vec<LiveValue>| TelemetryBatch { device_id: device_id.to_owned(), snapshot: false, values };
+    // A get method's answer carries no time: stamped with the phone's clock, for its age only
+    // (such a control has no other readings to be ordered against).
+    let answered = |control: &str, value: &TbValue| LiveValue {
+        key: control.to_owned(),
+        ts: now_ms(),
+        value: to_ipc_value(value),
+    };
+    let mut answers = active.control_answers.subscribe();
+    for (method, controls) in &by_rpc {
+        if let Some(state) = read_by_rpc(active, id, method).await {
+            sink(batch(controls.iter().map(|c| answered(c, &state)).collect()));
+        }
+    }
+    loop {
+        let (event, feeds) = tokio::select! {
+            Some(event) = next_event(&mut telemetry) => (event, &by_telemetry),
+            Some(event) = next_event(&mut attributes) => (event, &by_attribute),
+            answer = answers.recv() => match answer {
+                Ok(answer) if answer.device == id => {
+                    sink(batch(vec![answered(&answer.control, &answer.value)]));
+                    continue;
+                }
+                Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            },
+        };
+        match event {
+            LiveEvent::Values { values, .. } => {
+                let readings: Vec<LiveValue> = values
+                    .iter()
+                    .flat_map(|v| {
+                        let value = to_ipc_value(&v.value);
+                        feeds.get(&v.key).into_iter().flatten().map(move |control| LiveValue {
+                            key: control.clone(),
+                            ts: v.ts,
+                            value: value.clone(),
+                        })
+                    })
+                    .collect();
+                if !readings.is_empty() {
+                    sink(batch(readings));
+                }
+            }
+            LiveEvent::Error(e) => {
+                tracing::warn!(device = %device_id, code = e.code, "control state subscription error: {}", e.message);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The next event of a subscription that may not exist (never, then).
+async fn next_event(subscription: &mut Option<Subscription>) -> Option<LiveEvent> {
+    match subscription {
+        Some(s) => s.next().await,
+        None => std::future::pending().await,
     }
 }
 
