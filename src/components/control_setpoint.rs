@@ -1,13 +1,80 @@
-//! A setpoint stepper: − / the device's reported setpoint / +. Each press asks for the reported
-//! value one step further, within the bounds; the value shown changes only when the device reports.
+//! A setpoint: a stepper, a slider and an exact entry, within the device's bounds. Taps move a
+//! target locally and one command goes when they pause (1 s), a slider sends on release, an
+//! exact value on Enter; the target and the device's reported setpoint are shown side by side
+//! until they meet. The value the control rests on is always the device's report.
 
 use crate::components::control_command::{
-    control_label, format_amount, reported, reported_number, snap, ConfirmBox, ControlCommander,
-    ControlStatus, Expect, Request,
+    control_label, format_amount, reported, reported_number, snap, CommandStatus, ConfirmBox,
+    ControlCommander, ControlStatus, Expect, Request,
 };
+use crate::components::control_level::CommitSlider;
 use atrium_ipc::{ControlAction, ControlDescriptor, ControlKind, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// How long taps must pause before their target is sent.
+const TAPS_SETTLE: Duration = Duration::from_secs(1);
+
+/// A setpoint's bounds and step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Bounds {
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) step: f64,
+}
+
+impl Bounds {
+    /// One step from `from` towards `direction` (+1 or -1); `None` at a bound.
+    fn step_from(self, from: f64, direction: f64) -> Option<f64> {
+        let next = snap(from + direction * self.step, self.min, self.max, self.step);
+        ((next - from).abs() > 1e-9).then_some(next)
+    }
+
+    /// A typed value on the grid, or why it cannot be sent.
+    pub(crate) fn exact(self, typed: &str, unit: Option<&str>) -> Result<f64, String> {
+        let value = typed.trim().replace(',', ".").parse::<f64>().ok().filter(|v| v.is_finite());
+        let range = || {
+            format!(
+                "Enter a value from {} to {}.",
+                format_amount(self.min, self.step, unit),
+                format_amount(self.max, self.step, unit)
+            )
+        };
+        match value {
+            Some(v) if (self.min..=self.max).contains(&v) => Ok(snap(v, self.min, self.max, self.step)),
+            _ => Err(range()),
+        }
+    }
+}
+
+/// Taps on the stepper: a target that moves with each tap and is sent once, when they pause.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub(crate) struct Taps {
+    target: Option<f64>,
+    /// Counts taps, so that only the timer of the last one sends.
+    last: u64,
+}
+
+impl Taps {
+    /// A tap: the target moves one step from itself (or from `reported` at the first tap).
+    /// Returns the tap's number for its timer, or `None` when nothing moved.
+    pub(crate) fn tap(&mut self, reported: Option<f64>, direction: f64, bounds: Bounds) -> Option<u64> {
+        let from = self.target.or(reported)?;
+        self.target = Some(bounds.step_from(from, direction)?);
+        self.last += 1;
+        Some(self.last)
+    }
+
+    /// The timer of tap `n` fired: the target to send if no tap came after it.
+    pub(crate) fn settle(&mut self, n: u64) -> Option<f64> {
+        (n == self.last).then(|| self.target.take()).flatten()
+    }
+
+    pub(crate) fn target(&self) -> Option<f64> {
+        self.target
+    }
+}
 
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
@@ -17,40 +84,86 @@ pub(crate) fn ControlSetpoint(
     control: ControlDescriptor,
     values: ReadSignal<BTreeMap<String, LiveValue>>,
 ) -> impl IntoView {
-    let (min, max, step, unit) = match &control.kind {
-        ControlKind::Setpoint { min, max, step, unit, .. } => (*min, *max, *step, unit.clone()),
-        _ => (0.0, 100.0, 1.0, None),
+    let (bounds, unit) = match &control.kind {
+        ControlKind::Setpoint { min, max, step, unit, .. } => {
+            (Bounds { min: *min, max: *max, step: *step }, unit.clone())
+        }
+        _ => (Bounds { min: 0.0, max: 100.0, step: 1.0 }, None),
     };
+    let step = bounds.step;
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
     let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
     let unit = StoredValue::new(unit);
+    let amount = move |v: f64| unit.with_value(|u| format_amount(v, step, u.as_deref()));
+    let tolerance = (step / 100.0).max(1e-6);
 
-    // One step from the reported value; none at a bound or while the value is unknown.
-    let next = move |reported: Option<f64>, direction: f64| {
-        let c = reported?;
-        let t = snap(c + direction * step, min, max, step);
-        ((t - c).abs() > 1e-9).then_some(t)
-    };
-    let press = move |direction: f64| {
-        let Some(value) = next(current.get_untracked(), direction) else { return };
-        let shown = unit.with_value(|u| format_amount(value, step, u.as_deref()));
+    let taps = RwSignal::new(Taps::default());
+    // The last target sent, beside the reported setpoint until the device reports it.
+    let sent = RwSignal::new(None::<f64>);
+    Effect::new(move |_| {
+        let met = sent.get().zip(current.get()).is_some_and(|(s, c)| (s - c).abs() <= tolerance);
+        let given_up = commander.status().with(|s| matches!(s, CommandStatus::Failed(_)));
+        if met || given_up {
+            sent.set(None);
+        }
+    });
+    let send = move |value: f64| {
+        sent.set(Some(value));
         commander.request(Request {
             action: ControlAction::SetSetpoint { value },
-            expect: Expect::Number { value, tolerance: (step / 100.0).max(1e-6) },
-            verb: format!("Set to {shown}"),
+            expect: Expect::Number { value, tolerance },
+            verb: format!("Set to {}", amount(value)),
         });
     };
+    let press = move |direction: f64| {
+        let mut burst = taps.get_untracked();
+        let Some(tap) = burst.tap(current.get_untracked(), direction, bounds) else { return };
+        taps.set(burst);
+        set_timeout(
+            move || {
+                let mut burst = taps.get_untracked();
+                if let Some(value) = burst.settle(tap) {
+                    taps.set(burst);
+                    send(value);
+                }
+            },
+            TAPS_SETTLE,
+        );
+    };
+    let on_slide = Callback::new(send);
 
     let id = control.id.clone();
-    let text = move || match current.get() {
-        Some(v) => unit.with_value(|u| format_amount(v, step, u.as_deref())),
-        None => "—".to_owned(),
+    // The stepper shows the target while taps are settling, else the device's setpoint.
+    let shown = move || taps.with(Taps::target).or_else(|| current.get());
+    let text = move || shown().map_or_else(|| "—".to_owned(), amount);
+    let range = format!("{} – {}", amount(bounds.min), amount(bounds.max));
+    let blocked = move |direction: f64| {
+        commander.is_pending() || shown().and_then(|v| bounds.step_from(v, direction)).is_none()
     };
-    let range = unit.with_value(|u| {
-        format!("{} – {}", format_amount(min, step, u.as_deref()), format_amount(max, step, u.as_deref()))
-    });
-    let blocked = move |direction: f64| commander.is_pending() || next(current.get(), direction).is_none();
+    let target_id = format!("control-{id}-target");
+    let side_by_side = move || {
+        sent.get().map(|target| {
+            let now = current.get().map_or_else(|| "not reported".to_owned(), amount);
+            view! {
+                <p id=target_id.clone() class="setpoint-target">
+                    <span>"Target " <strong>{amount(target)}</strong></span>
+                    <span class="muted">"Device " {now}</span>
+                </p>
+            }
+        })
+    };
+
+    let exact = RwSignal::new(String::new());
+    let exact_error = RwSignal::new(None::<String>);
+    let submit_exact = move || match unit.with_value(|u| bounds.exact(&exact.get_untracked(), u.as_deref())) {
+        Ok(value) => {
+            exact_error.set(None);
+            exact.set(String::new());
+            send(value);
+        }
+        Err(why) => exact_error.set(Some(why)),
+    };
 
     view! {
         <div class="control control-setpoint" data-control-id=id.clone() class:critical=control.critical>
@@ -65,6 +178,7 @@ pub(crate) fn ControlSetpoint(
                 aria-labelledby=format!("control-{id}-label")
                 aria-describedby=format!("control-{id}-status")
                 data-reported=move || current.get().map_or_else(|| "unknown".to_owned(), |v| v.to_string())
+                data-target=move || taps.with(Taps::target).map(|v| v.to_string())
             >
                 <button
                     id=format!("control-{id}-decrease")
@@ -76,7 +190,12 @@ pub(crate) fn ControlSetpoint(
                 >
                     "−"
                 </button>
-                <output id=format!("control-{id}-value") class="stepper-value" aria-live="polite">
+                <output
+                    id=format!("control-{id}-value")
+                    class="stepper-value"
+                    class:moving=move || taps.with(|t| t.target().is_some())
+                    aria-live="polite"
+                >
                     {text}
                 </output>
                 <button
@@ -90,8 +209,94 @@ pub(crate) fn ControlSetpoint(
                     "+"
                 </button>
             </div>
+            <CommitSlider
+                input_id=format!("control-{id}-slider")
+                labelled_by=format!("control-{id}-label")
+                described_by=format!("control-{id}-status")
+                min=bounds.min
+                max=bounds.max
+                step=step
+                unit=unit.get_value().unwrap_or_default()
+                reported=current
+                disabled=Signal::derive(move || commander.is_pending())
+                on_commit=on_slide
+            />
+            <form
+                class="setpoint-exact"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    submit_exact();
+                }
+            >
+                <label for=format!("control-{id}-exact") class="visually-hidden">
+                    {format!("Exact {}", control.label.to_lowercase())}
+                </label>
+                <input
+                    id=format!("control-{id}-exact")
+                    type="text"
+                    inputmode="decimal"
+                    class="setpoint-exact-input"
+                    placeholder="Exact value"
+                    autocomplete="off"
+                    aria-invalid=move || exact_error.with(Option::is_some).to_string()
+                    aria-describedby=format!("control-{id}-exact-error")
+                    prop:value=move || exact.get()
+                    on:input=move |ev| exact.set(event_target_value(&ev))
+                />
+                <button type="submit" class="button secondary small" disabled=move || commander.is_pending()>
+                    "Set"
+                </button>
+            </form>
+            {
+                let error_id = format!("control-{id}-exact-error");
+                move || exact_error.get().map(|why| view! {
+                    <p id=error_id.clone() class="inline-error small" role="alert">{why}</p>
+                })
+            }
+            {side_by_side}
             <ControlStatus control_id=id.clone() commander=commander />
             <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
         </div>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SETPOINT: Bounds = Bounds { min: 16.0, max: 28.0, step: 0.5 };
+
+    #[test]
+    fn taps_move_a_target_and_only_the_last_one_sends() {
+        let mut taps = Taps::default();
+        let first = taps.tap(Some(21.0), 1.0, SETPOINT).unwrap();
+        let second = taps.tap(Some(21.0), 1.0, SETPOINT).unwrap();
+        let third = taps.tap(Some(21.0), 1.0, SETPOINT).unwrap();
+        assert_eq!(taps.target(), Some(22.5), "each tap moves from the target, not the report");
+        assert_eq!(taps.settle(first), None, "a later tap came");
+        assert_eq!(taps.settle(second), None);
+        assert_eq!(taps.settle(third), Some(22.5), "one command, with the last target");
+        assert_eq!(taps.settle(third), None, "sent once");
+        assert_eq!(taps.target(), None, "the stepper rests on the report again");
+    }
+
+    #[test]
+    fn taps_stop_at_the_bounds_and_need_a_reported_value() {
+        let mut taps = Taps::default();
+        assert_eq!(taps.tap(None, 1.0, SETPOINT), None, "nothing to step from");
+        assert_eq!(taps.tap(Some(28.0), 1.0, SETPOINT), None, "at the top");
+        let n = taps.tap(Some(27.9), 1.0, SETPOINT).unwrap();
+        assert_eq!(taps.settle(n), Some(28.0), "onto the grid, within bounds");
+    }
+
+    #[test]
+    fn an_exact_value_is_checked_and_put_on_the_grid() {
+        assert_eq!(SETPOINT.exact("21.3", None), Ok(21.5));
+        assert_eq!(SETPOINT.exact(" 21,5 ", None), Ok(21.5), "a decimal comma");
+        assert_eq!(SETPOINT.exact("16", None), Ok(16.0));
+        let refused = SETPOINT.exact("40", Some("°C")).unwrap_err();
+        assert_eq!(refused, "Enter a value from 16 °C to 28 °C.");
+        assert!(SETPOINT.exact("warm", None).is_err());
+        assert!(SETPOINT.exact("NaN", None).is_err());
     }
 }

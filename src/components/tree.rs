@@ -830,7 +830,11 @@ mod tests {
         )];
         assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Hall"])), Some(names(&["site", "site/b"])));
         assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "room-a"])), Some(names(&["site", "site/a"])));
-        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])), None, "paths go by name, not label");
+        assert_eq!(
+            path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])),
+            None,
+            "paths go by name, not label"
+        );
         assert_eq!(path_keys_to(&tree, "site", &[]), Some(vec![]));
         assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Attic"])), None);
         assert_eq!(path_keys_to(&tree, "x", &names(&["Campus"])), None);

@@ -16,6 +16,7 @@ const LOBBY_THERMOSTAT: &str = r#"li.tree-node[data-name="Lobby Thermostat"]"#;
 const SETPOINT: &str = "#control-setpoint";
 const RAISE: &str = "#control-setpoint-increase";
 const SETPOINT_STATUS: &str = "#control-setpoint-status";
+const SLIDER: &str = "#control-setpoint-slider";
 const SETPOINT_VALUE: &str = r#"#device-panel .live-value[data-key="setpoint"] .value"#;
 const LOBBY_DOOR_LOCK: &str = r#"li.tree-node[data-name="Lobby Door Lock"]"#;
 const LOCK: &str = "#control-lock";
@@ -48,8 +49,11 @@ async fn journey(app: &App) -> Result<()> {
         reported_setpoint(app).await
     })
     .await?;
-    let wanted = before + STEP;
+    // Two quick taps move the target two steps; one command goes when they pause.
+    let wanted = before + 2.0 * STEP;
     action::click(c, RAISE).await?;
+    action::click(c, RAISE).await?;
+    check::attr_eq(c, SETPOINT, "data-target", &wanted.to_string()).await?;
     wait::until(&format!("the setpoint raised to {wanted} and confirmed"), CONFIRMATION, async || {
         check::attr_eq(c, SETPOINT_STATUS, "data-status", "confirmed").await?;
         let now = reported_setpoint(app).await?;
@@ -59,6 +63,24 @@ async fn journey(app: &App) -> Result<()> {
     .await?;
     let live = find::text(c, SETPOINT_VALUE).await?;
     let shot = app.screenshot("thermostat").await?;
+
+    // Dragging the slider sends its value once, on release.
+    let dragged = wanted - 4.0 * STEP;
+    let slider = find::one(c, SLIDER).await?;
+    c.execute(
+        "const s = arguments[0]; s.value = arguments[1]; \
+         s.dispatchEvent(new Event('input', {bubbles: true})); \
+         s.dispatchEvent(new Event('change', {bubbles: true}));",
+        vec![serde_json::to_value(slider)?, serde_json::json!(dragged.to_string())],
+    )
+    .await?;
+    wait::until(&format!("the setpoint dragged to {dragged} and confirmed"), CONFIRMATION, async || {
+        check::attr_eq(c, SETPOINT_STATUS, "data-status", "confirmed").await?;
+        let now = reported_setpoint(app).await?;
+        anyhow::ensure!((now - dragged).abs() < 1e-6, "the control shows {now}, not {dragged}");
+        Ok(())
+    })
+    .await?;
     eprintln!(
         "thermostat: setpoint {before} -> {wanted} confirmed (live value {live}); screenshot {}",
         shot.display()
