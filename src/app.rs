@@ -95,6 +95,7 @@ pub(crate) fn use_app() -> AppContext {
 #[component]
 pub(crate) fn App() -> impl IntoView {
     let clock = Clock::start();
+    provide_context(crate::theme::Theme::start());
     let connection = Connection::new();
     let state = RwSignal::new(AppState::Starting);
     let app =

@@ -7,6 +7,7 @@ mod components;
 mod hooks;
 mod ipc;
 mod pages;
+mod theme;
 
 fn main() {
     console_error_panic_hook::set_once();

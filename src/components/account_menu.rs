@@ -4,6 +4,7 @@
 use crate::app::use_app;
 use crate::hooks::server_host;
 use crate::ipc;
+use crate::theme::{use_theme, ThemeChoice};
 use atrium_ipc::{SecretStoreStatus, SessionInfo};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -22,6 +23,38 @@ fn kept_text(status: Option<&SecretStoreStatus>) -> String {
                 .into()
         }
         _ => "Checking where this device keeps sessions…".into(),
+    }
+}
+
+/// Light, dark or as the system: a radio group, kept on this device.
+#[component]
+fn ThemePicker() -> impl IntoView {
+    let theme = use_theme();
+    view! {
+        <fieldset id="theme-picker" class="theme-picker">
+            <legend class="field-label">"Appearance"</legend>
+            <div class="segmented">
+                {ThemeChoice::ALL
+                    .into_iter()
+                    .map(|choice| {
+                        let id = format!("theme-{}", choice.key());
+                        view! {
+                            <label class="segment" for=id.clone()>
+                                <input
+                                    id=id.clone()
+                                    type="radio"
+                                    name="theme"
+                                    value=choice.key()
+                                    prop:checked=move || theme.choice() == choice
+                                    on:change=move |_| theme.choose(choice)
+                                />
+                                <span>{choice.label()}</span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </fieldset>
     }
 }
 
@@ -116,6 +149,7 @@ pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
                             <p id="session-kept" title=reason>{move || kept_text(app.secret_store().as_ref())}</p>
                         </div>
                     })}
+                    <ThemePicker />
                     <div class="account-panel-actions">
                         {(!demo).then(|| view! {
                             <button

@@ -131,6 +131,8 @@ impl Page {
                     page.html.push_str(&format!("<link rel=\"icon\" href=\"/{}\" />", file_name(href)?));
                     page.copied.push(href.to_owned());
                 }
+                // Copied as is (trunk's name for it); the page refers to it itself.
+                Some("copy-file") => page.copied.push(href()?.to_owned()),
                 Some("css") => {
                     let href = href()?;
                     page.html
@@ -259,10 +261,11 @@ mod tests {
         let page = Page::parse(
             "<head>\n<meta charset=\"utf-8\" />\n<link data-trunk rel=\"icon\" href=\"public/favicon.svg\" />\n\
              <link data-trunk rel='css' href=styles/app.css>\n<link rel=\"author\" href=\"humans.txt\" />\n\
+             <link data-trunk rel=\"copy-file\" href=\"public/theme.js\" />\n\
              <link data-trunk rel=\"rust\" data-wasm-opt=\"z\" />\n</head>",
         )
         .unwrap();
-        assert_eq!(page.copied, ["public/favicon.svg", "styles/app.css"]);
+        assert_eq!(page.copied, ["public/favicon.svg", "styles/app.css", "public/theme.js"]);
         assert_eq!(page.wasm_opt.as_deref(), Some("z"));
         assert!(page.html.contains("<link rel=\"icon\" href=\"/favicon.svg\" />"), "{}", page.html);
         assert!(page.html.contains("<link rel=\"stylesheet\" href=\"/app.css\" />"), "{}", page.html);
