@@ -337,13 +337,12 @@ impl Core {
                 None
             }
         };
-        let state = match (&reply, &descriptor.state) {
-            (Some(reply), source) if controls::state_in_reply(reply, source).is_some() => {
-                controls::state_in_reply(reply, source)
-            }
+        let stated = reply.as_ref().and_then(|reply| controls::state_in_reply(reply, &descriptor.state));
+        let state = match (stated, &descriptor.state) {
+            (Some(stated), _) => Some(stated),
             // A state only a get method answers is read back now: that answer confirms it, and
             // it is the control's newest reading (no report will come).
-            (_, StateSource::Rpc { method }) => {
+            (None, StateSource::Rpc { method }) => {
                 let state = read_by_rpc(&active, id, method).await;
                 if let Some(value) = &state {
                     let answer =
