@@ -2,9 +2,10 @@
 //! due, never again after a refusal); a click on one brings the window up on that alarm.
 
 use atrium_ipc::{event, AlarmRow};
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tauri::{AppHandle, Emitter, Runtime};
 use tauri_plugin_notification::{ActionPerformed, NotificationExt, PermissionState};
 
@@ -43,8 +44,11 @@ pub(crate) fn install<R: Runtime>(app: &AppHandle<R>, shown: Arc<Shown>) {
 fn clicked_alarm(performed: &ActionPerformed, shown: &Shown) -> Option<String> {
     let notification = performed.notification()?;
     let by_extra = notification.extra().get(ALARM_ID).and_then(|v| v.as_str()).map(str::to_owned);
-    by_extra.or_else(|| shown.alarms.lock().ok()?.get(&notification.id()).cloned())
+    by_extra.or_else(|| shown.alarms.lock().get(&notification.id()).cloned())
 }
+
+/// Notifications remembered for their clicks, at most.
+const SHOWN_LIMIT: i32 = 1000;
 
 /// "Critical: Device Offline" over "Room 2.08 Air Quality · Room 2.08 · Floor 2".
 pub(crate) fn text_of(alarm: &AlarmRow) -> (String, String) {
@@ -71,7 +75,12 @@ pub(crate) fn show<R: Runtime>(app: &AppHandle<R>, shown: &Shown, alarm: &AlarmR
         return;
     }
     let id = shown.next_id.fetch_add(1, Ordering::Relaxed);
-    if let Ok(mut alarms) = shown.alarms.lock() {
+    {
+        let mut alarms = shown.alarms.lock();
+        // A wall screen left open for months: old notifications are long gone from the screen.
+        if alarms.len() >= SHOWN_LIMIT as usize {
+            alarms.retain(|shown_id, _| *shown_id > id.saturating_sub(SHOWN_LIMIT / 2));
+        }
         alarms.insert(id, alarm.id.clone());
     }
     let (title, body) = text_of(alarm);

@@ -4,9 +4,9 @@ use atrium_core::Core;
 use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
     CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
-    DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoginArgs,
-    LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount, SearchArgs, SearchHit,
-    ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TreeNode, TwoFactorSendArgs,
+    DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoadedTree,
+    LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount, SearchArgs,
+    SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TwoFactorSendArgs,
     TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
@@ -144,11 +144,13 @@ pub(crate) fn connection_state(core: State<'_, Core>) -> ConnectionState {
 pub(crate) async fn load_tree(
     core: State<'_, Core>,
     on_progress: Channel<LoadProgress>,
-) -> Result<Vec<TreeNode>, AppError> {
-    core.load_tree(move |step| {
-        let _ = on_progress.send(step);
-    })
-    .await
+) -> Result<LoadedTree, AppError> {
+    let nodes = core
+        .load_tree(move |step| {
+            let _ = on_progress.send(step);
+        })
+        .await?;
+    Ok(LoadedTree { nodes, notes: core.tree_warnings() })
 }
 
 #[tauri::command]
@@ -205,9 +207,10 @@ pub(crate) async fn operate_control(
     core.operate_control(args).await
 }
 
+// Async, so the cache file is read off the main thread.
 #[tauri::command]
-pub(crate) fn cached_tree(core: State<'_, Core>) -> Option<CachedTree> {
-    core.cached_tree().map(|(nodes, age_ms)| CachedTree { nodes, age_ms })
+pub(crate) async fn cached_tree(core: State<'_, Core>) -> Result<Option<CachedTree>, AppError> {
+    Ok(core.cached_tree().await)
 }
 
 // Async so it runs on the runtime that the watch task is spawned on.
@@ -281,9 +284,10 @@ pub(crate) async fn rollup_keys(core: State<'_, Core>, args: NodeArgs) -> Result
     core.rollup_keys(&args.node_id).await
 }
 
+// Async, so a large building is searched off the main thread.
 #[tauri::command]
-pub(crate) fn search(core: State<'_, Core>, args: SearchArgs) -> Vec<SearchHit> {
-    core.search(&args.query)
+pub(crate) async fn search(core: State<'_, Core>, args: SearchArgs) -> Result<Vec<SearchHit>, AppError> {
+    Ok(core.search(&args.query).await)
 }
 
 /// Async, so it runs on the runtime the core's grace timer is spawned on.

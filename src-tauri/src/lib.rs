@@ -25,6 +25,19 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_notification::init())
         .setup(|app| start(app.handle()))
+        .on_page_load(|webview, payload| {
+            // A reload (or a navigation) drops the page without running its cleanups: end the
+            // watches it held, or each reload would add another set of subscriptions.
+            if payload.event() == tauri::webview::PageLoadEvent::Started {
+                use tauri::Manager;
+                if let Some(core) = webview.try_state::<Core>() {
+                    let ended = core.unwatch_all();
+                    if ended > 0 {
+                        tracing::info!(ended, "the page reloaded: its watches ended");
+                    }
+                }
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::startup,
             commands::two_factor_send,
@@ -95,9 +108,9 @@ pub fn start<R: tauri::Runtime>(app: &tauri::AppHandle<R>) -> Result<(), Box<dyn
 pub fn run() {
     startup_probe::started();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ATRIUM_LOG").unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::new(atrium_core::log_filter(
+            std::env::var("ATRIUM_LOG").ok().as_deref(),
+        )))
         .with_writer(std::io::stderr)
         .init();
     let app = app_builder(tauri::Builder::default()).build(tauri::generate_context!()).unwrap_or_else(|e| {

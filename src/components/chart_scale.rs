@@ -30,7 +30,7 @@ pub(crate) struct Scale {
 impl Scale {
     pub(crate) fn x(&self, ts: i64) -> f64 {
         let span = (self.end_ms - self.start_ms).max(1) as f64;
-        self.frame.left + (ts - self.start_ms) as f64 / span * self.frame.width
+        self.frame.left + ts.saturating_sub(self.start_ms) as f64 / span * self.frame.width
     }
 
     pub(crate) fn y(&self, value: f64) -> f64 {
@@ -122,7 +122,7 @@ fn time_label(local_ms: i64, step: i64) -> String {
 
 /// A moment for the readout: "Thu 3 Dec, 14:35" in local time.
 pub(crate) fn moment_label(ts: i64, offset_minutes: i64) -> String {
-    let local = ts + offset_minutes * MINUTE;
+    let local = ts.saturating_add(offset_minutes.saturating_mul(MINUTE));
     let minutes = local.div_euclid(MINUTE);
     let (_, month, day) = civil_from_days(local.div_euclid(DAY));
     let weekday = WEEKDAYS[local.div_euclid(DAY).rem_euclid(7) as usize];
@@ -143,7 +143,7 @@ const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
 /// bucket without data between them, where the line breaks.
 pub(crate) fn segments(points: &[HistoryPoint], interval_ms: i64) -> Vec<&[HistoryPoint]> {
     let gap = interval_ms.max(1) * 3 / 2;
-    points.chunk_by(|a, b| b.ts - a.ts <= gap).collect()
+    points.chunk_by(|a, b| b.ts.saturating_sub(a.ts) <= gap).collect()
 }
 
 /// The SVG path of a segment's averages.
@@ -178,8 +178,8 @@ pub(crate) fn nearest(points: &[HistoryPoint], ts: i64, interval_ms: i64) -> Opt
         .into_iter()
         .flatten()
         .filter_map(|i| points.get(i))
-        .min_by_key(|p| (p.ts - ts).abs())
-        .filter(|p| (p.ts - ts).abs() <= interval_ms.max(1))
+        .min_by_key(|p| p.ts.abs_diff(ts))
+        .filter(|p| p.ts.abs_diff(ts) <= interval_ms.max(1).unsigned_abs())
         .copied()
 }
 

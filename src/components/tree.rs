@@ -5,7 +5,9 @@ use crate::components::tree_keys::{key_move, visible_rows, KeyMove};
 use crate::hooks::debounce::debounced;
 use crate::hooks::{use_alarm_badges, use_connection};
 use crate::ipc;
-use atrium_ipc::{AlarmBadges, AppError, LoadProgress, NodeKind, Painted, SearchHit, TreeNode};
+use atrium_ipc::{
+    walk_tree, AlarmBadges, AppError, LoadProgress, LoadedTree, NodeKind, Painted, SearchHit, TreeNode, Walk,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::HashSet;
@@ -73,14 +75,23 @@ fn child_path(parent: &str, id: &str) -> String {
     }
 }
 
-fn initial_expansion(nodes: &[TreeNode], parent: &str, into: &mut HashSet<String>) {
-    for node in nodes {
-        let path = child_path(parent, &node.id);
-        if starts_expanded(node.kind) && !node.children.is_empty() {
-            into.insert(path.clone());
+/// The tree key of `node` under the nodes `around` it.
+fn key_of(node: &TreeNode, around: &[&TreeNode]) -> String {
+    around.iter().chain(std::iter::once(&node)).map(|n| n.id.as_str()).collect::<Vec<_>>().join("/")
+}
+
+fn initial_expansion(nodes: &[TreeNode]) -> HashSet<String> {
+    let mut open = HashSet::new();
+    walk_tree(nodes, |node, around| {
+        if !starts_expanded(node.kind) {
+            return Walk::SkipChildren;
         }
-        initial_expansion(&node.children, &path, into);
-    }
+        if !node.children.is_empty() {
+            open.insert(key_of(node, around));
+        }
+        Walk::Continue
+    });
+    open
 }
 
 /// A hit's place in the building, root first: "Atrium Campus › HQ › Floor 1 › Lobby".
@@ -91,22 +102,23 @@ fn format_path(path: &[String]) -> String {
 /// The tree keys (see [`child_path`]) of the ancestors of the node `id` found under the places named
 /// `names` (root first, by display name), so expanding them shows it; `None` if it is not in `nodes`.
 fn path_keys_to(nodes: &[TreeNode], id: &str, names: &[String]) -> Option<Vec<String>> {
-    fn walk(nodes: &[TreeNode], id: &str, names: &[String], parent: &str, keys: &mut Vec<String>) -> bool {
-        match names.split_first() {
-            None => nodes.iter().any(|n| n.id == id),
-            Some((name, rest)) => nodes.iter().filter(|n| n.display_name() == name).any(|n| {
-                let key = child_path(parent, &n.id);
-                keys.push(key.clone());
-                if walk(&n.children, id, rest, &key, keys) {
-                    return true;
-                }
-                keys.pop();
-                false
-            }),
+    let mut found = None;
+    walk_tree(nodes, |node, around| {
+        let depth = around.len();
+        if depth == names.len() {
+            if node.id == id {
+                found = Some((1..=depth).map(|n| key_of(around[n - 1], &around[..n - 1])).collect());
+                return Walk::Stop;
+            }
+            return Walk::SkipChildren;
         }
-    }
-    let mut keys = Vec::new();
-    walk(nodes, id, names, "", &mut keys).then_some(keys)
+        if names.get(depth).is_some_and(|name| node.display_name() == name) {
+            Walk::Continue
+        } else {
+            Walk::SkipChildren
+        }
+    });
+    found
 }
 
 /// What the search box has found so far.
@@ -181,6 +193,8 @@ pub(crate) fn BuildingTree(
     let searching = Memo::new(move |_| query.with(|q| !q.trim().is_empty()));
     // How far the running load has come.
     let progress = RwSignal::new(None::<LoadProgress>);
+    // What the load had to say about the building (too big or too deep to show whole).
+    let notes = RwSignal::new(Vec::<String>::new());
     // The rows on screen, and the one the keyboard is on (the tree's one Tab stop).
     let rows = Memo::new(move |_| {
         state.with(|s| match s {
@@ -231,9 +245,8 @@ pub(crate) fn BuildingTree(
                 // The cached building at once; the fresh one replaces it when it comes.
                 if let Ok(Some(cached)) = ipc::cached_tree().await {
                     if state.get_untracked() == TreeState::Loading && !cached.nodes.is_empty() {
-                        let mut open = HashSet::new();
-                        initial_expansion(&cached.nodes, "", &mut open);
-                        expanded.set(open);
+                        expanded.set(initial_expansion(&cached.nodes));
+                        notes.set(cached.notes);
                         cache_note.set(Some((cached.age_ms, None)));
                         shown_as_of.set(Some(js_sys::Date::now() - cached.age_ms as f64));
                         state.set(TreeState::Loaded(cached.nodes));
@@ -256,11 +269,12 @@ pub(crate) fn BuildingTree(
             let loaded = ipc::load_tree(on_progress).await;
             progress.try_set(None);
             match loaded {
-                Ok(nodes) => {
+                Ok(LoadedTree { nodes, notes: said }) => {
                     if cache_note.get_untracked().is_none() {
-                        let mut open = HashSet::new();
-                        initial_expansion(&nodes, "", &mut open);
-                        expanded.set(open);
+                        expanded.set(initial_expansion(&nodes));
+                    }
+                    if notes.with_untracked(|n| *n != said) {
+                        notes.set(said);
                     }
                     cache_note.set(None);
                     shown_as_of.set(None);
@@ -319,6 +333,18 @@ pub(crate) fn BuildingTree(
                     })}
                 </div>
             }
+        })
+    };
+
+    let notes_view = move || {
+        notes.with(|n| {
+            (!n.is_empty()).then(|| {
+                view! {
+                    <ul id="tree-notes" class="tree-notes" role="status">
+                        {n.iter().map(|note| view! { <li>{note.clone()}</li> }).collect_view()}
+                    </ul>
+                }
+            })
         })
     };
 
@@ -471,6 +497,7 @@ pub(crate) fn BuildingTree(
         </div>
         <nav id="building-tree" class="building-tree" aria-label="Building tree" hidden=move || searching.get()>
             {note}
+            {notes_view}
             {body}
         </nav>
     }
@@ -496,6 +523,17 @@ fn search_hit(hit: SearchHit, choose: impl Fn(SearchHit) + Copy + 'static) -> im
             </button>
         </li>
     }
+}
+
+/// Marks a node that also hangs under another place, shown in full there (see `TreeNode::link`).
+fn link_mark(link: bool) -> impl IntoView {
+    link.then(|| {
+        view! {
+            <span class="tree-link-mark" title="Also in another place higher up, listed there with what it holds">
+                "listed above"
+            </span>
+        }
+    })
 }
 
 /// A label shown beside a name: a place's short code, a device's friendly label.
@@ -759,9 +797,12 @@ fn tree_node(node: TreeNode, parent: String, level: u32, places: Places) -> AnyV
                     {kind_icon(node.kind)}
                     <span class="tree-name">{display}</span>
                     {name_aside(aside)}
+                    {link_mark(node.link)}
                 </div>
                 {badge}
-                <span class="tree-count" title=count_title aria-hidden="true">{count}</span>
+                {(!node.link).then(|| view! {
+                    <span class="tree-count" title=count_title aria-hidden="true">{count}</span>
+                })}
             </div>
             {children_view}
         </li>
@@ -800,6 +841,7 @@ mod tests {
             type_name: String::new(),
             kind: if children.is_empty() { NodeKind::Device } else { NodeKind::Room },
             children,
+            link: false,
         }
     }
 

@@ -101,6 +101,7 @@ mod tests {
             kind: NodeKind::Other,
             type_name: String::new(),
             children,
+            link: false,
         }
     }
 

@@ -11,9 +11,9 @@ pub(crate) use accounts::*;
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
     ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs,
-    HistoryChart, HistorySpan, HistorySubject, LoadProgress, NodeArgs, NodeRollupBatch, ReportingArgs,
-    SearchArgs, SearchHit, SessionInfo, TelemetryBatch, TreeNode, VisibilityArgs, WatchAlarmsArgs, WatchArgs,
-    WatchId, WatchNodeArgs,
+    HistoryChart, HistorySpan, HistorySubject, LoadProgress, LoadedTree, NodeArgs, NodeRollupBatch,
+    ReportingArgs, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, VisibilityArgs, WatchAlarmsArgs,
+    WatchArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -125,10 +125,10 @@ pub(crate) async fn app_visibility(visible: bool) -> Result<(), AppError> {
 /// Loads the building afresh; `on_progress` hears how far it has come until it answers.
 pub(crate) async fn load_tree(
     on_progress: impl Fn(Result<LoadProgress, AppError>) + 'static,
-) -> Result<Vec<TreeNode>, AppError> {
-    let (nodes, _guard) =
+) -> Result<LoadedTree, AppError> {
+    let (loaded, _guard) =
         with_channel(cmd::LOAD_TREE, None, "onProgress", "load progress", on_progress).await?;
-    Ok(nodes)
+    Ok(loaded)
 }
 
 /// The building as last cached, to show at once while [`load_tree`] refreshes it.

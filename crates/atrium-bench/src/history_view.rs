@@ -5,7 +5,10 @@
 
 use crate::report::Report;
 use atrium_core::{Core, NoUiEvents};
-use atrium_ipc::{AlarmList, HistoryArgs, HistorySpan, HistorySubject, LoginArgs, TreeNode, WatchAlarmsArgs};
+use atrium_ipc::{
+    walk_tree, AlarmList, HistoryArgs, HistorySpan, HistorySubject, LoginArgs, TreeNode, Walk,
+    WatchAlarmsArgs,
+};
 use futures_util::StreamExt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -100,14 +103,14 @@ async fn week_chart(report: &mut Report, emu: &Emulator, core: &Core) -> anyhow:
 }
 
 fn devices_below(node: &TreeNode, out: &mut Vec<EntityId>) {
-    for child in &node.children {
+    walk_tree(&node.children, |child, _| {
         if child.entity_type == "DEVICE" {
             if let Ok(id) = child.id.parse() {
                 out.push(EntityId::new(EntityType::Device, id));
             }
         }
-        devices_below(child, out);
-    }
+        Walk::Continue
+    });
 }
 
 async fn alarm_view(

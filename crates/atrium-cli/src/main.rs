@@ -37,6 +37,14 @@ fn main() -> ExitCode {
         }
         Err(e) => return report(&failure::Failure::usage(usage_line(&e))),
     };
+    // Quiet unless asked: stdout is for results, stderr for one line of error.
+    if let Ok(requested) = std::env::var("ATRIUM_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(atrium_core::log_filter(Some(&requested))))
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init();
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(e) => return report(&failure::Failure::new(failure::OTHER, format!("cannot start: {e}"))),

@@ -339,3 +339,36 @@ async fn watch_keeps_going_across_a_dropped_socket_and_an_expired_token() {
     child.wait().expect("the watch is reaped");
     reader.join().expect("the reader ends");
 }
+
+/// The finest log level everywhere, on a server whose live endpoint takes the token in its URL:
+/// tungstenite prints the upgrade request and every frame at trace, and those hold the token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trace_logging_never_prints_a_token_or_the_password() {
+    let emulator = Emulator::start(EmulatorConfig { legacy_ws_only: true, ..EmulatorConfig::for_tests() })
+        .await
+        .expect("emulator starts");
+    let url = emulator.base_url();
+    let args = [
+        "--url",
+        url.as_str(),
+        "--user",
+        USER,
+        "--json",
+        "watch",
+        "Lobby Light",
+        "--count",
+        "2",
+        "--seconds",
+        "30",
+    ];
+    let r = run_with(&args, Some(PASSWORD), &[("ATRIUM_LOG", "trace")]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.lines().count() > 3, "trace logging is on: {}", r.stderr);
+    assert!(r.stderr.contains("telemetry"), "the legacy endpoint was used: {}", r.stderr);
+    for (n, line) in r.stderr.lines().enumerate() {
+        assert!(!line.contains("eyJ"), "line {n} holds a token: {line}");
+        assert!(!line.contains(&format!("\"{PASSWORD}\"")), "line {n} holds the password: {line}");
+        assert!(!line.contains("token="), "line {n} holds a token parameter: {line}");
+    }
+    emulator.shutdown().await;
+}

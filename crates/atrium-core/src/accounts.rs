@@ -5,8 +5,8 @@
 //! `tauri-plugin-store`, tests and the CLI in memory. A document that does not parse is
 //! replaced by an empty one (the person signs in again), never an error.
 
+use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
-use std::sync::Mutex;
 
 /// The format written now; a document with another is started afresh.
 const SETTINGS_FORMAT: u32 = 1;
@@ -27,11 +27,11 @@ pub struct MemorySettings(Mutex<Option<serde_json::Value>>);
 
 impl SettingsStore for MemorySettings {
     fn load(&self) -> Option<serde_json::Value> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        self.0.lock().clone()
     }
 
     fn save(&self, document: serde_json::Value) -> Result<(), String> {
-        *self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(document);
+        *self.0.lock() = Some(document);
         Ok(())
     }
 }

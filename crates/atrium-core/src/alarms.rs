@@ -181,7 +181,7 @@ impl AlarmListState {
         self.alarms.retain(|_, a| shown(&self.args, a));
         // The server counted what it matched; what is narrowed here does not count.
         let narrowed = i64::try_from(sent - self.alarms.len()).unwrap_or(0);
-        self.total = (page.total_alarms - narrowed).max(0);
+        self.total = page.total_alarms.saturating_sub(narrowed).max(0);
     }
 
     /// A changed alarm replaces what the list had; one that no longer matches leaves it.
@@ -194,7 +194,11 @@ impl AlarmListState {
     pub(crate) fn apply_info(&mut self, info: AlarmInfo) {
         let id = info.alarm.id.id;
         if shown(&self.args, &info) {
-            self.alarms.insert(id, info);
+            // The list is the newest page; an alarm new to it comes with the next page, so a
+            // server sending changes of alarms never listed cannot grow it without end.
+            if self.alarms.len() < ALARM_LIST_PAGE as usize || self.alarms.contains_key(&id) {
+                self.alarms.insert(id, info);
+            }
         } else if self.alarms.remove(&id).is_some() {
             self.total = (self.total - 1).max(0);
         }
@@ -212,11 +216,11 @@ impl AlarmListState {
 }
 
 /// The badges of an active-alarm list of everything: each alarm counts for its originator and
-/// every place around it (`ancestors`: node id -> the ids around it).
-pub(crate) fn badges_of(list: &AlarmList, ancestors: &HashMap<String, Vec<String>>) -> AlarmBadges {
+/// every place around it, in every place it hangs.
+pub(crate) fn badges_of(list: &AlarmList, around: &crate::building::Around) -> AlarmBadges {
     let mut badges = AlarmBadges::default();
     for row in list.rows.iter().filter(|r| !r.cleared) {
-        let around = ancestors.get(&row.originator_id).map(Vec::as_slice).unwrap_or_default();
+        let around = around.ids(&row.originator_id);
         for node in around.iter().chain(std::iter::once(&row.originator_id)) {
             let badge =
                 badges.by_node.entry(node.clone()).or_insert(AlarmBadge { count: 0, worst: row.severity });
@@ -427,11 +431,12 @@ mod tests {
             vec![info(1, TbSeverity::Minor, 1, false, false), info(2, TbSeverity::Critical, 2, false, false)],
         );
         let (d1, d2) = (Uuid::from_u128(1001).to_string(), Uuid::from_u128(1002).to_string());
-        let ancestors = HashMap::from([
-            (d1.clone(), vec!["site".to_owned(), "floor".to_owned()]),
-            (d2.clone(), vec!["site".to_owned()]),
+        let around = crate::building::Around::from_parents([
+            (d1.as_str(), "floor"),
+            ("floor", "site"),
+            (d2.as_str(), "site"),
         ]);
-        let badges = badges_of(&state.list(&HashMap::new(), true), &ancestors).by_node;
+        let badges = badges_of(&state.list(&HashMap::new(), true), &around).by_node;
         assert_eq!(badges["site"], AlarmBadge { count: 2, worst: AlarmSeverity::Critical });
         assert_eq!(badges["floor"], AlarmBadge { count: 1, worst: AlarmSeverity::Minor });
         assert_eq!(badges[&d2].count, 1);

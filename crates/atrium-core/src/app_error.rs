@@ -105,6 +105,26 @@ pub fn to_app_error(error: &Error) -> AppError {
         Error::Live(why) | Error::Transport(why) => {
             (C::Network, format!("The connection to the server failed ({why}). Try again."), true)
         }
+        Error::Redirected { to, .. } if to.is_empty() => (
+            C::BadResponse,
+            "The server sent the request to another address, which Atrium does not follow with your sign-in. Check the server address.".into(),
+            false,
+        ),
+        Error::Redirected { to, .. } => (
+            C::BadResponse,
+            format!("The server sent the request to {to}, which Atrium does not follow with your sign-in. If that is your ThingsBoard server, sign in with that address."),
+            false,
+        ),
+        Error::TooLarge { limit_bytes } => (
+            C::BadResponse,
+            format!("The server sent more than {} MiB in one answer, so it was not read. A proxy may be in the way, or the server is misbehaving; ask its administrator.", limit_bytes / (1024 * 1024)),
+            false,
+        ),
+        Error::TooManyRows { what, limit } => (
+            C::BadResponse,
+            format!("The server kept listing {what} past {limit}, so Atrium stopped reading. The server may be misbehaving; ask its administrator."),
+            false,
+        ),
         other => (C::Internal, other.to_string(), false),
     };
     AppError::new(code, message, retryable)
@@ -187,6 +207,18 @@ mod tests {
     }
 
     use ErrorCode as C;
+
+    #[test]
+    fn a_misbehaving_server_is_named_and_what_to_do_said() {
+        let redirected =
+            to_app_error(&Error::Redirected { status: 302, to: "https://tb.example.com/login".into() });
+        assert_eq!(redirected.code, C::BadResponse);
+        assert!(redirected.message.contains("https://tb.example.com/login"), "{}", redirected.message);
+        let large = to_app_error(&Error::TooLarge { limit_bytes: 64 * 1024 * 1024 });
+        assert!(large.message.contains("64 MiB") && !large.retryable, "{}", large.message);
+        let rows = to_app_error(&Error::TooManyRows { what: "devices", limit: 250_000 });
+        assert!(rows.message.contains("devices past 250000"), "{}", rows.message);
+    }
 
     #[test]
     fn locked_accounts_are_told_apart_from_wrong_passwords() {

@@ -1,10 +1,11 @@
 //! The building model: the raw hierarchy becomes the tree a building manager reads.
 
-use atrium_ipc::{NodeKind, SearchHit, TreeNode};
+use atrium_ipc::{walk_tree, NodeKind, SearchHit, TreeNode, Walk};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tb_client::hierarchy::{sorted_children, Hierarchy};
 use tb_client::proto::{EntityId, EntityType};
+use uuid::Uuid;
 
 /// Which asset types are which kind of node: data, so an admin can change it without an app update.
 /// Rules are matched in order against the lower-cased type; the first rule whose word the type contains wins.
@@ -85,165 +86,326 @@ impl KindMap {
     }
 }
 
-/// Builds the view tree. A node in two parents appears under both; a relation cycle is cut
-/// where it would revisit a node already on the path.
-pub fn to_tree(hierarchy: &Hierarchy, kinds: &KindMap) -> Vec<TreeNode> {
-    to_tree_with_overrides(hierarchy, kinds, &HashMap::new())
+/// How much of a building is shown: a server with a runaway hierarchy (places sharing children
+/// many times over, chains thousands deep) must not take the app down, so past these the tree is
+/// cut and says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TreeLimits {
+    /// Entries (places, devices and links) in the whole tree.
+    pub(crate) entries: usize,
+    /// Levels below a root, the root being level 1. Also keeps every serialized tree well inside
+    /// serde_json's nesting limit (128), which each level takes two of.
+    pub(crate) depth: usize,
 }
 
-/// [`to_tree`], with a root's own mapping (from its [`KIND_OVERRIDE_ATTRIBUTE`]) for that root's tree.
+impl Default for TreeLimits {
+    fn default() -> Self {
+        // The `portfolio` demo preset (50 buildings, 50,000 devices) fits twice; real buildings
+        // are 5-8 levels deep.
+        Self { entries: 100_000, depth: 32 }
+    }
+}
+
+/// A tree built from a hierarchy, with what had to be left out in sentences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuiltTree {
+    pub nodes: Vec<TreeNode>,
+    pub notes: Vec<String>,
+}
+
+/// Builds the view tree. A node in two parents appears in full under the first met in tree
+/// order and as a [`TreeNode::link`] under the others; a relation cycle is cut where it would
+/// revisit a node already on the path.
+pub fn to_tree(hierarchy: &Hierarchy, kinds: &KindMap) -> Vec<TreeNode> {
+    to_tree_with_overrides(hierarchy, kinds, &HashMap::new()).nodes
+}
+
+/// [`to_tree`], with a root's own mapping (from its [`KIND_OVERRIDE_ATTRIBUTE`]) for that root's
+/// tree, within the default [`TreeLimits`].
 pub fn to_tree_with_overrides(
     hierarchy: &Hierarchy,
     kinds: &KindMap,
     per_root: &HashMap<EntityId, KindMap>,
-) -> Vec<TreeNode> {
-    let mut path = HashSet::new();
-    hierarchy
-        .roots
-        .iter()
-        .filter_map(|root| build(hierarchy, per_root.get(root).unwrap_or(kinds), *root, &mut path))
-        .collect()
+) -> BuiltTree {
+    to_tree_limited(hierarchy, kinds, per_root, TreeLimits::default())
 }
 
-fn build(h: &Hierarchy, kinds: &KindMap, id: EntityId, path: &mut HashSet<EntityId>) -> Option<TreeNode> {
-    if !path.insert(id) {
-        return None;
+/// A node being built: its children are filled in as the walk comes back up.
+struct Frame<'h> {
+    id: EntityId,
+    node: TreeNode,
+    kinds: &'h KindMap,
+    children: &'h [EntityId],
+    next: usize,
+}
+
+/// [`to_tree_with_overrides`] within `limits`. Iterative: each node is expanded once, so the work
+/// and the result are linear in the hierarchy whatever its shape.
+pub(crate) fn to_tree_limited(
+    h: &Hierarchy,
+    kinds: &KindMap,
+    per_root: &HashMap<EntityId, KindMap>,
+    limits: TreeLimits,
+) -> BuiltTree {
+    let mut nodes = Vec::new();
+    let mut placed: HashSet<EntityId> = HashSet::new();
+    let mut on_path: HashSet<EntityId> = HashSet::new();
+    let mut entries = 0usize;
+    let (mut cut_size, mut cut_depth) = (false, false);
+    for root in &h.roots {
+        if entries >= limits.entries {
+            cut_size = true;
+            break;
+        }
+        entries += 1;
+        let kinds = per_root.get(root).unwrap_or(kinds);
+        if !placed.insert(*root) {
+            nodes.push(TreeNode { link: true, ..describe(h, kinds, *root) });
+            continue;
+        }
+        on_path.insert(*root);
+        let mut stack = vec![Frame::new(h, kinds, *root)];
+        while let Some(top) = stack.last_mut() {
+            let Some(&child) = top.children.get(top.next) else {
+                let done = stack.pop().expect("the loop holds a frame");
+                on_path.remove(&done.id);
+                match stack.last_mut() {
+                    Some(parent) => parent.node.children.push(done.node),
+                    None => nodes.push(done.node),
+                }
+                continue;
+            };
+            top.next += 1;
+            if on_path.contains(&child) {
+                continue; // a place cannot contain itself: the relation cycle ends here
+            }
+            if entries >= limits.entries {
+                cut_size = true;
+                top.next = top.children.len();
+                continue;
+            }
+            let kinds = top.kinds;
+            if placed.contains(&child) {
+                entries += 1;
+                top.node.children.push(TreeNode { link: true, ..describe(h, kinds, child) });
+                continue;
+            }
+            if stack.len() >= limits.depth {
+                cut_depth = true;
+                continue;
+            }
+            entries += 1;
+            placed.insert(child);
+            on_path.insert(child);
+            stack.push(Frame::new(h, kinds, child));
+        }
     }
+    let mut notes = Vec::new();
+    if cut_size {
+        notes.push(format!(
+            "This building has more than {n} places and devices; showing the first {n}.",
+            n = limits.entries
+        ));
+    }
+    if cut_depth {
+        notes.push(format!(
+            "Some places are nested more than {} levels deep; the levels below are not shown.",
+            limits.depth
+        ));
+    }
+    BuiltTree { nodes, notes }
+}
+
+impl<'h> Frame<'h> {
+    fn new(h: &'h Hierarchy, kinds: &'h KindMap, id: EntityId) -> Self {
+        Self { id, node: describe(h, kinds, id), kinds, children: sorted_children(h, &id), next: 0 }
+    }
+}
+
+/// The node for `id`, without children.
+fn describe(h: &Hierarchy, kinds: &KindMap, id: EntityId) -> TreeNode {
     let summary = h.nodes.get(&id);
     let name = summary
         .map(|s| s.name.clone())
         .filter(|n| !n.is_empty())
         .unwrap_or_else(|| format!("Unnamed {}", id.id));
     let type_name = summary.map(|s| s.type_name.clone()).unwrap_or_default();
-    let children = sorted_children(h, &id).iter().filter_map(|child| build(h, kinds, *child, path)).collect();
-    path.remove(&id);
-    Some(TreeNode {
+    TreeNode {
         id: id.id.to_string(),
         entity_type: id.entity_type.as_str().to_owned(),
         kind: kinds.kind_of(id, &type_name),
         label: summary.and_then(|s| s.label.clone()).filter(|l| !l.is_empty()),
         name,
         type_name,
-        children,
-    })
+        children: Vec::new(),
+        link: false,
+    }
 }
 
 /// Nodes whose name, label or type contains `query` (case-insensitive), in tree order, at most
-/// `limit`. An empty query finds nothing.
+/// `limit`. An empty query finds nothing. A node with two parents is found under each.
 pub fn search(tree: &[TreeNode], query: &str, limit: usize) -> Vec<SearchHit> {
     let needle = query.trim().to_lowercase();
     let mut hits = Vec::new();
-    if needle.is_empty() {
+    if needle.is_empty() || limit == 0 {
         return hits;
     }
-    let mut path = Vec::new();
-    search_in(tree, &needle, limit, &mut path, &mut hits);
-    hits
-}
-
-fn search_in(
-    nodes: &[TreeNode],
-    needle: &str,
-    limit: usize,
-    path: &mut Vec<String>,
-    hits: &mut Vec<SearchHit>,
-) {
-    for node in nodes {
-        if hits.len() >= limit {
-            return;
-        }
+    walk_tree(tree, |node, around| {
         let matches = [Some(&node.name), node.label.as_ref(), Some(&node.type_name)]
             .into_iter()
             .flatten()
-            .any(|text| text.to_lowercase().contains(needle));
+            .any(|text| text.to_lowercase().contains(&needle));
         if matches {
             hits.push(SearchHit {
                 id: node.id.clone(),
                 name: node.name.clone(),
                 label: node.label.clone(),
                 kind: node.kind,
-                path: path.clone(),
+                path: around.iter().map(|n| n.display_name().to_owned()).collect(),
             });
         }
-        path.push(node.display_name().to_owned());
-        search_in(&node.children, needle, limit, path, hits);
-        path.pop();
-    }
+        if hits.len() >= limit {
+            Walk::Stop
+        } else {
+            Walk::Continue
+        }
+    });
+    hits
 }
 
 /// Where each node is: id -> the display names of the places around it, outermost first (a
 /// device in two rooms keeps the first met in tree order).
 pub(crate) fn places(tree: &[TreeNode]) -> HashMap<String, Vec<String>> {
-    around(tree, |node| node.display_name().to_owned())
+    let mut out = HashMap::new();
+    walk_tree(tree, |node, around| {
+        out.entry(node.id.clone())
+            .or_insert_with(|| around.iter().map(|n| n.display_name().to_owned()).collect());
+        Walk::Continue
+    });
+    out
 }
 
-/// Id -> the ids of every node around it, outermost first (every place it is in).
-pub(crate) fn ancestors(tree: &[TreeNode]) -> HashMap<String, Vec<String>> {
-    fn walk(nodes: &[TreeNode], path: &mut Vec<String>, out: &mut HashMap<String, Vec<String>>) {
-        for node in nodes {
-            let seen = out.entry(node.id.clone()).or_default();
-            for id in path.iter() {
-                if !seen.contains(id) {
-                    seen.push(id.clone());
+/// The ids of every place around a node, in every place it hangs (a room under two floors counts
+/// for both, and so do its devices).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Around {
+    /// Id -> the ids of the nodes it appears under, in full or as a link.
+    parents: HashMap<String, Vec<String>>,
+}
+
+impl Around {
+    pub(crate) fn of_tree(tree: &[TreeNode]) -> Self {
+        let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+        walk_tree(tree, |node, around| {
+            if let Some(parent) = around.last() {
+                let of = parents.entry(node.id.clone()).or_default();
+                if !of.contains(&parent.id) {
+                    of.push(parent.id.clone());
                 }
             }
-            path.push(node.id.clone());
-            walk(&node.children, path, out);
-            path.pop();
-        }
+            Walk::Continue
+        });
+        Self { parents }
     }
-    let mut out = HashMap::new();
-    walk(tree, &mut Vec::new(), &mut out);
-    out
+
+    /// From (child, parent) pairs.
+    #[cfg(test)]
+    pub(crate) fn from_parents<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut parents: HashMap<String, Vec<String>> = HashMap::new();
+        for (child, parent) in pairs {
+            parents.entry(child.to_owned()).or_default().push(parent.to_owned());
+        }
+        Self { parents }
+    }
+
+    /// The ids of every node around `id`, each once, nearest first.
+    pub(crate) fn ids(&self, id: &str) -> Vec<String> {
+        let mut seen: HashSet<&str> = HashSet::from([id]);
+        let mut out = Vec::new();
+        let mut next = std::collections::VecDeque::from([id]);
+        while let Some(at) = next.pop_front() {
+            for parent in self.parents.get(at).into_iter().flatten() {
+                if seen.insert(parent) {
+                    out.push(parent.clone());
+                    next.push_back(parent);
+                }
+            }
+        }
+        out
+    }
 }
 
 /// The display names of the places around node `id`, nearest first (the first place met in tree
 /// order for a device in two rooms); empty when the tree does not hold it.
 pub(crate) fn place_of(tree: &[TreeNode], id: &str) -> Vec<String> {
-    fn walk<'a>(nodes: &'a [TreeNode], id: &str, path: &mut Vec<&'a TreeNode>) -> bool {
-        for node in nodes {
-            if node.id == id {
-                return true;
-            }
-            path.push(node);
-            if walk(&node.children, id, path) {
-                return true;
-            }
-            path.pop();
+    let mut found = Vec::new();
+    walk_tree(tree, |node, around| {
+        if node.id != id {
+            return Walk::Continue;
         }
-        false
-    }
-    let mut path = Vec::new();
-    if !walk(tree, id, &mut path) {
-        return Vec::new();
-    }
-    path.iter().rev().map(|n| n.display_name().to_owned()).collect()
+        found = around.iter().rev().map(|n| n.display_name().to_owned()).collect();
+        Walk::Stop
+    });
+    found
 }
 
-fn around(tree: &[TreeNode], name: impl Fn(&TreeNode) -> String + Copy) -> HashMap<String, Vec<String>> {
-    fn walk(
-        nodes: &[TreeNode],
-        name: impl Fn(&TreeNode) -> String + Copy,
-        path: &mut Vec<String>,
-        out: &mut HashMap<String, Vec<String>>,
-    ) {
-        for node in nodes {
-            out.entry(node.id.clone()).or_insert_with(|| path.clone());
-            path.push(name(node));
-            walk(&node.children, name, path, out);
-            path.pop();
+/// Node `id` in full (not a link to it), with its subtree.
+pub(crate) fn find_node<'a>(tree: &'a [TreeNode], id: &str) -> Option<&'a TreeNode> {
+    let mut found = None;
+    walk_tree(tree, |node, _| {
+        if node.id == id && !node.link {
+            found = Some(node);
+            return Walk::Stop;
         }
+        Walk::Continue
+    });
+    found
+}
+
+/// The nodes shown in full, by id: where a link leads.
+#[derive(Debug)]
+pub(crate) struct TreeIndex<'a> {
+    full: HashMap<&'a str, &'a TreeNode>,
+}
+
+impl<'a> TreeIndex<'a> {
+    pub(crate) fn new(tree: &'a [TreeNode]) -> Self {
+        let mut full = HashMap::new();
+        walk_tree(tree, |node, _| {
+            if !node.link {
+                full.entry(node.id.as_str()).or_insert(node);
+            }
+            Walk::Continue
+        });
+        Self { full }
     }
-    let mut out = HashMap::new();
-    walk(tree, name, &mut Vec::new(), &mut out);
-    out
+
+    /// The devices at any depth below `node` (itself, if it is one), following links to where
+    /// the linked node is shown in full; each once.
+    pub(crate) fn devices_below(&self, node: &'a TreeNode) -> BTreeSet<Uuid> {
+        let mut devices = BTreeSet::new();
+        let mut expanded: HashSet<&str> = HashSet::new();
+        let mut todo = vec![node];
+        while let Some(at) = todo.pop() {
+            let at = if at.link { self.full.get(at.id.as_str()).copied().unwrap_or(at) } else { at };
+            if !expanded.insert(&at.id) {
+                continue;
+            }
+            if at.entity_type == "DEVICE" {
+                if let Ok(id) = Uuid::parse_str(&at.id) {
+                    devices.insert(id);
+                }
+            }
+            todo.extend(at.children.iter());
+        }
+        devices
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use tb_client::EntitySummary;
-    use uuid::Uuid;
 
     fn asset(n: u128) -> EntityId {
         EntityId::new(EntityType::Asset, Uuid::from_u128(n))
@@ -285,13 +447,13 @@ mod tests {
     }
 
     #[test]
-    fn cycles_are_cut_and_shared_children_appear_twice() {
-        let (a, b, c, d) = (asset(1), asset(2), asset(3), asset(4));
-        // a -> b -> c -> a (cycle), a -> d, b -> d (d has two parents)
+    fn cycles_are_cut_and_a_shared_child_is_linked_not_copied() {
+        let (a, b, c, d, e) = (asset(1), asset(2), asset(3), asset(4), asset(5));
+        // a -> b -> c -> a (cycle), a -> d, b -> d (d has two parents), d -> e
         let h = hierarchy(
-            &[(a, b), (b, c), (c, a), (a, d), (b, d)],
+            &[(a, b), (b, c), (c, a), (a, d), (b, d), (d, e)],
             &[a],
-            &[(a, "site"), (b, "building"), (c, "floor"), (d, "room")],
+            &[(a, "site"), (b, "building"), (c, "floor"), (d, "room"), (e, "room")],
         );
         let tree = to_tree(&h, &KindMap::default());
         assert_eq!(tree.len(), 1);
@@ -300,6 +462,87 @@ mod tests {
         let b_node = &tree[0].children[0];
         assert_eq!(names(b_node), ["n3", "n4"]);
         assert!(b_node.children[0].children.is_empty(), "the edge back to the root is cut");
+        let (first, second) = (&b_node.children[1], &tree[0].children[1]);
+        assert!(!first.link && first.children.len() == 1, "in full where first met: {first:?}");
+        assert!(second.link && second.children.is_empty(), "a link elsewhere: {second:?}");
+        // Its devices and alarms count in both places.
+        let around = Around::of_tree(&tree);
+        let mut of_e = around.ids(&e.id.to_string());
+        of_e.sort();
+        assert_eq!(of_e, [a, b, d].map(|n| n.id.to_string()));
+        assert_eq!(find_node(&tree, &d.id.to_string()).map(|n| n.link), Some(false));
+    }
+
+    /// Each level's two places both contain both places of the next level: copied under every
+    /// parent, 30 levels made 2^30 nodes.
+    #[test]
+    fn a_ladder_of_shared_places_stays_linear() {
+        let levels: Vec<[EntityId; 2]> = (0..30).map(|l| [asset(10 * l + 1), asset(10 * l + 2)]).collect();
+        let mut edges = Vec::new();
+        for pair in levels.windows(2) {
+            for from in pair[0] {
+                for to in pair[1] {
+                    edges.push((from, to));
+                }
+            }
+        }
+        let top = asset(1_000_000);
+        edges.extend(levels[0].map(|l| (top, l)));
+        let types: Vec<(EntityId, &str)> =
+            levels.iter().flatten().map(|id| (*id, "floor")).chain([(top, "site")]).collect();
+        let h = hierarchy(&edges, &[top], &types);
+        let tree = to_tree_with_overrides(&h, &KindMap::default(), &HashMap::new());
+        let mut entries = 0;
+        walk_tree(&tree.nodes, |_, _| {
+            entries += 1;
+            Walk::Continue
+        });
+        assert_eq!(entries, 1 + 60 + 58, "each place once, plus one link per extra parent");
+        assert!(tree.notes.is_empty(), "{:?}", tree.notes);
+        let bottom = levels[29][1].id.to_string();
+        assert_eq!(Around::of_tree(&tree.nodes).ids(&bottom).len(), 59, "every place above it");
+        let index = TreeIndex::new(&tree.nodes);
+        assert!(index.devices_below(&tree.nodes[0]).is_empty());
+        assert_eq!(search(&tree.nodes, "n292", 1000).len(), 2, "under both parents");
+    }
+
+    /// A chain of 100,000 places used to overflow the stack when built (and at every start
+    /// after, from the cache).
+    #[test]
+    fn a_chain_deeper_than_the_limit_is_cut_with_a_note() {
+        let chain: Vec<EntityId> = (1..=100_000).map(asset).collect();
+        let edges: Vec<(EntityId, EntityId)> = chain.windows(2).map(|w| (w[0], w[1])).collect();
+        let types: Vec<(EntityId, &str)> = chain.iter().map(|id| (*id, "floor")).collect();
+        let h = hierarchy(&edges, &[chain[0]], &types);
+        let built = to_tree_with_overrides(&h, &KindMap::default(), &HashMap::new());
+        let mut deepest = 0;
+        walk_tree(&built.nodes, |_, around| {
+            deepest = deepest.max(around.len() + 1);
+            Walk::Continue
+        });
+        assert_eq!(deepest, TreeLimits::default().depth);
+        assert_eq!(
+            built.notes,
+            ["Some places are nested more than 32 levels deep; the levels below are not shown."]
+        );
+        let json = serde_json::to_string(&built.nodes).unwrap();
+        let back: Vec<TreeNode> = serde_json::from_str(&json).expect("within serde_json's nesting limit");
+        assert_eq!(back, built.nodes);
+    }
+
+    #[test]
+    fn a_building_over_the_size_limit_shows_the_first_places_and_says_so() {
+        let root = asset(1);
+        let rooms: Vec<EntityId> = (2..=50).map(asset).collect();
+        let edges: Vec<(EntityId, EntityId)> = rooms.iter().map(|r| (root, *r)).collect();
+        let mut types: Vec<(EntityId, &str)> = rooms.iter().map(|id| (*id, "room")).collect();
+        types.push((root, "building"));
+        let h = hierarchy(&edges, &[root, asset(99)], &types);
+        let built =
+            to_tree_limited(&h, &KindMap::default(), &HashMap::new(), TreeLimits { entries: 10, depth: 8 });
+        assert_eq!(built.nodes.len(), 1, "the second root is past the limit");
+        assert_eq!(built.nodes[0].children.len(), 9);
+        assert_eq!(built.notes, ["This building has more than 10 places and devices; showing the first 10."]);
     }
 
     #[test]
@@ -337,7 +580,7 @@ mod tests {
         let custom =
             base.with_override(&serde_json::json!({"rules": [{"contains": "boiler", "kind": "room"}]}));
         let per_root = HashMap::from([(a, custom.unwrap())]);
-        let tree = to_tree_with_overrides(&h, &base, &per_root);
+        let tree = to_tree_with_overrides(&h, &base, &per_root).nodes;
         assert_eq!(tree[0].children[0].kind, NodeKind::Room);
         assert_eq!(tree[1].children[0].kind, NodeKind::Other);
     }
@@ -352,12 +595,17 @@ mod tests {
             kind: atrium_ipc::NodeKind::Other,
             type_name: "t".into(),
             children,
+            link: false,
         };
         let tree = vec![node("site", vec![node("floor", vec![node("dev", vec![])]), node("dev", vec![])])];
         let places = places(&tree);
         assert_eq!(places["dev"], ["site", "floor"], "the first place met");
         assert!(places["site"].is_empty());
-        assert_eq!(ancestors(&tree)["dev"], ["site", "floor"], "every place it is in, once");
+        assert_eq!(
+            Around::of_tree(&tree).ids("dev"),
+            ["floor", "site"],
+            "every place it is in, once, nearest first"
+        );
     }
 
     #[test]

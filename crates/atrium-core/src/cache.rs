@@ -28,10 +28,21 @@ pub struct CachedBuilding {
     /// When the tree was saved (ms since the epoch).
     pub saved_at_ms: i64,
     pub tree: Vec<TreeNode>,
-    /// Device id -> key -> the last value seen, with the server's timestamp.
+    /// Device id -> key -> the last value seen, with the server's timestamp; at most
+    /// [`MAX_KEYS_PER_DEVICE`] keys a device.
     #[serde(default)]
     pub values: BTreeMap<String, BTreeMap<String, LiveValue>>,
+    /// What the load had to report (see [`atrium_ipc::LoadedTree::notes`]).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
+
+/// Keys remembered per device: a device (or server) sending ever new keys must not grow the
+/// cache without end. Keys past this are not remembered; those held keep updating.
+pub const MAX_KEYS_PER_DEVICE: usize = 256;
+/// A cache file larger than this is not read (a building at [`crate::building::TreeLimits`]
+/// with its values is far smaller).
+pub const MAX_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl CachedBuilding {
     pub fn new(server_url: &str, user: &str, saved_at_ms: i64, tree: Vec<TreeNode>) -> Self {
@@ -42,7 +53,21 @@ impl CachedBuilding {
             saved_at_ms,
             tree,
             values: BTreeMap::new(),
+            notes: Vec::new(),
         }
+    }
+
+    /// Takes over the values an earlier copy of this building remembered, for the devices it
+    /// still has.
+    pub fn keep_values_of(&mut self, earlier: CachedBuilding) {
+        let mut shown = std::collections::HashSet::new();
+        atrium_ipc::walk_tree(&self.tree, |node, _| {
+            shown.insert(node.id.as_str());
+            atrium_ipc::Walk::Continue
+        });
+        let values =
+            earlier.values.into_iter().filter(|(device, _)| shown.contains(device.as_str())).collect();
+        self.values = values;
     }
 
     /// Age at `now_ms`, never negative (a clock set back counts as fresh).
@@ -53,7 +78,17 @@ impl CachedBuilding {
     /// Merges a batch of live values: latest per key wins, by the server's timestamp.
     pub fn merge_values(&mut self, batch: &TelemetryBatch) {
         let device = self.values.entry(batch.device_id.clone()).or_default();
-        atrium_ipc::merge_latest(device, batch.values.iter().cloned());
+        let room = MAX_KEYS_PER_DEVICE.saturating_sub(device.len());
+        let mut new_keys = 0;
+        let values = batch.values.iter().filter(|v| {
+            if device.contains_key(&v.key) {
+                return true;
+            }
+            new_keys += 1;
+            new_keys <= room
+        });
+        let values: Vec<LiveValue> = values.cloned().collect();
+        atrium_ipc::merge_latest(device, values);
     }
 }
 
@@ -99,6 +134,14 @@ impl TreeCache {
     /// The cached building, or `None` when there is none usable (a bad file is removed).
     pub fn load(&self, server_url: &str, user: &str) -> Option<CachedBuilding> {
         let path = self.path_for(server_url, user);
+        match fs::metadata(&path) {
+            Ok(meta) if meta.len() > MAX_CACHE_BYTES => {
+                tracing::warn!("discarding the building cache {}: {} bytes", path.display(), meta.len());
+                let _ = fs::remove_file(&path);
+                return None;
+            }
+            _ => {}
+        }
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return None,

@@ -12,9 +12,10 @@ use atrium_ipc::{
     TelemetryBatch, TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
 };
 use device::ProfileOverride;
+use parking_lot::Mutex;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tb_client::live::{self, LiveConfig, LiveHandle, SubscriptionSpec};
 use tb_client::proto::{DeviceId, DeviceProfileId, EntityId, EntityType};
 use tb_client::{Client, SessionEvent};
@@ -29,6 +30,10 @@ mod history;
 pub(crate) mod lifecycle;
 pub(crate) mod session;
 pub(crate) mod tree;
+
+fn not_in_tree() -> AppError {
+    AppError::new(ErrorCode::NotFound, "This place is not in the loaded building; reload it.", false)
+}
 
 /// How long signing out waits for the server to invalidate the session.
 const SIGN_OUT_DEADLINE: std::time::Duration = std::time::Duration::from_secs(3);
@@ -86,6 +91,9 @@ struct Shared {
     /// The latest state sent to the UI, for a UI that starts listening late.
     connection: Mutex<ConnectionState>,
     active: Mutex<Option<Arc<Active>>>,
+    /// The session that ended by itself last (its refresh was refused), until the next starts:
+    /// signing out then still deletes what it kept.
+    ended: Mutex<Option<SessionInfo>>,
     next_watch: AtomicU64,
     /// The building: last tree, offline cache, load warnings.
     tree: tree::TreeState,
@@ -112,10 +120,10 @@ struct Active {
 
 impl Active {
     fn stop(&self) {
-        for (_, task) in self.watches.lock().expect("watches lock").drain() {
+        for (_, task) in self.watches.lock().drain() {
             task.abort();
         }
-        for task in self.background.lock().expect("background lock").drain(..) {
+        for task in self.background.lock().drain(..) {
             task.abort();
         }
         self.live.shutdown();
@@ -124,7 +132,7 @@ impl Active {
 
 impl Shared {
     fn active(&self) -> Option<Arc<Active>> {
-        self.active.lock().expect("active lock").clone()
+        self.active.lock().clone()
     }
 
     fn require(&self) -> Result<Arc<Active>, AppError> {
@@ -133,19 +141,20 @@ impl Shared {
 
     /// Whether `session` is still the current one.
     fn is_current(&self, session: &Arc<Active>) -> bool {
-        self.active.lock().expect("active lock").as_ref().is_some_and(|a| Arc::ptr_eq(a, session))
+        self.active.lock().as_ref().is_some_and(|a| Arc::ptr_eq(a, session))
     }
 
     /// Ends `session` (its refresh was refused) if it is still the current one and tells the UI,
     /// once, whoever notices first. Its kept session is deleted; its cached building stays for
     /// the same user's next sign-in.
     fn end_session(self: &Arc<Self>, session: &Arc<Active>, error: AppError) {
-        let mut active = self.active.lock().expect("active lock");
+        let mut active = self.active.lock();
         if !active.as_ref().is_some_and(|a| Arc::ptr_eq(a, session)) {
             return;
         }
         *active = None;
         drop(active);
+        *self.ended.lock() = Some(session.info.clone());
         session.stop();
         if let Some(account) = session.info.account_id.clone() {
             let shared = self.clone();
@@ -203,6 +212,7 @@ impl CoreBuilder {
                 accounts: session::AccountState::new(self.settings, self.secrets),
                 connection: Mutex::new(ConnectionState::Closed),
                 active: Mutex::new(None),
+                ended: Mutex::new(None),
                 next_watch: AtomicU64::new(1),
                 tree: tree::TreeState::new(self.cache_dir.map(crate::cache::TreeCache::new)),
                 lifecycle: lifecycle::Lifecycle::default(),
@@ -279,7 +289,7 @@ impl Core {
                 let (shared, new) =
                     (Arc::clone(&self.shared), Mutex::new(crate::alarms::NewAlarms::default()));
                 move |list| {
-                    let fresh = new.lock().expect("new alarms lock").take_new(&list);
+                    let fresh = new.lock().take_new(&list);
                     if fresh.is_empty() {
                         return;
                     }
@@ -297,8 +307,10 @@ impl Core {
             tokio::spawn(forward_connection_state(live, self.shared.clone())),
             tokio::spawn(follow_session(client, self.shared.clone(), Arc::downgrade(&active), account)),
         ];
-        active.background.lock().expect("background lock").extend(tasks);
-        *self.shared.active.lock().expect("active lock") = Some(active);
+        active.background.lock().extend(tasks);
+        *self.shared.active.lock() = Some(active);
+        *self.shared.ended.lock() = None;
+        self.load_cached(&info).await;
         Ok(info)
     }
 
@@ -312,13 +324,15 @@ impl Core {
         if self.shared.active().is_none() {
             return ConnectionState::Closed;
         }
-        self.shared.connection.lock().expect("connection lock").clone()
+        self.shared.connection.lock().clone()
     }
 
     /// Signs out: stops live data, tells the server, stops the demo building, and deletes the
     /// account's kept session and cached building (the account stays saved, to sign in again).
+    /// After a session ended by itself (its refresh token died), signing out deletes what that
+    /// session left on this device.
     pub async fn logout(&self) {
-        let info = self.session();
+        let info = self.session().or_else(|| self.shared.ended.lock().take());
         self.stop_session(true).await;
         if let Some(info) = info {
             self.forget_cached(&info);
@@ -332,13 +346,13 @@ impl Core {
     /// Ends the session without touching its cache or kept session; `sign_out` also tells the
     /// server, which invalidates the session's tokens there.
     async fn stop_session(&self, sign_out: bool) {
-        let Some(active) = self.shared.active.lock().expect("active lock").take() else { return };
+        let Some(active) = self.shared.active.lock().take() else { return };
         active.stop();
         // Signing out must not wait on an unreachable server: the tokens are wiped locally anyway.
         if sign_out && tokio::time::timeout(SIGN_OUT_DEADLINE, active.client.logout()).await.is_err() {
             tracing::info!("the server did not confirm the sign-out within {SIGN_OUT_DEADLINE:?}");
         }
-        let demo = active.demo.lock().expect("demo lock").take();
+        let demo = active.demo.lock().take();
         if let Some(server) = demo {
             stop_demo(server).await;
         }
@@ -377,7 +391,7 @@ impl Core {
     /// Keeps a watch's task until [`Core::unwatch`] (or the session's end) aborts it.
     fn hold_watch(&self, active: &Active, task: JoinHandle<()>) -> WatchId {
         let watch = self.shared.next_watch.fetch_add(1, Ordering::Relaxed);
-        active.watches.lock().expect("watches lock").insert(watch, task);
+        active.watches.lock().insert(watch, task);
         WatchId(watch)
     }
 
@@ -399,9 +413,15 @@ impl Core {
             }
             Some(key) => key,
         };
-        let (root, node) = self.node_entity(node_id)?;
-        let run =
-            rollup::run(active.client.clone(), active.live.clone(), root, node, average_key.to_owned(), sink);
+        let (root, groups) = self.node_groups(node_id)?;
+        let run = rollup::run(
+            active.client.clone(),
+            active.live.clone(),
+            root,
+            groups,
+            average_key.to_owned(),
+            sink,
+        );
         Ok(self.hold_watch(&active, tokio::spawn(run)))
     }
 
@@ -413,21 +433,55 @@ impl Core {
         rollup::keys_below(&active.client, root).await.map_err(|e| self.fail(&active, &e))
     }
 
-    /// A node of the loaded tree and its entity id.
-    fn node_entity(&self, node_id: &str) -> Result<(EntityId, TreeNode), AppError> {
+    /// A node of the loaded tree: its entity id and display name.
+    fn node_entity(&self, node_id: &str) -> Result<(EntityId, String), AppError> {
         let id = parse_id(node_id)?;
-        let node = self.find_node(node_id).ok_or_else(|| {
-            AppError::new(ErrorCode::NotFound, "This place is not in the loaded building; reload it.", false)
-        })?;
-        let entity_type = if node.entity_type == "DEVICE" { EntityType::Device } else { EntityType::Asset };
-        Ok((EntityId::new(entity_type, id), node))
+        let (entity_type, name) = self
+            .with_loaded_tree(|tree| {
+                crate::building::find_node(tree, node_id).map(|n| (n.entity_type.clone(), n.name.clone()))
+            })
+            .flatten()
+            .ok_or_else(not_in_tree)?;
+        let entity_type = if entity_type == "DEVICE" { EntityType::Device } else { EntityType::Asset };
+        Ok((EntityId::new(entity_type, id), name))
+    }
+
+    /// A node of the loaded tree: its entity id, and the devices below it and each child.
+    fn node_groups(&self, node_id: &str) -> Result<(EntityId, Vec<rollup::Group>), AppError> {
+        let id = parse_id(node_id)?;
+        let (entity_type, groups) = self
+            .with_loaded_tree(|tree| {
+                let node = crate::building::find_node(tree, node_id)?;
+                let entity_type =
+                    if node.entity_type == "DEVICE" { EntityType::Device } else { EntityType::Asset };
+                Some((entity_type, rollup::groups_of(tree, node)))
+            })
+            .flatten()
+            .ok_or_else(not_in_tree)?;
+        Ok((EntityId::new(entity_type, id), groups))
+    }
+
+    /// Ends every watch the UI started: the page that held them is gone (the webview reloaded)
+    /// and the cleanups that would have ended them never ran. Answers how many ended.
+    pub fn unwatch_all(&self) -> usize {
+        let Some(active) = self.shared.active() else { return 0 };
+        let tasks: Vec<JoinHandle<()>> = active.watches.lock().drain().map(|(_, task)| task).collect();
+        for task in &tasks {
+            task.abort();
+        }
+        tasks.len()
+    }
+
+    /// How many watches are running, for diagnostics and tests.
+    pub fn watch_count(&self) -> usize {
+        self.shared.active().map_or(0, |active| active.watches.lock().len())
     }
 
     /// Ends a watch; its subscription is dropped, which unsubscribes on the server. The values
     /// seen so far are written to the offline cache in the background.
     pub fn unwatch(&self, watch: WatchId) {
         if let Some(active) = self.shared.active() {
-            if let Some(task) = active.watches.lock().expect("watches lock").remove(&watch.0) {
+            if let Some(task) = active.watches.lock().remove(&watch.0) {
                 task.abort();
                 // The person left a panel: keep the values it showed for the next start.
                 if let Ok(runtime) = tokio::runtime::Handle::try_current() {
@@ -481,7 +535,7 @@ async fn forward_connection_state(live: LiveHandle, shared: Arc<Shared>) {
     let mut state = live.state();
     loop {
         let current = to_ipc_state(&state.borrow_and_update());
-        *shared.connection.lock().expect("connection lock") = current.clone();
+        *shared.connection.lock() = current.clone();
         shared.ui.connection(current);
         if state.changed().await.is_err() {
             return;

@@ -169,7 +169,8 @@ pub(crate) fn reporting_interval(points: &[TsPoint]) -> Option<i64> {
     let mut times: Vec<i64> = points.iter().map(|p| p.ts).collect();
     times.sort_unstable();
     times.dedup();
-    let mut gaps: Vec<i64> = times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).collect();
+    let mut gaps: Vec<i64> =
+        times.windows(2).filter_map(|w| w[1].checked_sub(w[0])).filter(|g| *g > 0).collect();
     if gaps.len() < 2 {
         return None;
     }

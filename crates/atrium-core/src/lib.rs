@@ -27,6 +27,7 @@ mod core;
 pub mod demo;
 mod history;
 mod live_values;
+mod logging;
 mod rollup;
 pub mod secrets;
 
@@ -36,3 +37,4 @@ pub use crate::core::{Core, CoreBuilder, NoUiEvents, UiEvents};
 pub use app_error::to_app_error;
 pub use building::{search, to_tree, to_tree_with_overrides, KindMap, KindRule, KIND_OVERRIDE_ATTRIBUTE};
 pub use controls::{controls_for, ControlMap, ControlSpec, ProfileControls, SpecKind, CONTROLS_ATTRIBUTE};
+pub use logging::log_filter;

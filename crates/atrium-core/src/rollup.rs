@@ -34,6 +34,9 @@ pub(crate) const ACTIVE_KEY: &str = "active";
 /// share for devices added since (the server does not cap an `ENTITY_DATA` page).
 const PAGE_HEADROOM_PERCENT: usize = 10;
 const MIN_PAGE_SIZE: usize = 100;
+/// The most devices one rollup follows: twice the building a tree holds at most
+/// ([`crate::building::TreeLimits`]); a server reporting more matches than that is not believed.
+const MAX_PAGE_SIZE: usize = 200_000;
 
 /// One row's structure: which devices are below it (from the loaded tree).
 #[derive(Debug, Clone, PartialEq)]
@@ -44,26 +47,18 @@ pub(crate) struct Group {
     pub devices: BTreeSet<Uuid>,
 }
 
-/// The node itself, then each child, with the devices at any depth below them. A device reached
-/// twice (in two rooms) is counted once per group.
-pub(crate) fn groups_of(node: &TreeNode) -> Vec<Group> {
-    let group = |n: &TreeNode| {
-        let mut devices = BTreeSet::new();
-        collect_devices(n, &mut devices);
-        Group { id: n.id.clone(), name: n.display_name().to_owned(), kind: n.kind, devices }
+/// The node itself, then each child, with the devices at any depth below them (through links
+/// too, see [`TreeNode::link`]); `tree` is the whole tree `node` is in. A device reached twice
+/// (in two rooms) is counted once per group.
+pub(crate) fn groups_of(tree: &[TreeNode], node: &TreeNode) -> Vec<Group> {
+    let index = crate::building::TreeIndex::new(tree);
+    let group = |n: &TreeNode| Group {
+        id: n.id.clone(),
+        name: n.display_name().to_owned(),
+        kind: n.kind,
+        devices: index.devices_below(n),
     };
     std::iter::once(group(node)).chain(node.children.iter().map(group)).collect()
-}
-
-fn collect_devices(node: &TreeNode, out: &mut BTreeSet<Uuid>) {
-    if node.entity_type == "DEVICE" {
-        if let Ok(id) = Uuid::parse_str(&node.id) {
-            out.insert(id);
-        }
-    }
-    for child in &node.children {
-        collect_devices(child, out);
-    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -183,10 +178,12 @@ pub(crate) fn devices_below(root: EntityId) -> EntityFilter {
     EntityFilter::descendants(root, "Contains", vec![EntityType::Device])
 }
 
-/// A page big enough for `devices` and some added since the tree was loaded.
+/// A page big enough for `devices` and some added since the tree was loaded, within
+/// [`MAX_PAGE_SIZE`] whatever count the server reports.
 pub(crate) fn page_size_for(devices: usize) -> i32 {
+    let devices = devices.min(MAX_PAGE_SIZE);
     let wanted = devices + (devices * PAGE_HEADROOM_PERCENT).div_ceil(100);
-    i32::try_from(wanted.max(MIN_PAGE_SIZE)).unwrap_or(i32::MAX)
+    i32::try_from(wanted.clamp(MIN_PAGE_SIZE, MAX_PAGE_SIZE)).unwrap_or(i32::MAX)
 }
 
 /// The values subscription: the averaged key and connectivity of every device below `root`, in
@@ -287,11 +284,10 @@ pub(crate) async fn run(
     client: Client,
     live: LiveHandle,
     root: EntityId,
-    node: TreeNode,
+    groups: Vec<Group>,
     average_key: String,
     sink: impl Fn(NodeRollupBatch),
 ) {
-    let groups = groups_of(&node);
     let mut page_size = page_size_for(groups[0].devices.len());
     let mut subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
     // When it ends, the interval alone refreshes the alarms.
@@ -299,7 +295,8 @@ pub(crate) async fn run(
     let mut count_open = true;
     let mut last_count = None;
     let mut state = RollupState::new(&average_key);
-    let batch = |rows| NodeRollupBatch { node_id: node.id.clone(), average_key: average_key.clone(), rows };
+    let node_id = groups[0].id.clone();
+    let batch = |rows| NodeRollupBatch { node_id: node_id.clone(), average_key: average_key.clone(), rows };
     sink(batch(state.rows(&groups)));
     let mut alarms = tokio::time::interval(ALARM_REFRESH);
     alarms.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -308,12 +305,14 @@ pub(crate) async fn run(
         let reread_alarms = tokio::select! {
             update = subscription.next() => match update {
                 Some(LiveEvent::EntityValues { matching: Some(matching), .. })
-                    if matching > i64::from(page_size) =>
+                    if matching > i64::from(page_size)
+                        && page_size_for(usize::try_from(matching).unwrap_or(usize::MAX)) > page_size =>
                 {
                     // More devices than the page holds (added since the tree was loaded): the
-                    // page would show some of them only, so subscribe again with room for all.
+                    // page would show some of them only, so subscribe again with room for all
+                    // (once: at the largest page, a server claiming more is not believed).
                     page_size = page_size_for(usize::try_from(matching).unwrap_or(usize::MAX));
-                    tracing::info!(node = %node.id, matching, page_size, "rollup page grown");
+                    tracing::info!(node = %node_id, matching, page_size, "rollup page grown");
                     subscription = live.subscribe(subscription_spec(root, &average_key, page_size));
                     continue;
                 }
@@ -324,7 +323,7 @@ pub(crate) async fn run(
                     state.offline() != offline_before
                 }
                 Some(LiveEvent::Error(e)) => {
-                    tracing::warn!(node = %node.id, code = e.code, "rollup subscription error: {}", e.message);
+                    tracing::warn!(node = %node_id, code = e.code, "rollup subscription error: {}", e.message);
                     continue;
                 }
                 Some(_) => continue,
@@ -336,7 +335,7 @@ pub(crate) async fn run(
                     true
                 }
                 Some(LiveEvent::Error(e)) => {
-                    tracing::warn!(node = %node.id, code = e.code, "rollup alarm count error: {}", e.message);
+                    tracing::warn!(node = %node_id, code = e.code, "rollup alarm count error: {}", e.message);
                     continue;
                 }
                 Some(_) => continue,
@@ -379,6 +378,7 @@ mod tests {
             kind,
             type_name: String::new(),
             children,
+            link: false,
         }
     }
 
@@ -408,7 +408,7 @@ mod tests {
                 node(3, "ASSET", "B", NodeKind::Room, vec![device(11), device(12)]),
             ],
         );
-        let groups = groups_of(&floor);
+        let groups = groups_of(std::slice::from_ref(&floor), &floor);
         assert_eq!(groups.len(), 3);
         assert_eq!(groups[0].devices.len(), 3, "a device in two rooms counts once for the floor");
         let mut state = RollupState::new("temperature");
@@ -445,7 +445,7 @@ mod tests {
     #[test]
     fn the_chosen_key_alone_is_averaged_and_unplaced_devices_count_for_the_node() {
         let room = node(1, "ASSET", "Room", NodeKind::Room, vec![device(10), device(11)]);
-        let groups = groups_of(&room);
+        let groups = groups_of(std::slice::from_ref(&room), &room);
         let mut state = RollupState::new("co2");
         state.apply(
             true,

@@ -9,8 +9,8 @@
 //! blocking thread with a deadline.
 
 use atrium_ipc::SecretStoreStatus;
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::Mutex;
 use tb_client::Secret;
 
 /// Why the secret store could not do what was asked; the text says it for a person.
@@ -40,8 +40,8 @@ pub trait SecretStore: Send + Sync + 'static {
 pub struct MemorySecrets(Mutex<HashMap<String, Secret>>);
 
 impl MemorySecrets {
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, Secret>> {
-        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn map(&self) -> parking_lot::MutexGuard<'_, HashMap<String, Secret>> {
+        self.0.lock()
     }
 }
 

@@ -2,7 +2,7 @@
 //! kept apart per user, searched, and deleted at logout.
 
 use atrium_core::{Core, NoUiEvents};
-use atrium_ipc::{LiveValue, LoginArgs, NodeKind, TelemetryBatch, TelemetryValue};
+use atrium_ipc::{CachedTree, LiveValue, LoginArgs, NodeKind, TelemetryBatch, TelemetryValue};
 use std::path::PathBuf;
 use std::sync::Arc;
 use tb_emulator::{Emulator, EmulatorConfig};
@@ -38,9 +38,9 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     let dir = TempDir::new("cache");
 
     let core = Core::with_cache_dir(Arc::new(NoUiEvents), &dir.0);
-    assert!(core.cached_tree().is_none(), "no session, no cache");
+    assert!(core.cached_tree().await.is_none(), "no session, no cache");
     login(&core, &emu, "customer@thingsboard.org", "customer").await;
-    assert!(core.cached_tree().is_none(), "nothing cached yet");
+    assert!(core.cached_tree().await.is_none(), "nothing cached yet");
     let tree = core.load_tree(|_| {}).await.unwrap();
     assert_eq!(dir.files(), 1);
     assert!(core.tree_warnings().is_empty(), "{:?}", core.tree_warnings());
@@ -52,21 +52,21 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     core.save_cache().await;
 
     // Search works across the whole building, by name, label or type.
-    let hits = core.search("lobby li");
+    let hits = core.search("lobby li").await;
     assert_eq!(hits.len(), 1, "{hits:?}");
     assert_eq!(hits[0].path, ["Atrium Campus", "HQ", "Floor 1", "Lobby"]);
     assert_eq!(hits[0].kind, NodeKind::Device);
-    assert_eq!(core.search("PARTITION").len(), 2, "a device in two rooms is found in both");
-    assert!(core.search("thermostat").len() > 10, "by type");
+    assert_eq!(core.search("PARTITION").await.len(), 2, "a device in two rooms is found in both");
+    assert!(core.search("thermostat").await.len() > 10, "by type");
 
     // A fresh start (the app reopened): the cached building is there before any request.
     let reopened = Core::with_cache_dir(Arc::new(NoUiEvents), &dir.0);
     login(&reopened, &emu, "customer@thingsboard.org", "customer").await;
     emu.faults().reset_counters();
-    let (cached, age_ms) = reopened.cached_tree().expect("cached");
+    let CachedTree { nodes: cached, age_ms, .. } = reopened.cached_tree().await.expect("cached");
     assert_eq!(cached, tree);
     assert!(age_ms < 60_000, "{age_ms}");
-    assert_eq!(reopened.search("lobby li").len(), 1, "search works from the cache");
+    assert_eq!(reopened.search("lobby li").await.len(), 1, "search works from the cache");
     assert_eq!(reopened.cached_values("lobby-light")[0].value, TelemetryValue::Bool(true));
     assert_eq!(
         emu.faults().counters().requests_by_route.values().sum::<u64>(),
@@ -77,8 +77,8 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     // Another user of the same server has a cache of their own.
     let other = Core::with_cache_dir(Arc::new(NoUiEvents), &dir.0);
     login(&other, &emu, "customerb@thingsboard.org", "customer").await;
-    assert!(other.cached_tree().is_none());
-    assert!(other.search("lobby").is_empty(), "nothing of another user's building");
+    assert!(other.cached_tree().await.is_none());
+    assert!(other.search("lobby").await.is_empty(), "nothing of another user's building");
     other.load_tree(|_| {}).await.unwrap();
     assert_eq!(dir.files(), 2);
 
@@ -86,9 +86,9 @@ async fn the_cached_building_is_shown_at_once_searched_and_deleted_at_logout() {
     reopened.logout().await;
     assert_eq!(dir.files(), 1);
     login(&reopened, &emu, "customer@thingsboard.org", "customer").await;
-    assert!(reopened.cached_tree().is_none());
-    assert!(reopened.search("lobby").is_empty());
-    assert!(other.cached_tree().is_some());
+    assert!(reopened.cached_tree().await.is_none());
+    assert!(reopened.search("lobby").await.is_empty());
+    assert!(other.cached_tree().await.is_some());
     core.logout().await;
     other.logout().await;
     reopened.logout().await;
@@ -100,16 +100,16 @@ async fn without_a_cache_directory_nothing_is_written_and_search_uses_the_last_t
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
     let core = Core::new(Arc::new(NoUiEvents));
     login(&core, &emu, "tenant@thingsboard.org", "tenant").await;
-    assert!(core.cached_tree().is_none());
-    assert!(core.search("chiller").is_empty(), "no tree yet");
+    assert!(core.cached_tree().await.is_none());
+    assert!(core.search("chiller").await.is_empty(), "no tree yet");
     core.load_tree(|_| {}).await.unwrap();
-    let hits = core.search("chiller");
+    let hits = core.search("chiller").await;
     assert_eq!(
         hits.iter().map(|h| h.name.as_str()).collect::<Vec<_>>(),
         ["Chiller Plant", "Chiller Power Meter"]
     );
     assert_eq!(hits[1].kind, NodeKind::Device);
-    let (tree, _) = core.cached_tree().expect("the last tree, in memory");
+    let tree = core.cached_tree().await.expect("the last tree, in memory").nodes;
     assert_eq!(tree.len(), 1);
     core.logout().await;
     emu.shutdown().await;

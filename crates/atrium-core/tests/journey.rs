@@ -128,3 +128,31 @@ async fn a_wrong_address_is_explained() {
     assert_eq!(err.code, ErrorCode::InvalidUrl);
     assert!(err.message.contains("https://"), "{}", err.message);
 }
+
+/// A webview reload drops the page without its cleanups: every watch it held used to stay until
+/// sign-out, one more set per reload.
+#[tokio::test]
+async fn a_page_reload_ends_the_watches_its_page_held() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu, Arc::default()).await;
+    let tree = core.load_tree(|_| {}).await.unwrap();
+    let mut channels = Vec::new();
+    for name in ["Lobby Light", "Lobby Thermostat"] {
+        let device = find(&tree, name).expect("in the demo building");
+        let (tx, rx) = mpsc::unbounded_channel::<TelemetryBatch>();
+        core.watch_device(&device.id, move |batch| drop(tx.send(batch))).unwrap();
+        channels.push(rx);
+    }
+    for rx in &mut channels {
+        assert!(timeout(Duration::from_secs(10), rx.recv()).await.unwrap().is_some(), "a first snapshot");
+    }
+    assert_eq!(core.watch_count(), 2);
+
+    assert_eq!(core.unwatch_all(), 2);
+    assert_eq!(core.watch_count(), 0);
+    for mut rx in channels {
+        // The watch task and its sink are gone: the channel ends once what was queued is read.
+        while let Some(_late) = timeout(Duration::from_secs(10), rx.recv()).await.expect("the watch ended") {}
+    }
+    assert_eq!(core.unwatch_all(), 0);
+}

@@ -84,7 +84,7 @@ async fn the_next_start_reopens_the_account_without_a_password() {
     assert_eq!(startup.notice, None);
     assert!(startup.accounts[0].signed_in);
     // At once, from the cache, before any request.
-    let (cached, _) = core.cached_tree().expect("the cached building");
+    let cached = core.cached_tree().await.expect("the cached building").nodes;
     assert!(!cached.is_empty());
 
     let fresh = core.load_tree(|_| {}).await.unwrap();
@@ -118,7 +118,7 @@ async fn with_the_server_down_the_cached_building_stays_until_it_is_back() {
     let ui = Arc::new(Recorder::default());
     let core = machine.start(ui.clone());
     assert!(core.startup().await.session.is_some(), "reopened without the network");
-    assert!(core.cached_tree().is_some());
+    assert!(core.cached_tree().await.is_some());
     let err = core.load_tree(|_| {}).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::Network, "{err:?}");
     assert!(err.retryable);
@@ -163,7 +163,29 @@ async fn a_refused_refresh_ends_the_session_with_a_reason_and_keeps_the_cache() 
     assert!(startup.session.is_none());
     assert_eq!(startup.accounts[0].username, TENANT.0, "the form can be filled in");
     sign_in(&next, &emu).await;
-    assert!(next.cached_tree().is_some(), "the cache outlived the expired session");
+    assert!(next.cached_tree().await.is_some(), "the cache outlived the expired session");
+    emu.shutdown().await;
+}
+
+/// A session that ended by itself left its cache for the same user; signing out then (from the
+/// sign-in screen's account menu) deletes it, as signing out of a live session does.
+#[tokio::test]
+async fn signing_out_after_the_session_ended_deletes_its_cache() {
+    let emu = Emulator::start(config("127.0.0.1:0".parse().unwrap())).await.unwrap();
+    let machine = Machine::new("ended-out");
+    let ui = Arc::new(Recorder::default());
+    let core = machine.start(ui.clone());
+    sign_in(&core, &emu).await;
+    core.load_tree(|_| {}).await.unwrap();
+    emu.faults().revoke_refresh_tokens();
+    emu.faults().expire_access_tokens();
+    assert_eq!(core.load_tree(|_| {}).await.unwrap_err().code, ErrorCode::SessionExpired);
+    eventually("the end of the session", || !ui.ended.lock().unwrap().is_empty()).await;
+
+    core.logout().await;
+    let next = machine.start(Arc::default());
+    sign_in(&next, &emu).await;
+    assert!(next.cached_tree().await.is_none(), "signing out deleted what the ended session kept");
     emu.shutdown().await;
 }
 
@@ -186,7 +208,7 @@ async fn sign_out_switch_and_forget_keep_what_they_promise() {
     assert!(startup.accounts[0].signed_in);
     let session = restarted.resume_account(&id).await.unwrap();
     assert_eq!(session.account_id.as_deref(), Some(id.as_str()));
-    assert!(restarted.cached_tree().is_some());
+    assert!(restarted.cached_tree().await.is_some());
 
     // Signing out deletes the kept session and the cache; the account stays to sign in again.
     restarted.logout().await;
@@ -197,7 +219,7 @@ async fn sign_out_switch_and_forget_keep_what_they_promise() {
     let err = restarted.resume_account(&id).await.unwrap_err();
     assert_eq!(err.code, ErrorCode::NotLoggedIn);
     sign_in(&restarted, &emu).await;
-    assert!(restarted.cached_tree().is_none(), "sign-out deleted the cache");
+    assert!(restarted.cached_tree().await.is_none(), "sign-out deleted the cache");
 
     // Forgetting deletes everything about the account.
     restarted.load_tree(|_| {}).await.unwrap();

@@ -80,6 +80,6 @@ async fn watched_values_are_remembered_and_saved_when_the_watch_ends() {
     // The next start shows them.
     let reopened = Core::with_cache_dir(Arc::new(NoUiEvents), &dir.0);
     reopened.login(login).await.unwrap();
-    assert!(reopened.cached_tree().is_some());
+    assert!(reopened.cached_tree().await.is_some());
     assert!(reopened.cached_values(&thermostat).iter().any(|v| v.key == "temperature"));
 }

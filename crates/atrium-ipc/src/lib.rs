@@ -55,7 +55,8 @@ pub use live::{
 };
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use tree::{
-    CachedTree, DeviceArgs, DeviceDetail, LoadProgress, NodeKind, SearchArgs, SearchHit, TreeNode,
+    walk_tree, CachedTree, DeviceArgs, DeviceDetail, LoadProgress, LoadedTree, NodeKind, SearchArgs,
+    SearchHit, TreeNode, Walk,
 };
 
 use serde::{Deserialize, Serialize};
@@ -102,7 +103,7 @@ pub mod cmd {
     pub const SESSION: &str = "session";
     /// The live connection's current state (events carry its changes).
     pub const CONNECTION_STATE: &str = "connection_state";
-    /// The building, freshly loaded (`Vec<TreeNode>`); [`crate::LoadProgress`] streams on the
+    /// The building, freshly loaded ([`crate::LoadedTree`]); [`crate::LoadProgress`] streams on the
     /// `onProgress` channel meanwhile.
     pub const LOAD_TREE: &str = "load_tree";
     pub const DEVICE_DETAIL: &str = "device_detail";

@@ -32,7 +32,8 @@ pub enum LoadProgress {
     Details { known: u32, total: u32 },
 }
 
-/// One node of the building tree. A device related from two rooms appears under both.
+/// One node of the building tree. A place or device related from two parents appears under both:
+/// in full under the first met in tree order, as a [`TreeNode::link`] under the others.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TreeNode {
@@ -47,6 +48,45 @@ pub struct TreeNode {
     #[serde(rename = "type")]
     pub type_name: String,
     pub children: Vec<TreeNode>,
+    /// This entry stands for a node shown in full earlier in tree order (one with two parents):
+    /// it has no children of its own here, so a building whose places share children many times
+    /// over is sent once, not once per path.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub link: bool,
+}
+
+/// What [`walk_tree`] does after visiting a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Walk {
+    /// Go on, into the node's children first.
+    Continue,
+    /// Go on, but not into this node's children.
+    SkipChildren,
+    /// Stop the walk.
+    Stop,
+}
+
+/// Visits every node of `nodes` in tree order (a node, then its children), with the nodes around
+/// it, outermost first. Iterative, so no tree is deep enough to overflow the stack.
+pub fn walk_tree<'a>(nodes: &'a [TreeNode], mut visit: impl FnMut(&'a TreeNode, &[&'a TreeNode]) -> Walk) {
+    let mut around: Vec<&'a TreeNode> = Vec::new();
+    let mut levels = vec![nodes.iter()];
+    while let Some(level) = levels.last_mut() {
+        let Some(node) = level.next() else {
+            levels.pop();
+            around.pop();
+            continue;
+        };
+        match visit(node, &around) {
+            Walk::Stop => return,
+            Walk::SkipChildren => {}
+            Walk::Continue if node.children.is_empty() => {}
+            Walk::Continue => {
+                around.push(node);
+                levels.push(node.children.iter());
+            }
+        }
+    }
 }
 
 impl TreeNode {
@@ -137,4 +177,18 @@ pub struct CachedTree {
     pub nodes: Vec<TreeNode>,
     /// How old the cached tree is.
     pub age_ms: u64,
+    /// What the load it comes from had to report (see [`LoadedTree::notes`]).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// The building as `load_tree` read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoadedTree {
+    pub nodes: Vec<TreeNode>,
+    /// What an administrator should know about how it was read, in sentences: a building too big
+    /// or too deep to show whole, an unusable kind mapping, a refused endpoint. Never fatal.
+    #[serde(default)]
+    pub notes: Vec<String>,
 }

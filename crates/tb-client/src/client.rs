@@ -17,6 +17,7 @@ use tb_proto::auth::{
 use tb_proto::error::ErrorBody;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
+use zeroize::{Zeroize, Zeroizing};
 
 const AUTH_HEADER: &str = "X-Authorization";
 
@@ -26,11 +27,28 @@ pub struct ClientBuilder {
     url: String,
     extra_ca_pem: Option<Vec<u8>>,
     request_timeout: Duration,
+    max_body_bytes: usize,
 }
+
+/// The largest REST answer read by default: the relation query of the whole `portfolio` demo
+/// (50 buildings, 50,000 devices) is about 15 MiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 impl ClientBuilder {
     pub fn new(url: impl Into<String>) -> Self {
-        Self { url: url.into(), extra_ca_pem: None, request_timeout: Duration::from_secs(30) }
+        Self {
+            url: url.into(),
+            extra_ca_pem: None,
+            request_timeout: Duration::from_secs(30),
+            max_body_bytes: MAX_BODY_BYTES,
+        }
+    }
+
+    /// The largest answer read (default [`MAX_BODY_BYTES`]); a larger one is
+    /// [`Error::TooLarge`].
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
     }
 
     /// Also trust this CA (PEM), for servers with a private CA.
@@ -52,6 +70,10 @@ impl ClientBuilder {
             .use_preconfigured_tls((*tls).clone())
             .connect_timeout(Duration::from_secs(10))
             .timeout(self.request_timeout)
+            // ThingsBoard's API answers where it is asked. Following a redirect would carry
+            // `X-Authorization` (which reqwest does not know to drop) and, on 307/308, a password
+            // or refresh token to wherever the `Location` points: a redirect is an error instead.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("atrium/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| Error::Transport(crate::error::error_chain(&e)))?;
@@ -62,6 +84,7 @@ impl ClientBuilder {
                 http,
                 tls,
                 timeout: self.request_timeout,
+                max_body_bytes: self.max_body_bytes,
                 auth: Mutex::new(AuthState::LoggedOut),
                 refresh_gate: tokio::sync::Mutex::new(()),
                 events,
@@ -89,6 +112,7 @@ struct Inner {
     http: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
     timeout: Duration,
+    max_body_bytes: usize,
     auth: Mutex<AuthState>,
     /// Held for the whole refresh call, so concurrent callers wait for one refresh instead of starting theirs.
     refresh_gate: tokio::sync::Mutex<()>,
@@ -163,14 +187,26 @@ pub enum SessionEvent {
     LoggedOut,
 }
 
-/// A request that can be sent twice (once more after a refresh).
-#[derive(Debug, Clone)]
+/// A request that can be sent twice (once more after a refresh). Its body may hold a password
+/// or a refresh token: it is wiped when dropped and never printed.
+#[derive(Clone)]
 pub(crate) struct RequestSpec {
     pub(crate) method: Method,
     pub(crate) path: String,
     pub(crate) query: Vec<(String, String)>,
-    pub(crate) body: Option<serde_json::Value>,
+    /// JSON, serialized once.
+    pub(crate) body: Option<Zeroizing<Vec<u8>>>,
     pub(crate) timeout: Option<Duration>,
+}
+
+impl std::fmt::Debug for RequestSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestSpec")
+            .field("method", &self.method)
+            .field("path", &self.path)
+            .field("body", &self.body.as_ref().map(|b| format!("<{} bytes>", b.len())))
+            .finish_non_exhaustive()
+    }
 }
 
 impl RequestSpec {
@@ -179,7 +215,7 @@ impl RequestSpec {
     }
 
     pub(crate) fn post(path: impl Into<String>, body: &impl Serialize) -> Self {
-        let body = serde_json::to_value(body).expect("request bodies are plain data");
+        let body = Zeroizing::new(serde_json::to_vec(body).expect("request bodies are plain data"));
         Self { method: Method::POST, path: path.into(), query: Vec::new(), body: Some(body), timeout: None }
     }
 
@@ -189,12 +225,13 @@ impl RequestSpec {
     }
 }
 
-/// A received answer, before interpretation.
+/// A received answer, before interpretation. Its body may hold tokens (login, refresh): wiped
+/// when dropped.
 #[derive(Debug)]
 pub(crate) struct RawResponse {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
-    pub(crate) body: Vec<u8>,
+    pub(crate) body: Zeroizing<Vec<u8>>,
 }
 
 impl RawResponse {
@@ -228,43 +265,87 @@ impl RawResponse {
     }
 
     /// ThingsBoard's JSON error body, its plain-text bodies, or something else entirely.
+    /// Whatever the server wrote is cut to [`MAX_MESSAGE_CHARS`].
     pub(crate) fn into_error(self) -> Error {
         let status = self.status.as_u16();
+        if self.status.is_redirection() {
+            return Error::Redirected { status, to: redirect_target(&self.headers) };
+        }
         if let Ok(body) = serde_json::from_slice::<ErrorBody>(&self.body) {
             return Error::Api {
                 status,
                 error_code: Some(body.error_code),
-                message: body.message.unwrap_or_default(),
+                message: one_line(&body.message.unwrap_or_default(), MAX_MESSAGE_CHARS),
             };
         }
-        let content_type = self.content_type();
+        let content_type = one_line(&self.content_type(), MAX_MESSAGE_CHARS);
         let looks_like_page = content_type.contains("html") || self.body.trim_ascii_start().starts_with(b"<");
         if looks_like_page || (!self.body.is_empty() && std::str::from_utf8(&self.body).is_err()) {
             return Error::UnexpectedResponse { status, content_type, snippet: body_snippet(&self.body) };
         }
-        let text = String::from_utf8_lossy(&self.body).trim().to_owned();
+        let text = one_line(&String::from_utf8_lossy(&self.body), MAX_MESSAGE_CHARS);
         Error::Api { status, error_code: None, message: text }
     }
 }
 
-/// A short, single-line excerpt of a body: the `<title>` of an HTML page, or its first characters.
-pub(crate) fn body_snippet(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(body);
-    let lower = text.to_ascii_lowercase();
-    if let (Some(start), Some(end)) = (lower.find("<title>"), lower.find("</title>")) {
-        if start + 7 <= end {
-            return text[start + 7..end].split_whitespace().collect::<Vec<_>>().join(" ");
+/// Server-written text kept in an error: a message is a sentence, not a page.
+pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
+/// The part of a page or odd body kept to name it.
+const SNIPPET_CHARS: usize = 120;
+/// Where a page's title is looked for: a proxy's error page has it near the top.
+const TITLE_SEARCH_BYTES: usize = 4096;
+
+/// `text` on one line, whitespace runs folded, at most `max` characters (an ellipsis says it was cut).
+pub(crate) fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    for word in text.split_whitespace() {
+        if count > 0 {
+            out.push(' ');
+            count += 1;
+        }
+        for c in word.chars() {
+            if count >= max {
+                out.push('…');
+                return out;
+            }
+            out.push(c);
+            count += 1;
         }
     }
-    let flat: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.is_empty() {
+    out
+}
+
+/// A short, single-line excerpt of a body: the `<title>` of an HTML page, or its first characters.
+pub(crate) fn body_snippet(body: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&body[..body.len().min(TITLE_SEARCH_BYTES)]);
+    let lower = head.to_ascii_lowercase();
+    if let Some(start) = lower.find("<title>") {
+        // Up to its end, or as much of it as the head holds.
+        let rest = &head[start + 7..];
+        let title =
+            one_line(&rest[..lower[start + 7..].find("</title>").unwrap_or(rest.len())], SNIPPET_CHARS);
+        if !title.is_empty() {
+            return title;
+        }
+    }
+    let snippet = one_line(&head, SNIPPET_CHARS);
+    if snippet.is_empty() {
         return "empty body".into();
     }
-    let mut snippet: String = flat.chars().take(120).collect();
-    if flat.chars().count() > 120 {
-        snippet.push('…');
+    if body.len() > TITLE_SEARCH_BYTES && !snippet.ends_with('…') {
+        return format!("{snippet}…");
     }
     snippet
+}
+
+/// Where a redirect points, as an origin and path only (a query could hold anything).
+fn redirect_target(headers: &HeaderMap) -> String {
+    let location = headers.get(reqwest::header::LOCATION).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    match url::Url::parse(location) {
+        Ok(url) => one_line(&format!("{}{}", url.origin().ascii_serialization(), url.path()), SNIPPET_CHARS),
+        Err(_) => one_line(location.split('?').next().unwrap_or_default(), SNIPPET_CHARS),
+    }
 }
 
 impl Client {
@@ -343,8 +424,10 @@ impl Client {
     /// Logs in. With two-factor authentication on, this fails with [`Error::TwoFactorRequired`]
     /// and [`Client::verify_two_factor`] completes the login.
     pub async fn login(&self, username: &str, password: &Secret) -> Result<Principal, Error> {
-        let body = LoginRequest { username: username.to_owned(), password: password.expose().to_owned() };
-        let raw = self.send_raw(&RequestSpec::post("api/auth/login", &body), None).await?;
+        let mut body = LoginRequest { username: username.to_owned(), password: password.expose().to_owned() };
+        let spec = RequestSpec::post("api/auth/login", &body);
+        body.password.zeroize();
+        let raw = self.send_raw(&spec, None).await?;
         if raw.status == StatusCode::UNAUTHORIZED {
             return Err(match raw.into_error() {
                 Error::Api { error_code, message, .. } => {
@@ -543,8 +626,10 @@ impl Client {
             return Err(self.end_session("the refresh token has expired".into()));
         };
         self.inner.refreshes.fetch_add(1, Ordering::Relaxed);
-        let body = RefreshTokenRequest { refresh_token: refresh_token.expose().to_owned() };
-        let raw = self.send_raw(&RequestSpec::post("api/auth/token", &body), None).await?;
+        let mut body = RefreshTokenRequest { refresh_token: refresh_token.expose().to_owned() };
+        let spec = RequestSpec::post("api/auth/token", &body);
+        body.refresh_token.zeroize();
+        let raw = self.send_raw(&spec, None).await?;
         let status = raw.status;
         if status.is_success() {
             let pair: JwtPair = raw.json()?;
@@ -616,16 +701,28 @@ impl Client {
             request = request.header(AUTH_HEADER, format!("Bearer {}", token.expose()));
         }
         if let Some(body) = &spec.body {
-            request = request.json(body);
+            request = request.header(CONTENT_TYPE, "application/json").body(body.to_vec());
         }
         let timeout = spec.timeout.unwrap_or(self.inner.timeout);
         if spec.timeout.is_some() {
             request = request.timeout(timeout);
         }
-        let response = request.send().await.map_err(|e| Error::from_reqwest(e, timeout))?;
+        let mut response = request.send().await.map_err(|e| Error::from_reqwest(e, timeout))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response.bytes().await.map_err(|e| Error::from_reqwest(e, timeout))?.to_vec();
+        let limit = self.inner.max_body_bytes;
+        let too_large = || Error::TooLarge { limit_bytes: limit };
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        // Read chunk by chunk: a server that never stops sending stops being read at the limit.
+        let mut body = Zeroizing::new(Vec::new());
+        while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(e, timeout))? {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
         tracing::trace!(method = %spec.method, path = %spec.path, status = status.as_u16(), "request");
         Ok(RawResponse { status, headers, body })
     }
@@ -638,7 +735,11 @@ mod tests {
     fn raw(status: u16, content_type: &str, body: &str) -> RawResponse {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, content_type.parse().unwrap());
-        RawResponse { status: StatusCode::from_u16(status).unwrap(), headers, body: body.as_bytes().to_vec() }
+        RawResponse {
+            status: StatusCode::from_u16(status).unwrap(),
+            headers,
+            body: Zeroizing::new(body.as_bytes().to_vec()),
+        }
     }
 
     #[test]

@@ -143,6 +143,27 @@ pub enum Error {
     /// The alarm was already acknowledged or cleared (the server's 400 for a repeated change).
     #[error("{}", alarm_message(*.action))]
     AlarmAlreadyDone { action: AlarmAction },
+
+    /// An answer (or WebSocket message) larger than the client reads: a misbehaving server or
+    /// proxy, or a query far beyond what a building needs.
+    #[error("the server sent more than {} MiB in one answer; it was not read", .limit_bytes / (1024 * 1024))]
+    TooLarge { limit_bytes: usize },
+
+    /// The server answered with a redirect, which is never followed (credentials would go along).
+    #[error("the server sent the request elsewhere (HTTP {status}{}); use that address if it is the right server", redirect_place(.to))]
+    Redirected { status: u16, to: String },
+
+    /// A listing went on past what the client reads: the server kept saying there was more.
+    #[error("the server listed more than {limit} {what}; the rest was not read")]
+    TooManyRows { what: &'static str, limit: usize },
+}
+
+fn redirect_place(to: &str) -> String {
+    if to.is_empty() {
+        String::new()
+    } else {
+        format!(" to {to}")
+    }
 }
 
 fn alarm_message(action: AlarmAction) -> &'static str {
@@ -219,7 +240,9 @@ impl Error {
     /// The HTTP status, where there was one.
     pub fn status(&self) -> Option<u16> {
         match self {
-            Self::Api { status, .. } | Self::UnexpectedResponse { status, .. } => Some(*status),
+            Self::Api { status, .. }
+            | Self::UnexpectedResponse { status, .. }
+            | Self::Redirected { status, .. } => Some(*status),
             _ => None,
         }
     }

@@ -28,11 +28,11 @@ mod tls;
 mod token;
 mod value;
 
-pub use client::{Client, ClientBuilder, Principal, SessionEvent};
+pub use client::{Client, ClientBuilder, Principal, SessionEvent, MAX_BODY_BYTES};
 pub use error::{AlarmAction, CertificateProblem, ConnectFailure, Error, RpcFailure};
 pub use rest::{
     Aggregation, AggregationFunction, EntityRow, EntitySummary, PageRequest, RpcApi, RpcCall, SortOrder,
-    TsPoint,
+    TsPoint, MAX_LISTED_PAGES, MAX_LISTED_ROWS,
 };
 pub use secret::Secret;
 pub use server_url::ServerUrl;

@@ -1,14 +1,16 @@
-//! A string that never shows itself in `Debug` or `Display`.
+//! A string that never shows itself in `Debug` or `Display`, and is wiped when dropped.
 
 use std::fmt;
+use zeroize::Zeroizing;
 
 /// A token or password. `Debug`/`Display` print `<redacted>`; read it with [`Secret::expose`].
+/// Its bytes are overwritten when it is dropped (`zeroize`, which the compiler cannot elide).
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(Zeroizing<String>);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(Zeroizing::new(value.into()))
     }
 
     /// The value itself, for the one place that must send it.
@@ -26,15 +28,6 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("<redacted>")
-    }
-}
-
-impl Drop for Secret {
-    fn drop(&mut self) {
-        // Best effort: overwrite the bytes in place (capacity is kept) before they are freed.
-        let len = self.0.len();
-        self.0.clear();
-        self.0.extend(std::iter::repeat_n('\0', len));
     }
 }
 

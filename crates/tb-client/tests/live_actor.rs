@@ -34,6 +34,10 @@ enum Plan {
     Unauthorized,
     /// A failure whose text quotes the URL it was given.
     FailQuotingUrl,
+    /// TCP accepted, then nothing: the handshake never completes.
+    Stall,
+    /// Accepted, but the peer never reads: every write waits forever.
+    Deaf,
     Accept,
 }
 
@@ -60,6 +64,17 @@ impl Transport for MemoryTransport {
                 Plan::NotFound => return Err(ConnectError::NotFound),
                 Plan::Unauthorized => return Err(ConnectError::Unauthorized),
                 Plan::FailQuotingUrl => return Err(Error::Live(format!("cannot open {url}")).into()),
+                Plan::Stall => std::future::pending::<()>().await,
+                Plan::Deaf => {
+                    let (server_tx, client_rx) = mpsc::unbounded_channel::<Result<Frame, Error>>();
+                    let (_, received) = mpsc::unbounded_channel::<Frame>();
+                    let _ = accepted.send(ServerEnd { received, send: server_tx });
+                    let never = futures_util::sink::unfold((), |(), _frame: Frame| async {
+                        std::future::pending::<()>().await;
+                        Ok::<_, Error>(())
+                    });
+                    return Ok((Box::pin(never) as FrameSink, tokio_stream_from(client_rx)));
+                }
                 Plan::Accept => {}
             }
             let (client_tx, server_rx) = mpsc::unbounded_channel::<Frame>();
@@ -166,6 +181,69 @@ async fn a_silent_connection_is_declared_dead_and_replaced() {
         waited <= dead_after + Duration::from_secs(20),
         "declared dead within a ping interval: {waited:?}"
     );
+}
+
+/// A proxy that accepts the TCP connection and then says nothing used to leave the app on
+/// "Connecting" for good, and a shutdown then never ended the task.
+#[tokio::test(start_paused = true)]
+async fn a_stalled_handshake_times_out_and_a_shutdown_meanwhile_ends_the_task() {
+    let config = LiveConfig::default();
+    let connect_timeout = config.connect_timeout;
+    let mut h = harness(vec![Plan::Stall], config);
+    let mut states = h.live.state();
+    let started = Instant::now();
+    let state = timeout(
+        Duration::from_secs(300),
+        states.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })),
+    )
+    .await
+    .expect("not stuck connecting")
+    .unwrap()
+    .clone();
+    assert_eq!(started.elapsed(), connect_timeout, "{state:?}");
+    let _end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+
+    let h = harness(vec![Plan::Stall], LiveConfig::default());
+    let mut sub = h.live.subscribe(device(1));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    h.live.shutdown();
+    let mut states = h.live.state();
+    timeout(Duration::from_millis(10), states.wait_for(|s| matches!(s, ConnectionState::Closed { .. })))
+        .await
+        .expect("closed at once, not after the handshake")
+        .unwrap();
+    assert!(sub.next().await.is_none());
+}
+
+/// A peer that stops reading used to block the loop on a send: nothing was read, the dead-connection
+/// check never ran, and a shutdown waited for it.
+#[tokio::test(start_paused = true)]
+async fn a_peer_that_stops_reading_never_blocks_the_loop() {
+    let config = LiveConfig::default();
+    let dead_after = config.dead_after;
+    let mut h = harness(vec![Plan::Deaf], config);
+    let mut sub = h.live.subscribe(device(1));
+    let end = h.accepted.recv().await.unwrap();
+    // Updates still arrive while the writes wait.
+    end.send.send(Ok(update(1, "t", 5, "21.5"))).unwrap();
+    let Some(LiveEvent::Values { snapshot: true, .. }) =
+        timeout(Duration::from_secs(5), sub.next()).await.unwrap()
+    else {
+        panic!("read while the writes wait")
+    };
+    // Then silence: the connection is declared dead and replaced.
+    let started = Instant::now();
+    let _next = timeout(Duration::from_secs(300), h.accepted.recv()).await.expect("replaced").unwrap();
+    assert!(started.elapsed() <= dead_after + Duration::from_secs(20), "{:?}", started.elapsed());
+
+    let mut h = harness(vec![Plan::Deaf], LiveConfig::default());
+    let _end = h.accepted.recv().await.unwrap();
+    h.live.shutdown();
+    let mut states = h.live.state();
+    timeout(Duration::from_secs(2), states.wait_for(|s| matches!(s, ConnectionState::Closed { .. })))
+        .await
+        .expect("a shutdown does not wait for a peer that never reads")
+        .unwrap();
 }
 
 #[tokio::test(start_paused = true)]
@@ -487,8 +565,9 @@ async fn entity_data_and_alarm_counts_are_routed_by_cmd_id() {
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_404_on_api_ws_switches_to_the_legacy_endpoint_for_the_session() {
-    let mut h = harness(vec![Plan::NotFound], LiveConfig::default());
+async fn a_404_on_api_ws_tries_the_legacy_endpoint_and_each_connection_probes_again() {
+    // A server before 3.6.2: every connection finds no /api/ws, then uses the legacy endpoint.
+    let mut h = harness(vec![Plan::NotFound, Plan::Accept, Plan::NotFound], LiveConfig::default());
     let mut sub = h.live.subscribe(device(1));
     let _room = h.live.subscribe(entity_data_spec());
     let mut end = h.accepted.recv().await.unwrap();
@@ -502,7 +581,7 @@ async fn a_404_on_api_ws_switches_to_the_legacy_endpoint_for_the_session() {
     let Some(LiveEvent::Values { snapshot: true, .. }) = sub.next().await else { panic!("snapshot") };
     assert!(h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
 
-    // The next connection stays legacy, with the token fetched for it.
+    // The next connection asks /api/ws again before putting the token in a URL.
     drop(end);
     let mut end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
     assert!(next_text(&mut end).await.get("tsSubCmds").is_some());
@@ -512,9 +591,28 @@ async fn a_404_on_api_ws_switches_to_the_legacy_endpoint_for_the_session() {
         [
             "ws://127.0.0.1:1/api/ws",
             "ws://127.0.0.1:1/api/ws/plugins/telemetry?token=token",
+            "ws://127.0.0.1:1/api/ws",
             "ws://127.0.0.1:1/api/ws/plugins/telemetry?token=token",
         ]
     );
+}
+
+/// One 404 (a proxy during maintenance) used to pin the legacy endpoint, with the token in its
+/// URL, for the rest of the session.
+#[tokio::test(start_paused = true)]
+async fn a_passing_404_does_not_pin_the_legacy_endpoint() {
+    let mut h = harness(vec![Plan::NotFound], LiveConfig::default());
+    let end = h.accepted.recv().await.unwrap();
+    assert!(h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
+    drop(end);
+    let mut end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
+    assert!(
+        next_text(&mut end).await.get("authCmd").is_some(),
+        "back on /api/ws, the token in the first message"
+    );
+    assert!(!h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
+    let last = h.transport.urls.lock().unwrap().last().unwrap().to_string();
+    assert_eq!(last, "ws://127.0.0.1:1/api/ws");
 }
 
 #[tokio::test(start_paused = true)]
@@ -523,7 +621,7 @@ async fn the_legacy_token_never_reaches_an_error_message() {
         backoff: Backoff { max_attempts: Some(1), ..Backoff::default() },
         ..LiveConfig::default()
     };
-    let h = harness(vec![Plan::NotFound, Plan::FailQuotingUrl, Plan::FailQuotingUrl], config);
+    let h = harness(vec![Plan::NotFound, Plan::FailQuotingUrl, Plan::NotFound, Plan::FailQuotingUrl], config);
     let mut sub = h.live.subscribe(device(1));
     let mut states = h.live.state();
     let offline =
@@ -544,12 +642,13 @@ async fn the_legacy_token_never_reaches_an_error_message() {
 
 #[tokio::test(start_paused = true)]
 async fn a_bad_legacy_token_is_a_1011_close_and_forces_a_refresh() {
-    let mut h = harness(vec![Plan::NotFound], LiveConfig::default());
+    let mut h = harness(vec![Plan::NotFound, Plan::Accept, Plan::NotFound], LiveConfig::default());
     let first = h.accepted.recv().await.unwrap();
     first.send.send(Ok(Frame::Close(Some((1011, "JWT Token expired".into()))))).unwrap();
     let _second = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
-    // One token for the 404 attempt, one for the legacy connection, then a forced refresh.
-    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, false, true]);
+    // One token for the 404 attempt, one for the legacy connection, a forced refresh for the
+    // next /api/ws probe, and the refreshed one for the legacy connection after it.
+    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, false, true, false]);
     let last = h.transport.urls.lock().unwrap().last().unwrap().to_string();
     assert!(last.ends_with("/api/ws/plugins/telemetry?token=token-r1"), "the refreshed token: {last}");
 }
@@ -557,10 +656,15 @@ async fn a_bad_legacy_token_is_a_1011_close_and_forces_a_refresh() {
 #[tokio::test(start_paused = true)]
 async fn before_3_6_2_a_401_means_no_api_ws_then_a_refused_legacy_token() {
     // /api/ws unknown and guarded (401), then the legacy upgrade refuses the token (401 before 3.6.2).
-    let mut h = harness(vec![Plan::Unauthorized, Plan::Unauthorized], LiveConfig::default());
+    let mut h =
+        harness(vec![Plan::Unauthorized, Plan::Unauthorized, Plan::Unauthorized], LiveConfig::default());
     let _end = timeout(Duration::from_secs(60), h.accepted.recv()).await.unwrap().unwrap();
     assert!(h.live.stats().legacy_endpoint.load(Ordering::Relaxed));
-    assert_eq!(*h.tokens.calls.lock().unwrap(), [false, false, true], "the refused token was refreshed");
+    assert_eq!(
+        *h.tokens.calls.lock().unwrap(),
+        [false, false, true, false],
+        "the refused token was refreshed"
+    );
     let last = h.transport.urls.lock().unwrap().last().unwrap().to_string();
     assert!(last.ends_with("/api/ws/plugins/telemetry?token=token-r1"), "{last}");
 }

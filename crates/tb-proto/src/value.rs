@@ -121,6 +121,28 @@ pub fn merge_newest<T: Stamped>(held: &mut BTreeMap<T::Slot, T>, incoming: impl 
     }
 }
 
+/// [`merge_newest`], holding at most `limit` slots: a value for a slot not held yet is dropped
+/// once `limit` are (a server sending ever new keys must not grow what is held without end).
+/// Answers how many were dropped.
+pub fn merge_newest_within<T: Stamped>(
+    held: &mut BTreeMap<T::Slot, T>,
+    incoming: impl IntoIterator<Item = T>,
+    limit: usize,
+) -> usize {
+    let mut dropped = 0;
+    for value in incoming {
+        let slot = value.slot();
+        match held.get(&slot) {
+            Some(current) if current.ts() > value.ts() => {}
+            None if held.len() >= limit => dropped += 1,
+            _ => {
+                held.insert(slot, value);
+            }
+        }
+    }
+    dropped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

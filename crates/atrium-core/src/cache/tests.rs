@@ -33,6 +33,7 @@ fn tree() -> Vec<TreeNode> {
         kind: NodeKind::Device,
         type_name: "light".into(),
         children: vec![],
+        link: false,
     };
     vec![TreeNode {
         id: "00000000-0000-0000-0000-000000000001".into(),
@@ -42,6 +43,7 @@ fn tree() -> Vec<TreeNode> {
         kind: NodeKind::Building,
         type_name: "building".into(),
         children: vec![leaf],
+        link: false,
     }]
 }
 

@@ -2,10 +2,11 @@
 
 use super::Core;
 use crate::alarms::{self, Scope};
-use crate::building::places;
+use crate::building::{places, Around};
 use atrium_ipc::{AlarmBadges, AlarmList, AlarmRow, AppError, ErrorCode, WatchAlarmsArgs, WatchId};
+use parking_lot::Mutex;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tb_client::proto::EntityType;
 use uuid::Uuid;
 
@@ -26,8 +27,8 @@ impl Core {
         let scope = match &args.node_id {
             None => (Scope::Everything, None),
             Some(node_id) => {
-                let (entity, node) = self.node_entity(node_id)?;
-                let name = Some(node.display_name().to_owned());
+                let (entity, name) = self.node_entity(node_id)?;
+                let name = Some(name);
                 if entity.entity_type == EntityType::Device {
                     (Scope::Device(entity), name)
                 } else {
@@ -46,10 +47,9 @@ impl Core {
         sink: impl Fn(AlarmBadges) + Send + 'static,
     ) -> Result<WatchId, AppError> {
         let active = self.shared.require()?;
-        let _ = self.loaded_tree();
         let shared = Arc::clone(&self.shared);
         // The tree may load (or reload) after the watch starts: its places follow it.
-        let around = Mutex::new((None, HashMap::new()));
+        let around = Mutex::new((None, Around::default()));
         let run = alarms::run(
             active.client.clone(),
             active.live.clone(),
@@ -57,10 +57,10 @@ impl Core {
             WatchAlarmsArgs::default(),
             HashMap::new(),
             move |list| {
-                let mut around = around.lock().expect("ancestors lock");
+                let mut around = around.lock();
                 let version = shared.tree.shown_version();
                 if around.0 != version || version.is_none() {
-                    *around = (version, shared.tree.shown_ancestors());
+                    *around = (version, shared.tree.shown_around());
                 }
                 sink(alarms::badges_of(&list, &around.1));
             },
@@ -87,6 +87,6 @@ impl Core {
 
     /// Node id -> the places around it, from the last loaded (or cached) building.
     fn places(&self) -> HashMap<String, Vec<String>> {
-        self.loaded_tree().map(|tree| places(&tree)).unwrap_or_default()
+        self.with_loaded_tree(places).unwrap_or_default()
     }
 }

@@ -44,7 +44,7 @@ impl Core {
         let (bindings, controls_note) =
             self.resolve_controls(&active, id, &device.device_type, device.device_profile_id).await?;
         let controls = bindings.iter().map(|b| b.descriptor.clone()).collect();
-        active.device_controls.lock().expect("controls lock").insert(id, bindings);
+        active.device_controls.lock().insert(id, bindings);
         Ok(DeviceDetail {
             place: self.place_of(device_id),
             id: device_id.to_owned(),
@@ -215,13 +215,7 @@ impl Core {
         active: &Arc<Active>,
         profile: DeviceProfileId,
     ) -> Result<Result<ProfileOverride, tb_client::Error>, AppError> {
-        let cell = active
-            .profile_controls
-            .lock()
-            .expect("profile controls lock")
-            .entry(profile)
-            .or_default()
-            .clone();
+        let cell = active.profile_controls.lock().entry(profile).or_default().clone();
         let read = cell
             .get_or_try_init(|| async {
                 let entity = profile.entity_id();
@@ -297,7 +291,7 @@ impl Core {
         let active = self.shared.require()?;
         let id = parse_device_id(&command.device_id)?;
         let find = |active: &Active| {
-            let controls = active.device_controls.lock().expect("controls lock");
+            let controls = active.device_controls.lock();
             controls.get(&id).map(|c| c.iter().find(|b| b.descriptor.id == command.control_id).cloned())
         };
         let binding = match find(&active) {
@@ -372,7 +366,7 @@ impl Core {
         let task_active = active.clone();
         let task = tokio::spawn(async move {
             let active = task_active;
-            let known = active.device_controls.lock().expect("controls lock").get(&id).cloned();
+            let known = active.device_controls.lock().get(&id).cloned();
             let bindings = match known {
                 Some(bindings) => bindings,
                 None => {
@@ -380,13 +374,7 @@ impl Core {
                         tracing::warn!(device = %id, error = %e.message, "controls to watch could not be read");
                         return;
                     }
-                    active
-                        .device_controls
-                        .lock()
-                        .expect("controls lock")
-                        .get(&id)
-                        .cloned()
-                        .unwrap_or_default()
+                    active.device_controls.lock().get(&id).cloned().unwrap_or_default()
                 }
             };
             follow_controls(&active, id, &device_id, &bindings, sink).await;

@@ -7,8 +7,9 @@
 //! that long may be dead without knowing it.
 
 use super::Core;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
@@ -48,7 +49,7 @@ impl Lifecycle {
     where
         F: std::future::Future<Output = ()> + Send + 'static,
     {
-        let mut hidden = self.hidden.lock().expect("lifecycle lock");
+        let mut hidden = self.hidden.lock();
         if hidden.is_some() {
             return;
         }
@@ -66,7 +67,7 @@ impl Lifecycle {
 
     /// The app is in front again: what the live connection needs.
     pub(crate) fn visible(&self, grace: Duration) -> OnVisible {
-        let Some(hidden) = self.hidden.lock().expect("lifecycle lock").take() else {
+        let Some(hidden) = self.hidden.lock().take() else {
             return OnVisible::Nothing;
         };
         hidden.timer.abort();
@@ -172,10 +173,9 @@ mod tests {
         let lifecycle = Lifecycle::default();
         // A frozen process: the timer's work never completes (it waits forever).
         lifecycle.hidden(GRACE, std::future::pending::<()>());
-        let hidden = lifecycle.hidden.lock().unwrap().take().unwrap();
+        let hidden = lifecycle.hidden.lock().take().unwrap();
         hidden.timer.abort();
-        *lifecycle.hidden.lock().unwrap() =
-            Some(Hidden { paused: Arc::new(AtomicBool::new(false)), ..hidden });
+        *lifecycle.hidden.lock() = Some(Hidden { paused: Arc::new(AtomicBool::new(false)), ..hidden });
         tokio::time::sleep(GRACE * 2).await;
         assert_eq!(lifecycle.visible(GRACE), OnVisible::Reconnect);
     }

@@ -176,13 +176,13 @@ fn session_info(account: &Account) -> SessionInfo {
 
 impl Shared {
     pub(super) fn settings(&self) -> Settings {
-        self.accounts.settings.lock().expect("settings lock").clone()
+        self.accounts.settings.lock().clone()
     }
 
     /// Changes the settings and saves them; a failed save is logged (the change still holds for this run).
     pub(super) fn update_settings<T>(&self, change: impl FnOnce(&mut Settings) -> T) -> T {
         // Saved under the lock, so that two changes reach the disk in the order they were made.
-        let mut settings = self.accounts.settings.lock().expect("settings lock");
+        let mut settings = self.accounts.settings.lock();
         let answer = change(&mut settings);
         if let Err(e) = self.accounts.store.save(settings.to_document()) {
             tracing::warn!("the saved accounts could not be written: {e}");
@@ -330,7 +330,7 @@ impl Core {
             trusted_ca_pem: chosen_ca,
             plain_http_accepted: args.allow_plain_http,
         };
-        *self.shared.accounts.pending.lock().expect("pending lock") = None;
+        *self.shared.accounts.pending.lock() = None;
         match client.login(&sign_in.username, &Secret::new(args.password)).await {
             Ok(principal) => {
                 let session = self.signed_in(client, &sign_in, &principal).await?;
@@ -348,8 +348,7 @@ impl Core {
                     ));
                 }
                 let id = self.shared.accounts.next_pending.fetch_add(1, Ordering::Relaxed);
-                *self.shared.accounts.pending.lock().expect("pending lock") =
-                    Some(PendingLogin { id, client, sign_in, providers });
+                *self.shared.accounts.pending.lock() = Some(PendingLogin { id, client, sign_in, providers });
                 Ok(LoginOutcome::TwoFactor { challenge })
             }
             Err(e) => Err(to_app_error(&e)),
@@ -357,14 +356,14 @@ impl Core {
     }
 
     fn pending_client(&self) -> Result<(u64, Client), AppError> {
-        let pending = self.shared.accounts.pending.lock().expect("pending lock");
+        let pending = self.shared.accounts.pending.lock();
         pending.as_ref().map(|p| (p.id, p.client.clone())).ok_or_else(interrupted)
     }
 
     /// Forgets the pending two-factor sign-in after an answer that ends it.
     fn end_pending_on(&self, error: &Error) {
         if matches!(error, Error::TwoFactorExpired | Error::BadCredentials { .. } | Error::NotLoggedIn) {
-            *self.shared.accounts.pending.lock().expect("pending lock") = None;
+            *self.shared.accounts.pending.lock() = None;
         }
     }
 
@@ -372,7 +371,7 @@ impl Core {
     pub async fn two_factor_send(&self, kind: TwoFactorKind) -> Result<CodeSent, AppError> {
         let (_, client) = self.pending_client()?;
         let resend_after_s = {
-            let pending = self.shared.accounts.pending.lock().expect("pending lock");
+            let pending = self.shared.accounts.pending.lock();
             pending
                 .as_ref()
                 .and_then(|p| p.providers.iter().find(|i| provider_kind(i.provider_type) == Some(kind)))
@@ -399,7 +398,7 @@ impl Core {
         match client.verify_two_factor(provider_type(kind), code).await {
             Ok(principal) => {
                 let pending = {
-                    let mut pending = self.shared.accounts.pending.lock().expect("pending lock");
+                    let mut pending = self.shared.accounts.pending.lock();
                     if pending.as_ref().is_some_and(|p| p.id == id) {
                         pending.take()
                     } else {
@@ -423,7 +422,7 @@ impl Core {
 
     /// Gives up a sign-in waiting for its second factor.
     pub fn two_factor_cancel(&self) {
-        if let Some(pending) = self.shared.accounts.pending.lock().expect("pending lock").take() {
+        if let Some(pending) = self.shared.accounts.pending.lock().take() {
             pending.client.cancel_two_factor();
         }
     }
@@ -548,9 +547,9 @@ impl std::fmt::Debug for PendingLogin {
 /// The secret store and settings a core keeps accounts with.
 pub(super) struct AccountState {
     pub(super) store: Arc<dyn crate::accounts::SettingsStore>,
-    pub(super) settings: std::sync::Mutex<Settings>,
+    pub(super) settings: parking_lot::Mutex<Settings>,
     pub(super) secrets: Arc<dyn SecretStore>,
-    pub(super) pending: std::sync::Mutex<Option<PendingLogin>>,
+    pub(super) pending: parking_lot::Mutex<Option<PendingLogin>>,
     /// One secret-store call at a time, in order (see [`Shared::with_secrets`]).
     secrets_gate: Arc<tokio::sync::Mutex<()>>,
     pub(super) next_pending: std::sync::atomic::AtomicU64,
@@ -563,9 +562,9 @@ impl AccountState {
         let settings = Settings::from_document(store.load());
         Self {
             store,
-            settings: std::sync::Mutex::new(settings),
+            settings: parking_lot::Mutex::new(settings),
             secrets,
-            pending: std::sync::Mutex::new(None),
+            pending: parking_lot::Mutex::new(None),
             secrets_gate: Arc::default(),
             next_pending: std::sync::atomic::AtomicU64::new(1),
             restore_tried: std::sync::atomic::AtomicBool::new(false),

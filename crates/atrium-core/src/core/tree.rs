@@ -2,12 +2,15 @@
 //! (shown at once, refreshed by `load_tree`, deleted at logout) and search across it.
 
 use super::{now_ms, Active, Core, Shared};
-use crate::building::{search, to_tree_with_overrides, KindMap, KIND_OVERRIDE_ATTRIBUTE};
+use crate::building::{search, to_tree_with_overrides, Around, BuiltTree, KindMap, KIND_OVERRIDE_ATTRIBUTE};
 use crate::cache::{CachedBuilding, TreeCache};
-use atrium_ipc::{AppError, LiveValue, LoadProgress, SearchHit, SessionInfo, TelemetryBatch, TreeNode};
+use atrium_ipc::{
+    AppError, CachedTree, LiveValue, LoadProgress, SearchHit, SessionInfo, TelemetryBatch, TreeNode,
+};
+use parking_lot::{Mutex, MutexGuard};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use tb_client::proto::telemetry::AttributeScope;
 use tb_client::proto::{EntityId, EntityType};
 use tb_client::{hierarchy, Client};
@@ -38,10 +41,9 @@ const OVERRIDE_ROOTS: usize = 16;
 #[derive(Debug, Default)]
 pub(super) struct TreeState {
     cache: Option<TreeCache>,
-    /// The last tree shown (cached or loaded), with the values seen, for search and the next save.
+    /// The last tree shown (cached or loaded), with the values seen and its load's notes, for
+    /// search and the next save.
     last: Mutex<Option<CachedBuilding>>,
-    /// What the last load had to report (a malformed kind override, a refused endpoint).
-    warnings: Mutex<Vec<String>>,
 }
 
 impl TreeState {
@@ -49,8 +51,8 @@ impl TreeState {
         Self { cache, ..Self::default() }
     }
 
-    fn last(&self) -> std::sync::MutexGuard<'_, Option<CachedBuilding>> {
-        self.last.lock().expect("tree lock")
+    fn last(&self) -> MutexGuard<'_, Option<CachedBuilding>> {
+        self.last.lock()
     }
 
     /// When the tree shown was read: a new value means a new tree.
@@ -63,9 +65,9 @@ impl TreeState {
         self.last().as_ref().map(|b| crate::building::places(&b.tree)).unwrap_or_default()
     }
 
-    /// The ids around every node of the tree shown.
-    pub(super) fn shown_ancestors(&self) -> HashMap<String, Vec<String>> {
-        self.last().as_ref().map(|b| crate::building::ancestors(&b.tree)).unwrap_or_default()
+    /// Every place around each node of the tree shown.
+    pub(super) fn shown_around(&self) -> Around {
+        self.last().as_ref().map(|b| Around::of_tree(&b.tree)).unwrap_or_default()
     }
 }
 
@@ -85,35 +87,44 @@ impl Core {
         Core::builder(ui).cache_dir(dir).build()
     }
 
-    /// The cached building of the signed-in user and how old it is (ms), to show at once while
-    /// [`Core::load_tree`] refreshes it. `None` without a session, a cache directory or a usable cache.
-    pub fn cached_tree(&self) -> Option<(Vec<TreeNode>, u64)> {
-        let info = self.session()?;
+    /// Reads the signed-in user's cached building from disk, off the async threads, unless a tree
+    /// of theirs is in memory already. Called when a session starts, so that nothing after it
+    /// reads a file where it runs.
+    pub(super) async fn load_cached(&self, info: &SessionInfo) {
         let state = &self.shared.tree;
-        {
-            let last = state.last();
-            if let Some(b) = last.as_ref().filter(|b| is_for(b, &info)) {
-                return Some((b.tree.clone(), b.age_ms(now_ms())));
-            }
+        if state.last().as_ref().is_some_and(|b| is_for(b, info)) {
+            return;
         }
-        let (server, user) = owner(&info);
-        let building = state.cache.as_ref()?.load(server, user)?;
-        let answer = (building.tree.clone(), building.age_ms(now_ms()));
-        *state.last() = Some(building);
-        Some(answer)
+        let Some(cache) = state.cache.clone() else { return };
+        let (server, user) = (info.server_url.clone(), info.user_email.clone());
+        let loaded = tokio::task::spawn_blocking(move || cache.load(&server, &user)).await;
+        let Ok(Some(building)) = loaded else { return };
+        let mut last = state.last();
+        // A tree loaded from the server meanwhile is newer than the file.
+        if last.as_ref().is_none_or(|b| !is_for(b, info)) {
+            *last = Some(building);
+        }
+    }
+
+    /// The cached building of the signed-in user and how old it is, to show at once while
+    /// [`Core::load_tree`] refreshes it. `None` without a session, a cache directory or a usable cache.
+    pub async fn cached_tree(&self) -> Option<CachedTree> {
+        let info = self.session()?;
+        self.load_cached(&info).await;
+        let last = self.shared.tree.last();
+        last.as_ref().filter(|b| is_for(b, &info)).map(|b| CachedTree {
+            nodes: b.tree.clone(),
+            age_ms: b.age_ms(now_ms()),
+            notes: b.notes.clone(),
+        })
     }
 
     /// Nodes of the whole building (the last loaded or cached tree) whose name, label or type
     /// contains `query`, case-insensitively; at most 200.
-    pub fn search(&self, query: &str) -> Vec<SearchHit> {
+    pub async fn search(&self, query: &str) -> Vec<SearchHit> {
         let Some(info) = self.session() else { return Vec::new() };
-        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
-            let _ = self.cached_tree();
-        }
-        let last = self.shared.tree.last();
-        last.as_ref()
-            .filter(|b| is_for(b, &info))
-            .map_or_else(Vec::new, |b| search(&b.tree, query, SEARCH_LIMIT))
+        self.load_cached(&info).await;
+        self.with_loaded_tree(|tree| search(tree, query, SEARCH_LIMIT)).unwrap_or_default()
     }
 
     /// Remembers live values (latest per key) for the cache; saved with the next tree load or
@@ -135,46 +146,29 @@ impl Core {
             .map_or_else(Vec::new, |values| values.values().cloned().collect())
     }
 
-    /// The signed-in user's last loaded (or cached) tree.
-    pub(super) fn loaded_tree(&self) -> Option<Vec<TreeNode>> {
+    /// `f` over the signed-in user's last loaded (or cached) tree, without copying it; `None`
+    /// when there is none in memory.
+    pub(super) fn with_loaded_tree<R>(&self, f: impl FnOnce(&[TreeNode]) -> R) -> Option<R> {
         let info = self.session()?;
-        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
-            let _ = self.cached_tree();
-        }
         let last = self.shared.tree.last();
-        last.as_ref().filter(|b| is_for(b, &info)).map(|b| b.tree.clone())
+        last.as_ref().filter(|b| is_for(b, &info)).map(|b| f(&b.tree))
     }
 
-    /// Where node `id` is in the signed-in user's last loaded (or cached) tree, nearest place
-    /// first, without copying the tree.
+    /// Where node `id` is in the signed-in user's last loaded (or cached) tree, nearest place first.
     pub(super) fn place_of(&self, id: &str) -> Vec<String> {
-        let Some(info) = self.session() else { return Vec::new() };
-        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
-            let _ = self.cached_tree();
-        }
-        let last = self.shared.tree.last();
-        last.as_ref()
-            .filter(|b| is_for(b, &info))
-            .map(|b| crate::building::place_of(&b.tree, id))
-            .unwrap_or_default()
-    }
-
-    /// A node of the signed-in user's last loaded (or cached) tree, with its subtree.
-    pub(super) fn find_node(&self, id: &str) -> Option<TreeNode> {
-        fn find(nodes: &[TreeNode], id: &str) -> Option<TreeNode> {
-            nodes.iter().find_map(|n| if n.id == id { Some(n.clone()) } else { find(&n.children, id) })
-        }
-        let info = self.session()?;
-        if self.shared.tree.last().as_ref().is_none_or(|b| !is_for(b, &info)) {
-            let _ = self.cached_tree();
-        }
-        let last = self.shared.tree.last();
-        last.as_ref().filter(|b| is_for(b, &info)).and_then(|b| find(&b.tree, id))
+        self.with_loaded_tree(|tree| crate::building::place_of(tree, id)).unwrap_or_default()
     }
 
     /// What the last tree load had to report: never fatal, worth showing an administrator.
     pub fn tree_warnings(&self) -> Vec<String> {
-        self.shared.tree.warnings.lock().expect("warnings lock").clone()
+        let Some(info) = self.session() else { return Vec::new() };
+        self.shared
+            .tree
+            .last()
+            .as_ref()
+            .filter(|b| is_for(b, &info))
+            .map(|b| b.notes.clone())
+            .unwrap_or_default()
     }
 
     /// Writes the current tree and values to the cache now (e.g. when the app goes to the background).
@@ -201,14 +195,13 @@ impl Core {
         for w in &warnings {
             tracing::warn!("loading the building: {w}");
         }
-        *self.shared.tree.warnings.lock().expect("warnings lock") = warnings;
-
         let (server, user) = owner(&active.info);
         let mut building = CachedBuilding::new(server, user, now_ms(), tree.clone());
+        building.notes = warnings;
         {
             let mut last = self.shared.tree.last();
             if let Some(previous) = last.take().filter(|b| is_for(b, &active.info)) {
-                building.values = previous.values;
+                building.keep_values_of(previous);
             }
             *last = Some(building.clone());
         }
@@ -226,9 +219,11 @@ impl Core {
     pub(super) fn forget_cached_of(&self, server: &str, user: &str) {
         let state = &self.shared.tree;
         let mine = |b: &CachedBuilding| b.server_url == server && b.user == user.trim().to_lowercase();
-        if state.last().as_ref().is_some_and(mine) {
-            *state.last() = None;
-            state.warnings.lock().expect("warnings lock").clear();
+        {
+            let mut last = state.last();
+            if last.as_ref().is_some_and(mine) {
+                *last = None;
+            }
         }
         if let Some(cache) = &state.cache {
             if let Err(e) = cache.remove(server, user) {
@@ -249,7 +244,6 @@ async fn write_cache(shared: &Shared, building: CachedBuilding) {
     }
 }
 
-/// Each asset root's `atriumKinds` (SERVER_SCOPE) attribute as a map; malformed ones are reported and ignored.
 /// A loaded hierarchy as the app shows it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BuildingTree {
@@ -264,9 +258,12 @@ pub async fn building_tree(client: &Client, hierarchy: &hierarchy::Hierarchy) ->
     let mut warnings = hierarchy.notes.clone();
     let defaults = KindMap::default();
     let overrides = read_kind_overrides(client, &hierarchy.roots, &defaults, &mut warnings).await;
-    BuildingTree { tree: to_tree_with_overrides(hierarchy, &defaults, &overrides), warnings }
+    let BuiltTree { nodes, notes } = to_tree_with_overrides(hierarchy, &defaults, &overrides);
+    warnings.extend(notes);
+    BuildingTree { tree: nodes, warnings }
 }
 
+/// Each asset root's `atriumKinds` (SERVER_SCOPE) attribute as a map; malformed ones are reported and ignored.
 async fn read_kind_overrides(
     client: &Client,
     roots: &[EntityId],

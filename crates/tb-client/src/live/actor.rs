@@ -11,10 +11,24 @@ use futures_util::{SinkExt, StreamExt};
 use rand::SeedableRng;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tb_proto::ws::WsCmd;
 use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 use tokio::time::{sleep, Instant};
 use url::Url;
+
+/// How long a clean close may take to go out before the socket is dropped anyway.
+const CLOSE_GRACE: Duration = Duration::from_secs(1);
+/// Frames waiting for the writer at most: a peer that has not taken this many is not reading.
+const OUTGOING_FRAMES: usize = 1024;
+
+/// How awaiting something while taking commands ended.
+enum Raced<T> {
+    Done(T),
+    Shutdown,
+    Pause,
+}
 
 /// How a backoff wait ended.
 enum Waited {
@@ -65,8 +79,25 @@ impl Actor {
     pub(crate) async fn run(mut self) {
         let mut attempt: u32 = 0;
         let mut force_refresh = false;
+        let mut next_dialect = Dialect::General;
         loop {
-            let reason = match self.tokens.token(force_refresh).await {
+            // Every connection tries `/api/ws` first: one 404 (a proxy's, a server restarting) must
+            // not pin the legacy endpoint, whose URL carries the token, for the rest of the session.
+            self.dialect = std::mem::replace(&mut next_dialect, Dialect::General);
+            let tokens = self.tokens.clone();
+            let token = match self.race(tokens.token(force_refresh)).await {
+                Raced::Done(token) => token,
+                Raced::Shutdown => return self.finish(ClosedReason::Shutdown, "closed".into()),
+                Raced::Pause => {
+                    if !self.wait_paused().await {
+                        return self.finish(ClosedReason::Shutdown, "closed".into());
+                    }
+                    attempt = 0;
+                    self.state.send_replace(ConnectionState::Connecting);
+                    continue;
+                }
+            };
+            let reason = match token {
                 Ok(token) => {
                     force_refresh = false;
                     let started = Instant::now();
@@ -87,10 +118,9 @@ impl Actor {
                         }
                         Ended::NoGeneralEndpoint => {
                             tracing::info!(
-                                "the server has no /api/ws (ThingsBoard before 3.6.2): using the legacy telemetry endpoint"
+                                "the server has no /api/ws (ThingsBoard before 3.6.2): trying the legacy telemetry endpoint"
                             );
-                            self.dialect = Dialect::Legacy;
-                            self.stats.legacy_endpoint.store(true, Ordering::Relaxed);
+                            next_dialect = Dialect::Legacy;
                             self.state.send_replace(ConnectionState::Connecting);
                             continue;
                         }
@@ -133,6 +163,27 @@ impl Actor {
     fn finish(&mut self, why: ClosedReason, reason: String) {
         self.registry.close_all(&why);
         self.state.send_replace(ConnectionState::Closed { reason });
+    }
+
+    /// Awaits `work` (a token, a connection) while still taking commands: a shutdown or pause
+    /// never waits for a server that does not answer, and subscriptions made meanwhile go into
+    /// the table for the replay.
+    async fn race<F: std::future::Future>(&mut self, work: F) -> Raced<F::Output> {
+        tokio::pin!(work);
+        loop {
+            tokio::select! {
+                // Work that is ready goes first: commands wait only while it does not answer.
+                biased;
+                done = &mut work => return Raced::Done(done),
+                command = self.inbox.recv() => match command {
+                    None | Some(Command::Shutdown) => return Raced::Shutdown,
+                    Some(Command::Pause) => return Raced::Pause,
+                    // Already on the way to a connection.
+                    Some(Command::ReconnectNow | Command::Resume) => {}
+                    Some(other) => self.apply_offline(other),
+                },
+            }
+        }
     }
 
     /// Sleeps out the backoff while still taking commands.
@@ -189,11 +240,24 @@ impl Actor {
 
     async fn connect_and_serve_inner(&mut self, token: &crate::Secret) -> Ended {
         let url = protocol::connect_url(&self.url, self.dialect, token.expose());
-        let (mut sink, mut stream) = match self.transport.connect(url).await {
-            Ok(connection) => connection,
-            Err(e) => return protocol::connect_failed(self.dialect, &e),
+        // TCP, TLS and the upgrade, time-boxed: a proxy that accepts and then says nothing must
+        // not leave the app on "Connecting" for good.
+        let connecting = tokio::time::timeout(self.config.connect_timeout, self.transport.connect(url));
+        let (sink, mut stream) = match self.race(connecting).await {
+            Raced::Done(Ok(Ok(connection))) => connection,
+            Raced::Done(Ok(Err(e))) => return protocol::connect_failed(self.dialect, &e),
+            Raced::Done(Err(_)) => {
+                return Ended::Lost(format!(
+                    "no connection within {} s (the server or a proxy accepted it and then said nothing)",
+                    self.config.connect_timeout.as_secs()
+                ))
+            }
+            Raced::Shutdown => return Ended::Shutdown,
+            Raced::Pause => return Ended::Paused,
         };
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
+        self.stats.legacy_endpoint.store(self.dialect == Dialect::Legacy, Ordering::Relaxed);
+        let mut writer = Writer::spawn(sink);
         let messages = match protocol::connect_messages(
             self.dialect,
             token.expose(),
@@ -204,25 +268,25 @@ impl Actor {
             Err(e) => return Ended::Lost(e.to_string()),
         };
         for message in messages {
-            if let Err(e) = sink.send(Frame::Text(message)).await {
-                return Ended::Lost(e.to_string());
+            if let Err(stalled) = writer.send(Frame::Text(message)) {
+                return stalled;
             }
         }
         // The server acknowledges a good authCmd with nothing: "connected" means "sent and not refused".
         self.state.send_replace(ConnectionState::Connected);
-        let ended = self.serve(&mut sink, &mut stream).await;
+        let ended = self.serve(&mut writer, &mut stream).await;
         if matches!(ended, Ended::Shutdown | Ended::Paused) {
-            let _ = sink.send(Frame::Close(Some((1000, String::new())))).await;
+            writer.close().await;
         }
         ended
     }
 
-    async fn send_cmds(&self, sink: &mut FrameSink, cmds: Vec<WsCmd>) -> Result<(), Error> {
-        let text = protocol::encode(self.dialect, None, cmds).map_err(|e| Error::Live(e.to_string()))?;
-        sink.send(Frame::Text(text)).await
+    fn send_cmds(&self, writer: &mut Writer, cmds: Vec<WsCmd>) -> Result<(), Ended> {
+        let text = protocol::encode(self.dialect, None, cmds).map_err(|e| Ended::Lost(e.to_string()))?;
+        writer.send(Frame::Text(text))
     }
 
-    async fn serve(&mut self, sink: &mut FrameSink, stream: &mut FrameStream) -> Ended {
+    async fn serve(&mut self, writer: &mut Writer, stream: &mut FrameStream) -> Ended {
         let mut last_inbound = Instant::now();
         let mut ping =
             tokio::time::interval_at(Instant::now() + self.config.ping_interval, self.config.ping_interval);
@@ -250,8 +314,8 @@ impl Actor {
                         }
                     }
                     if !outgoing.is_empty() {
-                        if let Err(e) = self.send_cmds(sink, outgoing).await {
-                            return Ended::Lost(e.to_string());
+                        if let Err(ended) = self.send_cmds(writer, outgoing) {
+                            return ended;
                         }
                     }
                 }
@@ -272,12 +336,13 @@ impl Actor {
                         None => return Ended::Lost("the connection was closed".into()),
                     }
                 }
+                failed = writer.failed() => return Ended::Lost(failed),
                 _ = ping.tick() => {
                     if last_inbound.elapsed() >= self.config.dead_after {
                         return Ended::Lost(format!("no answer from the server for {} s", last_inbound.elapsed().as_secs()));
                     }
-                    if let Err(e) = sink.send(Frame::Ping(Vec::new())).await {
-                        return Ended::Lost(e.to_string());
+                    if let Err(ended) = writer.send(Frame::Ping(Vec::new())) {
+                        return ended;
                     }
                 }
             }
@@ -343,5 +408,60 @@ impl Actor {
             Body::AlarmsChanged(changed) if changed.is_empty() => {}
             Body::AlarmsChanged(changed) => entry.mailbox.push_alarm_changes(changed),
         }
+    }
+}
+
+/// The socket's writing half, on a task of its own: the actor queues frames and never waits for
+/// a peer that does not read, so its loop keeps reading, pinging and taking commands.
+struct Writer {
+    frames: mpsc::Sender<Frame>,
+    task: JoinHandle<Result<(), Error>>,
+}
+
+impl Writer {
+    fn spawn(mut sink: FrameSink) -> Self {
+        let (frames, mut queue) = mpsc::channel::<Frame>(OUTGOING_FRAMES);
+        let task = tokio::spawn(async move {
+            while let Some(frame) = queue.recv().await {
+                let close = matches!(frame, Frame::Close(_));
+                sink.send(frame).await?;
+                if close {
+                    break;
+                }
+            }
+            Ok(())
+        });
+        Self { frames, task }
+    }
+
+    /// Queues a frame; a full queue means the peer stopped reading, and the connection is lost.
+    fn send(&mut self, frame: Frame) -> Result<(), Ended> {
+        self.frames.try_send(frame).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => {
+                Ended::Lost("the server stopped taking what is sent to it".into())
+            }
+            mpsc::error::TrySendError::Closed(_) => Ended::Lost("the connection was closed".into()),
+        })
+    }
+
+    /// Resolves when writing failed (never while it works).
+    async fn failed(&mut self) -> String {
+        match (&mut self.task).await {
+            Ok(Err(e)) => e.to_string(),
+            Ok(Ok(())) | Err(_) => "the connection was closed".into(),
+        }
+    }
+
+    /// A clean close, given [`CLOSE_GRACE`] to go out.
+    async fn close(mut self) {
+        if self.frames.try_send(Frame::Close(Some((1000, String::new())))).is_ok() {
+            let _ = tokio::time::timeout(CLOSE_GRACE, &mut self.task).await;
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -26,6 +26,11 @@ pub struct LiveConfig {
     pub dead_after: Duration,
     /// Commands per message: keeps each message far below the server's 32 KB inbound limit.
     pub max_cmds_per_message: usize,
+    /// Opening a connection (TCP, TLS, the upgrade) takes at most this long.
+    pub connect_timeout: Duration,
+    /// The largest message read from the server; a larger one ends the connection (and the next
+    /// brings a fresh snapshot). A snapshot of 50,000 devices with two keys each is about 15 MiB.
+    pub max_message_bytes: usize,
 }
 
 impl Default for LiveConfig {
@@ -36,6 +41,8 @@ impl Default for LiveConfig {
             ping_interval: Duration::from_secs(15),
             dead_after: Duration::from_secs(40),
             max_cmds_per_message: 10,
+            connect_timeout: Duration::from_secs(15),
+            max_message_bytes: 32 * 1024 * 1024,
         }
     }
 }
@@ -128,7 +135,10 @@ pub struct LiveHandle {
 impl LiveHandle {
     /// Starts the connection actor for `client`'s session on `/api/ws`.
     pub fn spawn(client: &Client, config: LiveConfig) -> Self {
-        let transport = transport::TungsteniteTransport { tls: client.tls_config() };
+        let transport = transport::TungsteniteTransport {
+            tls: client.tls_config(),
+            max_message_bytes: config.max_message_bytes,
+        };
         let url = client.base_url().ws("api/ws");
         Self::spawn_with(Arc::new(client.clone()), Arc::new(transport), url, config)
     }

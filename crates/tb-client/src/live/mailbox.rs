@@ -6,11 +6,18 @@ use crate::value::LatestValue;
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 use tb_proto::query::{AlarmData, EntityKeyType};
-use tb_proto::value::merge_newest;
+use tb_proto::value::merge_newest_within;
 use tb_proto::EntityId;
 use tokio::sync::Notify;
 
 const MAX_PENDING_ERRORS: usize = 8;
+/// Keys held for a subscriber between takes: far more than a device reports; a server sending
+/// ever new keys is cut here (the keys held keep updating).
+const MAX_PENDING_KEYS: usize = 4096;
+/// Entity values held between takes: a rollup of the largest page (200,000 devices) with two keys.
+const MAX_PENDING_ENTITY_VALUES: usize = 400_000;
+/// Changed alarms held between takes: the alarm lists ask for pages of 1,024.
+const MAX_PENDING_ALARM_CHANGES: usize = 4096;
 
 #[derive(Debug, Default)]
 pub(crate) struct Mailbox {
@@ -52,9 +59,15 @@ impl Mailbox {
             state.values.clear();
             state.snapshot = true;
         }
-        merge_newest(&mut state.values, values);
+        let dropped = merge_newest_within(&mut state.values, values, MAX_PENDING_KEYS);
         state.has_values = true;
         drop(state);
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "a subscription's update has more keys than are kept; the rest is dropped"
+            );
+        }
         self.notify.notify_one();
     }
 
@@ -67,9 +80,15 @@ impl Mailbox {
             state.snapshot = true;
             state.matching = Some(matching);
         }
-        merge_newest(&mut state.entity_values, values);
+        let dropped = merge_newest_within(&mut state.entity_values, values, MAX_PENDING_ENTITY_VALUES);
         state.has_entity_values = true;
         drop(state);
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "an entity subscription's update has more values than are kept; the rest is dropped"
+            );
+        }
         self.notify.notify_one();
     }
 
@@ -93,7 +112,10 @@ impl Mailbox {
         let mut state = self.state.lock().expect("mailbox lock");
         let pending = state.alarms.get_or_insert_with(Box::default);
         for alarm in changed {
-            pending.changes.insert(alarm.info.alarm.id.id, alarm);
+            let id = alarm.info.alarm.id.id;
+            if pending.changes.len() < MAX_PENDING_ALARM_CHANGES || pending.changes.contains_key(&id) {
+                pending.changes.insert(id, alarm);
+            }
         }
         drop(state);
         self.notify.notify_one();
@@ -176,6 +198,21 @@ mod tests {
         let Some(LiveEvent::Values { snapshot, values }) = mb.next().await else { panic!() };
         assert!(!snapshot);
         assert_eq!(values, vec![v("h", 1, 50.0), v("t", 3, 22.0)]);
+    }
+
+    /// A server sending ever new keys to a subscriber that has not taken them grew its mailbox
+    /// without end.
+    #[tokio::test]
+    async fn ever_new_keys_are_held_up_to_a_bound_and_held_keys_keep_updating() {
+        let mb = Mailbox::default();
+        for batch in 0..10 {
+            let values = (0..1000).map(|k| v(&format!("k{batch}-{k}"), 1, 1.0)).collect();
+            mb.push_values(false, values);
+        }
+        mb.push_values(false, vec![v("k0-0", 2, 7.0)]);
+        let Some(LiveEvent::Values { values, .. }) = mb.next().await else { panic!() };
+        assert_eq!(values.len(), MAX_PENDING_KEYS);
+        assert!(values.contains(&v("k0-0", 2, 7.0)), "a held key still updates");
     }
 
     #[tokio::test]

@@ -6,7 +6,7 @@ use futures_util::{Sink, SinkExt, Stream, StreamExt};
 use std::pin::Pin;
 use std::sync::Arc;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::Message;
 use url::Url;
 
@@ -67,18 +67,27 @@ pub trait Transport: Send + Sync + 'static {
 #[derive(Debug, Clone)]
 pub(crate) struct TungsteniteTransport {
     pub(crate) tls: Arc<rustls::ClientConfig>,
+    pub(crate) max_message_bytes: usize,
 }
 
 impl Transport for TungsteniteTransport {
     fn connect(&self, url: Url) -> BoxFuture<'static, Result<(FrameSink, FrameStream), ConnectError>> {
         let tls = self.tls.clone();
+        // A server's message (or frame) past this is an error, not an allocation.
+        let config = WebSocketConfig::default()
+            .max_message_size(Some(self.max_message_bytes))
+            .max_frame_size(Some(self.max_message_bytes));
         Box::pin(async move {
             let host = url.host_str().unwrap_or("the server").to_owned();
             let connector = tokio_tungstenite::Connector::Rustls(tls);
-            let (socket, _) =
-                tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, Some(connector))
-                    .await
-                    .map_err(|e| classify(e, &host))?;
+            let (socket, _) = tokio_tungstenite::connect_async_tls_with_config(
+                url.as_str(),
+                Some(config),
+                true,
+                Some(connector),
+            )
+            .await
+            .map_err(|e| classify(e, &host))?;
             let (sink, stream) = socket.split();
             let sink = sink.sink_map_err(|e| Error::Live(e.to_string())).with(|frame: Frame| async move {
                 Ok::<_, Error>(match frame {
@@ -101,6 +110,9 @@ impl Transport for TungsteniteTransport {
                         Some(Ok(Frame::Close(c.map(|f| (u16::from(f.code), f.reason.to_string())))))
                     }
                     Ok(Message::Frame(_)) => None,
+                    Err(tokio_tungstenite::tungstenite::Error::Capacity(e)) => {
+                        Some(Err(Error::Live(format!("the server sent a message too large to read ({e})"))))
+                    }
                     Err(e) => Some(Err(Error::Live(e.to_string()))),
                 }
             });

@@ -3,6 +3,7 @@
 
 use crate::client::{Client, RequestSpec};
 use crate::error::{AlarmAction, Error};
+use crate::rest::paging::read_pages;
 use crate::rest::PageRequest;
 use reqwest::Method;
 use tb_proto::alarm::{AlarmInfo, AlarmSearchStatus};
@@ -50,20 +51,16 @@ impl Client {
         entity: Option<EntityId>,
         search_status: AlarmSearchStatus,
     ) -> Result<Vec<AlarmInfo>, Error> {
-        let mut page = PageRequest {
-            sort_property: Some("createdTime".into()),
-            sort_order: Some("DESC".into()),
-            ..PageRequest::first(BULK_PAGE)
-        };
-        let mut out = Vec::new();
-        loop {
-            let data = self.alarms_page(entity, search_status, &page).await?;
-            out.extend(data.data);
-            if !data.has_next {
-                return Ok(out);
-            }
-            page.page += 1;
-        }
+        read_pages("alarms", |page| async move {
+            let page = PageRequest {
+                page,
+                sort_property: Some("createdTime".into()),
+                sort_order: Some("DESC".into()),
+                ..PageRequest::first(BULK_PAGE)
+            };
+            self.alarms_page(entity, search_status, &page).await
+        })
+        .await
     }
 
     /// One page of the alarms of the entities an alarm data query selects
@@ -87,20 +84,14 @@ impl Client {
 
     /// Every page of an alarm data query from the first, keeping its filters and sort order.
     pub async fn find_all_alarm_data(&self, query: &AlarmDataQuery) -> Result<Vec<AlarmData>, Error> {
-        let mut query = query.clone();
-        let mut out = Vec::new();
-        if let Some(link) = query.page_link.as_mut() {
-            link.page = 0;
-        }
-        loop {
-            let page = self.find_alarm_data(&query).await?;
-            let empty = page.data.is_empty();
-            out.extend(page.data);
-            match query.page_link.as_mut() {
-                Some(link) if page.has_next && !empty => link.page += 1,
-                _ => return Ok(out),
+        read_pages("alarms", |page| {
+            let mut query = query.clone();
+            if let Some(link) = query.page_link.as_mut() {
+                link.page = i32::try_from(page).unwrap_or(i32::MAX);
             }
-        }
+            async move { self.find_alarm_data(&query).await }
+        })
+        .await
     }
 
     /// `GET /api/alarm/info/{alarmId}`.

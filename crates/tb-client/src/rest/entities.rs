@@ -1,5 +1,6 @@
 //! Assets and devices: tenant or customer endpoints, chosen from the user's authority.
 
+use super::paging::read_pages;
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;
 use tb_proto::auth::Authority;
@@ -85,29 +86,18 @@ impl Client {
 
     /// Every asset the user may see, all pages.
     pub async fn all_assets(&self) -> Result<Vec<Asset>, Error> {
-        self.collect_pages(|page| async move { self.assets_page(&page).await }).await
+        read_pages("assets", |page| async move {
+            self.assets_page(&PageRequest { page, ..PageRequest::first(BULK_PAGE) }).await
+        })
+        .await
     }
 
     /// Every device the user may see, all pages.
     pub async fn all_devices(&self) -> Result<Vec<Device>, Error> {
-        self.collect_pages(|page| async move { self.devices_page(&page).await }).await
-    }
-
-    async fn collect_pages<T, F, Fut>(&self, fetch: F) -> Result<Vec<T>, Error>
-    where
-        F: Fn(PageRequest) -> Fut,
-        Fut: std::future::Future<Output = Result<PageData<T>, Error>>,
-    {
-        let mut out = Vec::new();
-        let mut page = PageRequest::first(BULK_PAGE);
-        loop {
-            let data = fetch(page.clone()).await?;
-            out.extend(data.data);
-            if !data.has_next {
-                return Ok(out);
-            }
-            page.page += 1;
-        }
+        read_pages("devices", |page| async move {
+            self.devices_page(&PageRequest { page, ..PageRequest::first(BULK_PAGE) }).await
+        })
+        .await
     }
 
     pub async fn asset(&self, id: AssetId) -> Result<Asset, Error> {

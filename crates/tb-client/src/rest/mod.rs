@@ -6,6 +6,7 @@ mod auth;
 mod entities;
 mod history;
 mod keys;
+mod paging;
 mod query;
 mod relations;
 mod rpc;
@@ -13,5 +14,6 @@ mod telemetry;
 
 pub use entities::{EntitySummary, PageRequest};
 pub use history::{Aggregation, AggregationFunction, SortOrder, TsPoint};
+pub use paging::{MAX_LISTED_PAGES, MAX_LISTED_ROWS};
 pub use query::EntityRow;
 pub use rpc::{RpcApi, RpcCall};

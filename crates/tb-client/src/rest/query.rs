@@ -3,6 +3,7 @@
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;
 use crate::rest::history::TsPoint;
+use crate::rest::paging::read_pages;
 use crate::value::TbValue;
 use std::collections::BTreeMap;
 use tb_proto::entity::PageData;
@@ -92,22 +93,17 @@ impl Client {
     pub async fn find_all_entity_data(&self, query: &EntityDataQuery) -> Result<Vec<EntityRow>, Error> {
         let mut query = query.clone();
         let mut link = query.page_link.take().unwrap_or_else(|| EntityDataPageLink::new(BULK_PAGE, 0));
-        link.page = 0;
         link.dynamic = false;
         if link.page_size < 1 {
             link.page_size = BULK_PAGE;
         }
-        let mut out = Vec::new();
-        loop {
-            query.page_link = Some(link.clone());
-            let page = self.find_entity_data(&query).await?;
-            let empty = page.data.is_empty();
-            out.extend(page.data);
-            if !page.has_next || empty {
-                return Ok(out);
-            }
-            link.page += 1;
-        }
+        read_pages("entities", |page| {
+            let mut query = query.clone();
+            query.page_link =
+                Some(EntityDataPageLink { page: i32::try_from(page).unwrap_or(i32::MAX), ..link.clone() });
+            async move { self.find_entity_data(&query).await }
+        })
+        .await
     }
 
     /// The distinct time-series keys of the entities a query matches (the server looks at its
