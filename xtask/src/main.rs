@@ -40,12 +40,16 @@ commands:
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
   test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
                         crates, the shell for Android and iOS), unit tests (in a kernel session
-                        keyring), the Secret Service test, app build, the .deb (contents, fields,
+                        keyring), the Secret Service test, a 1-minute soak, app build, the .deb (contents, fields,
                         its binary started under Xvfb to the sign-in screen), end-to-end tests
                         under Xvfb with a Secret Service; --quick skips the app build and after
   bench [ARGS...]       the release app and its .deb/.rpm, then (under Xvfb, with a Secret Service)
                         cargo run --release -p atrium-bench -- --report <target>/bench/report.json
                         --app <release app> --package <deb> --package <rpm> ARGS (e.g. --only startup)
+  soak [--minutes N]    the core left running (default 30 min, release) against an emulator that
+                        drops sockets, stalls and refuses upgrades, goes silent, expires tokens,
+                        fails requests and takes devices offline; fails on a panic, a stale value,
+                        a secret in the log or memory growth (the test command runs 1 min)
   bundle [--deb] [--rpm] [--appimage] [--android] [--ios]
                         release packages via the Tauri CLI (default: deb and rpm)
   help                  this text
@@ -86,6 +90,25 @@ fn try_main() -> Result<()> {
             test::run(&project, flags.has("--quick"))
         }
         "bench" => bench(&project, &args),
+        "soak" => {
+            let flags = Flags::parse(&args, &[], &["--minutes"])?;
+            let minutes = match flags.value("--minutes") {
+                Some(m) => m.to_string_lossy().parse::<u64>().context("--minutes takes a whole number")?,
+                None => 30,
+            };
+            let seconds = (minutes * 60).to_string();
+            run(project.cargo().args([
+                "run",
+                "--release",
+                "-p",
+                "atrium-bench",
+                "--",
+                "--only",
+                "soak",
+                "--soak-seconds",
+                &seconds,
+            ]))
+        }
         "bundle" => {
             let flags = Flags::parse(&args, &["--deb", "--rpm", "--appimage", "--android", "--ios"], &[])?;
             bundle(&project, &flags)

@@ -99,6 +99,20 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         test.env("ATRIUM_EXPECT_SECRET_STORE", "secret-service");
         project::run(&mut with_secret_service(project, test, &scratch(project, "secret-service")?))
     })?;
+    // A minute of the core against an emulator that keeps breaking (see atrium-bench's soak.rs);
+    // `cargo xtask soak --minutes N` runs it longer, in release.
+    steps.run("soak (1 min)", || {
+        project::run(&mut cargo(&[
+            "run",
+            "-p",
+            "atrium-bench",
+            "--",
+            "--only",
+            "soak",
+            "--soak-seconds",
+            "60",
+        ]))
+    })?;
     if quick {
         println!("\ntest: --quick, skipping the app build and the end-to-end tests");
     } else {

@@ -10,6 +10,7 @@ mod package;
 mod refresh_storm;
 mod report;
 mod rollup;
+mod soak;
 mod startup;
 mod tree_load;
 
@@ -31,17 +32,24 @@ async fn main() -> anyhow::Result<()> {
     let mut only: Option<String> = None;
     let mut app: Option<std::path::PathBuf> = None;
     let mut packages: Vec<std::path::PathBuf> = Vec::new();
+    let mut soak_seconds: u64 = 60;
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--report" => report_path = args.next(),
             "--only" => only = args.next(),
             "--app" => app = args.next().map(Into::into),
             "--package" => packages.extend(args.next().map(Into::into)),
+            "--soak-seconds" => {
+                let value = args.next().unwrap_or_default();
+                soak_seconds = value
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--soak-seconds takes a number, not {value:?}"))?;
+            }
             // Internal: the emulator's memory is measured in a process of its own.
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--only tree_load|refresh_storm|emulator|live|rollup|history_view|startup|package]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--soak-seconds N] [--only tree_load|refresh_storm|emulator|live|rollup|history_view|startup|package|soak]"
                 );
                 return Ok(());
             }
@@ -70,6 +78,8 @@ async fn main() -> anyhow::Result<()> {
     bench!("history_view", history_view::run(&mut report));
     bench!("startup", startup::run(&mut report, app.as_deref()));
     bench!("package", async { package::run(&mut report, &packages, app.as_deref()) });
+    // Last: it logs at trace for the rest of the process.
+    bench!("soak", soak::run(&mut report, std::time::Duration::from_secs(soak_seconds)));
     report.print();
     if let Some(path) = report_path {
         report.write(std::path::Path::new(&path))?;

@@ -100,6 +100,7 @@ struct Shared {
     /// In the background or in front, and what that did to the live connection.
     lifecycle: lifecycle::Lifecycle,
     background_grace: std::time::Duration,
+    live_config: LiveConfig,
 }
 
 struct Active {
@@ -171,6 +172,7 @@ pub struct CoreBuilder {
     settings: Arc<dyn SettingsStore>,
     secrets: Arc<dyn SecretStore>,
     background_grace: std::time::Duration,
+    live_config: LiveConfig,
 }
 
 impl std::fmt::Debug for CoreBuilder {
@@ -198,6 +200,13 @@ impl CoreBuilder {
         self
     }
 
+    /// The live connection's timing (default [`LiveConfig::default`]); a soak run shortens it to
+    /// go through more outages in its time.
+    pub fn live_config(mut self, config: LiveConfig) -> Self {
+        self.live_config = config;
+        self
+    }
+
     /// How long the app may be in the background before its live connection is paused
     /// (default [`lifecycle::BACKGROUND_GRACE`], 30 s).
     pub fn background_grace(mut self, grace: std::time::Duration) -> Self {
@@ -217,6 +226,7 @@ impl CoreBuilder {
                 tree: tree::TreeState::new(self.cache_dir.map(crate::cache::TreeCache::new)),
                 lifecycle: lifecycle::Lifecycle::default(),
                 background_grace: self.background_grace,
+                live_config: self.live_config,
             }),
         }
     }
@@ -235,6 +245,7 @@ impl Core {
             settings: Arc::new(MemorySettings::default()),
             secrets: Arc::new(MemorySecrets::default()),
             background_grace: lifecycle::BACKGROUND_GRACE,
+            live_config: LiveConfig::default(),
         }
     }
 
@@ -267,7 +278,7 @@ impl Core {
         // explicit sign-out deletes those. A sign-in that waited for its second factor is over.
         self.stop_session(false).await;
         self.two_factor_cancel();
-        let live = LiveHandle::spawn(&client, LiveConfig::default());
+        let live = LiveHandle::spawn(&client, self.shared.live_config.clone());
         let active = Arc::new(Active {
             client: client.clone(),
             live: live.clone(),

@@ -21,9 +21,15 @@ pub fn decode_claims(token: &str) -> Result<JwtClaims, Error> {
         .map_err(|e| Error::Transport(format!("the server sent a token with unreadable claims: {e}")))
 }
 
-/// `exp - iat`, unless the claims make no sense (negative, or overflowing).
+/// `exp - iat`, unless the claims make no sense (zero, negative, or overflowing): a token that
+/// cannot be timed would be refreshed at every use.
 fn lifetime_of(claims: &JwtClaims) -> Option<Duration> {
-    claims.exp.checked_sub(claims.iat).and_then(|secs| u64::try_from(secs).ok()).map(Duration::from_secs)
+    claims
+        .exp
+        .checked_sub(claims.iat)
+        .and_then(|secs| u64::try_from(secs).ok())
+        .filter(|secs| *secs > 0)
+        .map(Duration::from_secs)
 }
 
 /// A token with the local instant at which it should be replaced.
@@ -120,7 +126,7 @@ mod tests {
 
     #[test]
     fn absurd_claims_are_an_error_not_a_panic() {
-        for (iat, exp) in [(i64::MIN, i64::MAX), (10, 5), (0, i64::MAX)] {
+        for (iat, exp) in [(i64::MIN, i64::MAX), (10, 5), (0, i64::MAX), (5, 5)] {
             assert!(TimedToken::new(fake_jwt(iat, exp), Instant::now()).is_err(), "{iat} {exp}");
         }
     }

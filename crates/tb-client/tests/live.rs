@@ -367,3 +367,52 @@ async fn a_legacy_only_server_is_served_on_the_telemetry_endpoint() {
     assert!(next_values(&mut sub).await.0, "a fresh snapshot on the legacy endpoint");
     assert_eq!(emu.faults().counters().malformed_ws_messages, 0);
 }
+
+/// A proxy that reads the upgrade and then says nothing: the client gives up on the handshake
+/// after its connect timeout instead of saying "Connecting" for good, and is live again once the
+/// upgrades are answered.
+#[tokio::test]
+async fn a_stalled_upgrade_is_given_up_and_retried_until_it_is_answered() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let client = Client::builder(emu.base_url()).build().unwrap();
+    client.login("tenant@thingsboard.org", &Secret::new("tenant")).await.unwrap();
+    emu.faults().stall_websocket_upgrades(Duration::from_secs(3));
+    let config = LiveConfig {
+        connect_timeout: Duration::from_millis(500),
+        backoff: Backoff {
+            initial: Duration::from_millis(50),
+            max: Duration::from_millis(200),
+            ..Backoff::default()
+        },
+        ..LiveConfig::default()
+    };
+    let live = LiveHandle::spawn(&client, config);
+    let mut sub =
+        live.subscribe(SubscriptionSpec::Timeseries { entity: device(&emu, "Lobby Light"), keys: vec![] });
+    let mut state = live.state();
+    let reconnecting = timeout(WAIT, state.wait_for(|s| matches!(s, ConnectionState::Reconnecting { .. })))
+        .await
+        .expect("the stalled handshake is given up")
+        .unwrap()
+        .clone();
+    assert!(matches!(reconnecting, ConnectionState::Reconnecting { attempt: 1, .. }), "{reconnecting:?}");
+    assert!(next_values(&mut sub).await.0, "a snapshot once upgrades are answered");
+    assert!(emu.faults().counters().ws_upgrades_stalled >= 1);
+}
+
+/// The server queues every snapshot and closes a session whose queue passes 1,000: 1,500
+/// subscriptions sent at once were closed at every connection, for good. They go out a window
+/// at a time, and every one is answered on the first connection.
+#[tokio::test]
+async fn more_subscriptions_than_the_servers_queue_holds_are_all_answered() {
+    let (emu, _client, live) = setup().await;
+    let light = device(&emu, "Lobby Light");
+    let mut subs: Vec<Subscription> = (0..1500)
+        .map(|_| live.subscribe(SubscriptionSpec::Timeseries { entity: light, keys: vec!["state".into()] }))
+        .collect();
+    for sub in &mut subs {
+        assert!(next_values(sub).await.0, "a snapshot");
+    }
+    assert_eq!(emu.faults().counters().ws_connections, 1, "one connection, never closed by the server");
+    assert_eq!(*live.state().borrow(), ConnectionState::Connected);
+}

@@ -30,6 +30,8 @@ pub struct Counters {
     pub malformed_ws_messages: u64,
     /// WebSocket upgrades answered with 503 by [`FaultHandle::refuse_websocket_upgrades`].
     pub ws_upgrades_refused: u64,
+    /// WebSocket upgrades held unanswered by [`FaultHandle::stall_websocket_upgrades`].
+    pub ws_upgrades_stalled: u64,
     /// REST requests failed by [`FaultHandle::fail_next_requests`].
     pub injected_failures: u64,
 }
@@ -63,6 +65,7 @@ pub(crate) struct FaultState {
     fail_next: u32,
     fail_kind: FailureKind,
     refuse_ws_until: Option<Instant>,
+    stall_ws_until: Option<Instant>,
 }
 
 /// What the fault middleware does with one REST request.
@@ -93,6 +96,11 @@ impl FaultState {
 
     pub(crate) fn refusing_websockets(&self, now: Instant) -> bool {
         self.refuse_ws_until.is_some_and(|until| now < until)
+    }
+
+    /// Until when an upgrade arriving `now` is left unanswered, if it is.
+    pub(crate) fn stalling_websockets(&self, now: Instant) -> Option<Instant> {
+        self.stall_ws_until.filter(|until| now < *until)
     }
 }
 
@@ -191,6 +199,20 @@ impl FaultHandle {
     /// (`Duration::ZERO` lifts a refusal at once). Counted in [`Counters::ws_upgrades_refused`].
     pub fn refuse_websocket_upgrades(&self, duration: Duration) {
         self.state.faults().refuse_ws_until = Some(Instant::now() + duration);
+    }
+
+    /// Leaves every WebSocket upgrade unanswered until `duration` from now (the TCP connection is
+    /// accepted and the request read, as by a proxy waiting on a dead backend); upgrades then
+    /// proceed. Counted in [`Counters::ws_upgrades_stalled`].
+    pub fn stall_websocket_upgrades(&self, duration: Duration) {
+        self.state.faults().stall_ws_until = Some(Instant::now() + duration);
+    }
+
+    /// Every open WebSocket session goes silent: nothing is sent, read or answered (pings
+    /// included), as over a link that died without a reset, until its client gives up (it is
+    /// dropped after two minutes). Sessions opened later are not affected.
+    pub fn freeze_websockets(&self) {
+        self.state.ws_freeze.send_modify(|generation| *generation += 1);
     }
 
     /// Sends one text frame that is not valid JSON to every live WebSocket session.

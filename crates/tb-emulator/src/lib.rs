@@ -187,6 +187,8 @@ pub(crate) struct AppState {
     pub(crate) ignore_pongs: AtomicBool,
     /// Bumped to make every WebSocket session send one malformed frame.
     pub(crate) ws_malformed: watch::Sender<u64>,
+    /// Bumped to make every open session go silent (`FaultHandle::freeze_websockets`).
+    pub(crate) ws_freeze: watch::Sender<u64>,
     faults: Mutex<faults::FaultState>,
     pub(crate) sim: Mutex<sim::SimState>,
     rpc: Mutex<rpc_hub::RpcHub>,
@@ -273,6 +275,7 @@ impl Emulator {
             next_session: AtomicU64::new(1),
             ignore_pongs: AtomicBool::new(false),
             ws_malformed: watch::Sender::new(0),
+            ws_freeze: watch::Sender::new(0),
             faults: Mutex::default(),
             sim: Mutex::new(sim::SimState::new(config.seed)),
             config,

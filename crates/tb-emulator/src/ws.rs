@@ -36,6 +36,8 @@ const PING_TIMEOUT: Duration = Duration::from_secs(30);
 /// `server.ws.auth_timeout_ms`.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const PARSE_ERROR: &str = "Failed to parse the payload";
+/// How long a frozen session stays silent before it is dropped (`freeze_websockets`).
+const FROZEN_FOR: Duration = Duration::from_secs(120);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SessionType {
@@ -50,7 +52,18 @@ pub(crate) async fn general(
     Query(query): Params,
     ws: WebSocketUpgrade,
 ) -> Response {
+    stall(&state).await;
     upgrade(state, query, ws, SessionType::General)
+}
+
+/// The `stall_websocket_upgrades` fault: the upgrade request is read and left unanswered until
+/// the stall ends (as a proxy that accepts and then waits on a dead backend), then answered.
+async fn stall(state: &AppState) {
+    let until = state.faults().stalling_websockets(Instant::now());
+    if let Some(until) = until {
+        state.counters().ws_upgrades_stalled += 1;
+        tokio::time::sleep_until(until).await;
+    }
 }
 
 pub(crate) async fn telemetry(
@@ -58,6 +71,7 @@ pub(crate) async fn telemetry(
     Query(query): Params,
     ws: WebSocketUpgrade,
 ) -> Response {
+    stall(&state).await;
     upgrade(state, query, ws, SessionType::Telemetry)
 }
 
@@ -150,6 +164,8 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
     kill.borrow_and_update();
     let mut malformed_frames = state.ws_malformed.subscribe();
     malformed_frames.borrow_and_update();
+    let mut freeze = state.ws_freeze.subscribe();
+    freeze.borrow_and_update();
     let start = Instant::now();
     let mut last_pong = start;
     let mut ping = tokio::time::interval_at(start + PING_INTERVAL, PING_INTERVAL);
@@ -163,6 +179,14 @@ async fn run(state: Arc<AppState>, mut socket: WebSocket, kind: SessionType, tok
             biased;
             // Dropping the socket without a close frame is the point of this fault.
             _ = kill.changed() => break,
+            // Not even a read: unread pings get no pong, so the client has nothing to go on.
+            _ = freeze.changed() => {
+                tokio::select! {
+                    () = tokio::time::sleep(FROZEN_FOR) => {}
+                    _ = kill.changed() => {}
+                }
+                break;
+            }
             _ = malformed_frames.changed() => {
                 if socket.send(Message::Text(crate::faults::MALFORMED_FRAME.into())).await.is_err() {
                     break;

@@ -122,3 +122,42 @@ fn a_missing_directory_is_created_and_an_absent_file_is_none() {
     cache.save(&CachedBuilding::new(SERVER, "ada@example.com", 1, tree())).unwrap();
     assert!(cache.load(SERVER, "ada@example.com").is_some());
 }
+
+#[cfg(unix)]
+#[test]
+fn files_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = TempDir::new("cache-mode");
+    let cache = TreeCache::new(&dir.0);
+    cache.save(&CachedBuilding::new(SERVER, "ada@example.com", 1, tree())).unwrap();
+    let mode = fs::metadata(cache.path_for(SERVER, "ada@example.com")).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+/// A device (or a server) sending ever new keys grew the cache, on disk too, without end.
+#[test]
+fn a_device_keeps_at_most_so_many_keys_and_a_huge_file_is_not_read() {
+    let mut building = CachedBuilding::new(SERVER, "ada@example.com", 1, tree());
+    for round in 0..3 {
+        let values = (0..200)
+            .map(|k| LiveValue { key: format!("k{round}-{k}"), ts: 1, value: TelemetryValue::Number(1.0) })
+            .collect();
+        building.merge_values(&TelemetryBatch { device_id: "d1".into(), snapshot: false, values });
+    }
+    assert_eq!(building.values["d1"].len(), MAX_KEYS_PER_DEVICE);
+    let newer = LiveValue { key: "k0-0".into(), ts: 2, value: TelemetryValue::Number(9.0) };
+    building.merge_values(&TelemetryBatch {
+        device_id: "d1".into(),
+        snapshot: false,
+        values: vec![newer.clone()],
+    });
+    assert_eq!(building.values["d1"]["k0-0"], newer, "a held key still updates");
+
+    let dir = TempDir::new("cache-huge");
+    let cache = TreeCache::new(&dir.0);
+    let path = cache.path_for(SERVER, "ada@example.com");
+    let file = fs::File::create(&path).unwrap();
+    file.set_len(MAX_CACHE_BYTES + 1).unwrap();
+    assert!(cache.load(SERVER, "ada@example.com").is_none());
+    assert!(!path.exists(), "discarded");
+}

@@ -258,10 +258,12 @@ impl Actor {
         self.stats.connections.fetch_add(1, Ordering::Relaxed);
         self.stats.legacy_endpoint.store(self.dialect == Dialect::Legacy, Ordering::Relaxed);
         let mut writer = Writer::spawn(sink);
+        self.registry.restart();
+        let first = self.registry.next_batch(self.config.max_unanswered, Instant::now());
         let messages = match protocol::connect_messages(
             self.dialect,
             token.expose(),
-            self.registry.replay(),
+            first,
             self.config.max_cmds_per_message,
         ) {
             Ok(messages) => messages,
@@ -282,8 +284,24 @@ impl Actor {
     }
 
     fn send_cmds(&self, writer: &mut Writer, cmds: Vec<WsCmd>) -> Result<(), Ended> {
-        let text = protocol::encode(self.dialect, None, cmds).map_err(|e| Ended::Lost(e.to_string()))?;
-        writer.send(Frame::Text(text))
+        for batch in cmds.chunks(self.config.max_cmds_per_message.max(1)) {
+            let text = protocol::encode(self.dialect, None, batch.to_vec())
+                .map_err(|e| Ended::Lost(e.to_string()))?;
+            writer.send(Frame::Text(text))?;
+        }
+        Ok(())
+    }
+
+    /// Sends the subscriptions waiting for room in the window, if there is room now.
+    fn flush(&mut self, writer: &mut Writer) -> Result<(), Ended> {
+        if self.registry.waiting() == 0 {
+            return Ok(());
+        }
+        let batch = self.registry.next_batch(self.config.max_unanswered, Instant::now());
+        if batch.is_empty() {
+            return Ok(());
+        }
+        self.send_cmds(writer, batch)
     }
 
     async fn serve(&mut self, writer: &mut Writer, stream: &mut FrameStream) -> Ended {
@@ -318,6 +336,9 @@ impl Actor {
                             return ended;
                         }
                     }
+                    if let Err(ended) = self.flush(writer) {
+                        return ended;
+                    }
                 }
                 frame = stream.next() => {
                     last_inbound = Instant::now();
@@ -326,6 +347,9 @@ impl Actor {
                         Some(Ok(Frame::Text(text))) => {
                             text_frames += 1;
                             self.route(&text);
+                            if let Err(ended) = self.flush(writer) {
+                                return ended;
+                            }
                         }
                         // tungstenite answers pings itself while we keep reading.
                         Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
@@ -344,6 +368,14 @@ impl Actor {
                     if let Err(ended) = writer.send(Frame::Ping(Vec::new())) {
                         return ended;
                     }
+                    let before = Instant::now().checked_sub(self.config.answer_wait);
+                    let freed = before.map_or(0, |before| self.registry.give_up_waiting(before));
+                    if freed > 0 {
+                        tracing::warn!(freed, "subscriptions the server has not answered; sending the next ones anyway");
+                    }
+                    if let Err(ended) = self.flush(writer) {
+                        return ended;
+                    }
                 }
             }
         }
@@ -351,10 +383,8 @@ impl Actor {
 
     fn apply(&mut self, command: Command, outgoing: &mut Vec<WsCmd>) {
         match command {
-            Command::Subscribe { cmd_id, spec, mailbox } => {
-                outgoing.push(spec.subscribe_cmd(cmd_id));
-                self.registry.insert(cmd_id, *spec, mailbox);
-            }
+            // Queued: `flush` sends it when the window has room.
+            Command::Subscribe { cmd_id, spec, mailbox } => self.registry.insert(cmd_id, *spec, mailbox),
             Command::Unsubscribe { cmd_id } => outgoing.extend(self.registry.remove(cmd_id)),
             // Connected: resuming has nothing to do; the others end `serve` before getting here.
             Command::Resume | Command::ReconnectNow | Command::Pause | Command::Shutdown => {}
@@ -381,6 +411,7 @@ impl Actor {
                 return;
             }
         };
+        self.registry.answered(cmd_id);
         let Some(entry) = self.registry.get_mut(cmd_id) else {
             // Late updates for a subscription just dropped are normal.
             tracing::debug!(cmd_id, "update for an unknown subscription");

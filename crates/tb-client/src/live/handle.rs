@@ -28,6 +28,11 @@ pub struct LiveConfig {
     pub max_cmds_per_message: usize,
     /// Opening a connection (TCP, TLS, the upgrade) takes at most this long.
     pub connect_timeout: Duration,
+    /// Subscriptions sent and not yet answered, at most; the rest wait their turn. The server
+    /// queues every answer and closes a session whose queue passes 1,000 (see `registry`).
+    pub max_unanswered: usize,
+    /// A subscription not answered in this long stops holding up the next ones.
+    pub answer_wait: Duration,
     /// The largest message read from the server; a larger one ends the connection (and the next
     /// brings a fresh snapshot). A snapshot of 50,000 devices with two keys each is about 15 MiB.
     pub max_message_bytes: usize,
@@ -42,6 +47,8 @@ impl Default for LiveConfig {
             dead_after: Duration::from_secs(40),
             max_cmds_per_message: 10,
             connect_timeout: Duration::from_secs(15),
+            max_unanswered: 100,
+            answer_wait: Duration::from_secs(20),
             max_message_bytes: 32 * 1024 * 1024,
         }
     }
