@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tb_proto::auth::{Authority, JwtClaims, JwtPair, TwoFaProviderType, User};
 use tb_proto::id::NULL_UUID;
-use tb_proto::{EntityId, EntityType};
+use tb_proto::{CustomerId, EntityId, EntityType, UserId};
 use uuid::Uuid;
 
 const ISSUER: &str = "thingsboard.io";
@@ -358,10 +358,10 @@ impl Auth {
 
     pub(crate) fn user_json(&self, user: &UserRec) -> User {
         User {
-            id: EntityId::new(EntityType::User, user.id),
+            id: UserId(user.id),
             created_time: user.created_time,
             tenant_id: Some(EntityId::new(EntityType::Tenant, self.tenant_id)),
-            customer_id: Some(EntityId::new(EntityType::Customer, user.customer.unwrap_or(NULL_UUID))),
+            customer_id: Some(CustomerId(user.customer.unwrap_or(NULL_UUID))),
             email: user.email.clone(),
             name: user.email.clone(),
             authority: user.authority,

@@ -22,7 +22,7 @@ use tb_proto::id::NULL_UUID;
 use tb_proto::relation::{EntityRelation, EntityRelationsQuery, RelationTypeGroup, SearchDirection};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{TelemetrySubscriptionUpdate, TsPoint};
-use tb_proto::{AssetId, DeviceId, DeviceProfileId, EntityId, EntityType};
+use tb_proto::{AssetId, CustomerId, DeviceId, DeviceProfileId, EntityId, EntityType};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
@@ -231,8 +231,8 @@ impl Store {
         }
     }
 
-    fn customer_ref(&self, customer: Option<Uuid>) -> EntityId {
-        EntityId::new(EntityType::Customer, customer.unwrap_or(NULL_UUID))
+    fn customer_ref(&self, customer: Option<Uuid>) -> CustomerId {
+        CustomerId(customer.unwrap_or(NULL_UUID))
     }
 
     pub(crate) fn asset_json(&self, a: &AssetRec) -> Asset {
