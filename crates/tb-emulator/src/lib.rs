@@ -28,6 +28,7 @@
 mod alarm_query;
 mod auth;
 mod clock;
+mod data_validator;
 mod demo;
 mod entity_query;
 mod error;
@@ -42,6 +43,7 @@ mod sim;
 mod store;
 mod tls;
 mod two_factor;
+mod users;
 mod widget_device;
 mod ws;
 
@@ -326,7 +328,7 @@ impl Emulator {
     /// The code last sent by e-mail or SMS to the user with this e-mail address during a
     /// two-factor sign-in (the emulator delivers no mail), until it is used.
     pub fn two_factor_code(&self, email: &str) -> Option<String> {
-        let user = self.state.auth.users().iter().find(|u| u.email.eq_ignore_ascii_case(email))?;
+        let user = self.state.auth.users().into_iter().find(|u| u.email.eq_ignore_ascii_case(email))?;
         self.state.two_factor.sent_code(user.id)
     }
 
@@ -339,6 +341,21 @@ impl Emulator {
     /// (`/api/v1/{token}/...`). Derived from the device id, so stable for a seed.
     pub fn device_token(&self, name: &str) -> Option<String> {
         self.state.store().device_by_name(name).map(|d| rpc_hub::device_token(d.id))
+    }
+
+    /// The id of the customer with this exact title.
+    pub fn customer_id(&self, title: &str) -> Option<Uuid> {
+        self.state.store().customer_by_title(title).map(|c| c.id)
+    }
+
+    /// The customer an asset or device is assigned to: `None` for the tenant's own (or an
+    /// unknown id).
+    pub fn owner(&self, entity: Uuid) -> Option<Uuid> {
+        let store = self.state.store();
+        match store.assets.get(&entity) {
+            Some(asset) => asset.customer,
+            None => store.devices.get(&entity).and_then(|d| d.customer),
+        }
     }
 
     /// The id of the asset with this exact name.

@@ -7,6 +7,7 @@
 //! bounded queue, so a slow socket never blocks a writer.
 
 mod alarms;
+mod customers;
 mod live;
 
 pub(crate) use alarms::AlarmChangeError;
@@ -29,7 +30,12 @@ use uuid::Uuid;
 #[derive(Debug, Clone)]
 pub(crate) struct CustomerRec {
     pub(crate) id: Uuid,
+    pub(crate) created_time: i64,
     pub(crate) title: String,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) additional_info: Option<Value>,
+    pub(crate) version: i64,
 }
 
 #[derive(Debug, Clone)]
