@@ -28,6 +28,7 @@ mod device;
 mod history;
 pub(crate) mod lifecycle;
 pub(crate) mod session;
+mod sharing;
 pub(crate) mod tree;
 
 /// How long signing out waits for the server to invalidate the session.

@@ -29,6 +29,7 @@ mod history;
 mod live_values;
 mod rollup;
 pub mod secrets;
+pub mod sharing;
 
 pub use crate::core::session::certificate_file_text;
 pub use crate::core::tree::{building_tree, BuildingTree};
