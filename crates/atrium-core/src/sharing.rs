@@ -136,8 +136,9 @@ impl<'a> Sharing<'a> {
     }
 
     /// Refuses anyone but a tenant administrator before a request goes out (a resumed session
-    /// learns who it is from its first refresh).
-    async fn require_tenant_admin(&self) -> Result<(), AppError> {
+    /// learns who it is from its first refresh). Every call below checks it; a caller may check
+    /// first to spare itself loading a building for nothing.
+    pub async fn require_tenant_admin(&self) -> Result<(), AppError> {
         let principal = match self.client.principal() {
             Some(p) => p,
             None => self.client.current_principal().await.map_err(|e| to_app_error(&e))?,
