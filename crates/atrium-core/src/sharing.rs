@@ -11,7 +11,7 @@
 //! Only tenant administrators share; anyone else is refused before a request is sent.
 //!
 //! The app reaches this through [`crate::Core`]; the CLI through [`Sharing`] with its own client
-//! and tree.
+//! and tree. The server's behaviour this relies on, version by version: `docs/thingsboard-sharing.md`.
 
 mod below;
 mod run;

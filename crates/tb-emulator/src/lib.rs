@@ -1,7 +1,8 @@
 //! A ThingsBoard-compatible server emulator: the REST and WebSocket subset a ThingsBoard client
 //! uses (login with optional TOTP 2FA and refresh, assets, devices, relations, latest and
 //! historical telemetry, attributes, RPC, alarms, entity data queries, live subscriptions
-//! including `ENTITY_DATA` and `ALARM_COUNT`), served by axum on 127.0.0.1, over a deterministic,
+//! including `ENTITY_DATA` and `ALARM_COUNT`, customers with assignment, customer users and their
+//! activation), served by axum on 127.0.0.1, over a deterministic,
 //! seeded smart building with simulated devices, plus fault controls (dropped sockets, expired or
 //! revoked tokens, offline devices, latency, failed requests, refused upgrades, malformed frames)
 //! for tests.

@@ -1,5 +1,6 @@
 //! Customers and what is assigned to them (`CustomerController`; `AssetController` and
-//! `DeviceController` assignment): the tenant administrator's side of sharing a place.
+//! `DeviceController` assignment): the tenant administrator's side of sharing a place
+//! (`docs/thingsboard-sharing.md`).
 
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;

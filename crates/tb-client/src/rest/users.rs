@@ -1,5 +1,5 @@
 //! Customer users (`UserController`): listing them, creating one without mail, its activation
-//! link, and whether it has been activated.
+//! link, and whether it has been activated (`docs/thingsboard-sharing.md`, section 3).
 
 use crate::client::{Client, RequestSpec};
 use crate::error::Error;
