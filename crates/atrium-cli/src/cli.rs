@@ -13,9 +13,12 @@ use tb_client::proto::telemetry::AttributeScope;
         The password comes from ATRIUM_PASSWORD, else from a prompt on a terminal; never from an argument.\n\
         A two-factor account uses its default method, or ATRIUM_2FA_METHOD (totp, email, sms,\n\
         backup_code); the code comes from ATRIUM_2FA_CODE, else from a prompt.\n\n\
-        <device>, <entity>: a UUID or a unique name.",
-    after_help = "EXIT: 0 ok; 1 other; 2 usage; 3 authentication (bad credentials, session expired, 2FA required);\n      \
-        4 not found or forbidden; 5 device offline or no answer in time; 6 network, TLS, or server error (5xx, non-JSON answer)"
+        <device>, <entity>, <place>: a UUID or a unique name.\n\n\
+        After `share`, --user EMAIL names the customer user to give access to; sign in with --user\n\
+        before the command, or with ATRIUM_USER.",
+    after_help = "EXIT: 0 ok; 1 other (also: some items of a share or unshare failed); 2 usage; 3 authentication (bad credentials,\n      \
+        session expired, 2FA required); 4 not found or forbidden; 5 device offline or no answer in time;\n      \
+        6 network, TLS, or server error (5xx, non-JSON answer)"
 )]
 pub(crate) struct Cli {
     #[command(flatten)]
@@ -94,6 +97,85 @@ pub(crate) enum Command {
         /// A UUID or a unique device or asset name
         entity: Option<String>,
     },
+    /// Share a place and everything below it with a customer (a tenant administrator's command)
+    #[command(
+        after_help = "After `share`, --user EMAIL means --customer-user EMAIL: sign in with --user before the command, or with ATRIUM_USER."
+    )]
+    Share {
+        /// A UUID or a unique asset or device name
+        place: String,
+        /// The customer's exact title
+        #[arg(long, value_name = "NAME")]
+        customer: String,
+        /// Create the customer when the tenant has none with that title
+        #[arg(long)]
+        create: bool,
+        /// The new customer's contact e-mail address (with --create)
+        #[arg(long, value_name = "EMAIL", requires = "create")]
+        email: Option<String>,
+        /// Give access to this person too: a user of the customer, created without mail when
+        /// missing; its activation link is printed (also spelled --user after the command)
+        #[arg(long = "customer-user", value_name = "EMAIL")]
+        customer_user: Option<String>,
+        /// Also take what another customer has (it loses access); without it, that is skipped
+        #[arg(long = "move-conflicts")]
+        move_conflicts: bool,
+        /// Print the plan and change nothing
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Stop sharing a place and everything below it with a customer
+    Unshare {
+        /// A UUID or a unique asset or device name
+        place: String,
+        /// The customer's exact title
+        #[arg(long, value_name = "NAME")]
+        customer: String,
+        /// Print the plan and change nothing
+        #[arg(long = "dry-run")]
+        dry_run: bool,
+    },
+    /// Who has access to a place: customers with it or something below it, and their users
+    Access {
+        /// A UUID or a unique asset or device name
+        place: String,
+    },
+}
+
+/// Global options that take a value: their value is not the command.
+const GLOBAL_VALUE_OPTIONS: [&str; 3] = ["--url", "--user", "--ca-cert"];
+
+/// The arguments with `share`'s `--user EMAIL` spelled `--customer-user EMAIL`: the issue names
+/// it `--user`, which is also the global sign-in option, and clap would take one for the other.
+/// Only what follows the `share` command is renamed, so `--user` before it still signs in.
+pub(crate) fn arguments(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();
+    let mut i = 1;
+    while i < args.len() {
+        let Some(arg) = args[i].to_str() else { return args };
+        if arg == "--" {
+            return args;
+        }
+        if arg.starts_with('-') {
+            i += if GLOBAL_VALUE_OPTIONS.contains(&arg) { 2 } else { 1 };
+            continue;
+        }
+        if arg != "share" {
+            return args;
+        }
+        for later in &mut args[i + 1..] {
+            match later.to_str() {
+                Some("--") => break,
+                Some("--user") => *later = "--customer-user".into(),
+                Some(text) if text.starts_with("--user=") => {
+                    *later = format!("--customer-user={}", &text["--user=".len()..]).into();
+                }
+                _ => {}
+            }
+        }
+        return args;
+    }
+    args
 }
 
 fn parse_seconds(text: &str) -> Result<f64, String> {
@@ -129,6 +211,46 @@ mod tests {
             Cli::try_parse_from(["atrium-cli", "rpc", "Lamp", "setState", "--json", "--oneway"]).unwrap();
         assert!(cli.global.json);
         assert!(matches!(cli.command, Command::Rpc { oneway: true, timeout_ms: 10_000, .. }));
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(arguments(args.iter().map(std::ffi::OsString::from)))
+    }
+
+    #[test]
+    fn after_share_user_names_the_customer_user_and_before_it_signs_in() {
+        let cli = parse(&[
+            "atrium-cli",
+            "--user",
+            "admin@x",
+            "share",
+            "Lobby",
+            "--customer",
+            "C",
+            "--user",
+            "new@x",
+        ])
+        .unwrap();
+        assert_eq!(cli.global.user.as_deref(), Some("admin@x"));
+        let Command::Share { customer_user, customer, create, .. } = cli.command else { panic!() };
+        assert_eq!((customer_user.as_deref(), customer.as_str(), create), (Some("new@x"), "C", false));
+        let cli =
+            parse(&["atrium-cli", "--url", "u", "share", "L", "--customer=C", "--user=new@x", "--json"])
+                .unwrap();
+        assert_eq!(cli.global.user, None);
+        assert!(cli.global.json);
+        assert!(matches!(cli.command, Command::Share { customer_user: Some(u), .. } if u == "new@x"));
+        // Only after `share`: elsewhere --user still signs in.
+        let cli = parse(&["atrium-cli", "access", "L", "--user", "admin@x"]).unwrap();
+        assert_eq!(cli.global.user.as_deref(), Some("admin@x"));
+        let cli = parse(&["atrium-cli", "--user", "share", "tree"]).unwrap();
+        assert_eq!(cli.global.user.as_deref(), Some("share"), "a user named share is not the command");
+        assert!(
+            parse(&["atrium-cli", "share", "L", "--customer", "C", "--email", "e@x"]).is_err(),
+            "--email needs --create"
+        );
+        let cli = parse(&["atrium-cli", "unshare", "L", "--customer", "C", "--dry-run"]).unwrap();
+        assert!(matches!(cli.command, Command::Unshare { dry_run: true, .. }));
     }
 
     #[test]

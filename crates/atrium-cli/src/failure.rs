@@ -1,5 +1,6 @@
 //! Exit codes and the one human line on stderr.
 
+use atrium_ipc::{AppError, ErrorCode};
 use tb_client::{Error, RpcFailure};
 
 pub(crate) const OTHER: u8 = 1;
@@ -61,13 +62,35 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
     }
 }
 
-/// Any error of a command: a client error, a [`Failure`], or something else (exit 1).
+/// The exit code of an error the core reports (sharing goes through the core).
+pub(crate) fn app_exit_code(error: &AppError) -> u8 {
+    use ErrorCode as C;
+    match error.code {
+        C::BadCredentials
+        | C::AccountLocked
+        | C::TwoFactorRequired
+        | C::TwoFactorRejected
+        | C::TwoFactorExpired
+        | C::TwoFactorSetupRequired
+        | C::SessionExpired
+        | C::NotLoggedIn => AUTH,
+        C::PermissionDenied | C::NotFound => NOT_FOUND,
+        C::DeviceOffline | C::DeviceTimeout | C::DeliveryUnknown => DEVICE,
+        C::Network | C::Tls | C::UntrustedCertificate | C::Server | C::BadResponse => NETWORK,
+        C::InvalidUrl | C::InsecureConnection => USAGE,
+        _ => OTHER,
+    }
+}
+
+/// Any error of a command: a client error, a core error, a [`Failure`], or something else (exit 1).
 /// The message is one line: a chain is joined with ": " and line breaks are flattened.
 pub(crate) fn classify(error: &anyhow::Error) -> Failure {
     let failure = if let Some(f) = error.downcast_ref::<Failure>() {
         Failure::new(f.code, f.message.clone())
     } else if let Some(e) = error.downcast_ref::<Error>() {
         Failure::new(exit_code(e), atrium_core::to_app_error(e).message)
+    } else if let Some(e) = error.downcast_ref::<AppError>() {
+        Failure::new(app_exit_code(e), e.message.clone())
     } else {
         Failure::new(OTHER, format!("{error:#}"))
     };
@@ -114,6 +137,18 @@ mod tests {
         for (error, code) in cases {
             assert_eq!(exit_code(&error), code, "{error:?}");
         }
+    }
+
+    #[test]
+    fn core_errors_map_to_the_same_classes() {
+        let app = |code| AppError::new(code, "m", false);
+        assert_eq!(app_exit_code(&app(ErrorCode::PermissionDenied)), NOT_FOUND);
+        assert_eq!(app_exit_code(&app(ErrorCode::NotFound)), NOT_FOUND);
+        assert_eq!(app_exit_code(&app(ErrorCode::SessionExpired)), AUTH);
+        assert_eq!(app_exit_code(&app(ErrorCode::Server)), NETWORK);
+        assert_eq!(app_exit_code(&app(ErrorCode::InvalidRequest)), OTHER);
+        let f = classify(&anyhow::Error::new(app(ErrorCode::PermissionDenied)));
+        assert_eq!((f.code, f.message.as_str()), (NOT_FOUND, "m"));
     }
 
     #[test]

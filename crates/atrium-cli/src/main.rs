@@ -8,8 +8,10 @@
 //! COMMANDS login | tree [--stats] | watch <device> [--keys k1,k2] [--count N] [--seconds S]
 //!          | rpc <device> <method> [--params JSON] [--oneway] [--timeout-ms N]
 //!          | attrs <device> [--scope SCOPE] | alarms [<entity>]
-//! EXIT     0 ok; 1 other; 2 usage; 3 authentication; 4 not found or forbidden;
-//!          5 device offline or no answer in time; 6 network, TLS, or server error
+//!          | share <place> --customer NAME [--create [--email EMAIL]] [--user EMAIL] [--move-conflicts] [--dry-run]
+//!          | unshare <place> --customer NAME [--dry-run] | access <place>
+//! EXIT     0 ok; 1 other (also: items of a share or unshare failed); 2 usage; 3 authentication;
+//!          4 not found or forbidden; 5 device offline or no answer in time; 6 network, TLS, or server error
 //! ```
 //!
 //! Scripts depend on this interface: flags, JSON shapes and exit codes are a contract. Errors are
@@ -28,7 +30,7 @@ use cli::{Cli, Command};
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(cli::arguments(std::env::args_os())) {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version: on stdout, exit 0.
@@ -74,13 +76,29 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Attrs { device, scope } => commands::attrs::run(&session, json, &device, scope).await,
         Command::Alarms { entity } => commands::alarms::run(&session, json, entity.as_deref()).await,
+        Command::Share { place, customer, create, email, customer_user, move_conflicts, dry_run } => {
+            let args = commands::share::ShareArgs {
+                place: &place,
+                customer,
+                create,
+                email,
+                user: customer_user,
+                move_conflicts,
+                dry_run,
+            };
+            commands::share::run(&session, json, args).await
+        }
+        Command::Unshare { place, customer, dry_run } => {
+            commands::unshare::run(&session, json, &place, customer, dry_run).await
+        }
+        Command::Access { place } => commands::access::run(&session, json, &place).await,
     }
 }
 
 /// Clap's first line ("error: ..."), without the prefix, pointing at --help.
 fn usage_line(e: &clap::Error) -> String {
     if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-        return "a command is required: login, tree, watch, rpc, attrs or alarms (see atrium-cli --help)"
+        return "a command is required: login, tree, watch, rpc, attrs, alarms, share, unshare or access (see atrium-cli --help)"
             .into();
     }
     let rendered = e.render().to_string();

@@ -340,6 +340,203 @@ async fn watch_keeps_going_across_a_dropped_socket_and_an_expired_token() {
     reader.join().expect("the reader ends");
 }
 
+/// Requests that change who has what: assign, unassign, new customers and users.
+fn sharing_writes(emulator: &Emulator) -> u64 {
+    emulator
+        .faults()
+        .counters()
+        .requests_by_route
+        .iter()
+        .filter(|(route, _)| {
+            ["POST /api/customer", "DELETE /api/customer", "POST /api/user"]
+                .iter()
+                .any(|w| route.starts_with(w))
+        })
+        .map(|(_, n)| n)
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_dry_run_prints_the_plan_and_changes_nothing() {
+    let emulator = emulator().await;
+    let lobby = emulator.asset_id("Lobby").unwrap();
+    let customer_a = emulator.customer_id("Customer A").unwrap();
+    emulator.faults().reset_counters();
+    let r =
+        as_tenant(&emulator, &["--json", "share", "Lobby", "--customer", "Customer B", "--dry-run"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.json();
+    assert_eq!(keys(&out), set(&["dryRun", "plan", "summary"]));
+    assert_eq!(out["dryRun"], true);
+    assert!(out["summary"].is_null());
+    let plan = &out["plan"];
+    assert_eq!(plan["place"]["name"], "Lobby");
+    assert_eq!(plan["customer"]["title"], "Customer B");
+    let conflicts = plan["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 6, "the lobby and its five devices are Customer A's");
+    assert!(conflicts.iter().all(|c| c["customerTitle"] == "Customer A"));
+    assert_eq!(sharing_writes(&emulator), 0, "a dry run sends no change");
+    assert_eq!(emulator.owner(lobby), Some(customer_a));
+
+    let r = as_tenant(&emulator, &["share", "Lobby", "--customer", "Customer B", "--dry-run"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("another customer's: 6"), "{}", r.stdout);
+    assert!(r.stdout.contains("Lobby Light [device]: Customer A"), "{}", r.stdout);
+    assert!(r.stdout.trim_end().ends_with("dry run: nothing was changed"), "{}", r.stdout);
+    assert_eq!(sharing_writes(&emulator), 0);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn share_with_a_new_customer_and_user_then_a_rerun_does_nothing_more() {
+    let emulator = emulator().await;
+    let url = emulator.base_url();
+    let args = [
+        "--url",
+        url.as_str(),
+        "--user",
+        USER,
+        "--json",
+        "share",
+        "Room 2.05",
+        "--customer",
+        "Flat 2.05",
+        "--create",
+        "--email",
+        "flat@example.com",
+        "--user",
+        "alice@example.com",
+        "--move-conflicts",
+    ];
+    let r = run(&args, Some(PASSWORD)).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = r.json();
+    let summary = &out["summary"];
+    assert_eq!(out["dryRun"], false);
+    assert_eq!(summary["customerCreated"], true);
+    assert_eq!(summary["customer"]["email"], "flat@example.com");
+    let moved = summary["moved"].as_array().unwrap().len();
+    assert!(moved >= 3, "the room and its devices moved from Customer A: {summary}");
+    assert_eq!(summary["failed"].as_array().unwrap().len(), 0);
+    let user = &summary["user"];
+    assert_eq!((user["email"].as_str(), user["created"].as_bool()), (Some("alice@example.com"), Some(true)));
+    let link = user["activationLink"].as_str().expect("a link to hand over");
+    assert!(link.starts_with(&format!("{url}/api/noauth/activate?activateToken=")), "{link}");
+    let flat = emulator.customer_id("Flat 2.05").expect("created");
+    assert_eq!(emulator.owner(emulator.asset_id("Room 2.05").unwrap()), Some(flat));
+
+    emulator.faults().reset_counters();
+    let again = run(&args, Some(PASSWORD)).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let summary = &again.json()["summary"];
+    assert_eq!(summary["already"].as_array().unwrap().len(), moved);
+    assert_eq!(summary["customerCreated"], false);
+    assert_eq!(summary["user"]["created"], false);
+    assert_eq!(summary["user"]["activationLink"].as_str(), Some(link));
+    assert_eq!(sharing_writes(&emulator), 0, "a re-run only finds everything done");
+
+    // The text form names what it did and prints the link for the person.
+    let r = as_tenant(
+        &emulator,
+        &["share", "Room 2.05", "--customer", "Flat 2.05", "--user", "alice@example.com"],
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("0 assigned, 0 moved, 0 skipped"), "{}", r.stdout);
+    assert!(r.stdout.contains(link), "{}", r.stdout);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_move_conflicts_another_customers_things_stay_theirs() {
+    let emulator = emulator().await;
+    let customer_a = emulator.customer_id("Customer A").unwrap();
+    let r = as_tenant(&emulator, &["--json", "share", "Lobby", "--customer", "Customer B"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let summary = &r.json()["summary"];
+    assert_eq!(summary["skipped"].as_array().unwrap().len(), 6);
+    assert_eq!(summary["moved"].as_array().unwrap().len(), 0);
+    assert_eq!(emulator.owner(emulator.asset_id("Lobby").unwrap()), Some(customer_a));
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unshare_plans_then_takes_back_and_access_lists_who_has_what() {
+    let emulator = emulator().await;
+    let r = as_tenant(&emulator, &["--json", "access", "Floor 3"]).await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let access = r.json();
+    assert_eq!(keys(&access), set(&["place", "customers", "unshared", "missing"]));
+    let customers = access["customers"].as_array().unwrap();
+    assert_eq!(customers.len(), 1);
+    assert_eq!(customers[0]["customer"]["title"], "Customer B");
+    assert_eq!(customers[0]["hasPlace"], true);
+    let users = customers[0]["users"].as_array().unwrap();
+    assert_eq!(users.len(), 1);
+    assert_eq!(
+        (users[0]["email"].as_str(), users[0]["activated"].as_bool()),
+        (Some("customerb@thingsboard.org"), Some(true))
+    );
+    let text = as_tenant(&emulator, &["access", "Floor 3"]).await;
+    assert!(
+        text.stdout.contains("customer Customer B <office@customer-b.example>: the place and"),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("Bo B <customerb@thingsboard.org>: active"), "{}", text.stdout);
+
+    emulator.faults().reset_counters();
+    let dry =
+        as_tenant(&emulator, &["--json", "unshare", "Room 3.02", "--customer", "Customer B", "--dry-run"])
+            .await;
+    assert_eq!(dry.code, 0, "{}", dry.stderr);
+    let to_unassign = dry.json()["plan"]["toUnassign"].as_array().unwrap().len();
+    assert!(to_unassign >= 3);
+    assert_eq!(sharing_writes(&emulator), 0);
+    let done = as_tenant(&emulator, &["--json", "unshare", "Room 3.02", "--customer", "Customer B"]).await;
+    assert_eq!(done.code, 0, "{}", done.stderr);
+    assert_eq!(done.json()["summary"]["unassigned"].as_array().unwrap().len(), to_unassign);
+    assert_eq!(emulator.owner(emulator.asset_id("Room 3.02").unwrap()), None);
+    let again = as_tenant(&emulator, &["unshare", "Room 3.02", "--customer", "Customer B"]).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(again.stdout.contains("0 taken back"), "{}", again.stdout);
+    emulator.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sharing_exit_codes() {
+    let emulator = emulator().await;
+    let url = emulator.base_url();
+    // A customer user is refused before anything is loaded.
+    emulator.faults().reset_counters();
+    let customer = [
+        "--url",
+        url.as_str(),
+        "--user",
+        "customer@thingsboard.org",
+        "share",
+        "Lobby",
+        "--customer",
+        "Customer A",
+    ];
+    let r = run(&customer, Some("customer")).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("tenant administrator"), "{}", r.stderr);
+    let counters = emulator.faults().counters();
+    let requests: u64 = counters.requests_by_route.values().sum();
+    assert_eq!(requests - counters.requests("POST /api/auth/login"), 0, "nothing but the sign-in");
+    let r = as_tenant(&emulator, &["share", "Lobby", "--customer", "Nobody"]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("'Nobody'"), "{}", r.stderr);
+    let r = as_tenant(&emulator, &["access", "No Such Room"]).await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    let r = as_tenant(&emulator, &["share", "Lobby", "--customer", "X", "--email", "x@example.com"]).await;
+    assert_eq!(r.code, 2, "--email without --create: {}", r.stderr);
+    let r = as_tenant(&emulator, &["unshare", "Lobby"]).await;
+    assert_eq!(r.code, 2, "--customer is required: {}", r.stderr);
+    emulator.shutdown().await;
+}
+
 /// The finest log level everywhere, on a server whose live endpoint takes the token in its URL:
 /// tungstenite prints the upgrade request and every frame at trace, and those hold the token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -29,6 +29,7 @@ mod device;
 mod history;
 pub(crate) mod lifecycle;
 pub(crate) mod session;
+mod sharing;
 pub(crate) mod tree;
 
 fn not_in_tree() -> AppError {
@@ -278,6 +279,9 @@ impl Core {
         // explicit sign-out deletes those. A sign-in that waited for its second factor is over.
         self.stop_session(false).await;
         self.two_factor_cancel();
+        // The cached building into memory first, off the async threads: nothing after this
+        // reads a file where it runs, and the session is not running yet to end meanwhile.
+        self.load_cached(&info).await;
         let live = LiveHandle::spawn(&client, self.shared.live_config.clone());
         let active = Arc::new(Active {
             client: client.clone(),
@@ -321,7 +325,6 @@ impl Core {
         active.background.lock().extend(tasks);
         *self.shared.active.lock() = Some(active);
         *self.shared.ended.lock() = None;
-        self.load_cached(&info).await;
         Ok(info)
     }
 

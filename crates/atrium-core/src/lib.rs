@@ -30,6 +30,7 @@ mod live_values;
 mod logging;
 mod rollup;
 pub mod secrets;
+pub mod sharing;
 
 pub use crate::core::session::certificate_file_text;
 pub use crate::core::tree::{building_tree, BuildingTree};

@@ -28,6 +28,7 @@ mod error;
 mod history;
 mod live;
 mod rollup;
+mod sharing;
 pub mod time;
 mod tree;
 
@@ -54,6 +55,12 @@ pub use live::{
     merge_latest, ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId,
 };
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
+pub use sharing::{
+    AccessUser, CustomerAccess, CustomerChoice, CustomerRef, FailedItem, NewCustomerUser, OnConflict,
+    PlaceAccess, PlanShareArgs, PlanUnshareArgs, PlannedCustomer, PlannedUser, ShareArgs, ShareConflict,
+    SharePlan, ShareSummary, SharedItem, SharedUser, SharingProgress, UnshareArgs, UnsharePlan,
+    UnshareSummary,
+};
 pub use tree::{
     walk_tree, CachedTree, DeviceArgs, DeviceDetail, LoadProgress, LoadedTree, NodeKind, SearchArgs,
     SearchHit, TreeNode, Walk,

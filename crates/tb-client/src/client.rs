@@ -15,6 +15,7 @@ use tb_proto::auth::{
     Authority, JwtClaims, JwtPair, LoginRequest, RefreshTokenRequest, TwoFaProviderInfo, TwoFaProviderType,
 };
 use tb_proto::error::ErrorBody;
+use tb_proto::user::ActivateUserRequest;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
 use zeroize::{Zeroize, Zeroizing};
@@ -197,6 +198,8 @@ pub(crate) struct RequestSpec {
     /// JSON, serialized once.
     pub(crate) body: Option<Zeroizing<Vec<u8>>>,
     pub(crate) timeout: Option<Duration>,
+    /// An `Accept` header, for the few endpoints that produce something other than JSON.
+    pub(crate) accept: Option<&'static str>,
 }
 
 impl std::fmt::Debug for RequestSpec {
@@ -211,12 +214,25 @@ impl std::fmt::Debug for RequestSpec {
 
 impl RequestSpec {
     pub(crate) fn get(path: impl Into<String>) -> Self {
-        Self { method: Method::GET, path: path.into(), query: Vec::new(), body: None, timeout: None }
+        Self {
+            method: Method::GET,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            timeout: None,
+            accept: None,
+        }
     }
 
     pub(crate) fn post(path: impl Into<String>, body: &impl Serialize) -> Self {
         let body = Zeroizing::new(serde_json::to_vec(body).expect("request bodies are plain data"));
-        Self { method: Method::POST, path: path.into(), query: Vec::new(), body: Some(body), timeout: None }
+        Self { body: Some(body), ..Self::get(path).method(Method::POST) }
+    }
+
+    /// The same request with another method (a POST or DELETE without a body).
+    pub(crate) fn method(mut self, method: Method) -> Self {
+        self.method = method;
+        self
     }
 
     pub(crate) fn query(mut self, key: &str, value: impl ToString) -> Self {
@@ -253,6 +269,21 @@ impl RawResponse {
             };
             Error::UnexpectedResponse { status: self.status.as_u16(), content_type, snippet }
         })
+    }
+
+    /// A successful plain-text answer, trimmed.
+    pub(crate) fn text(self) -> Result<String, Error> {
+        if !self.status.is_success() {
+            return Err(self.into_error());
+        }
+        match std::str::from_utf8(&self.body) {
+            Ok(text) => Ok(text.trim().to_owned()),
+            Err(_) => Err(Error::UnexpectedResponse {
+                status: self.status.as_u16(),
+                content_type: one_line(&self.content_type(), MAX_MESSAGE_CHARS),
+                snippet: body_snippet(&self.body),
+            }),
+        }
     }
 
     /// An answer with no meaningful body.
@@ -440,6 +471,19 @@ impl Client {
         self.accept_pair(pair)
     }
 
+    /// Activates an account from its activation link's token by setting its password
+    /// (`POST /api/noauth/activate`, `AuthController.activateUser`), and signs in as that user
+    /// with the pair the server answers. No activation mail is asked for.
+    pub async fn activate_user(&self, activate_token: &str, password: &Secret) -> Result<Principal, Error> {
+        let body = ActivateUserRequest {
+            activate_token: activate_token.to_owned(),
+            password: password.expose().to_owned(),
+        };
+        let spec = RequestSpec::post("api/noauth/activate", &body).query("sendActivationMail", false);
+        let pair: JwtPair = self.send_raw(&spec, None).await?.json()?;
+        self.accept_pair(pair)
+    }
+
     /// The pre-verification token of a login waiting for its second factor.
     fn pending_two_factor(&self) -> Result<Secret, Error> {
         match &*self.inner.auth.lock().expect("auth lock") {
@@ -460,7 +504,8 @@ impl Client {
     /// Sending again sooner than the provider's `minVerificationCodeSendPeriod` is answered 429.
     pub async fn send_two_factor_code(&self, provider: TwoFaProviderType) -> Result<(), Error> {
         let pre = self.pending_two_factor()?;
-        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/send") }
+        let spec = RequestSpec::get("api/auth/2fa/verification/send")
+            .method(Method::POST)
             .query("providerType", provider.as_str());
         let raw = self.send_raw(&spec, Some(&pre)).await?;
         self.two_factor_answer(raw)?.empty()
@@ -473,10 +518,10 @@ impl Client {
         code: &str,
     ) -> Result<Principal, Error> {
         let pre = self.pending_two_factor()?;
-        let spec =
-            RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/2fa/verification/check") }
-                .query("providerType", provider.as_str())
-                .query("verificationCode", code.trim());
+        let spec = RequestSpec::get("api/auth/2fa/verification/check")
+            .method(Method::POST)
+            .query("providerType", provider.as_str())
+            .query("verificationCode", code.trim());
         let raw = self.send_raw(&spec, Some(&pre)).await?;
         // `TwoFactorAuthController.checkTwoFaVerificationCode`: a wrong (or expired) code is 400/31
         // and the pending login stays for another try.
@@ -549,7 +594,7 @@ impl Client {
     /// Tells the server (best effort) and wipes the tokens.
     pub async fn logout(&self) {
         if let Ok((token, _)) = self.current_access().await {
-            let spec = RequestSpec { method: Method::POST, ..RequestSpec::get("api/auth/logout") };
+            let spec = RequestSpec::get("api/auth/logout").method(Method::POST);
             if let Err(e) = self.send_raw(&spec, Some(&token)).await {
                 tracing::debug!("logout request failed, tokens wiped anyway: {e}");
             }
@@ -699,6 +744,9 @@ impl Client {
         }
         if let Some(token) = token {
             request = request.header(AUTH_HEADER, format!("Bearer {}", token.expose()));
+        }
+        if let Some(accept) = spec.accept {
+            request = request.header(reqwest::header::ACCEPT, accept);
         }
         if let Some(body) = &spec.body {
             request = request.header(CONTENT_TYPE, "application/json").body(body.to_vec());

@@ -79,7 +79,7 @@ async fn a_customer_user_sees_only_its_customers_assets_and_devices() {
     let assets = customer.all_assets().await.unwrap();
     let all_assets = tenant.all_assets().await.unwrap();
     assert!(!assets.is_empty() && assets.len() < all_assets.len());
-    assert!(assets.iter().all(|a| a.customer_id.is_some_and(|c| c.id.to_string() == customer_id)));
+    assert!(assets.iter().all(|a| a.customer_id.is_some_and(|c| c.to_string() == customer_id)));
     let names: Vec<&str> = assets.iter().map(|a| a.name.as_str()).collect();
     assert!(names.contains(&"Lobby") && !names.contains(&"Floor 3"), "{names:?}");
     let counters = emu.faults().counters();
@@ -87,7 +87,7 @@ async fn a_customer_user_sees_only_its_customers_assets_and_devices() {
     assert_eq!(counters.requests("GET /api/tenant/assets"), 1, "only the tenant admin's call");
 
     let devices = customer.all_devices().await.unwrap();
-    assert!(devices.iter().all(|d| d.customer_id.is_some_and(|c| c.id.to_string() == customer_id)));
+    assert!(devices.iter().all(|d| d.customer_id.is_some_and(|c| c.to_string() == customer_id)));
 
     // A device of the other customer: forbidden, by id and through its telemetry.
     let other = login(&emu, "customerb@thingsboard.org", "customer").await;

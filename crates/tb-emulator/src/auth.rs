@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tb_proto::auth::{Authority, JwtClaims, JwtPair, TwoFaProviderType, User};
 use tb_proto::id::NULL_UUID;
-use tb_proto::{EntityId, EntityType};
+use tb_proto::{CustomerId, EntityId, EntityType, UserId};
 use uuid::Uuid;
 
 const ISSUER: &str = "thingsboard.io";
@@ -40,17 +40,52 @@ pub struct DemoUser {
     pub must_set_up_two_factor: bool,
 }
 
+/// `UserCredentials`: whether the account is enabled and its pending activation token.
+#[derive(Clone, Default)]
+pub(crate) struct Credentials {
+    /// `None` until the user sets one through the activation link.
+    pub(crate) password: Option<String>,
+    pub(crate) enabled: bool,
+    /// Set while the user has not activated the account (`userActivated` is its absence).
+    pub(crate) activate_token: Option<String>,
+    /// When the activation token expires (ms; 3.8 and later: `userActivationTokenTtl`, 24 h).
+    pub(crate) activate_token_exp: i64,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("enabled", &self.enabled)
+            .field("activated", &self.activate_token.is_none())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// A demo account: activated, with this password.
+    pub(crate) fn active(password: &str) -> Self {
+        Self {
+            password: Some(password.to_owned()),
+            enabled: true,
+            activate_token: None,
+            activate_token_exp: 0,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub(crate) struct UserRec {
     pub(crate) id: Uuid,
     pub(crate) created_time: i64,
     pub(crate) email: String,
-    pub(crate) password: String,
+    pub(crate) credentials: Credentials,
     pub(crate) authority: Authority,
     pub(crate) customer: Option<Uuid>,
     pub(crate) customer_title: Option<String>,
     pub(crate) first_name: String,
     pub(crate) last_name: String,
+    pub(crate) phone: Option<String>,
+    pub(crate) additional_info: Option<serde_json::Value>,
     /// 2FA is set up: login answers a pre-verification token.
     pub(crate) two_factor: Option<UserTwoFactor>,
     /// 2FA is enforced for this user and not set up: login answers an `MFA_CONFIGURATION_TOKEN`.
@@ -61,7 +96,7 @@ impl UserRec {
     pub(crate) fn demo_user(&self) -> DemoUser {
         DemoUser {
             email: self.email.clone(),
-            password: self.password.clone(),
+            password: self.credentials.password.clone().unwrap_or_default(),
             authority: authority_name(self.authority).to_owned(),
             customer: self.customer_title.clone(),
             two_factor: self.two_factor.is_some(),
@@ -129,7 +164,8 @@ pub(crate) struct Auth {
     access_ttl: Duration,
     refresh_ttl: Duration,
     pre_verification_ttl: Duration,
-    users: Vec<UserRec>,
+    /// Users change at run time (`POST /api/user`, activation), so lookups answer copies.
+    users: Mutex<Vec<UserRec>>,
     sessions: Mutex<HashMap<String, TokenSession>>,
     /// Pre-verification tokens issued so far, and whether a fault expired them.
     pre_verification: Mutex<HashMap<String, bool>>,
@@ -137,7 +173,7 @@ pub(crate) struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth").field("users", &self.users.len()).finish_non_exhaustive()
+        f.debug_struct("Auth").field("users", &self.users_mut().len()).finish_non_exhaustive()
     }
 }
 
@@ -162,26 +198,36 @@ impl Auth {
             access_ttl,
             refresh_ttl,
             pre_verification_ttl,
-            users,
+            users: Mutex::new(users),
             sessions: Mutex::new(HashMap::new()),
             pre_verification: Mutex::default(),
         }
     }
 
-    pub(crate) fn users(&self) -> &[UserRec] {
-        &self.users
+    /// Every user, as they are now.
+    pub(crate) fn users(&self) -> Vec<UserRec> {
+        self.users_mut().clone()
+    }
+
+    pub(crate) fn users_mut(&self) -> std::sync::MutexGuard<'_, Vec<UserRec>> {
+        self.users.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn sessions(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenSession>> {
         self.sessions.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn check_password(&self, email: &str, password: &str) -> Option<&UserRec> {
-        self.users.iter().find(|u| u.email == email && u.password == password)
+    /// The user with this e-mail address and password; a user who has not set one yet never
+    /// matches (`DefaultSystemSecurityService.validateUserCredentials` compares the password first).
+    pub(crate) fn check_password(&self, email: &str, password: &str) -> Option<UserRec> {
+        self.users_mut()
+            .iter()
+            .find(|u| u.email == email && u.credentials.password.as_deref() == Some(password))
+            .cloned()
     }
 
-    pub(crate) fn user(&self, id: Uuid) -> Option<&UserRec> {
-        self.users.iter().find(|u| u.id == id)
+    pub(crate) fn user(&self, id: Uuid) -> Option<UserRec> {
+        self.users_mut().iter().find(|u| u.id == id).cloned()
     }
 
     fn sign(&self, claims: &JwtClaims) -> String {
@@ -260,7 +306,7 @@ impl Auth {
     }
 
     /// Validates a pre-verification token (the only one the `/api/auth/2fa/*` endpoints take).
-    pub(crate) fn validate_pre_verification(&self, token: &str) -> Result<&UserRec, TokenError> {
+    pub(crate) fn validate_pre_verification(&self, token: &str) -> Result<UserRec, TokenError> {
         let claims = self.decode(token)?;
         if claims.scopes.first() != Some(&Authority::PreVerificationToken) {
             return Err(TokenError::WrongScope);
@@ -319,7 +365,7 @@ impl Auth {
     }
 
     /// Validates a refresh token (`RefreshTokenAuthenticationProvider.authenticate`) and returns its user.
-    pub(crate) fn validate_refresh(&self, token: &str) -> Result<&UserRec, ApiError> {
+    pub(crate) fn validate_refresh(&self, token: &str) -> Result<UserRec, ApiError> {
         let claims = self.decode(token).map_err(|e| match e {
             TokenError::Expired | TokenError::BadSignature => ApiError::TokenExpired,
             _ => ApiError::AuthenticationFailed,
@@ -358,17 +404,17 @@ impl Auth {
 
     pub(crate) fn user_json(&self, user: &UserRec) -> User {
         User {
-            id: EntityId::new(EntityType::User, user.id),
+            id: UserId(user.id),
             created_time: user.created_time,
             tenant_id: Some(EntityId::new(EntityType::Tenant, self.tenant_id)),
-            customer_id: Some(EntityId::new(EntityType::Customer, user.customer.unwrap_or(NULL_UUID))),
+            customer_id: Some(CustomerId(user.customer.unwrap_or(NULL_UUID))),
             email: user.email.clone(),
             name: user.email.clone(),
             authority: user.authority,
-            first_name: Some(user.first_name.clone()),
-            last_name: Some(user.last_name.clone()),
-            phone: None,
-            additional_info: Some(serde_json::json!({"description": "", "lang": "en_US"})),
+            first_name: Some(user.first_name.clone()).filter(|n| !n.is_empty()),
+            last_name: Some(user.last_name.clone()).filter(|n| !n.is_empty()),
+            phone: user.phone.clone(),
+            additional_info: user.additional_info.clone(),
             version: Some(1),
         }
     }

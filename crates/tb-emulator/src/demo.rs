@@ -267,9 +267,18 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
     b.store.tenant_id = b.uuid();
     let customer_a = b.uuid();
     let customer_b = b.uuid();
+    let customer = |id, title: &str, email: &str| CustomerRec {
+        id,
+        created_time: BASE_CREATED,
+        title: title.to_owned(),
+        email: Some(email.to_owned()),
+        phone: None,
+        additional_info: None,
+        version: 1,
+    };
     b.store.customers = vec![
-        CustomerRec { id: customer_a, title: "Customer A".to_owned() },
-        CustomerRec { id: customer_b, title: "Customer B".to_owned() },
+        customer(customer_a, "Customer A", "facilities@customer-a.example"),
+        customer(customer_b, "Customer B", "office@customer-b.example"),
     ];
 
     let site = b.asset("Atrium Campus", "site", Some(customer_a), None);
@@ -349,12 +358,14 @@ pub(crate) fn build(preset: Preset, seed: u64) -> Demo {
             id: b.uuid(),
             created_time: BASE_CREATED,
             email: email.to_owned(),
-            password: password.to_owned(),
+            credentials: crate::auth::Credentials::active(password),
             authority,
             customer,
             customer_title: customer.and_then(|c| b.store.customer_title(c)).map(str::to_owned),
             first_name: name.0.to_owned(),
             last_name: name.1.to_owned(),
+            phone: None,
+            additional_info: Some(serde_json::json!({"description": "", "lang": "en_US"})),
             two_factor: None,
             must_set_up_two_factor: false,
         }

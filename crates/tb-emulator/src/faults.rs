@@ -55,6 +55,9 @@ pub enum FailureKind {
     /// 404 with Spring's JSON body for a route the server does not have, as an older or newer
     /// server answers an endpoint it lacks.
     MissingRoute,
+    /// 403 with ThingsBoard's JSON body (`errorCode` 20), as the server refuses a user whose
+    /// role lacks the permission.
+    PermissionDenied,
 }
 
 /// The injected faults that shape REST and WebSocket answers.
@@ -110,6 +113,7 @@ impl FailureKind {
             Self::ServerError => {
                 crate::error::ApiError::General("Internal Server Error".to_owned()).into_response()
             }
+            Self::PermissionDenied => crate::error::ApiError::PermissionDenied.into_response(),
             Self::BadGateway => (
                 StatusCode::BAD_GATEWAY,
                 [(header::CONTENT_TYPE, "text/html"), (header::SERVER, "nginx/1.24.0")],

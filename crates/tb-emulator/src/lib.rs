@@ -1,7 +1,8 @@
 //! A ThingsBoard-compatible server emulator: the REST and WebSocket subset a ThingsBoard client
 //! uses (login with optional TOTP 2FA and refresh, assets, devices, relations, latest and
 //! historical telemetry, attributes, RPC, alarms, entity data queries, live subscriptions
-//! including `ENTITY_DATA` and `ALARM_COUNT`), served by axum on 127.0.0.1, over a deterministic,
+//! including `ENTITY_DATA` and `ALARM_COUNT`, customers with assignment, customer users and their
+//! activation), served by axum on 127.0.0.1, over a deterministic,
 //! seeded smart building with simulated devices, plus fault controls (dropped sockets, expired or
 //! revoked tokens, offline devices, latency, failed requests, refused upgrades, malformed frames)
 //! for tests.
@@ -28,6 +29,7 @@
 mod alarm_query;
 mod auth;
 mod clock;
+mod data_validator;
 mod demo;
 mod entity_query;
 mod error;
@@ -42,6 +44,7 @@ mod sim;
 mod store;
 mod tls;
 mod two_factor;
+mod users;
 mod widget_device;
 mod ws;
 
@@ -329,7 +332,7 @@ impl Emulator {
     /// The code last sent by e-mail or SMS to the user with this e-mail address during a
     /// two-factor sign-in (the emulator delivers no mail), until it is used.
     pub fn two_factor_code(&self, email: &str) -> Option<String> {
-        let user = self.state.auth.users().iter().find(|u| u.email.eq_ignore_ascii_case(email))?;
+        let user = self.state.auth.users().into_iter().find(|u| u.email.eq_ignore_ascii_case(email))?;
         self.state.two_factor.sent_code(user.id)
     }
 
@@ -342,6 +345,21 @@ impl Emulator {
     /// (`/api/v1/{token}/...`). Derived from the device id, so stable for a seed.
     pub fn device_token(&self, name: &str) -> Option<String> {
         self.state.store().device_by_name(name).map(|d| rpc_hub::device_token(d.id))
+    }
+
+    /// The id of the customer with this exact title.
+    pub fn customer_id(&self, title: &str) -> Option<Uuid> {
+        self.state.store().customer_by_title(title).map(|c| c.id)
+    }
+
+    /// The customer an asset or device is assigned to: `None` for the tenant's own (or an
+    /// unknown id).
+    pub fn owner(&self, entity: Uuid) -> Option<Uuid> {
+        let store = self.state.store();
+        match store.assets.get(&entity) {
+            Some(asset) => asset.customer,
+            None => store.devices.get(&entity).and_then(|d| d.customer),
+        }
     }
 
     /// The id of the asset with this exact name.

@@ -7,6 +7,7 @@
 //! bounded queue, so a slow socket never blocks a writer.
 
 mod alarms;
+mod customers;
 mod live;
 
 pub(crate) use alarms::AlarmChangeError;
@@ -22,14 +23,19 @@ use tb_proto::id::NULL_UUID;
 use tb_proto::relation::{EntityRelation, EntityRelationsQuery, RelationTypeGroup, SearchDirection};
 use tb_proto::telemetry::AttributeScope;
 use tb_proto::ws::{TelemetrySubscriptionUpdate, TsPoint};
-use tb_proto::{AssetId, DeviceId, DeviceProfileId, EntityId, EntityType};
+use tb_proto::{AssetId, CustomerId, DeviceId, DeviceProfileId, EntityId, EntityType};
 use tokio::sync::{mpsc, Notify};
 use uuid::Uuid;
 
 #[derive(Debug, Clone)]
 pub(crate) struct CustomerRec {
     pub(crate) id: Uuid,
+    pub(crate) created_time: i64,
     pub(crate) title: String,
+    pub(crate) email: Option<String>,
+    pub(crate) phone: Option<String>,
+    pub(crate) additional_info: Option<Value>,
+    pub(crate) version: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -231,8 +237,8 @@ impl Store {
         }
     }
 
-    fn customer_ref(&self, customer: Option<Uuid>) -> EntityId {
-        EntityId::new(EntityType::Customer, customer.unwrap_or(NULL_UUID))
+    fn customer_ref(&self, customer: Option<Uuid>) -> CustomerId {
+        CustomerId(customer.unwrap_or(NULL_UUID))
     }
 
     pub(crate) fn asset_json(&self, a: &AssetRec) -> Asset {

@@ -1,6 +1,5 @@
 //! Login, refresh, the JWT claims and the current user (`/api/auth/*`).
 
-use crate::id::EntityId;
 use serde::{Deserialize, Serialize};
 
 /// `POST /api/auth/login` body.
@@ -143,32 +142,8 @@ pub struct TwoFaProviderInfo {
     pub min_verification_code_send_period: Option<u32>,
 }
 
-/// `GET /api/auth/user`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: EntityId,
-    #[serde(default)]
-    pub created_time: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<EntityId>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<EntityId>,
-    pub email: String,
-    #[serde(default)]
-    pub name: String,
-    pub authority: Authority,
-    #[serde(default)]
-    pub first_name: Option<String>,
-    #[serde(default)]
-    pub last_name: Option<String>,
-    #[serde(default)]
-    pub phone: Option<String>,
-    #[serde(default)]
-    pub additional_info: Option<serde_json::Value>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub version: Option<i64>,
-}
+/// `GET /api/auth/user` answers a [`User`].
+pub use crate::user::User;
 
 #[cfg(test)]
 mod tests {
@@ -207,18 +182,5 @@ mod tests {
         let back = serde_json::to_value(&list[0]).unwrap();
         assert_eq!(back["type"], "EMAIL");
         assert_eq!(back["default"], true);
-    }
-
-    #[test]
-    fn user_parses_reference_example() {
-        let user: User = serde_json::from_str(
-            r#"{"id": {"entityType": "USER", "id": "7d3f2b10-3b7e-11ef-9a1d-1b2c3d4e5f60"}, "createdTime": 1719830400000,
- "tenantId": {"entityType": "TENANT", "id": "1a2b3c40-3b7e-11ef-9a1d-1b2c3d4e5f60"},
- "customerId": {"entityType": "CUSTOMER", "id": "9e8d7c60-3b7e-11ef-9a1d-1b2c3d4e5f60"},
- "email": "viewer@acme-farms.example", "name": "viewer@acme-farms.example", "authority": "CUSTOMER_USER",
- "firstName": "Ivan", "lastName": "Koval", "phone": null, "additionalInfo": {"description": "", "lang": "en_US"}, "version": 3}"#,
-        )
-        .unwrap();
-        assert_eq!(user.authority, Authority::CustomerUser);
     }
 }

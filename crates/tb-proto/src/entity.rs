@@ -1,6 +1,6 @@
 //! Assets, devices and `PageData` (`CD/asset/Asset`, `CD/Device`, `CD/page/PageData`).
 
-use crate::id::{AssetId, DeviceId, DeviceProfileId, EntityId};
+use crate::id::{AssetId, CustomerId, DeviceId, DeviceProfileId, EntityId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -29,8 +29,9 @@ pub struct Asset {
     pub created_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<EntityId>,
+    /// The NULL customer when unassigned; see [`CustomerId::assigned`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<EntityId>,
+    pub customer_id: Option<CustomerId>,
     pub name: String,
     #[serde(rename = "type")]
     pub asset_type: String,
@@ -54,8 +55,9 @@ pub struct Device {
     pub created_time: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tenant_id: Option<EntityId>,
+    /// The NULL customer when unassigned; see [`CustomerId::assigned`].
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub customer_id: Option<EntityId>,
+    pub customer_id: Option<CustomerId>,
     pub name: String,
     /// The device profile's name.
     #[serde(rename = "type")]
@@ -76,6 +78,34 @@ pub struct Device {
     pub external_id: Option<EntityId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
+}
+
+impl Asset {
+    /// The customer it is assigned to, if any (absent, `null` and the NULL customer are none).
+    pub fn customer(&self) -> Option<CustomerId> {
+        CustomerId::assigned(self.customer_id)
+    }
+}
+
+impl Device {
+    /// The customer it is assigned to, if any (absent, `null` and the NULL customer are none).
+    pub fn customer(&self) -> Option<CustomerId> {
+        CustomerId::assigned(self.customer_id)
+    }
+}
+
+/// `AssetInfo` (`GET /api/asset/info/{id}`): an asset plus its customer's title and profile name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AssetInfo {
+    #[serde(flatten)]
+    pub asset: Asset,
+    #[serde(default)]
+    pub customer_title: Option<String>,
+    #[serde(default)]
+    pub customer_is_public: bool,
+    #[serde(default)]
+    pub asset_profile_name: Option<String>,
 }
 
 /// `DeviceInfo`: a device plus its customer, profile name and connectivity.
@@ -111,6 +141,35 @@ mod tests {
         .unwrap();
         assert_eq!(asset.asset_type, "greenhouse");
         assert_eq!(asset.label.as_deref(), Some("GH-N"));
+    }
+
+    #[test]
+    fn asset_info_carries_the_customer_title_and_tolerates_new_fields() {
+        let info: AssetInfo = serde_json::from_str(
+            r#"{"id":{"entityType":"ASSET","id":"0f4e5d60-3b7e-11ef-9a1d-1b2c3d4e5f60"},"createdTime":1719830400000,
+ "tenantId":{"entityType":"TENANT","id":"1a2b3c40-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+ "customerId":{"entityType":"CUSTOMER","id":"5e1f0000-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+ "name":"Flat 12B","type":"apartment","label":null,
+ "assetProfileId":{"entityType":"ASSET_PROFILE","id":"2b3c4d50-3b7e-11ef-9a1d-1b2c3d4e5f60"},
+ "additionalInfo":null,"externalId":null,"version":3,
+ "customerTitle":"Tenants of 12B","customerIsPublic":false,"assetProfileName":"apartment","somethingNew":1}"#,
+        )
+        .unwrap();
+        assert_eq!(info.customer_title.as_deref(), Some("Tenants of 12B"));
+        assert!(info.asset.customer().is_some());
+    }
+
+    #[test]
+    fn unassigned_reads_the_same_whether_null_absent_or_the_null_customer() {
+        let base = r#""id":{"entityType":"DEVICE","id":"6c0a1e20-3b7e-11ef-9a1d-1b2c3d4e5f60"},"name":"d","type":"t""#;
+        for customer in [
+            "",
+            r#","customerId":null"#,
+            r#","customerId":{"entityType":"CUSTOMER","id":"13814000-1dd2-11b2-8080-808080808080"}"#,
+        ] {
+            let device: Device = serde_json::from_str(&format!("{{{base}{customer}}}")).unwrap();
+            assert_eq!(device.customer(), None, "{customer}");
+        }
     }
 
     #[test]

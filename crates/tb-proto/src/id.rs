@@ -136,6 +136,30 @@ typed_id!(
     DeviceProfileId,
     DeviceProfile
 );
+typed_id!(
+    /// A customer's id (`CustomerId`). The NULL customer ([`NULL_UUID`]) means "no customer".
+    CustomerId,
+    Customer
+);
+typed_id!(
+    /// A user's id (`UserId`).
+    UserId,
+    User
+);
+
+impl CustomerId {
+    /// Whether this is the NULL customer that unassigned entities and tenant users carry.
+    pub fn is_null(self) -> bool {
+        self.0 == NULL_UUID
+    }
+
+    /// The customer an entity or user belongs to: `None` when the id is absent, `null` or the
+    /// NULL customer, all of which the server reads as unassigned
+    /// (`AssetController.unassignAssetFromCustomer` checks `customerId == null || NULL_UUID`).
+    pub fn assigned(id: Option<CustomerId>) -> Option<CustomerId> {
+        id.filter(|c| !c.is_null())
+    }
+}
 
 /// An id of another entity type than the one wanted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,5 +212,21 @@ mod tests {
     #[test]
     fn null_uuid_matches_thingsboard() {
         assert_eq!(NULL_UUID.to_string(), "13814000-1dd2-11b2-8080-808080808080");
+    }
+
+    #[test]
+    fn the_null_customer_and_a_missing_one_are_both_unassigned() {
+        let null: CustomerId =
+            serde_json::from_str(r#"{"entityType":"CUSTOMER","id":"13814000-1dd2-11b2-8080-808080808080"}"#)
+                .unwrap();
+        assert!(null.is_null());
+        assert_eq!(CustomerId::assigned(Some(null)), None);
+        assert_eq!(CustomerId::assigned(None), None);
+        let real = CustomerId(Uuid::from_u128(7));
+        assert_eq!(CustomerId::assigned(Some(real)), Some(real));
+        assert!(serde_json::from_str::<UserId>(
+            r#"{"entityType":"CUSTOMER","id":"13814000-1dd2-11b2-8080-808080808080"}"#
+        )
+        .is_err());
     }
 }

@@ -16,6 +16,7 @@
 
 pub mod alarm;
 pub mod auth;
+pub mod customer;
 pub mod entity;
 pub mod error;
 pub mod history;
@@ -24,7 +25,8 @@ pub mod query;
 pub mod relation;
 pub mod rpc;
 pub mod telemetry;
+pub mod user;
 pub mod value;
 pub mod ws;
 
-pub use id::{AssetId, DeviceId, DeviceProfileId, EntityId, EntityType};
+pub use id::{AssetId, CustomerId, DeviceId, DeviceProfileId, EntityId, EntityType, UserId};

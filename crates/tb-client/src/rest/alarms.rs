@@ -116,7 +116,7 @@ impl Client {
             AlarmAction::Acknowledge => "ack",
             AlarmAction::Clear => "clear",
         };
-        let spec = RequestSpec { method: Method::POST, ..RequestSpec::get(format!("api/alarm/{id}/{verb}")) };
+        let spec = RequestSpec::get(format!("api/alarm/{id}/{verb}")).method(Method::POST);
         let raw = self.execute(&spec).await?;
         if !raw.status.is_success() {
             return Err(match raw.into_error() {

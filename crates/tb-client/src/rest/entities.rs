@@ -23,7 +23,7 @@ impl PageRequest {
         Self { page_size, ..Self::default() }
     }
 
-    fn apply(&self, mut spec: RequestSpec) -> RequestSpec {
+    pub(crate) fn apply(&self, mut spec: RequestSpec) -> RequestSpec {
         spec = spec.query("pageSize", self.page_size).query("page", self.page);
         for (key, value) in [
             ("textSearch", &self.text_search),

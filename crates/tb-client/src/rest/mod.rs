@@ -3,6 +3,7 @@
 mod alarms;
 mod attributes;
 mod auth;
+mod customers;
 mod entities;
 mod history;
 mod keys;
@@ -11,6 +12,7 @@ mod query;
 mod relations;
 mod rpc;
 mod telemetry;
+mod users;
 
 pub use entities::{EntitySummary, PageRequest};
 pub use history::{Aggregation, AggregationFunction, SortOrder, TsPoint};

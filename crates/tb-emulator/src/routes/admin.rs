@@ -88,7 +88,7 @@ struct FailNext {
     kind: Option<String>,
 }
 
-/// `POST /emulator/admin/fail-next-requests?count=3&kind=server-error|bad-gateway|missing-route`.
+/// `POST /emulator/admin/fail-next-requests?count=3&kind=server-error|bad-gateway|missing-route|permission-denied`.
 async fn fail_next_requests(
     State(state): State<Arc<AppState>>,
     Query(f): Query<FailNext>,
@@ -97,9 +97,10 @@ async fn fail_next_requests(
         None | Some("server-error") => FailureKind::ServerError,
         Some("bad-gateway") => FailureKind::BadGateway,
         Some("missing-route") => FailureKind::MissingRoute,
+        Some("permission-denied") => FailureKind::PermissionDenied,
         Some(other) => {
             return Err(ApiError::BadRequest(format!(
-                "Unknown failure kind '{other}' (server-error, bad-gateway, missing-route)"
+                "Unknown failure kind '{other}' (server-error, bad-gateway, missing-route, permission-denied)"
             )))
         }
     };

@@ -31,9 +31,9 @@ pub(super) async fn login(
         return Err(ApiError::Unauthorized("User account is not active".to_owned()));
     }
     if user.two_factor.is_some() || user.must_set_up_two_factor {
-        return Ok(Json(state.auth.issue_pre_verification(user)));
+        return Ok(Json(state.auth.issue_pre_verification(&user)));
     }
-    Ok(Json(state.auth.issue_pair(user)))
+    Ok(Json(state.auth.issue_pair(&user)))
 }
 
 pub(super) async fn refresh(
@@ -47,12 +47,12 @@ pub(super) async fn refresh(
         return Err(ApiError::AuthenticationFailed);
     }
     let user = state.auth.validate_refresh(&request.refresh_token)?;
-    Ok(Json(state.auth.issue_pair(user)))
+    Ok(Json(state.auth.issue_pair(&user)))
 }
 
 pub(super) async fn user(State(state): State<Arc<AppState>>, user: AuthUser) -> Result<Json<User>, ApiError> {
     let record = state.auth.user(user.user_id).ok_or(ApiError::TokenExpired)?;
-    Ok(Json(state.auth.user_json(record)))
+    Ok(Json(state.auth.user_json(&record)))
 }
 
 pub(super) async fn logout(State(state): State<Arc<AppState>>, user: AuthUser) {
@@ -126,5 +126,5 @@ pub(super) async fn two_fa_check(
     let config = set_up(&state, &user)?;
     state.two_factor.check(user.user_id, &config, provider, code)?;
     let record = state.auth.user(user.user_id).ok_or(ApiError::TokenExpired)?;
-    Ok(Json(state.auth.issue_pair(record)))
+    Ok(Json(state.auth.issue_pair(&record)))
 }

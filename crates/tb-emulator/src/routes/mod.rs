@@ -3,19 +3,21 @@
 mod admin;
 mod alarms;
 mod auth;
+mod customers;
 mod device_api;
 mod entities;
 mod query;
 mod relations;
 mod rpc;
 mod telemetry;
+mod users;
 
 use crate::error::ApiError;
 use crate::AppState;
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use std::sync::Arc;
 use tb_proto::{EntityId, EntityType};
@@ -37,7 +39,22 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/api/customer/{customer_id}/assets", get(entities::customer_assets))
         .route("/api/customer/{customer_id}/devices", get(entities::customer_devices))
         .route("/api/customer/{customer_id}/deviceInfos", get(entities::customer_device_infos))
+        .route("/api/customer", post(customers::save))
+        .route("/api/customers", get(customers::list))
+        .route("/api/customer/{customer_id}", get(customers::one))
+        .route("/api/tenant/customers", get(customers::by_title))
+        .route("/api/customer/{customer_id}/asset/{asset_id}", post(customers::assign_asset))
+        .route("/api/customer/{customer_id}/device/{device_id}", post(customers::assign_device))
+        .route("/api/customer/asset/{asset_id}", delete(customers::unassign_asset))
+        .route("/api/customer/device/{device_id}", delete(customers::unassign_device))
+        .route("/api/customer/{customer_id}/users", get(users::of_customer))
+        .route("/api/user", post(users::save))
+        .route("/api/user/{user_id}", get(users::one))
+        .route("/api/user/{user_id}/activationLink", get(users::link))
+        .route("/api/user/{user_id}/activationLinkInfo", get(users::link_info))
+        .route("/api/noauth/activate", get(users::check).post(users::activate))
         .route("/api/asset/{id}", get(entities::asset))
+        .route("/api/asset/info/{id}", get(customers::asset_info))
         .route("/api/device/{id}", get(entities::device))
         .route("/api/device/info/{id}", get(entities::device_info))
         .route("/api/relations", get(relations::find).post(relations::query))
