@@ -1,94 +1,14 @@
-//! The top of the app: whether someone is signed in, and the page-wide context
-//! ([`AppContext`], [`Clock`], [`Connection`]).
+//! The top of the app: asks the backend what it found at start, listens for the session's end,
+//! and shows the sign-in or the building page; the context it provides is in [`crate::context`].
 
+use crate::context::{AppContext, AppState, Prefill};
 use crate::hooks::{Clock, Connection};
 use crate::ipc;
 use crate::pages::building::BuildingPage;
 use crate::pages::login::LoginPage;
-use atrium_ipc::{event, AppError, SecretStoreStatus, SessionInfo};
+use atrium_ipc::{event, AppError};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-
-/// The server and user to fill the sign-in form with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Prefill {
-    pub(crate) server_url: String,
-    pub(crate) username: String,
-}
-
-impl Prefill {
-    fn of(session: &SessionInfo) -> Option<Self> {
-        (!session.demo).then(|| Prefill {
-            server_url: session.server_url.clone(),
-            username: if session.username.is_empty() {
-                session.user_email.clone()
-            } else {
-                session.username.clone()
-            },
-        })
-    }
-}
-
-/// Where the app is.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum AppState {
-    /// Asking the backend what it found at start.
-    Starting,
-    /// On the sign-in screen, with a message to show (why the last session ended) and the
-    /// account to fill in.
-    SignedOut {
-        notice: Option<String>,
-        prefill: Option<Prefill>,
-    },
-    SignedIn(SessionInfo),
-}
-
-/// Moves the app between signed in and signed out; available to every page as context.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct AppContext {
-    state: RwSignal<AppState>,
-    connection: Connection,
-    /// Where kept sessions go on this device, as the backend reported at start.
-    secret_store: RwSignal<Option<SecretStoreStatus>>,
-    /// The alarm whose notification was clicked, until the building page has shown it.
-    open_alarm: RwSignal<Option<String>>,
-}
-
-impl AppContext {
-    pub(crate) fn signed_in(&self, session: SessionInfo) {
-        self.state.set(AppState::SignedIn(session));
-    }
-
-    pub(crate) fn signed_out(&self, notice: Option<String>, prefill: Option<Prefill>) {
-        self.connection.reset();
-        self.state.set(AppState::SignedOut { notice, prefill });
-    }
-
-    /// Leaves `session` for the sign-in screen, with its server and user filled in.
-    pub(crate) fn session_ended(&self, notice: Option<String>) {
-        let prefill = self.state.with_untracked(|s| match s {
-            AppState::SignedIn(session) => Prefill::of(session),
-            _ => None,
-        });
-        self.signed_out(notice, prefill);
-    }
-
-    /// Tracked: the alarm a notification click asked to see; taking it clears it.
-    pub(crate) fn take_open_alarm(&self) -> Option<String> {
-        let wanted = self.open_alarm.get()?;
-        self.open_alarm.set(None);
-        Some(wanted)
-    }
-
-    /// Tracked: where kept sessions go, once known.
-    pub(crate) fn secret_store(&self) -> Option<SecretStoreStatus> {
-        self.secret_store.get()
-    }
-}
-
-pub(crate) fn use_app() -> AppContext {
-    expect_context::<AppContext>()
-}
 
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
@@ -96,10 +16,10 @@ pub(crate) fn use_app() -> AppContext {
 pub(crate) fn App() -> impl IntoView {
     let clock = Clock::start();
     provide_context(crate::theme::Theme::start());
+    crate::hooks::Names::start();
     let connection = Connection::new();
     let state = RwSignal::new(AppState::Starting);
-    let app =
-        AppContext { state, connection, secret_store: RwSignal::new(None), open_alarm: RwSignal::new(None) };
+    let app = AppContext::new(state, connection);
     provide_context(clock);
     provide_context(connection);
     provide_context(app);
@@ -133,7 +53,7 @@ pub(crate) fn App() -> impl IntoView {
             ipc::log_error("listening to session events", &err);
         }
         let open = ipc::listen_forever::<String>(event::OPEN_ALARM, move |payload| match payload {
-            Ok(alarm_id) => app.open_alarm.set(Some(alarm_id)),
+            Ok(alarm_id) => app.ask_to_open_alarm(alarm_id),
             Err(err) => ipc::log_error("a notification click", &err),
         })
         .await;
@@ -142,7 +62,7 @@ pub(crate) fn App() -> impl IntoView {
         }
         match ipc::startup().await {
             Ok(startup) => {
-                app.secret_store.set(Some(startup.secret_store));
+                app.set_secret_store(startup.secret_store);
                 match startup.session {
                     Some(session) => {
                         match ipc::connection_state().await {

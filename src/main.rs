@@ -4,6 +4,7 @@
 
 mod app;
 mod components;
+mod context;
 mod hooks;
 mod ipc;
 mod pages;

@@ -4,10 +4,11 @@ use atrium_core::Core;
 use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
     CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
-    DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs, HistoryChart, LoadProgress, LoadedTree,
-    LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount, SearchArgs,
-    SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch, TwoFactorSendArgs,
-    TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchId, WatchNodeArgs,
+    DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode, HistoryArgs, HistoryChart, LoadProgress,
+    LoadedTree, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount,
+    SearchArgs, SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch,
+    TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchDevicesArgs,
+    WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -167,6 +168,18 @@ pub(crate) async fn watch_device(
 ) -> Result<WatchId, AppError> {
     core.watch_device(&args.device_id, move |batch| {
         // A failed send means the page is gone; the watch ends with the next unwatch or logout.
+        let _ = on_batch.send(batch);
+    })
+}
+
+// Async so it runs on the runtime that the watch task is spawned on.
+#[tauri::command]
+pub(crate) async fn watch_devices(
+    core: State<'_, Core>,
+    args: WatchDevicesArgs,
+    on_batch: Channel<DevicesBatch>,
+) -> Result<WatchId, AppError> {
+    core.watch_devices(&args.device_ids, move |batch| {
         let _ = on_batch.send(batch);
     })
 }

@@ -63,6 +63,7 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::device_detail,
             commands::device_attributes,
             commands::watch_device,
+            commands::watch_devices,
             commands::watch_connectivity,
             commands::watch_controls,
             commands::unwatch,

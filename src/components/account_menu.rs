@@ -1,8 +1,8 @@
 //! The account menu in the header: who is signed in where, whether this device keeps the session
 //! (and where), and the ways out: switch account (stays signed in) and sign out.
 
-use crate::app::use_app;
-use crate::hooks::server_host;
+use crate::context::use_app;
+use crate::hooks::{server_host, use_names};
 use crate::ipc;
 use crate::theme::{use_theme, ThemeChoice};
 use atrium_ipc::{SecretStoreStatus, SessionInfo};
@@ -49,6 +49,39 @@ fn ThemePicker() -> impl IntoView {
                                     on:change=move |_| theme.choose(choice)
                                 />
                                 <span>{choice.label()}</span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </fieldset>
+    }
+}
+
+/// Places and devices by their name (the label beside it) or by their label: kept on this device.
+#[component]
+fn NamesPicker() -> impl IntoView {
+    let names = use_names();
+    let choices = [("name", "Name first", false), ("label", "Label first", true)];
+    view! {
+        <fieldset id="names-picker" class="theme-picker">
+            <legend class="field-label">"Places and devices by"</legend>
+            <div class="segmented">
+                {choices
+                    .into_iter()
+                    .map(|(key, text, label_first)| {
+                        let id = format!("names-{key}");
+                        view! {
+                            <label class="segment" for=id.clone()>
+                                <input
+                                    id=id.clone()
+                                    type="radio"
+                                    name="names"
+                                    value=key
+                                    prop:checked=move || names.label_first() == label_first
+                                    on:change=move |_| names.choose(label_first)
+                                />
+                                <span>{text}</span>
                             </label>
                         }
                     })
@@ -121,6 +154,8 @@ pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
     view! {
         <div class="account-menu" on:keydown=move |ev| {
             if ev.key() == "Escape" && open.get_untracked() {
+                // Closing the menu is all Escape does here, not also a level up.
+                ev.prevent_default();
                 close();
             }
         }>
@@ -150,6 +185,7 @@ pub(crate) fn AccountMenu(session: SessionInfo) -> impl IntoView {
                         </div>
                     })}
                     <ThemePicker />
+                    <NamesPicker />
                     <div class="account-panel-actions">
                         {(!demo).then(|| view! {
                             <button

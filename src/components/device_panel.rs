@@ -1,11 +1,7 @@
 //! The device panel: who the selected device is, its controls, and its live values.
 
 use crate::components::connectivity_pill::ConnectivityPill;
-use crate::components::control_cover::ControlCover;
-use crate::components::control_level::ControlLevel;
-use crate::components::control_lock::ControlLock;
-use crate::components::control_setpoint::ControlSetpoint;
-use crate::components::control_switch::ControlSwitch;
+use crate::components::controls::Control;
 use crate::components::device_alarms::DeviceAlarms;
 use crate::components::device_attributes::{AttributesSection, AttributesState};
 use crate::components::device_history::DeviceHistory;
@@ -14,7 +10,7 @@ use crate::hooks::{
     use_clock, use_connection, use_connectivity, use_control_readings, use_device_telemetry, DeviceTelemetry,
 };
 use crate::ipc;
-use atrium_ipc::{AppError, Connectivity, ControlKind, DeviceDetail, LiveValue, TelemetryValue};
+use atrium_ipc::{AppError, Connectivity, DeviceDetail, LiveValue, TelemetryValue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -243,35 +239,7 @@ fn device_header(d: DeviceDetail, connectivity: ReadSignal<Option<Connectivity>>
     let controls = d
         .controls
         .into_iter()
-        .map(|control| match &control.kind {
-            ControlKind::Switch { .. } => view! {
-                <ControlSwitch device_id=device_id.clone() control=control values=values />
-            }
-            .into_any(),
-            ControlKind::Setpoint { .. } => view! {
-                <ControlSetpoint device_id=device_id.clone() control=control values=values />
-            }
-            .into_any(),
-            ControlKind::Level { .. } => view! {
-                <ControlLevel device_id=device_id.clone() control=control values=values />
-            }
-            .into_any(),
-            ControlKind::Cover { .. } => view! {
-                <ControlCover device_id=device_id.clone() control=control values=values />
-            }
-            .into_any(),
-            ControlKind::Lock { .. } => view! {
-                <ControlLock device_id=device_id.clone() control=control values=values />
-            }
-            .into_any(),
-            _ => view! {
-                <div class="control unsupported">
-                    <span class="control-label">{control.label.clone()}</span>
-                    <span class="muted">"This kind of control is not supported by this version of Atrium."</span>
-                </div>
-            }
-            .into_any(),
-        })
+        .map(|control| view! { <Control device_id=device_id.clone() control=control values=values /> })
         .collect::<Vec<_>>();
     let has_controls = !controls.is_empty();
     let note = d.controls_note.clone();

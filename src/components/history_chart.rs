@@ -356,6 +356,8 @@ fn HistoryPlot(
             "Home" => i64::MIN / 2,
             "End" => i64::MAX / 2,
             "Escape" => {
+                // The chart's: it takes the cursor away, it does not also go up a level.
+                ev.prevent_default();
                 cursor.set(None);
                 return;
             }

@@ -2,22 +2,19 @@
 
 pub(crate) mod account_menu;
 pub(crate) mod alarms_panel;
+pub(crate) mod breadcrumb;
 pub(crate) mod chart_scale;
 pub(crate) mod connection_badge;
 pub(crate) mod connectivity_pill;
-pub(crate) mod control_command;
-pub(crate) mod control_cover;
-pub(crate) mod control_level;
-pub(crate) mod control_lock;
-pub(crate) mod control_setpoint;
-pub(crate) mod control_switch;
+pub(crate) mod controls;
 pub(crate) mod device_alarms;
 pub(crate) mod device_attributes;
 pub(crate) mod device_history;
 pub(crate) mod device_panel;
 pub(crate) mod history_chart;
+pub(crate) mod names;
 pub(crate) mod node_panel;
 pub(crate) mod offline_banner;
 pub(crate) mod quantity;
+pub(crate) mod room_tiles;
 pub(crate) mod tree;
-pub(crate) mod tree_keys;

@@ -4,9 +4,10 @@
 use crate::components::device_panel::format_age;
 use crate::components::history_chart::HistoryCard;
 use crate::components::quantity::quantity;
-use crate::hooks::{use_clock, use_connection, use_node_rollup};
+use crate::components::room_tiles::{RoomTiles, TileDevice};
+use crate::hooks::{use_building, use_clock, use_connection, use_node_rollup};
 use crate::ipc;
-use atrium_ipc::{HistorySubject, NodeKind, NodeRollup};
+use atrium_ipc::{walk_tree, HistorySubject, NodeKind, NodeRollup, Walk};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -93,6 +94,24 @@ fn AveragePicker(node_id: String, average_key: RwSignal<String>) -> impl IntoVie
     }
 }
 
+/// The devices directly in place `node_id` (as the tree has it), for its tiles.
+fn devices_in(nodes: &[atrium_ipc::TreeNode], node_id: &str) -> Vec<TileDevice> {
+    let mut found = Vec::new();
+    walk_tree(nodes, |node, _| {
+        if node.id != node_id || node.link {
+            return Walk::Continue;
+        }
+        found = node
+            .children
+            .iter()
+            .filter(|c| c.kind == NodeKind::Device)
+            .map(|c| TileDevice { id: c.id.clone(), name: c.name.clone(), label: c.label.clone() })
+            .collect();
+        Walk::Stop
+    });
+    found
+}
+
 #[component]
 fn NodeView(
     node_id: String,
@@ -100,6 +119,21 @@ fn NodeView(
     open_row: Callback<(String, NodeKind)>,
 ) -> impl IntoView {
     let rollups = use_node_rollup(node_id.clone(), average_key.into());
+    let tiles = use_building().with_nodes(|nodes| devices_in(nodes, &node_id)).unwrap_or_default();
+    let has_tiles = !tiles.is_empty();
+    let offline = Signal::derive(move || {
+        rollups.batch.with(|b| {
+            b.as_ref()
+                .map(|b| {
+                    b.rows
+                        .iter()
+                        .filter(|r| r.kind == NodeKind::Device && r.offline > 0)
+                        .map(|r| r.id.clone())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    });
     let connection = use_connection();
     let own = {
         let node_id = node_id.clone();
@@ -114,7 +148,13 @@ fn NodeView(
         Memo::new(move |_| {
             rollups.batch.with(|b| {
                 b.as_ref().map(|b| {
-                    let rows = b.rows.iter().filter(|r| r.id != node_id).cloned().collect::<Vec<_>>();
+                    // Devices with tiles of their own are not rows too.
+                    let rows = b
+                        .rows
+                        .iter()
+                        .filter(|r| r.id != node_id && !(has_tiles && r.kind == NodeKind::Device))
+                        .cloned()
+                        .collect::<Vec<_>>();
                     (b.average_key.clone(), rows)
                 })
             })
@@ -173,6 +213,7 @@ fn NodeView(
                 </p>
             }
             .into_any(),
+            Some((_, rows)) if rows.is_empty() && has_tiles => ().into_any(),
             Some((_, rows)) if rows.is_empty() => {
                 view! { <p class="muted">"Nothing is inside this place."</p> }.into_any()
             }
@@ -200,8 +241,9 @@ fn NodeView(
     };
 
     view! {
-        <div class="node-view" data-node-id=node_id>
+        <div class="node-view" data-node-id=node_id.clone()>
             {header}
+            {has_tiles.then(|| view! { <RoomTiles devices=tiles place_id=node_id.clone() offline=offline /> })}
             <section class="device-section" aria-labelledby="rollups-title">
                 <div class="section-head">
                     <h3 id="rollups-title" class="section-title">"Inside"</h3>
@@ -240,6 +282,7 @@ fn RollupRow(row: NodeRollup, key_name: String, open_row: Callback<(String, Node
     let age_ms = move || ts.map_or(f64::INFINITY, |ts| clock.now_ms() - ts as f64);
     let stale = move || !connection.is_live() || (ts.is_some() && age_ms() > STALE_AFTER_MS);
     let average = row.average.map(|a| quantity(&key_name).format(a));
+    let average_label = quantity(&key_name).label.to_owned();
     let has_average = average.is_some();
     let age = move || match ts {
         Some(ts) if ts > 0 => format_age(age_ms()),
@@ -273,13 +316,13 @@ fn RollupRow(row: NodeRollup, key_name: String, open_row: Callback<(String, Node
                     {row.name.clone()}
                 </button>
             </th>
-            <td class="devices num">{row.devices}</td>
-            <td class="offline num" class:has-offline=has_offline>{row.offline}</td>
-            <td class="average num">
+            <td class="devices num" data-label="Devices">{row.devices}</td>
+            <td class="offline num" class:has-offline=has_offline data-label="Offline">{row.offline}</td>
+            <td class="average num" data-label=average_label>
                 {average.unwrap_or_else(|| "—".to_owned())}
                 {has_average.then(|| view! { <span class="age">{age}</span> })}
             </td>
-            <td class=alarm_class>{alarm.map_or_else(|| "—".to_owned(), |a| alarm_text(&a))}</td>
+            <td class=alarm_class data-label="Alarm">{alarm.map_or_else(|| "—".to_owned(), |a| alarm_text(&a))}</td>
         </tr>
     }
 }

@@ -2,7 +2,7 @@
 //! password, the consent to send a password unencrypted, a private CA to trust, and the hand-over
 //! to the second factor. The markup is in `pages/login/`.
 
-use crate::app::{use_app, AppContext, Prefill};
+use crate::context::{use_app, AppContext, Prefill};
 use crate::ipc;
 use atrium_ipc::{ErrorCode, LoginArgs, LoginOutcome, SavedAccount, TwoFactorChallenge};
 use leptos::prelude::*;

@@ -10,10 +10,10 @@ pub(crate) use accounts::*;
 
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
-    ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, ErrorCode, HistoryArgs,
-    HistoryChart, HistorySpan, HistorySubject, LoadProgress, LoadedTree, NodeArgs, NodeRollupBatch,
-    ReportingArgs, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, VisibilityArgs, WatchAlarmsArgs,
-    WatchArgs, WatchId, WatchNodeArgs,
+    ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode,
+    HistoryArgs, HistoryChart, HistorySpan, HistorySubject, LoadProgress, LoadedTree, NodeArgs,
+    NodeRollupBatch, ReportingArgs, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, VisibilityArgs,
+    WatchAlarmsArgs, WatchArgs, WatchDevicesArgs, WatchId, WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -222,6 +222,16 @@ pub(crate) async fn watch_device(
 ) -> Result<(WatchId, ChannelGuard), AppError> {
     let args = WatchArgs { device_id: device_id.to_owned() };
     watch(cmd::WATCH_DEVICE, &args, "a telemetry update", on_batch).await
+}
+
+/// Starts `watch_devices`: several devices' live values, one batch per frame for all of them
+/// (a room's tiles). Keep the guard as for [`watch_device`].
+pub(crate) async fn watch_devices(
+    device_ids: Vec<String>,
+    on_batch: impl Fn(Result<DevicesBatch, AppError>) + 'static,
+) -> Result<(WatchId, ChannelGuard), AppError> {
+    let args = WatchDevicesArgs { device_ids };
+    watch(cmd::WATCH_DEVICES, &args, "a room update", on_batch).await
 }
 
 /// Starts `watch_controls`: the readings of a device's controls, keyed by control id, each batch

@@ -10,6 +10,7 @@ mod package;
 mod refresh_storm;
 mod report;
 mod rollup;
+mod room_view;
 mod sharing;
 mod soak;
 mod startup;
@@ -50,7 +51,7 @@ async fn main() -> anyhow::Result<()> {
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--soak-seconds N] [--only tree_load|refresh_storm|emulator|live|rollup|history_view|sharing|startup|package|soak]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--soak-seconds N] [--only tree_load|refresh_storm|emulator|live|rollup|history_view|room_view|sharing|startup|package|soak]"
                 );
                 return Ok(());
             }
@@ -77,6 +78,7 @@ async fn main() -> anyhow::Result<()> {
     bench!("live", live::run(&mut report));
     bench!("rollup", rollup::run(&mut report));
     bench!("history_view", history_view::run(&mut report));
+    bench!("room_view", room_view::run(&mut report));
     bench!("sharing", sharing::run(&mut report));
     bench!("startup", startup::run(&mut report, app.as_deref()));
     bench!("package", async { package::run(&mut report, &packages, app.as_deref()) });

@@ -8,7 +8,7 @@ use crate::live_values::forward;
 use crate::rollup;
 use crate::secrets::{MemorySecrets, SecretStore};
 use atrium_ipc::{
-    AlarmRow, AppError, ConnectionState, ErrorCode, LoadProgress, NodeRollupBatch, SessionInfo,
+    AlarmRow, AppError, ConnectionState, DevicesBatch, ErrorCode, LoadProgress, NodeRollupBatch, SessionInfo,
     TelemetryBatch, TreeNode, WatchId, DEFAULT_AVERAGE_KEY,
 };
 use device::ProfileOverride;
@@ -400,6 +400,41 @@ impl Core {
             sink(batch);
         };
         Ok(self.hold_watch(&active, tokio::spawn(forward(device_id.to_owned(), subscription, sink))))
+    }
+
+    /// Streams the live values of several devices (a room's tiles) to `sink`: one [`DevicesBatch`]
+    /// per frame at most for all of them (each device's first batch a snapshot), until `unwatch`.
+    /// At most 200 devices; the values are remembered for the offline cache as `watch_device`'s are.
+    pub fn watch_devices(
+        &self,
+        device_ids: &[String],
+        sink: impl Fn(DevicesBatch) + Send + 'static,
+    ) -> Result<WatchId, AppError> {
+        let active = self.shared.require()?;
+        if device_ids.len() > crate::live_values::MAX_ROOM_DEVICES {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "A view follows at most {} devices at once; open a smaller place.",
+                    crate::live_values::MAX_ROOM_DEVICES
+                ),
+                false,
+            ));
+        }
+        let mut subscriptions = Vec::with_capacity(device_ids.len());
+        for device_id in device_ids {
+            let id = parse_device_id(device_id)?;
+            let spec = SubscriptionSpec::Timeseries { entity: id.entity_id(), keys: vec![] };
+            subscriptions.push((device_id.clone(), active.live.subscribe(spec)));
+        }
+        let core = Core { shared: self.shared.clone() };
+        let sink = move |room: DevicesBatch| {
+            for batch in &room.batches {
+                core.remember_values(batch);
+            }
+            sink(room);
+        };
+        Ok(self.hold_watch(&active, tokio::spawn(crate::live_values::forward_room(subscriptions, sink))))
     }
 
     /// Keeps a watch's task until [`Core::unwatch`] (or the session's end) aborts it.

@@ -156,3 +156,57 @@ async fn a_page_reload_ends_the_watches_its_page_held() {
     }
     assert_eq!(core.unwatch_all(), 0);
 }
+
+/// A room's tiles: several devices through one watch, one message a frame for all of them
+/// (latest value wins), however fast the devices report.
+#[tokio::test]
+async fn a_room_is_watched_as_one_stream_of_at_most_one_batch_a_frame() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu, Arc::default()).await;
+    let tree = core.load_tree(|_| {}).await.unwrap();
+    let lobby = find(&tree, "Lobby").expect("the lobby");
+    let ids: Vec<String> =
+        lobby.children.iter().filter(|c| c.kind == NodeKind::Device).map(|c| c.id.clone()).collect();
+    assert!(ids.len() >= 3, "{ids:?}");
+    let (tx, mut rx) = mpsc::unbounded_channel::<atrium_ipc::DevicesBatch>();
+    core.watch_devices(&ids, move |batch| drop(tx.send(batch))).unwrap();
+    let mut held: std::collections::HashMap<
+        String,
+        std::collections::BTreeMap<String, atrium_ipc::LiveValue>,
+    > = Default::default();
+    // Every device's snapshot first.
+    while held.len() < ids.len() {
+        let room = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+        for batch in room.batches {
+            assert!(batch.snapshot, "a device's first batch is its snapshot");
+            let device = batch.device_id.clone();
+            batch.apply_to(held.entry(device).or_default());
+        }
+    }
+    // A burst: 600 reports across the room as fast as the server takes them.
+    let started = std::time::Instant::now();
+    for n in 1..=600 {
+        let device = uuid::Uuid::parse_str(&ids[n % ids.len()]).unwrap();
+        emu.publish_telemetry(device, serde_json::json!({"burst": n}));
+    }
+    let mut messages = 0;
+    let last_of = |i: usize| (1..=600).rev().find(|n| n % ids.len() == i).unwrap() as f64;
+    loop {
+        let room = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+        messages += 1;
+        for batch in room.batches {
+            let device = batch.device_id.clone();
+            batch.apply_to(held.entry(device).or_default());
+        }
+        let done = ids.iter().enumerate().all(|(i, id)| {
+            held.get(id).and_then(|v| v.get("burst")).map(|v| &v.value)
+                == Some(&TelemetryValue::Number(last_of(i)))
+        });
+        if done {
+            break;
+        }
+    }
+    let frames = started.elapsed().as_millis() / 16 + 2;
+    assert!(messages as u128 <= frames, "{messages} messages in {:?}", started.elapsed());
+    assert!(core.watch_devices(&vec![ids[0].clone(); 201], |_| {}).is_err(), "at most 200 devices");
+}

@@ -52,7 +52,8 @@ pub use history::{
     ReportingArgs,
 };
 pub use live::{
-    merge_latest, ConnectionState, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs, WatchId,
+    merge_latest, ConnectionState, DevicesBatch, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs,
+    WatchDevicesArgs, WatchId,
 };
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use sharing::{
@@ -117,6 +118,9 @@ pub mod cmd {
     /// Takes [`crate::DeviceArgs`]; answers the device's [`crate::DeviceAttributes`].
     pub const DEVICE_ATTRIBUTES: &str = "device_attributes";
     pub const WATCH_DEVICE: &str = "watch_device";
+    /// The live values of several devices (a room's tiles, [`crate::WatchDevicesArgs`]) as one
+    /// [`crate::DevicesBatch`] per frame on the `onBatch` channel; answers a [`crate::WatchId`].
+    pub const WATCH_DEVICES: &str = "watch_devices";
     /// Starts a device's live [`crate::Connectivity`] (on a channel, returns a `WatchId`); takes
     /// [`crate::WatchArgs`]. Stopped with [`UNWATCH`].
     pub const WATCH_CONNECTIVITY: &str = "watch_connectivity";
@@ -177,6 +181,7 @@ pub mod cmd {
         DEVICE_DETAIL,
         DEVICE_ATTRIBUTES,
         WATCH_DEVICE,
+        WATCH_DEVICES,
         WATCH_CONNECTIVITY,
         WATCH_CONTROLS,
         UNWATCH,

@@ -115,6 +115,38 @@ pub struct WatchArgs {
     pub device_id: String,
 }
 
+/// Arguments of `watch_devices` (a room's tiles), besides the channel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WatchDevicesArgs {
+    pub device_ids: Vec<String>,
+}
+
+/// What changed on any of a `watch_devices` watch's devices since the last batch, one entry per
+/// device (each coalesced, latest per key): the whole room in one message per frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DevicesBatch {
+    pub batches: Vec<TelemetryBatch>,
+}
+
+impl DevicesBatch {
+    /// Folds a device's batch into this one: a snapshot replaces what was pending for it, a delta
+    /// merges (latest per key).
+    pub fn add(&mut self, batch: TelemetryBatch) {
+        match self.batches.iter_mut().find(|b| b.device_id == batch.device_id) {
+            Some(pending) if batch.snapshot => *pending = batch,
+            Some(pending) => {
+                let mut held: BTreeMap<String, LiveValue> =
+                    std::mem::take(&mut pending.values).into_iter().map(|v| (v.key.clone(), v)).collect();
+                merge_latest(&mut held, batch.values);
+                pending.values = held.into_values().collect();
+            }
+            None => self.batches.push(batch),
+        }
+    }
+}
+
 /// Handle of a watch; `unwatch` ends it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct WatchId(pub u64);
@@ -122,6 +154,28 @@ pub struct WatchId(pub u64);
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_room_batch_keeps_one_entry_per_device_latest_per_key() {
+        let mut room = DevicesBatch { batches: Vec::new() };
+        room.add(batch(false, vec![lv("t", 1, 20.0), lv("h", 1, 40.0)]));
+        room.add(batch(false, vec![lv("t", 2, 21.0)]));
+        room.add(TelemetryBatch {
+            device_id: "other".into(),
+            snapshot: false,
+            values: vec![lv("t", 1, 1.0)],
+        });
+        assert_eq!(room.batches.len(), 2);
+        assert_eq!(room.batches[0].values, vec![lv("h", 1, 40.0), lv("t", 2, 21.0)]);
+        room.add(batch(true, vec![lv("x", 3, 1.0)]));
+        assert!(
+            room.batches[0].snapshot && room.batches[0].values == vec![lv("x", 3, 1.0)],
+            "a snapshot replaces"
+        );
+        room.add(batch(false, vec![lv("y", 4, 2.0)]));
+        assert!(room.batches[0].snapshot, "a delta after a snapshot stays part of it");
+        assert_eq!(room.batches[0].values.len(), 2);
+    }
 
     fn lv(key: &str, ts: i64, n: f64) -> LiveValue {
         LiveValue { key: key.into(), ts, value: TelemetryValue::Number(n) }

@@ -7,7 +7,7 @@ mod password_form;
 mod trust_ca;
 mod two_factor;
 
-use crate::app::{use_app, Prefill};
+use crate::context::{use_app, Prefill};
 use crate::hooks::use_sign_in;
 use crate::hooks::use_sign_in::{Busy, SignIn, Step};
 use crate::ipc;

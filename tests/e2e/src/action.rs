@@ -6,6 +6,33 @@ use fantoccini::Client;
 
 use crate::find;
 
+/// On a phone the tree is a screen of its own: a person on a place's or device's screen taps
+/// "Building" in the breadcrumb to get back to it before tapping a row of the tree.
+async fn show_tree_for(client: &Client, css: &str) -> Result<()> {
+    if !css.contains("#building-tree") && !css.contains("tree-node") {
+        return Ok(());
+    }
+    let hidden = client
+        .execute("const p = document.querySelector('.tree-panel'); return !!p && getComputedStyle(p).display === 'none';", vec![])
+        .await
+        .context("asking whether the tree is shown")?;
+    if hidden.as_bool() == Some(true) {
+        let home = find::one(client, "#nav-home").await?;
+        home.click().await.context("going back to the building's tree")?;
+        crate::wait::until("the tree to show", crate::DEMO_LOAD, async || {
+            let shown = client
+                .execute("const p = document.querySelector('.tree-panel'); return !!p && getComputedStyle(p).display !== 'none';", vec![])
+                .await;
+            match shown.ok().and_then(|v| v.as_bool()) {
+                Some(true) => Ok(()),
+                _ => Err(anyhow::anyhow!("the tree is still hidden")),
+            }
+        })
+        .await?;
+    }
+    Ok(())
+}
+
 /// Clicks `element` once it is in the middle of the window, as a person scrolls before tapping:
 /// at phone size a sticky header may cover an element the driver only scrolls to the edge.
 async fn tap(client: &Client, element: Element, what: &str) -> Result<()> {
@@ -31,11 +58,13 @@ pub async fn scroll_to(client: &Client, css: &str) -> Result<()> {
 
 /// Clicks the first element matching `css`.
 pub async fn click(client: &Client, css: &str) -> Result<()> {
+    show_tree_for(client, css).await?;
     tap(client, find::one(client, css).await?, &format!("`{css}`")).await
 }
 
 /// Clicks the first element matching `css` inside the first element matching `parent_css`.
 pub async fn click_within(client: &Client, parent_css: &str, css: &str) -> Result<()> {
+    show_tree_for(client, parent_css).await?;
     let parent = find::one(client, parent_css).await?;
     let target = find::within(&parent, parent_css, css).await?;
     tap(client, target, &format!("`{css}` inside `{parent_css}`")).await
@@ -48,6 +77,7 @@ pub async fn click_first_within<'a>(
     parent_css: &str,
     candidates: &[&'a str],
 ) -> Result<&'a str> {
+    show_tree_for(client, parent_css).await?;
     let parent = find::one(client, parent_css).await?;
     for &css in candidates {
         if let Ok(target) = find::within(&parent, parent_css, css).await {

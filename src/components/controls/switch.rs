@@ -1,8 +1,9 @@
 //! An on/off control. It always shows what the device reports, never what was requested, and
 //! calls a command done only when the device's own report confirms it (see `control_command`).
 
-use crate::components::control_command::{
-    control_label, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect, Request,
+use crate::components::controls::command::{
+    control_label, dom_base, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect,
+    Request,
 };
 use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
@@ -16,7 +17,12 @@ pub(crate) fn ControlSwitch(
     control: ControlDescriptor,
     /// The device's live values, where the switch finds its reported state.
     values: ReadSignal<BTreeMap<String, LiveValue>>,
+    /// Makes the element ids unique where several devices' controls share a page (a room's
+    /// tiles); `None` on the device page, whose ids are `control-{id}`.
+    #[prop(default = None)]
+    scope: Option<String>,
 ) -> impl IntoView {
+    let base = dom_base(scope.as_deref(), &control.id);
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
     let reported = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_bool)));
@@ -47,15 +53,15 @@ pub(crate) fn ControlSwitch(
     view! {
         <div class="control control-switch" data-control-id=id.clone() class:critical=control.critical>
             <div class="control-main">
-                {control_label(&control)}
+                {control_label(&control, &base)}
                 <button
-                    id=format!("control-{id}")
+                    id=format!("{base}")
                     type="button"
                     class="switch"
                     role="switch"
                     aria-checked=move || (reported.get() == Some(true)).to_string()
-                    aria-labelledby=format!("control-{id}-label")
-                    aria-describedby=format!("control-{id}-status")
+                    aria-labelledby=format!("{base}-label")
+                    aria-describedby=format!("{base}-status")
                     data-reported=reported_name
                     disabled=move || commander.is_pending()
                     on:click=on_click
@@ -66,8 +72,8 @@ pub(crate) fn ControlSwitch(
                     <span class="switch-text">{reported_text}</span>
                 </button>
             </div>
-            <ControlStatus control_id=id.clone() commander=commander />
-            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+            <ControlStatus base=base.clone() commander=commander />
+            <ConfirmBox base=base.clone() label=control.label.clone() commander=commander />
         </div>
     }
 }

@@ -1,8 +1,8 @@
 //! A level (brightness) slider. It rests on the device's reported level; while the person drags
 //! it follows the finger, and the command is sent once, on release.
 
-use crate::components::control_command::{
-    control_label, format_amount, reported, reported_number, snap, ConfirmBox, ControlCommander,
+use crate::components::controls::command::{
+    control_label, dom_base, format_amount, reported, reported_number, snap, ConfirmBox, ControlCommander,
     ControlStatus, Expect, Request,
 };
 use atrium_ipc::{ControlAction, ControlDescriptor, ControlKind, LiveValue};
@@ -71,7 +71,12 @@ pub(crate) fn ControlLevel(
     device_id: String,
     control: ControlDescriptor,
     values: ReadSignal<BTreeMap<String, LiveValue>>,
+    /// Makes the element ids unique where several devices' controls share a page (a room's
+    /// tiles); `None` on the device page, whose ids are `control-{id}`.
+    #[prop(default = None)]
+    scope: Option<String>,
 ) -> impl IntoView {
+    let base = dom_base(scope.as_deref(), &control.id);
     let (min, max, step, unit) = match &control.kind {
         ControlKind::Level { min, max, step, unit, .. } => (*min, *max, *step, unit.clone()),
         _ => (0.0, 100.0, 1.0, None),
@@ -93,11 +98,11 @@ pub(crate) fn ControlLevel(
     let id = control.id.clone();
     view! {
         <div class="control control-level" data-control-id=id.clone() class:critical=control.critical>
-            <div class="control-main">{control_label(&control)}</div>
+            <div class="control-main">{control_label(&control, &base)}</div>
             <CommitSlider
-                input_id=format!("control-{id}")
-                labelled_by=format!("control-{id}-label")
-                described_by=format!("control-{id}-status")
+                input_id=format!("{base}")
+                labelled_by=format!("{base}-label")
+                described_by=format!("{base}-status")
                 min=min
                 max=max
                 step=step
@@ -106,8 +111,8 @@ pub(crate) fn ControlLevel(
                 disabled=Signal::derive(move || commander.is_pending())
                 on_commit=on_commit
             />
-            <ControlStatus control_id=id.clone() commander=commander />
-            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+            <ControlStatus base=base.clone() commander=commander />
+            <ConfirmBox base=base.clone() label=control.label.clone() commander=commander />
         </div>
     }
 }

@@ -268,11 +268,20 @@ impl ControlCommander {
     }
 }
 
-/// `#control-{id}-status`: the command's life (`data-status` idle, pending, confirmed, failed).
+/// The start of a control's element ids: `control-{id}`, or `control-{scope}-{id}` where several
+/// devices' controls share a page.
+pub(crate) fn dom_base(scope: Option<&str>, control_id: &str) -> String {
+    match scope {
+        Some(scope) => format!("control-{scope}-{control_id}"),
+        None => format!("control-{control_id}"),
+    }
+}
+
+/// `#{base}-status`: the command's life (`data-status` idle, pending, confirmed, failed).
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
 #[component]
-pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> impl IntoView {
+pub(crate) fn ControlStatus(base: String, commander: ControlCommander) -> impl IntoView {
     let status = commander.status();
     let clock = use_clock();
     // Seconds left while waiting; apart from the sentence so that a screen reader hears the
@@ -290,7 +299,7 @@ pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> 
     };
     view! {
         <p
-            id=format!("control-{control_id}-status")
+            id=format!("{base}-status")
             class="control-status"
             data-status=move || status.with(CommandStatus::name)
             role="status"
@@ -303,10 +312,10 @@ pub(crate) fn ControlStatus(control_id: String, commander: ControlCommander) -> 
     }
 }
 
-/// The inline question a critical control asks (`#control-{id}-confirm` / `-cancel`).
+/// The inline question a critical control asks (`#{base}-confirm` / `-cancel`).
 #[allow(unreachable_pub)]
 #[component]
-pub(crate) fn ConfirmBox(control_id: String, label: String, commander: ControlCommander) -> impl IntoView {
+pub(crate) fn ConfirmBox(base: String, label: String, commander: ControlCommander) -> impl IntoView {
     let status = commander.status();
     move || {
         let CommandStatus::AskingToConfirm(request) = status.get() else { return None };
@@ -317,7 +326,7 @@ pub(crate) fn ConfirmBox(control_id: String, label: String, commander: ControlCo
                 <p class="confirm-question">{question}</p>
                 <div class="confirm-actions">
                     <button
-                        id=format!("control-{control_id}-confirm")
+                        id=format!("{base}-confirm")
                         type="button"
                         class="button danger small"
                         on:click=move |_| commander.confirm()
@@ -325,7 +334,7 @@ pub(crate) fn ConfirmBox(control_id: String, label: String, commander: ControlCo
                         {request.verb.clone()}
                     </button>
                     <button
-                        id=format!("control-{control_id}-cancel")
+                        id=format!("{base}-cancel")
                         type="button"
                         class="button ghost small"
                         on:click=move |_| commander.cancel()
@@ -339,9 +348,9 @@ pub(crate) fn ConfirmBox(control_id: String, label: String, commander: ControlCo
 }
 
 /// The control's label with its "Critical" tag.
-pub(crate) fn control_label(control: &ControlDescriptor) -> impl IntoView {
+pub(crate) fn control_label(control: &ControlDescriptor, base: &str) -> impl IntoView {
     view! {
-        <span id=format!("control-{}-label", control.id) class="control-label">
+        <span id=format!("{base}-label") class="control-label">
             {control.label.clone()}
             {control.critical.then(|| view! { <span class="critical-tag">"Critical"</span> })}
         </span>

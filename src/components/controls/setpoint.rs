@@ -3,11 +3,11 @@
 //! exact value on Enter; the target and the device's reported setpoint are shown side by side
 //! until they meet. The value the control rests on is always the device's report.
 
-use crate::components::control_command::{
-    control_label, format_amount, reported, reported_number, snap, CommandStatus, ConfirmBox,
+use crate::components::controls::command::{
+    control_label, dom_base, format_amount, reported, reported_number, snap, CommandStatus, ConfirmBox,
     ControlCommander, ControlStatus, Expect, Request,
 };
-use crate::components::control_level::CommitSlider;
+use crate::components::controls::level::CommitSlider;
 use atrium_ipc::{ControlAction, ControlDescriptor, ControlKind, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -83,7 +83,12 @@ pub(crate) fn ControlSetpoint(
     device_id: String,
     control: ControlDescriptor,
     values: ReadSignal<BTreeMap<String, LiveValue>>,
+    /// Makes the element ids unique where several devices' controls share a page (a room's
+    /// tiles); `None` on the device page, whose ids are `control-{id}`.
+    #[prop(default = None)]
+    scope: Option<String>,
 ) -> impl IntoView {
+    let base = dom_base(scope.as_deref(), &control.id);
     let (bounds, unit) = match &control.kind {
         ControlKind::Setpoint { min, max, step, unit, .. } => {
             (Bounds { min: *min, max: *max, step: *step }, unit.clone())
@@ -141,7 +146,7 @@ pub(crate) fn ControlSetpoint(
     let blocked = move |direction: f64| {
         commander.is_pending() || shown().and_then(|v| bounds.step_from(v, direction)).is_none()
     };
-    let target_id = format!("control-{id}-target");
+    let target_id = format!("{base}-target");
     let side_by_side = move || {
         sent.get().map(|target| {
             let now = current.get().map_or_else(|| "not reported".to_owned(), amount);
@@ -168,20 +173,20 @@ pub(crate) fn ControlSetpoint(
     view! {
         <div class="control control-setpoint" data-control-id=id.clone() class:critical=control.critical>
             <div class="control-main">
-                {control_label(&control)}
+                {control_label(&control, &base)}
                 <span class="control-range muted">{range}</span>
             </div>
             <div
-                id=format!("control-{id}")
+                id=format!("{base}")
                 class="stepper"
                 role="group"
-                aria-labelledby=format!("control-{id}-label")
-                aria-describedby=format!("control-{id}-status")
+                aria-labelledby=format!("{base}-label")
+                aria-describedby=format!("{base}-status")
                 data-reported=move || current.get().map_or_else(|| "unknown".to_owned(), |v| v.to_string())
                 data-target=move || taps.with(Taps::target).map(|v| v.to_string())
             >
                 <button
-                    id=format!("control-{id}-decrease")
+                    id=format!("{base}-decrease")
                     type="button"
                     class="stepper-button"
                     aria-label=format!("Lower {} by {}", control.label, step)
@@ -191,7 +196,7 @@ pub(crate) fn ControlSetpoint(
                     "−"
                 </button>
                 <output
-                    id=format!("control-{id}-value")
+                    id=format!("{base}-value")
                     class="stepper-value"
                     class:moving=move || taps.with(|t| t.target().is_some())
                     aria-live="polite"
@@ -199,7 +204,7 @@ pub(crate) fn ControlSetpoint(
                     {text}
                 </output>
                 <button
-                    id=format!("control-{id}-increase")
+                    id=format!("{base}-increase")
                     type="button"
                     class="stepper-button"
                     aria-label=format!("Raise {} by {}", control.label, step)
@@ -210,9 +215,9 @@ pub(crate) fn ControlSetpoint(
                 </button>
             </div>
             <CommitSlider
-                input_id=format!("control-{id}-slider")
-                labelled_by=format!("control-{id}-label")
-                described_by=format!("control-{id}-status")
+                input_id=format!("{base}-slider")
+                labelled_by=format!("{base}-label")
+                described_by=format!("{base}-status")
                 min=bounds.min
                 max=bounds.max
                 step=step
@@ -228,18 +233,18 @@ pub(crate) fn ControlSetpoint(
                     submit_exact();
                 }
             >
-                <label for=format!("control-{id}-exact") class="visually-hidden">
+                <label for=format!("{base}-exact") class="visually-hidden">
                     {format!("Exact {}", control.label.to_lowercase())}
                 </label>
                 <input
-                    id=format!("control-{id}-exact")
+                    id=format!("{base}-exact")
                     type="text"
                     inputmode="decimal"
                     class="setpoint-exact-input"
                     placeholder="Exact value"
                     autocomplete="off"
                     aria-invalid=move || exact_error.with(Option::is_some).to_string()
-                    aria-describedby=format!("control-{id}-exact-error")
+                    aria-describedby=format!("{base}-exact-error")
                     prop:value=move || exact.get()
                     on:input=move |ev| exact.set(event_target_value(&ev))
                 />
@@ -248,14 +253,14 @@ pub(crate) fn ControlSetpoint(
                 </button>
             </form>
             {
-                let error_id = format!("control-{id}-exact-error");
+                let error_id = format!("{base}-exact-error");
                 move || exact_error.get().map(|why| view! {
                     <p id=error_id.clone() class="inline-error small" role="alert">{why}</p>
                 })
             }
             {side_by_side}
-            <ControlStatus control_id=id.clone() commander=commander />
-            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+            <ControlStatus base=base.clone() commander=commander />
+            <ConfirmBox base=base.clone() label=control.label.clone() commander=commander />
         </div>
     }
 }

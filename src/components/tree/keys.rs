@@ -1,8 +1,77 @@
 //! Keyboard use of the building tree, as the WAI-ARIA tree pattern has it: the rows a person
 //! sees, in order, and where each key takes the focus. Pure, so it is tested without a page.
 
-use atrium_ipc::TreeNode;
+use atrium_ipc::{walk_tree, NodeKind, TreeNode, Walk};
 use std::collections::HashSet;
+
+/// A row is keyed by its path of ids, since the same device (or place) can appear under two parents.
+pub(crate) fn child_path(parent: &str, id: &str) -> String {
+    if parent.is_empty() {
+        id.to_owned()
+    } else {
+        format!("{parent}/{id}")
+    }
+}
+
+/// The tree key of `node` under the nodes `around` it.
+fn key_of(node: &TreeNode, around: &[&TreeNode]) -> String {
+    around.iter().chain(std::iter::once(&node)).map(|n| n.id.as_str()).collect::<Vec<_>>().join("/")
+}
+
+/// Open at first: enough to see the rooms of every floor.
+fn starts_expanded(kind: NodeKind) -> bool {
+    matches!(kind, NodeKind::Site | NodeKind::Building | NodeKind::Floor)
+}
+
+/// The rows open when a building is first shown: sites, buildings and floors.
+pub(crate) fn initial_expansion(nodes: &[TreeNode]) -> HashSet<String> {
+    let mut open = HashSet::new();
+    walk_tree(nodes, |node, around| {
+        if !starts_expanded(node.kind) {
+            return Walk::SkipChildren;
+        }
+        if !node.children.is_empty() {
+            open.insert(key_of(node, around));
+        }
+        Walk::Continue
+    });
+    open
+}
+
+/// The tree keys of the places around the node `id`, found under the places named `names` (root
+/// first, by name), so opening them shows it; `None` if it is not in `nodes`.
+pub(crate) fn path_keys_to(nodes: &[TreeNode], id: &str, names: &[String]) -> Option<Vec<String>> {
+    let mut found = None;
+    walk_tree(nodes, |node, around| {
+        let depth = around.len();
+        if depth == names.len() {
+            if node.id == id {
+                found = Some((1..=depth).map(|n| key_of(around[n - 1], &around[..n - 1])).collect());
+                return Walk::Stop;
+            }
+            return Walk::SkipChildren;
+        }
+        if names.get(depth).is_some_and(|name| node.display_name() == name) {
+            Walk::Continue
+        } else {
+            Walk::SkipChildren
+        }
+    });
+    found
+}
+
+/// The tree keys of the places around the node `id` where it is first met, so opening them shows it.
+pub(crate) fn keys_around(nodes: &[TreeNode], id: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    walk_tree(nodes, |node, around| {
+        if node.id != id || node.link {
+            return Walk::Continue;
+        }
+        found = (1..=around.len()).map(|n| key_of(around[n - 1], &around[..n - 1])).collect();
+        Walk::Stop
+    });
+    found
+}
 
 /// One row on screen.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +159,49 @@ fn type_ahead(rows: &[Row], at: usize, typed: &str) -> KeyMove {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atrium_ipc::NodeKind;
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    fn labelled(id: &str, name: &str, label: Option<&str>, children: Vec<TreeNode>) -> TreeNode {
+        TreeNode {
+            id: id.into(),
+            entity_type: if children.is_empty() { "DEVICE".into() } else { "ASSET".into() },
+            name: name.into(),
+            label: label.map(Into::into),
+            type_name: String::new(),
+            kind: if children.is_empty() { NodeKind::Device } else { NodeKind::Room },
+            children,
+            link: false,
+        }
+    }
+
+    #[test]
+    fn keys_lead_to_the_place_named_by_the_path() {
+        // The same device in two rooms: the hit's path picks the room.
+        let tree = vec![labelled(
+            "site",
+            "Campus",
+            None,
+            vec![
+                labelled("a", "room-a", Some("Lobby"), vec![labelled("d", "Thermostat", None, vec![])]),
+                labelled("b", "Hall", None, vec![labelled("d", "Thermostat", None, vec![])]),
+            ],
+        )];
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Hall"])), Some(names(&["site", "site/b"])));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "room-a"])), Some(names(&["site", "site/a"])));
+        assert_eq!(
+            path_keys_to(&tree, "d", &names(&["Campus", "Lobby"])),
+            None,
+            "paths go by name, not label"
+        );
+        assert_eq!(path_keys_to(&tree, "site", &[]), Some(vec![]));
+        assert_eq!(path_keys_to(&tree, "d", &names(&["Campus", "Attic"])), None);
+        assert_eq!(path_keys_to(&tree, "x", &names(&["Campus"])), None);
+        assert_eq!(keys_around(&tree, "d"), names(&["site", "site/a"]), "where it is first met");
+        assert!(keys_around(&tree, "x").is_empty());
+    }
 
     fn node(id: &str, name: &str, children: Vec<TreeNode>) -> TreeNode {
         TreeNode {

@@ -1,11 +1,11 @@
 //! Blinds and shutters: Open / Stop / Close, and a position slider (0 closed – 100 open) that
 //! rests on the device's reported position and sends on release.
 
-use crate::components::control_command::{
-    control_label, format_amount, reported, reported_number, ConfirmBox, ControlCommander, ControlStatus,
-    Expect, Request,
+use crate::components::controls::command::{
+    control_label, dom_base, format_amount, reported, reported_number, ConfirmBox, ControlCommander,
+    ControlStatus, Expect, Request,
 };
-use crate::components::control_level::CommitSlider;
+use crate::components::controls::level::CommitSlider;
 use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -20,7 +20,12 @@ pub(crate) fn ControlCover(
     device_id: String,
     control: ControlDescriptor,
     values: ReadSignal<BTreeMap<String, LiveValue>>,
+    /// Makes the element ids unique where several devices' controls share a page (a room's
+    /// tiles); `None` on the device page, whose ids are `control-{id}`.
+    #[prop(default = None)]
+    scope: Option<String>,
 ) -> impl IntoView {
+    let base = dom_base(scope.as_deref(), &control.id);
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
     let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
@@ -66,31 +71,31 @@ pub(crate) fn ControlCover(
     view! {
         <div class="control control-cover" data-control-id=id.clone() class:critical=control.critical>
             <div class="control-main">
-                {control_label(&control)}
-                <span id=format!("control-{id}-state") class="control-state">{state}</span>
+                {control_label(&control, &base)}
+                <span id=format!("{base}-state") class="control-state">{state}</span>
             </div>
             <div
-                id=format!("control-{id}")
+                id=format!("{base}")
                 class="button-row"
                 role="group"
-                aria-labelledby=format!("control-{id}-label")
-                aria-describedby=format!("control-{id}-status")
+                aria-labelledby=format!("{base}-label")
+                aria-describedby=format!("{base}-status")
                 data-reported=move || current.get().map_or_else(|| "unknown".to_owned(), |v| v.to_string())
             >
-                <button id=format!("control-{id}-open") type="button" class="button ghost small" disabled=pending on:click=open>
+                <button id=format!("{base}-open") type="button" class="button ghost small" disabled=pending on:click=open>
                     "Open"
                 </button>
-                <button id=format!("control-{id}-stop") type="button" class="button ghost small" disabled=pending on:click=stop>
+                <button id=format!("{base}-stop") type="button" class="button ghost small" disabled=pending on:click=stop>
                     "Stop"
                 </button>
-                <button id=format!("control-{id}-close") type="button" class="button ghost small" disabled=pending on:click=close>
+                <button id=format!("{base}-close") type="button" class="button ghost small" disabled=pending on:click=close>
                     "Close"
                 </button>
             </div>
             <CommitSlider
-                input_id=format!("control-{id}-position")
-                labelled_by=format!("control-{id}-label")
-                described_by=format!("control-{id}-status")
+                input_id=format!("{base}-position")
+                labelled_by=format!("{base}-label")
+                described_by=format!("{base}-status")
                 min=0.0
                 max=100.0
                 step=1.0
@@ -99,8 +104,8 @@ pub(crate) fn ControlCover(
                 disabled=Signal::derive(pending)
                 on_commit=on_commit
             />
-            <ControlStatus control_id=id.clone() commander=commander />
-            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+            <ControlStatus base=base.clone() commander=commander />
+            <ConfirmBox base=base.clone() label=control.label.clone() commander=commander />
         </div>
     }
 }

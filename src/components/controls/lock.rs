@@ -1,8 +1,9 @@
 //! A lock: shows whether the device reports itself locked, and offers the opposite. Locks are
 //! normally critical, so the button asks for confirmation before anything is sent.
 
-use crate::components::control_command::{
-    control_label, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect, Request,
+use crate::components::controls::command::{
+    control_label, dom_base, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect,
+    Request,
 };
 use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
@@ -15,7 +16,12 @@ pub(crate) fn ControlLock(
     device_id: String,
     control: ControlDescriptor,
     values: ReadSignal<BTreeMap<String, LiveValue>>,
+    /// Makes the element ids unique where several devices' controls share a page (a room's
+    /// tiles); `None` on the device page, whose ids are `control-{id}`.
+    #[prop(default = None)]
+    scope: Option<String>,
 ) -> impl IntoView {
+    let base = dom_base(scope.as_deref(), &control.id);
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
     let locked = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_bool)));
@@ -45,9 +51,9 @@ pub(crate) fn ControlLock(
     view! {
         <div class="control control-lock" data-control-id=id.clone() class:critical=control.critical>
             <div class="control-main">
-                {control_label(&control)}
+                {control_label(&control, &base)}
                 <span
-                    id=format!("control-{id}-state")
+                    id=format!("{base}-state")
                     class="lock-state"
                     data-reported=reported_name
                 >
@@ -64,18 +70,18 @@ pub(crate) fn ControlLock(
                 </span>
             </div>
             <button
-                id=format!("control-{id}")
+                id=format!("{base}")
                 type="button"
                 class="button secondary small lock-button"
-                aria-describedby=format!("control-{id}-status")
+                aria-describedby=format!("{base}-status")
                 data-reported=reported_name
                 disabled=move || commander.is_pending()
                 on:click=on_click
             >
                 {button_text}
             </button>
-            <ControlStatus control_id=id.clone() commander=commander />
-            <ConfirmBox control_id=id.clone() label=control.label.clone() commander=commander />
+            <ControlStatus base=base.clone() commander=commander />
+            <ConfirmBox base=base.clone() label=control.label.clone() commander=commander />
         </div>
     }
 }
