@@ -18,7 +18,7 @@ use tb_client::proto::telemetry::AttributeScope;
         before the command, or with ATRIUM_USER.",
     after_help = "EXIT: 0 ok; 1 other (also: some items of a share or unshare failed); 2 usage; 3 authentication (bad credentials,\n      \
         session expired, 2FA required); 4 not found or forbidden; 5 device offline or no answer in time;\n      \
-        6 network, TLS, or server error (5xx, non-JSON answer)"
+        6 network, TLS, or server error (5xx, non-JSON answer, a redirect, an answer too large or a listing that never ends)"
 )]
 pub(crate) struct Cli {
     #[command(flatten)]

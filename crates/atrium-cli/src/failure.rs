@@ -54,7 +54,11 @@ pub(crate) fn exit_code(error: &Error) -> u8 {
         | Error::Timeout { .. }
         | Error::Transport(_)
         | Error::Live(_)
-        | Error::UnexpectedResponse { .. } => NETWORK,
+        | Error::UnexpectedResponse { .. }
+        // A server (or proxy) that misbehaves: what a script retries later or reports.
+        | Error::Redirected { .. }
+        | Error::TooLarge { .. }
+        | Error::TooManyRows { .. } => NETWORK,
         Error::Api { status, .. } if *status >= 500 => NETWORK,
         // A bad --url or --ca-cert is bad input, like any other usage error.
         Error::InvalidUrl(_) | Error::InvalidCaCertificate(_) => USAGE,
@@ -123,6 +127,9 @@ mod tests {
             (Error::Connect { kind: ConnectFailure::Tls, host: "h".into(), detail: String::new() }, NETWORK),
             (Error::Timeout { seconds: 30 }, NETWORK),
             (api(502), NETWORK),
+            (Error::Redirected { status: 302, to: "https://elsewhere".into() }, NETWORK),
+            (Error::TooLarge { limit_bytes: 1 }, NETWORK),
+            (Error::TooManyRows { what: "devices", limit: 1 }, NETWORK),
             (
                 Error::UnexpectedResponse {
                     status: 200,
