@@ -5,10 +5,10 @@ use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
     CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
     DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode, HistoryArgs, HistoryChart, LoadProgress,
-    LoadedTree, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, ReportingArgs, SavedAccount,
-    SearchArgs, SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, Startup, TelemetryBatch,
-    TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchDevicesArgs,
-    WatchId, WatchNodeArgs,
+    LoadedTree, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, QueuedArgs, QueuedCommand,
+    QueuedState, ReportingArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs,
+    SessionInfo, Startup, TelemetryBatch, TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs,
+    WatchAlarmsArgs, WatchArgs, WatchDevicesArgs, WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -210,6 +210,19 @@ pub(crate) async fn watch_controls(
 pub(crate) async fn unwatch(core: State<'_, Core>, args: WatchId) -> Result<(), AppError> {
     core.unwatch(args);
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn queue_control(
+    core: State<'_, Core>,
+    args: ControlCommand,
+) -> Result<QueuedCommand, AppError> {
+    core.queue_control(args).await
+}
+
+#[tauri::command]
+pub(crate) async fn queued_control(core: State<'_, Core>, args: QueuedArgs) -> Result<QueuedState, AppError> {
+    core.queued_control(&args.rpc_id).await
 }
 
 #[tauri::command]

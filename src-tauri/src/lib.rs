@@ -68,6 +68,8 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::watch_controls,
             commands::unwatch,
             commands::operate_control,
+            commands::queue_control,
+            commands::queued_control,
             commands::cached_tree,
             commands::watch_node,
             commands::rollup_keys,

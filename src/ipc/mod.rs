@@ -12,8 +12,9 @@ use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,
     ControlAck, ControlCommand, DeviceArgs, DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode,
     HistoryArgs, HistoryChart, HistorySpan, HistorySubject, LoadProgress, LoadedTree, NodeArgs,
-    NodeRollupBatch, ReportingArgs, SearchArgs, SearchHit, SessionInfo, TelemetryBatch, VisibilityArgs,
-    WatchAlarmsArgs, WatchArgs, WatchDevicesArgs, WatchId, WatchNodeArgs,
+    NodeRollupBatch, QueuedArgs, QueuedCommand, QueuedState, ReportingArgs, SearchArgs, SearchHit,
+    SessionInfo, TelemetryBatch, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchDevicesArgs, WatchId,
+    WatchNodeArgs,
 };
 use send_wrapper::SendWrapper;
 use serde::de::DeserializeOwned;
@@ -177,6 +178,16 @@ pub(crate) async fn unwatch(id: WatchId) -> Result<(), AppError> {
 
 pub(crate) async fn operate_control(command: &ControlCommand) -> Result<ControlAck, AppError> {
     invoke(cmd::OPERATE_CONTROL, command).await
+}
+
+/// Stores a command on the server for a device that is offline.
+pub(crate) async fn queue_control(command: &ControlCommand) -> Result<QueuedCommand, AppError> {
+    invoke(cmd::QUEUE_CONTROL, command).await
+}
+
+/// Where a queued command is.
+pub(crate) async fn queued_control(rpc_id: &str) -> Result<QueuedState, AppError> {
+    invoke(cmd::QUEUED_CONTROL, &QueuedArgs { rpc_id: rpc_id.to_owned() }).await
 }
 
 /// Keeps a channel's message handler alive; dropping it detaches the handler first, so a message

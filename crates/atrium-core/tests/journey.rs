@@ -107,6 +107,58 @@ async fn a_command_to_a_device_read_as_offline_is_tried_and_the_server_says_it_i
     assert_eq!(rpc_calls, 1);
 }
 
+/// Offline, the command is stored on the server and goes when the device is back: queued, then
+/// delivered, and the device's report shows the new state.
+#[tokio::test]
+async fn a_command_for_an_offline_device_is_queued_and_delivered_when_it_is_back() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let core = logged_in(&emu, Arc::default()).await;
+    let light = emu.device_id("Lobby Light").unwrap();
+    let detail = core.device_detail(&light.to_string()).await.unwrap();
+    let power = detail.controls.iter().find(|c| c.id == "power").expect("the light's power switch");
+    let (tx, mut rx) = mpsc::unbounded_channel::<TelemetryBatch>();
+    core.watch_device(&light.to_string(), move |batch| drop(tx.send(batch))).unwrap();
+    let state_key = power.kind.state_key().to_owned();
+    let mut was_on = None;
+    while was_on.is_none() {
+        let batch = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+        was_on = batch.values.iter().find(|v| v.key == state_key).and_then(|v| match v.value {
+            TelemetryValue::Bool(b) => Some(b),
+            _ => None,
+        });
+    }
+    let wanted = !was_on.unwrap();
+    emu.faults().set_device_online(light, false);
+    let command = ControlCommand {
+        device_id: light.to_string(),
+        control_id: "power".into(),
+        action: ControlAction::SetSwitch { on: wanted },
+    };
+    assert_eq!(core.operate_control(command.clone()).await.unwrap_err().code, ErrorCode::DeviceOffline);
+
+    let queued = core.queue_control(command).await.unwrap();
+    assert_eq!(queued.expires_in_ms, atrium_ipc::QUEUE_FOR_MS);
+    assert_eq!(core.queued_control(&queued.rpc_id).await.unwrap(), atrium_ipc::QueuedState::Queued);
+    emu.faults().set_device_online(light, true);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let mut poll = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        poll.tick().await;
+        let state = core.queued_control(&queued.rpc_id).await.unwrap();
+        if matches!(state, atrium_ipc::QueuedState::Delivered | atrium_ipc::QueuedState::Answered) {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the queued command is still {state:?}");
+    }
+    // The device's own report says it took.
+    loop {
+        let batch = timeout(Duration::from_secs(10), rx.recv()).await.unwrap().unwrap();
+        if batch.values.iter().any(|v| v.key == state_key && v.value == TelemetryValue::Bool(wanted)) {
+            break;
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_dead_session_returns_the_person_to_login_with_a_reason() {
     let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();

@@ -134,6 +134,53 @@ pub struct ControlAck {
     pub timeout_ms: u64,
 }
 
+/// How long a command queued for an offline device waits on the server for it to come back.
+pub const QUEUE_FOR_MS: u64 = 60 * 60 * 1000;
+
+/// A command stored on the server (a persistent RPC) for a device that is offline: it goes when
+/// the device is back, until [`QUEUE_FOR_MS`] has passed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedCommand {
+    /// The server's id of the stored command, to ask how it went.
+    pub rpc_id: String,
+    /// How long the server keeps trying.
+    pub expires_in_ms: u64,
+}
+
+/// Arguments naming a queued command.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueuedArgs {
+    pub rpc_id: String,
+}
+
+/// Where a queued command is, as the server says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum QueuedState {
+    /// Waiting for the device to come back.
+    Queued,
+    /// Handed to the device's connection, not acknowledged yet.
+    Sent,
+    /// The device took it (a one-way command ends here).
+    Delivered,
+    /// The device answered it (a two-way command ends here).
+    Answered,
+    /// The device did not come back (or did not answer) before it expired.
+    Expired,
+    /// The server gave up on it, or it was deleted.
+    Failed,
+}
+
+impl QueuedState {
+    /// Nothing more will happen to it.
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Queued | Self::Sent)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,10 @@ pub use attributes::{
     AttributeEntry, AttributeScopeName, DeviceAttributes, ScopeAttributes, UNITS_ATTRIBUTE,
 };
 pub use connectivity::Connectivity;
-pub use control::{ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind, StateSource};
+pub use control::{
+    ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind, QueuedArgs, QueuedCommand,
+    QueuedState, StateSource, QUEUE_FOR_MS,
+};
 pub use error::{AppError, ErrorCode};
 pub use history::{
     HistoryArgs, HistoryChart, HistoryCoverage, HistoryPoint, HistorySeries, HistorySpan, HistorySubject,
@@ -118,6 +121,11 @@ pub mod cmd {
     /// Takes [`crate::DeviceArgs`]; answers the device's [`crate::DeviceAttributes`].
     pub const DEVICE_ATTRIBUTES: &str = "device_attributes";
     pub const WATCH_DEVICE: &str = "watch_device";
+    /// Stores a control's command on the server for a device that is offline
+    /// ([`crate::ControlCommand`] -> [`crate::QueuedCommand`]): it goes when the device is back.
+    pub const QUEUE_CONTROL: &str = "queue_control";
+    /// Where a queued command is ([`crate::QueuedArgs`] -> [`crate::QueuedState`]).
+    pub const QUEUED_CONTROL: &str = "queued_control";
     /// The live values of several devices (a room's tiles, [`crate::WatchDevicesArgs`]) as one
     /// [`crate::DevicesBatch`] per frame on the `onBatch` channel; answers a [`crate::WatchId`].
     pub const WATCH_DEVICES: &str = "watch_devices";
@@ -181,6 +189,8 @@ pub mod cmd {
         DEVICE_DETAIL,
         DEVICE_ATTRIBUTES,
         WATCH_DEVICE,
+        QUEUE_CONTROL,
+        QUEUED_CONTROL,
         WATCH_DEVICES,
         WATCH_CONNECTIVITY,
         WATCH_CONTROLS,

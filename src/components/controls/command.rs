@@ -10,7 +10,9 @@
 
 use crate::hooks::use_clock;
 use crate::ipc;
-use atrium_ipc::{ControlAction, ControlCommand, ControlDescriptor, LiveValue, TelemetryValue};
+use atrium_ipc::{
+    ControlAction, ControlCommand, ControlDescriptor, ErrorCode, LiveValue, QueuedState, TelemetryValue,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use std::collections::BTreeMap;
@@ -102,6 +104,17 @@ pub(crate) enum CommandStatus {
     },
     Confirmed,
     Failed(String),
+    /// The device is offline: the command was not delivered, and can be queued on the server.
+    Offline {
+        request: Request,
+        message: String,
+    },
+    /// Stored on the server until the device is back (a persistent RPC).
+    Queued {
+        request: Request,
+        rpc_id: String,
+        state: QueuedState,
+    },
 }
 
 impl CommandStatus {
@@ -111,6 +124,8 @@ impl CommandStatus {
             Self::Sending(_) | Self::Waiting { .. } => "pending",
             Self::Confirmed => "confirmed",
             Self::Failed(_) => "failed",
+            Self::Offline { .. } => "offline",
+            Self::Queued { .. } => "queued",
         }
     }
 
@@ -121,11 +136,18 @@ impl CommandStatus {
             Self::Waiting { request, .. } => format!("{}: waiting for the device…", request.verb),
             Self::Confirmed => "Confirmed".to_owned(),
             Self::Failed(message) => message.clone(),
+            Self::Offline { message, .. } => message.clone(),
+            Self::Queued { request, state: QueuedState::Sent, .. } => {
+                format!("{}: the device is back; it is being delivered…", request.verb)
+            }
+            Self::Queued { request, .. } => {
+                format!("{}: queued; it goes to the device when it is back (for an hour).", request.verb)
+            }
         }
     }
 
     pub(crate) fn is_pending(&self) -> bool {
-        matches!(self, Self::Sending(_) | Self::Waiting { .. })
+        matches!(self, Self::Sending(_) | Self::Waiting { .. } | Self::Queued { .. })
     }
 
     /// Whether a new command may start (nothing in flight, no question open).
@@ -144,6 +166,8 @@ pub(crate) struct ControlCommander {
     /// The control's readings, by control id.
     readings: ReadSignal<BTreeMap<String, LiveValue>>,
     critical: bool,
+    /// How long a delivered command waits for the device's report.
+    timeout_ms: u64,
 }
 
 impl ControlCommander {
@@ -171,6 +195,7 @@ impl ControlCommander {
             control_id: StoredValue::new(control.id.clone()),
             readings,
             critical: control.critical,
+            timeout_ms: control.timeout_ms,
         }
     }
 
@@ -210,7 +235,7 @@ impl ControlCommander {
     }
 
     fn send(&self, request: Request) {
-        let Self { status, attempts, .. } = *self;
+        let status = self.status;
         status.set(CommandStatus::Sending(request.clone()));
         let control_id = self.control_id.get_value();
         // Before the command leaves: a confirming reading must be newer than this one.
@@ -220,8 +245,12 @@ impl ControlCommander {
             control_id,
             action: request.action.clone(),
         };
+        let this = *self;
         spawn_local(async move {
             match ipc::operate_control(&command).await {
+                Err(err) if err.code == ErrorCode::DeviceOffline => {
+                    status.try_set(CommandStatus::Offline { request, message: err.message });
+                }
                 Err(err) => {
                     status.try_set(CommandStatus::Failed(err.message));
                 }
@@ -238,35 +267,128 @@ impl ControlCommander {
                         });
                         return;
                     }
-                    let attempt = attempts.try_update_value(|a| {
-                        *a += 1;
-                        *a
-                    });
-                    let Some(attempt) = attempt else { return };
-                    let timeout = Duration::from_millis(ack.timeout_ms.max(1_000));
-                    status.try_set(CommandStatus::Waiting {
-                        request,
-                        before_ts,
-                        deadline_ms: js_sys::Date::now() + timeout.as_millis() as f64,
-                        attempt,
-                    });
-                    set_timeout(
-                        move || {
-                            status.try_update(|s| {
-                                if matches!(s, CommandStatus::Waiting { attempt: a, .. } if *a == attempt) {
-                                    *s = CommandStatus::Failed(
-                                        "The device did not confirm. Check it and try again.".to_owned(),
-                                    );
-                                }
-                            });
-                        },
-                        timeout,
-                    );
+                    this.wait_for_report(request, before_ts, ack.timeout_ms);
                 }
             }
         });
     }
+
+    /// Waits for the device's report of `request`, newer than `before_ts`, for `timeout_ms`.
+    fn wait_for_report(&self, request: Request, before_ts: Option<i64>, timeout_ms: u64) {
+        let Self { status, attempts, .. } = *self;
+        let attempt = attempts.try_update_value(|a| {
+            *a += 1;
+            *a
+        });
+        let Some(attempt) = attempt else { return };
+        let timeout = Duration::from_millis(timeout_ms.max(1_000));
+        status.try_set(CommandStatus::Waiting {
+            request,
+            before_ts,
+            deadline_ms: js_sys::Date::now() + timeout.as_millis() as f64,
+            attempt,
+        });
+        set_timeout(
+            move || {
+                status.try_update(|s| {
+                    if matches!(s, CommandStatus::Waiting { attempt: a, .. } if *a == attempt) {
+                        *s = CommandStatus::Failed(
+                            "The device did not confirm. Check it and try again.".to_owned(),
+                        );
+                    }
+                });
+            },
+            timeout,
+        );
+    }
+
+    /// The device was offline: store the command on the server, to go when the device is back,
+    /// and follow it until it is delivered (then its report confirms it) or expires.
+    pub(crate) fn queue(&self) {
+        let CommandStatus::Offline { request, .. } = self.status.get_untracked() else { return };
+        let this = *self;
+        let control_id = self.control_id.get_value();
+        let before_ts = self.readings.with_untracked(|m| m.get(&control_id).map(|v| v.ts));
+        let command = ControlCommand {
+            device_id: self.device_id.get_value(),
+            control_id,
+            action: request.action.clone(),
+        };
+        self.status.set(CommandStatus::Sending(request.clone()));
+        spawn_local(async move {
+            match ipc::queue_control(&command).await {
+                Err(err) => {
+                    this.status.try_set(CommandStatus::Failed(err.message));
+                }
+                Ok(queued) => {
+                    this.status.try_set(CommandStatus::Queued {
+                        request,
+                        rpc_id: queued.rpc_id.clone(),
+                        state: QueuedState::Queued,
+                    });
+                    this.follow_queued(queued.rpc_id, before_ts);
+                }
+            }
+        });
+    }
+
+    /// Asks the server where a queued command is every few seconds, until it is over.
+    fn follow_queued(&self, rpc_id: String, before_ts: Option<i64>) {
+        let this = *self;
+        set_timeout(
+            move || {
+                spawn_local(async move {
+                    let still_this = this.status.with_untracked(
+                        |s| matches!(s, CommandStatus::Queued { rpc_id: id, .. } if *id == rpc_id),
+                    );
+                    if !still_this {
+                        return;
+                    }
+                    let state = match ipc::queued_control(&rpc_id).await {
+                        Ok(state) => state,
+                        // Asked again next time: a queued command stays queued on the server.
+                        Err(err) => {
+                            ipc::log_error("reading a queued command", &err);
+                            this.follow_queued(rpc_id, before_ts);
+                            return;
+                        }
+                    };
+                    let Some(CommandStatus::Queued { request, .. }) = this.status.try_get_untracked() else {
+                        return;
+                    };
+                    match state {
+                        QueuedState::Delivered | QueuedState::Answered => {
+                            this.wait_for_report(request, before_ts, this.timeout_ms)
+                        }
+                        QueuedState::Expired => {
+                            this.status.try_set(CommandStatus::Failed(
+                                "The device did not come back in time; the queued command was not delivered."
+                                    .to_owned(),
+                            ));
+                        }
+                        QueuedState::Queued | QueuedState::Sent => {
+                            this.status.try_set(CommandStatus::Queued {
+                                request,
+                                rpc_id: rpc_id.clone(),
+                                state,
+                            });
+                            this.follow_queued(rpc_id, before_ts);
+                        }
+                        _ => {
+                            this.status.try_set(CommandStatus::Failed(
+                                "The server gave up on the queued command.".to_owned(),
+                            ));
+                        }
+                    }
+                });
+            },
+            QUEUE_POLL,
+        );
+    }
 }
+
+/// How often a queued command's state is asked.
+const QUEUE_POLL: Duration = Duration::from_secs(3);
 
 /// The start of a control's element ids: `control-{id}`, or `control-{scope}-{id}` where several
 /// devices' controls share a page.
@@ -283,6 +405,7 @@ pub(crate) fn dom_base(scope: Option<&str>, control_id: &str) -> String {
 #[component]
 pub(crate) fn ControlStatus(base: String, commander: ControlCommander) -> impl IntoView {
     let status = commander.status();
+    let queue_base = base.clone();
     let clock = use_clock();
     // Seconds left while waiting; apart from the sentence so that a screen reader hears the
     // sentence once, not every second.
@@ -309,6 +432,16 @@ pub(crate) fn ControlStatus(base: String, commander: ControlCommander) -> impl I
             {move || status.with(CommandStatus::text)}
             {countdown}
         </p>
+        {move || status.with(|s| matches!(s, CommandStatus::Offline { .. })).then(|| view! {
+            <button
+                id=format!("{queue_base}-queue")
+                type="button"
+                class="button secondary small control-queue"
+                on:click=move |_| commander.queue()
+            >
+                "Send when it is back"
+            </button>
+        })}
     }
 }
 

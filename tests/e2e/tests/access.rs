@@ -45,12 +45,14 @@ async fn an_offline_devices_control_says_it_is_offline() {
     common::on_emulator_at_each_size("offline_device", EmulatorConfig::demo(), async |app, emulator| {
         let light = emulator.device_id("Lobby Light").expect("the demo has a Lobby Light");
         assert!(emulator.faults().set_device_online(light, false), "the Lobby Light goes offline");
-        offline_device(app, &emulator.base_url()).await
+        offline_device(app, emulator, light).await
     })
     .await;
 }
 
-async fn offline_device(app: &App, url: &str) -> Result<()> {
+async fn offline_device(app: &App, emulator: &tb_emulator::Emulator, light_id: uuid::Uuid) -> Result<()> {
+    let url = emulator.base_url();
+    let url = url.as_str();
     let c = app.client();
     wait::for_element(c, "#sign-in", APP_START).await.context("the sign-in form did not appear")?;
     action::sign_in(c, url, "tenant@thingsboard.org", "tenant").await?;
@@ -66,12 +68,29 @@ async fn offline_device(app: &App, url: &str) -> Result<()> {
     })
     .await?;
 
+    let before = find::attr(c, "#control-power", "data-reported").await?.unwrap_or_default();
     action::click(c, "#control-power").await?;
     wait::until("the control to say the device is offline", STEP, async || {
-        check::attr_eq(c, "#control-power-status", "data-status", "failed").await?;
+        check::attr_eq(c, "#control-power-status", "data-status", "offline").await?;
         check::text_contains(c, "#control-power-status", "offline").await.map(drop)
     })
     .await?;
     app.screenshot("offline_device").await?;
+
+    // Queued on the server, it goes when the light is back, and the light's report confirms it.
+    action::click(c, "#control-power-queue").await?;
+    wait::until("the command queued", STEP, async || {
+        check::attr_eq(c, "#control-power-status", "data-status", "queued").await?;
+        check::text_contains(c, "#control-power-status", "queued").await.map(drop)
+    })
+    .await?;
+    app.screenshot("offline_queued").await?;
+    emulator.faults().set_device_online(light_id, true);
+    let wanted = if before == "on" { "off" } else { "on" };
+    wait::until("the queued command delivered and confirmed", STEP, async || {
+        check::attr_eq(c, "#control-power-status", "data-status", "confirmed").await?;
+        check::attr_eq(c, "#control-power", "data-reported", wanted).await
+    })
+    .await?;
     Ok(())
 }

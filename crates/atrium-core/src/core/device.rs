@@ -10,8 +10,8 @@ use crate::controls::{
 };
 use crate::live_values::to_ipc_value;
 use atrium_ipc::{
-    AppError, Connectivity, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LiveValue, StateSource,
-    TelemetryBatch, WatchId,
+    AppError, Connectivity, ControlAck, ControlCommand, DeviceDetail, ErrorCode, LiveValue, QueuedCommand,
+    QueuedState, StateSource, TelemetryBatch, WatchId, QUEUE_FOR_MS,
 };
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -287,21 +287,75 @@ impl Core {
 
     /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
     /// when the device reports it. Never retried when delivery is unknown.
-    pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
+    /// Stores a control's command on the server for a device that is offline (a persistent RPC,
+    /// `AbstractRpcController.handleDeviceRPCRequest` with `persistent: true`): the server sends
+    /// it when the device is back, for [`QUEUE_FOR_MS`]. Only commands sent by RPC are queued; an
+    /// attribute write is stored by the server anyway and reaches the device when it connects.
+    pub async fn queue_control(&self, command: ControlCommand) -> Result<QueuedCommand, AppError> {
         let active = self.shared.require()?;
         let id = parse_device_id(&command.device_id)?;
+        let binding = self.control_binding(&active, id, &command).await?;
+        let Delivery::Rpc { method, params, two_way } = binding.plan(&command.action)? else {
+            return Err(AppError::new(
+                ErrorCode::InvalidRequest,
+                "This control writes an attribute, which the server keeps for the device anyway: send it normally.",
+                false,
+            ));
+        };
+        // The server times the expiry from its own clock (now + timeout), not this device's.
+        let call = RpcCall::new(method, params).timeout(Duration::from_millis(QUEUE_FOR_MS));
+        let sent = if two_way {
+            active.client.rpc_persistent(id, &call).await
+        } else {
+            active.client.rpc_persistent_oneway(id, &call).await
+        };
+        let rpc_id = sent.map_err(|e| self.fail(&active, &e))?;
+        Ok(QueuedCommand { rpc_id: rpc_id.to_string(), expires_in_ms: QUEUE_FOR_MS })
+    }
+
+    /// Where a command queued with [`Core::queue_control`] is.
+    pub async fn queued_control(&self, rpc_id: &str) -> Result<QueuedState, AppError> {
+        let active = self.shared.require()?;
+        let id = uuid::Uuid::parse_str(rpc_id).map_err(|_| {
+            AppError::new(ErrorCode::InvalidRequest, format!("'{rpc_id}' is not a command id."), false)
+        })?;
+        let rpc = active.client.persistent_rpc(id).await.map_err(|e| self.fail(&active, &e))?;
+        use tb_client::proto::rpc::RpcStatus as S;
+        Ok(match rpc.status {
+            S::Queued => QueuedState::Queued,
+            S::Sent => QueuedState::Sent,
+            S::Delivered => QueuedState::Delivered,
+            S::Successful => QueuedState::Answered,
+            S::Timeout | S::Expired => QueuedState::Expired,
+            S::Failed | S::Deleted => QueuedState::Failed,
+        })
+    }
+
+    /// The control `command` names, with its descriptor read if this session has not yet.
+    async fn control_binding(
+        &self,
+        active: &Arc<Active>,
+        id: DeviceId,
+        command: &ControlCommand,
+    ) -> Result<ControlBinding, AppError> {
         let find = |active: &Active| {
             let controls = active.device_controls.lock();
             controls.get(&id).map(|c| c.iter().find(|b| b.descriptor.id == command.control_id).cloned())
         };
-        let binding = match find(&active) {
+        match find(active) {
             Some(found) => found,
             None => {
                 self.device_detail(&command.device_id).await?;
-                find(&active).flatten()
+                find(active).flatten()
             }
         }
-        .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))?;
+        .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))
+    }
+
+    pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
+        let active = self.shared.require()?;
+        let id = parse_device_id(&command.device_id)?;
+        let binding = self.control_binding(&active, id, &command).await?;
         // Checked before anything is sent: an action out of bounds never reaches the device.
         let plan = binding.plan(&command.action)?;
         // Not refused for a read `active: false`: the server's flag lags the connection by up to
