@@ -266,3 +266,48 @@ async fn plain_http_to_another_machine_needs_consent_once() {
     assert_eq!(err.code, ErrorCode::InsecureConnection, "{err:?}");
     assert!(!err.message.contains("secret"));
 }
+
+/// A settings store that panics on its first save (a plugin failing on a full disk).
+#[derive(Default)]
+struct PanicsOnce {
+    panicked: std::sync::atomic::AtomicBool,
+    inner: MemorySettings,
+}
+
+impl SettingsStore for PanicsOnce {
+    fn load(&self) -> Option<serde_json::Value> {
+        self.inner.load()
+    }
+    fn save(&self, document: serde_json::Value) -> Result<(), String> {
+        if !self.panicked.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            panic!("the disk is full");
+        }
+        self.inner.save(document)
+    }
+}
+
+/// A panic while the core held a lock (saving the settings, under their lock) used to poison it:
+/// every later command touching the accounts panicked too, until the app was restarted.
+#[tokio::test]
+async fn a_panic_under_a_lock_does_not_break_the_commands_after_it() {
+    let emu = Emulator::start(config("127.0.0.1:0".parse().unwrap())).await.unwrap();
+    let core = Arc::new(
+        Core::builder(Arc::new(Recorder::default())).settings(Arc::new(PanicsOnce::default())).build(),
+    );
+    let first = {
+        let (core, url) = (core.clone(), emu.base_url());
+        tokio::spawn(async move { core.login(LoginArgs::new(url, TENANT.0, TENANT.1)).await }).await
+    };
+    assert!(first.is_err_and(|e| e.is_panic()), "the first save panics");
+    let accounts = tokio::spawn({
+        let core = core.clone();
+        async move { core.accounts().await }
+    })
+    .await
+    .expect("the accounts are still readable");
+    assert!(accounts.len() <= 1);
+    let outcome = core.login(LoginArgs::new(emu.base_url(), TENANT.0, TENANT.1)).await.unwrap();
+    assert!(matches!(outcome, LoginOutcome::SignedIn { .. }), "{outcome:?}");
+    assert_eq!(core.accounts().await.len(), 1);
+    emu.shutdown().await;
+}

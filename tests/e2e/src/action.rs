@@ -18,7 +18,9 @@ async fn show_tree_for(client: &Client, css: &str) -> Result<()> {
         .context("asking whether the tree is shown")?;
     if hidden.as_bool() == Some(true) {
         let home = find::one(client, "#nav-home").await?;
-        tap(client, home, "the breadcrumb's \"Building\"").await.context("going back to the building's tree")?;
+        tap(client, home, "the breadcrumb's \"Building\"")
+            .await
+            .context("going back to the building's tree")?;
         crate::wait::until("the tree to show", crate::DEMO_LOAD, async || {
             let shown = client
                 .execute("const p = document.querySelector('.tree-panel'); return !!p && getComputedStyle(p).display !== 'none';", vec![])
