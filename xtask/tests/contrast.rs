@@ -1,6 +1,6 @@
 //! The stylesheet's colours meet WCAG AA in both palettes: every pair of a text role on the
-//! surfaces it is drawn on at least 4.5:1 (WCAG 2.2, 1.4.3), the focus ring against its
-//! surfaces at least 3:1 (1.4.11). The palettes are read from `styles/app.css` itself, so a
+//! surfaces it is drawn on at least 4.5:1 (WCAG 2.2, 1.4.3), the focus ring and the edges of
+//! fields, selects and switches against their surfaces at least 3:1 (1.4.11). The palettes are read from `styles/app.css` itself, so a
 //! colour changed there is checked here.
 
 use std::collections::BTreeMap;
@@ -19,6 +19,8 @@ const PAIRS: &[(&str, &[&str], f64)] = &[
     ("warn", &["surface", "warn-soft"], 4.5),
     ("ok", &["surface", "ok-soft"], 4.5),
     ("focus", &["bg", "surface"], 3.0),
+    // A field's, select's or switch's edge tells where the control is (1.4.11, non-text contrast).
+    ("control-edge", &["bg", "surface", "surface-muted"], 3.0),
 ];
 
 fn stylesheet() -> String {
