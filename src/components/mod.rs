@@ -19,5 +19,6 @@ pub(crate) mod history_chart;
 pub(crate) mod node_panel;
 pub(crate) mod offline_banner;
 pub(crate) mod quantity;
+pub(crate) mod sharing;
 pub(crate) mod tree;
 pub(crate) mod tree_keys;

@@ -8,6 +8,7 @@ mod use_connectivity;
 mod use_device_telemetry;
 mod use_history;
 mod use_node_rollup;
+pub(crate) mod use_sharing;
 pub(crate) mod use_sign_in;
 pub(crate) mod use_two_factor;
 mod watch_lifetime;
