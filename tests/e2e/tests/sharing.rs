@@ -83,6 +83,25 @@ async fn choose_customer(app: &App, search: &str, title: &str) -> Result<()> {
     action::click(c, &format!(r#"#share-customers label[data-title="{title}"]"#)).await
 }
 
+/// Nothing in the Access section reaches past the window or scrolls sideways (a phone's 390 px
+/// included). The page is not checked: the place's table above it is wider than a phone.
+async fn fits(app: &App, step: &str) -> Result<()> {
+    let found = app
+        .client()
+        .execute(
+            "const body = document.querySelector('.access-body'); \
+             const past = [...body.querySelectorAll('*')] \
+               .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5) \
+               .map(e => e.tagName + '.' + e.className); \
+             return [body.scrollWidth <= body.clientWidth, past];",
+            vec![],
+        )
+        .await?;
+    let (inside, past): (bool, Vec<String>) = serde_json::from_value(found)?;
+    anyhow::ensure!(inside && past.is_empty(), "{step}: the Access section is too wide: {past:?}");
+    Ok(())
+}
+
 /// A customer in the access list.
 fn customer(title: &str) -> String {
     format!(r#"#access-list li.access-customer[data-title="{title}"]"#)
@@ -134,6 +153,7 @@ async fn share_a_room(app: &App, emulator: &Emulator) -> Result<()> {
     action::fill(c, "#share-user-email", NEW_USER).await?;
     action::fill(c, "#share-user-first", "Ana").await?;
     action::fill(c, "#share-user-last", "Lima").await?;
+    fits(app, "the share form").await?;
     app.screenshot("sharing_form").await?;
     action::click(c, "#share-review").await?;
     wait::for_element(c, "#share-plan", STEP).await.context("no share plan")?;
@@ -142,6 +162,7 @@ async fn share_a_room(app: &App, emulator: &Emulator) -> Result<()> {
     anyhow::ensure!(to_assign as usize == theirs, "the plan gives {to_assign} of {theirs}");
     anyhow::ensure!(count(app, "#share-plan", "conflicts").await? == 0, "the room has no other customer now");
     check::text_contains(c, "#share-plan-user", NEW_USER).await?;
+    fits(app, "the share plan").await?;
     app.screenshot("sharing_plan").await?;
 
     // Slowed down, so the progress shows.
@@ -171,6 +192,7 @@ async fn share_a_room(app: &App, emulator: &Emulator) -> Result<()> {
     // tap is the person's gesture.
     action::click(c, "#copy-activation-link").await?;
     wait::until("the link copied", STEP, async || check::text_eq(c, "#copy-status", "Copied.").await).await?;
+    fits(app, "the share summary").await?;
     app.screenshot("sharing_summary").await?;
 
     // The list above now names the new customer and their user, still to activate.
@@ -278,6 +300,7 @@ async fn conflict(app: &App, emulator: &Emulator) -> Result<()> {
         find::one(c, "#conflict-skip").await?.prop("checked").await?.as_deref() == Some("true"),
         "skip is not the default"
     );
+    fits(app, "a plan with conflicts").await?;
     app.screenshot("sharing_conflict_plan").await?;
 
     action::click(c, "#share-run").await?;
