@@ -16,7 +16,8 @@ pub(crate) fn CustomerPicker(draft: RwSignal<ShareDraft>) -> impl IntoView {
             draft.update(|d| d.new_customer = true);
         }
     });
-    let is_new = move || draft.with(|d| d.new_customer);
+    // A memo: the fields below are rebuilt when the kind changes, not with each key typed.
+    let is_new = Memo::new(move |_| draft.with(|d| d.new_customer));
     let mode = move |new: bool, id: &'static str, label: &'static str| {
         view! {
             <label class="segment" for=id>
@@ -24,7 +25,7 @@ pub(crate) fn CustomerPicker(draft: RwSignal<ShareDraft>) -> impl IntoView {
                     id=id
                     type="radio"
                     name="share-customer-kind"
-                    prop:checked=move || is_new() == new
+                    prop:checked=move || is_new.get() == new
                     on:change=move |_| draft.update(|d| d.new_customer = new)
                 />
                 {label}
@@ -38,7 +39,7 @@ pub(crate) fn CustomerPicker(draft: RwSignal<ShareDraft>) -> impl IntoView {
                 {mode(false, "share-customer-existing", "A customer")}
                 {mode(true, "share-customer-new", "A new customer")}
             </div>
-            {move || if is_new() {
+            {move || if is_new.get() {
                 view! { <NewCustomer draft=draft /> }.into_any()
             } else {
                 view! { <ExistingCustomers draft=draft customers=customers.get() /> }.into_any()

@@ -73,7 +73,8 @@ fn ShareForm(
     on_close: Callback<()>,
 ) -> impl IntoView {
     let planning = move || flow.stage() == Stage::Planning;
-    let with_user = move || draft.with(|d| d.with_user);
+    // A memo: the user's fields are rebuilt when they appear, not with each key typed.
+    let with_user = Memo::new(move |_| draft.with(|d| d.with_user));
     let text_field = move |id: &'static str,
                            label: &'static str,
                            kind: &'static str,
@@ -107,12 +108,12 @@ fn ShareForm(
                     <input
                         id="share-with-user"
                         type="checkbox"
-                        prop:checked=with_user
+                        prop:checked=move || with_user.get()
                         on:change=move |ev| draft.update(|d| d.with_user = event_target_checked(&ev))
                     />
                     <span>"Also create a user for this customer"</span>
                 </label>
-                {move || with_user().then(|| view! {
+                {move || with_user.get().then(|| view! {
                     <div class="flow-fields">
                         {text_field("share-user-email", "E-mail address", "email", "off", |d| &d.user_email, |d, v| d.user_email = v)}
                         {text_field("share-user-first", "First name (optional)", "text", "off", |d| &d.first_name, |d, v| d.first_name = v)}
