@@ -89,6 +89,14 @@ impl AppContext {
         Some(wanted)
     }
 
+    /// Tracked: who is signed in, while someone is.
+    pub(crate) fn session(&self) -> Option<SessionInfo> {
+        self.state.with(|s| match s {
+            AppState::SignedIn(session) => Some(session.clone()),
+            _ => None,
+        })
+    }
+
     /// Tracked: where kept sessions go, once known.
     pub(crate) fn secret_store(&self) -> Option<SecretStoreStatus> {
         self.secret_store.get()

@@ -3,12 +3,14 @@
 use atrium_core::Core;
 use atrium_ipc::{
     AccountArgs, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, CertificateArgs,
-    CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, DeviceArgs,
-    DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode, HistoryArgs, HistoryChart, LoadProgress,
-    LoadedTree, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs, QueuedArgs, QueuedCommand,
-    QueuedState, ReportingArgs, SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs,
-    SessionInfo, Startup, TelemetryBatch, TwoFactorSendArgs, TwoFactorVerifyArgs, VisibilityArgs,
-    WatchAlarmsArgs, WatchArgs, WatchDevicesArgs, WatchId, WatchNodeArgs,
+    CertificateInfo, CodeSent, ConnectionState, Connectivity, ControlAck, ControlCommand, CustomerRef,
+    CustomersArgs, DeviceArgs, DeviceAttributes, DeviceDetail, DevicesBatch, ErrorCode, HistoryArgs,
+    HistoryChart, LoadProgress, LoadedTree, LoginArgs, LoginOutcome, NodeArgs, NodeRollupBatch, PaintedArgs,
+    PlaceAccess, PlanShareArgs, PlanUnshareArgs, QueuedArgs, QueuedCommand, QueuedState, ReportingArgs,
+    SavedAccount, SearchArgs, SearchHit, ServerAddress, ServerAddressArgs, SessionInfo, ShareArgs, SharePlan,
+    ShareSummary, SharingProgress, Startup, TelemetryBatch, TwoFactorSendArgs, TwoFactorVerifyArgs,
+    UnshareArgs, UnsharePlan, UnshareSummary, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchDevicesArgs,
+    WatchId, WatchNodeArgs,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State};
@@ -325,6 +327,57 @@ pub(crate) async fn app_visibility(core: State<'_, Core>, args: VisibilityArgs) 
         core.app_hidden();
     }
     Ok(())
+}
+
+#[tauri::command]
+pub(crate) async fn customers(
+    core: State<'_, Core>,
+    args: CustomersArgs,
+) -> Result<Vec<CustomerRef>, AppError> {
+    core.customers(args.search.as_deref()).await
+}
+
+#[tauri::command]
+pub(crate) async fn place_access(core: State<'_, Core>, args: NodeArgs) -> Result<PlaceAccess, AppError> {
+    core.place_access(&args.node_id).await
+}
+
+#[tauri::command]
+pub(crate) async fn plan_share(core: State<'_, Core>, args: PlanShareArgs) -> Result<SharePlan, AppError> {
+    core.plan_share(&args.node_id, args.customer, args.user).await
+}
+
+#[tauri::command]
+pub(crate) async fn share(
+    core: State<'_, Core>,
+    args: ShareArgs,
+    on_progress: Channel<SharingProgress>,
+) -> Result<ShareSummary, AppError> {
+    // A failed send means the page is gone; the run still finishes on the server's side.
+    core.share(&args.plan, args.on_conflict, move |p| {
+        let _ = on_progress.send(p);
+    })
+    .await
+}
+
+#[tauri::command]
+pub(crate) async fn plan_unshare(
+    core: State<'_, Core>,
+    args: PlanUnshareArgs,
+) -> Result<UnsharePlan, AppError> {
+    core.plan_unshare(&args.node_id, args.customer).await
+}
+
+#[tauri::command]
+pub(crate) async fn unshare(
+    core: State<'_, Core>,
+    args: UnshareArgs,
+    on_progress: Channel<SharingProgress>,
+) -> Result<UnshareSummary, AppError> {
+    core.unshare(&args.plan, move |p| {
+        let _ = on_progress.send(p);
+    })
+    .await
 }
 
 #[tauri::command]

@@ -80,6 +80,12 @@ pub fn app_builder<R: tauri::Runtime>(builder: tauri::Builder<R>) -> tauri::Buil
             commands::clear_alarm,
             commands::load_history,
             commands::reporting_intervals,
+            commands::customers,
+            commands::place_access,
+            commands::plan_share,
+            commands::share,
+            commands::plan_unshare,
+            commands::unshare,
         ])
 }
 

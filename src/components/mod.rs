@@ -17,4 +17,5 @@ pub(crate) mod node_panel;
 pub(crate) mod offline_banner;
 pub(crate) mod quantity;
 pub(crate) mod room_tiles;
+pub(crate) mod sharing;
 pub(crate) mod tree;

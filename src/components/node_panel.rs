@@ -5,6 +5,7 @@ use crate::components::device_panel::format_age;
 use crate::components::history_chart::HistoryCard;
 use crate::components::quantity::quantity;
 use crate::components::room_tiles::{RoomTiles, TileDevice};
+use crate::components::sharing::AccessSection;
 use crate::hooks::{use_building, use_clock, use_connection, use_node_rollup};
 use crate::ipc;
 use atrium_ipc::{walk_tree, HistorySubject, NodeKind, NodeRollup, Walk};
@@ -163,6 +164,7 @@ fn NodeView(
     let batch_key = Memo::new(move |_| rollups.batch.with(|b| b.as_ref().map(|b| b.average_key.clone())));
 
     let picker_node = node_id.clone();
+    let access_node = node_id.clone();
     let history_subject = {
         let node_id = node_id.clone();
         Memo::new(move |_| Some(HistorySubject::Place { node_id: node_id.clone(), key: average_key.get() }))
@@ -256,6 +258,7 @@ fn NodeView(
                 <h3 id="place-history-title" class="section-title">{history_title}</h3>
                 <HistoryCard subject=history_subject id="place-history" />
             </section>
+            <AccessSection node_id=access_node />
         </div>
     }
 }

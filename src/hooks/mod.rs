@@ -14,6 +14,7 @@ mod use_navigation;
 mod use_node_rollup;
 mod use_room;
 mod use_search;
+pub(crate) mod use_sharing;
 pub(crate) mod use_sign_in;
 pub(crate) mod use_two_factor;
 mod watch_lifetime;

@@ -5,8 +5,10 @@
 //! `AppError` with code `internal`, so pages only ever branch on the contract's types.
 
 mod accounts;
+mod sharing;
 
 pub(crate) use accounts::*;
+pub(crate) use sharing::*;
 
 use atrium_ipc::{
     cmd, AlarmArgs, AlarmBadges, AlarmList, AlarmRow, AppError, CachedTree, ConnectionState, Connectivity,

@@ -259,7 +259,7 @@ impl Core {
             server_url: "Demo building".into(),
             user_email: principal.email.clone(),
             display_name: principal.display_name(),
-            authority: format!("{:?}", principal.authority),
+            authority: principal.authority.as_str().to_owned(),
             demo: true,
             account_id: None,
             username: principal.email.clone(),

@@ -60,10 +60,10 @@ pub use live::{
 };
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use sharing::{
-    AccessUser, CustomerAccess, CustomerChoice, CustomerRef, FailedItem, NewCustomerUser, OnConflict,
-    PlaceAccess, PlanShareArgs, PlanUnshareArgs, PlannedCustomer, PlannedUser, ShareArgs, ShareConflict,
-    SharePlan, ShareSummary, SharedItem, SharedUser, SharingProgress, UnshareArgs, UnsharePlan,
-    UnshareSummary,
+    AccessUser, CustomerAccess, CustomerChoice, CustomerRef, CustomersArgs, FailedItem, NewCustomerUser,
+    OnConflict, PlaceAccess, PlanShareArgs, PlanUnshareArgs, PlannedCustomer, PlannedUser, ShareArgs,
+    ShareConflict, SharePlan, ShareSummary, SharedItem, SharedUser, SharingProgress, UnshareArgs,
+    UnsharePlan, UnshareSummary,
 };
 pub use tree::{
     walk_tree, CachedTree, DeviceArgs, DeviceDetail, LoadProgress, LoadedTree, NodeKind, SearchArgs,
@@ -162,6 +162,23 @@ pub mod cmd {
     pub const REPORTING_INTERVALS: &str = "reporting_intervals";
     /// Takes [`crate::HistoryArgs`]; answers a [`crate::HistoryChart`].
     pub const LOAD_HISTORY: &str = "load_history";
+    /// The tenant's customers to share with, by title (`Vec<CustomerRef>`); takes
+    /// [`crate::CustomersArgs`]. Tenant administrators only, as every sharing command.
+    pub const CUSTOMERS: &str = "customers";
+    /// Who has access to a place ([`crate::NodeArgs`] -> [`crate::PlaceAccess`]).
+    pub const PLACE_ACCESS: &str = "place_access";
+    /// What sharing a place with a customer would do ([`crate::PlanShareArgs`] ->
+    /// [`crate::SharePlan`]); changes nothing.
+    pub const PLAN_SHARE: &str = "plan_share";
+    /// Carries out a share plan ([`crate::ShareArgs`] -> [`crate::ShareSummary`]);
+    /// [`crate::SharingProgress`] streams on the `onProgress` channel meanwhile.
+    pub const SHARE: &str = "share";
+    /// What stopping sharing a place with a customer would do ([`crate::PlanUnshareArgs`] ->
+    /// [`crate::UnsharePlan`]); changes nothing.
+    pub const PLAN_UNSHARE: &str = "plan_unshare";
+    /// Carries out an unshare plan ([`crate::UnshareArgs`] -> [`crate::UnshareSummary`]);
+    /// [`crate::SharingProgress`] streams on the `onProgress` channel meanwhile.
+    pub const UNSHARE: &str = "unshare";
 
     /// Every command above; the shell registers exactly these (its tests invoke each one).
     pub const ALL: &[&str] = &[
@@ -206,6 +223,12 @@ pub mod cmd {
         CLEAR_ALARM,
         LOAD_HISTORY,
         REPORTING_INTERVALS,
+        CUSTOMERS,
+        PLACE_ACCESS,
+        PLAN_SHARE,
+        SHARE,
+        PLAN_UNSHARE,
+        UNSHARE,
     ];
 }
 

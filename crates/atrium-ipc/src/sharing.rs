@@ -30,6 +30,15 @@ pub struct CustomerRef {
     pub email: Option<String>,
 }
 
+/// Arguments of listing the tenant's customers.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomersArgs {
+    /// Only those whose title contains this (any case); all when `None`.
+    #[serde(default)]
+    pub search: Option<String>,
+}
+
 /// Which customer to share with (or stop sharing with).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "camelCase", rename_all_fields = "camelCase")]
@@ -308,6 +317,8 @@ mod tests {
         assert_eq!(by_id, CustomerChoice::Id { customer_id: "c1".into() });
         let short: CustomerChoice = serde_json::from_value(json!({"by": "title", "title": "X"})).unwrap();
         assert_eq!(short, CustomerChoice::Title { title: "X".into(), create: false, email: None });
+        let all: CustomersArgs = serde_json::from_value(json!({})).unwrap();
+        assert_eq!(all.search, None);
     }
 
     #[test]

@@ -66,6 +66,20 @@ pub enum Authority {
     MfaConfigurationToken,
 }
 
+impl Authority {
+    /// The enum constant as the server spells it (`TENANT_ADMIN`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::SysAdmin => "SYS_ADMIN",
+            Self::TenantAdmin => "TENANT_ADMIN",
+            Self::CustomerUser => "CUSTOMER_USER",
+            Self::RefreshToken => "REFRESH_TOKEN",
+            Self::PreVerificationToken => "PRE_VERIFICATION_TOKEN",
+            Self::MfaConfigurationToken => "MFA_CONFIGURATION_TOKEN",
+        }
+    }
+}
+
 /// The claims of a ThingsBoard JWT (access, refresh or pre-verification token).
 /// `iat` and `exp` are epoch **seconds**.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -148,6 +162,20 @@ pub use crate::user::User;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_authority_reads_as_the_server_spells_it() {
+        for authority in [
+            Authority::SysAdmin,
+            Authority::TenantAdmin,
+            Authority::CustomerUser,
+            Authority::RefreshToken,
+            Authority::PreVerificationToken,
+            Authority::MfaConfigurationToken,
+        ] {
+            assert_eq!(serde_json::to_value(authority).unwrap(), authority.as_str());
+        }
+    }
 
     #[test]
     fn normal_login_has_no_scope_and_debug_hides_tokens() {

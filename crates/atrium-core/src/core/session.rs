@@ -439,7 +439,7 @@ impl Core {
             username: sign_in.username.clone(),
             email: principal.email.clone(),
             display_name: principal.display_name(),
-            authority: format!("{:?}", principal.authority),
+            authority: principal.authority.as_str().to_owned(),
             last_used_ms: now_ms(),
             kept: false,
         };
