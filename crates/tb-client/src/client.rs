@@ -291,7 +291,7 @@ impl RawResponse {
 /// Server-written text kept in an error: a message is a sentence, not a page.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
 /// The part of a page or odd body kept to name it.
-const SNIPPET_CHARS: usize = 120;
+pub(crate) const SNIPPET_CHARS: usize = 120;
 /// Where a page's title is looked for: a proxy's error page has it near the top.
 const TITLE_SEARCH_BYTES: usize = 4096;
 
