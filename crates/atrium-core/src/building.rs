@@ -165,7 +165,10 @@ pub(crate) fn to_tree_limited(
         }
         on_path.insert(*root);
         let mut stack = vec![Frame::new(h, kinds, *root)];
-        while let Some(top) = stack.last_mut() {
+        while !stack.is_empty() {
+            // Children of the frame on top would be on this level.
+            let level = stack.len() + 1;
+            let top = stack.last_mut().expect("the loop holds a frame");
             let Some(&child) = top.children.get(top.next) else {
                 let done = stack.pop().expect("the loop holds a frame");
                 on_path.remove(&done.id);
@@ -184,14 +187,15 @@ pub(crate) fn to_tree_limited(
                 top.next = top.children.len();
                 continue;
             }
+            // Before links: a link takes a level too.
+            if level > limits.depth {
+                cut_depth = true;
+                continue;
+            }
             let kinds = top.kinds;
             if placed.contains(&child) {
                 entries += 1;
                 top.node.children.push(TreeNode { link: true, ..describe(h, kinds, child) });
-                continue;
-            }
-            if stack.len() >= limits.depth {
-                cut_depth = true;
                 continue;
             }
             entries += 1;
@@ -528,6 +532,23 @@ mod tests {
         let json = serde_json::to_string(&built.nodes).unwrap();
         let back: Vec<TreeNode> = serde_json::from_str(&json).expect("within serde_json's nesting limit");
         assert_eq!(back, built.nodes);
+    }
+
+    /// Found by fuzzing (`fuzz/`, tree_builder): a link to a place shown elsewhere was added
+    /// below the deepest level allowed, one level past the limit.
+    #[test]
+    fn a_link_past_the_depth_limit_is_cut_too() {
+        let (a, b) = (asset(1), asset(2));
+        // `b` is a root shown in full first; root `a` contains it, one level too deep.
+        let h = hierarchy(&[(a, b)], &[b, a], &[(a, "site"), (b, "site")]);
+        let limits = TreeLimits { entries: 10, depth: 1 };
+        let built = to_tree_limited(&h, &KindMap::default(), &HashMap::new(), limits);
+        assert_eq!(built.nodes.len(), 2);
+        assert!(built.nodes.iter().all(|n| n.children.is_empty()), "{:#?}", built.nodes);
+        assert_eq!(
+            built.notes,
+            ["Some places are nested more than 1 levels deep; the levels below are not shown."]
+        );
     }
 
     #[test]
