@@ -12,6 +12,7 @@
 //! ```
 
 mod demo;
+mod fuzz;
 mod mobile;
 mod package;
 mod project;
@@ -43,6 +44,10 @@ commands:
                         keyring), the Secret Service test, app build, the .deb (contents, fields,
                         its binary started under Xvfb to the sign-in screen), end-to-end tests
                         under Xvfb with a Secret Service; --quick skips the app build and after
+  fuzz [--seconds N] [--target NAME]
+                        build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
+                        missing) and run each for N seconds (default 60) on a copy of its
+                        committed corpus; a crash fails, naming the input to make a test of
   bench [ARGS...]       the release app and its .deb/.rpm, then (under Xvfb, with a Secret Service)
                         cargo run --release -p atrium-bench -- --report <target>/bench/report.json
                         --app <release app> --package <deb> --package <rpm> ARGS (e.g. --only startup)
@@ -84,6 +89,14 @@ fn try_main() -> Result<()> {
         "test" => {
             let flags = Flags::parse(&args, &["--quick"], &[])?;
             test::run(&project, flags.has("--quick"))
+        }
+        "fuzz" => {
+            let flags = Flags::parse(&args, &[], &["--seconds", "--target"])?;
+            let seconds = match flags.text("--seconds") {
+                Some(n) => n.parse().with_context(|| format!("--seconds takes a whole number, not `{n}`"))?,
+                None => fuzz::DEFAULT_SECONDS,
+            };
+            fuzz::run(&project, seconds, flags.text("--target"))
         }
         "bench" => bench(&project, &args),
         "bundle" => {
@@ -225,6 +238,10 @@ impl Flags {
     }
 
     fn value(&self, option: &str) -> Option<PathBuf> {
-        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| PathBuf::from(value))
+        self.text(option).map(PathBuf::from)
+    }
+
+    fn text(&self, option: &str) -> Option<&str> {
+        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| value.as_str())
     }
 }
