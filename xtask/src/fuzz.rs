@@ -22,6 +22,9 @@ use crate::setup;
 pub(crate) const CARGO_FUZZ_VERSION: &str = "0.13.2";
 /// How long each target runs by default.
 pub(crate) const DEFAULT_SECONDS: u64 = 60;
+/// How long each target runs in `cargo xtask test`: enough to replay the corpus and try a few
+/// hundred thousand new inputs.
+pub(crate) const TEST_SECONDS: u64 = 4;
 /// libFuzzer gives up on one input after this long (its default is 20 minutes).
 const INPUT_TIMEOUT_SECS: u64 = 30;
 /// cargo-fuzz's build and run flags; both must match, or a run rebuilds.

@@ -43,7 +43,8 @@ commands:
                         crates, the shell for Android and iOS), unit tests (in a kernel session
                         keyring), the Secret Service test, app build, the .deb (contents, fields,
                         its binary started under Xvfb to the sign-in screen), end-to-end tests
-                        under Xvfb with a Secret Service; --quick skips the app build and after
+                        under Xvfb with a Secret Service, a few seconds of each fuzz target;
+                        --quick skips the app build and after
   fuzz [--seconds N] [--target NAME]
                         build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
                         missing) and run each for N seconds (default 60) on a copy of its
