@@ -1,5 +1,6 @@
 //! `cargo xtask fuzz`: the cargo-fuzz targets in fuzz/fuzz_targets/, each run for a while on a
-//! copy of its committed corpus (fuzz/corpus/<target>/), one line each.
+//! copy of its committed corpus (fuzz/corpus/<target>/), with its dictionary (fuzz/dicts/) if it
+//! has one, one line each.
 //!
 //! cargo-fuzz runs on the nightly toolchain and is installed at the version pinned here. The
 //! build goes to `<target dir>/fuzz`, outside the clone when CARGO_TARGET_DIR is (as on CI, where
@@ -120,6 +121,8 @@ fn run_target(
         let seed = seed?.path();
         std::fs::copy(&seed, corpus.join(seed.file_name().unwrap_or_default()))?;
     }
+    // The words of the target's format, which libFuzzer would take long to guess (an enum's names).
+    let dict = fuzz_dir.join("dicts").join(format!("{target}.dict"));
     let log_path = work.join("log.txt");
     let log = std::fs::File::create(&log_path)?;
     let mut fuzz = nightly(project);
@@ -133,6 +136,7 @@ fn run_target(
         .arg(format!("-max_total_time={seconds}"))
         .arg(format!("-timeout={INPUT_TIMEOUT_SECS}"))
         .arg("-print_final_stats=1")
+        .args(dict.is_file().then(|| format!("-dict={}", dict.display())))
         .stdout(log.try_clone()?)
         .stderr(log);
     let start = Instant::now();
@@ -302,6 +306,24 @@ artifact_prefix='/w/fuzz/artifacts/tree_builder/'; Test unit written to /w/fuzz/
                 .collect();
             assert!(!seeds.is_empty(), "fuzz/corpus/{target} has no seeds");
             assert!(seeds.iter().all(|len| *len <= 16 * 1024), "fuzz/corpus/{target}: a seed over 16 KiB");
+        }
+    }
+
+    /// libFuzzer refuses a dictionary with a byte outside printable ASCII (write `\xNN`).
+    #[test]
+    fn dictionaries_are_what_libfuzzer_reads() {
+        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets it");
+        let dicts = Path::new(&manifest_dir).join("..").join("fuzz").join("dicts");
+        let targets = targets(&dicts.join("..")).unwrap();
+        for entry in std::fs::read_dir(&dicts).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            assert!(targets.contains(&name), "{} is for no target", path.display());
+            for line in std::fs::read_to_string(&path).unwrap().lines() {
+                let entry = line.starts_with('"') && line.ends_with('"') && line.len() > 2;
+                let printable = line.bytes().all(|b| (b' '..=b'~').contains(&b));
+                assert!(line.starts_with('#') || (entry && printable), "{}: {line:?}", path.display());
+            }
         }
     }
 }
