@@ -42,7 +42,8 @@ impl Default for KindMap {
 /// attribute with this key on a root asset (a site or building), applying to that root's tree.
 /// Its value (a JSON object, or a string holding one) is
 /// `{"rules": [{"contains": "boiler", "kind": "zone"}], "replaceDefaults": false}`: its rules are
-/// tried before the built-in ones, or instead of them with `"replaceDefaults": true`.
+/// tried before the built-in ones, or instead of them with `"replaceDefaults": true`. A rule's kind
+/// is a place's: `device` is refused (only devices are devices).
 pub const KIND_OVERRIDE_ATTRIBUTE: &str = "atriumKinds";
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +66,13 @@ impl KindMap {
             parsed.map_err(|e| format!("{KIND_OVERRIDE_ATTRIBUTE} is not a valid kind mapping: {e}"))?;
         if let Some(empty) = parsed.rules.iter().position(|r| r.contains.trim().is_empty()) {
             return Err(format!("{KIND_OVERRIDE_ATTRIBUTE}: rule {} has an empty \"contains\"", empty + 1));
+        }
+        // The UI opens a device's panel for a node of kind device: an asset must never be one.
+        if let Some(device) = parsed.rules.iter().position(|r| r.kind == NodeKind::Device) {
+            return Err(format!(
+                "{KIND_OVERRIDE_ATTRIBUTE}: rule {} makes assets devices; only devices are",
+                device + 1
+            ));
         }
         let mut rules: Vec<KindRule> = parsed
             .rules
@@ -589,6 +597,19 @@ mod tests {
         ] {
             let err = base.with_override(&bad).unwrap_err();
             assert!(err.contains(KIND_OVERRIDE_ATTRIBUTE), "{err}");
+        }
+    }
+
+    /// Found by fuzzing (`fuzz/`, kind_map): an override could map asset types to "device", and
+    /// the UI then opened the device panel for an asset.
+    #[test]
+    fn an_override_cannot_make_an_asset_a_device() {
+        let crash = r#"{"rules": [{"contains": "tz//-/+[ {", "kind": "device", "Hkind": "zone"}]}"#;
+        let base = KindMap::default();
+        let value: serde_json::Value = serde_json::from_str(crash).unwrap();
+        for value in [value, serde_json::Value::String(crash.to_owned())] {
+            let err = base.with_override(&value).unwrap_err();
+            assert_eq!(err, "atriumKinds: rule 1 makes assets devices; only devices are");
         }
     }
 
