@@ -41,9 +41,9 @@ commands:
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
   test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
                         crates, the shell for Android and iOS), unit tests (in a kernel session
-                        keyring), the Secret Service test, app build, the .deb (contents, fields,
-                        its binary started under Xvfb to the sign-in screen), end-to-end tests
-                        under Xvfb with a Secret Service, a few seconds of each fuzz target;
+                        keyring), the Secret Service test, a few seconds of each fuzz target, app
+                        build, the .deb (contents, fields, its binary started under Xvfb to the
+                        sign-in screen), end-to-end tests under Xvfb with a Secret Service;
                         --quick skips the app build and after
   fuzz [--seconds N] [--target NAME]
                         build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
