@@ -51,6 +51,10 @@ pub(crate) fn run(project: &Project, seconds: u64, only: Option<&str>) -> Result
     let plural = if targets.len() == 1 { "" } else { "s" };
     println!("fuzz: {} target{plural} built in {:.1} s", targets.len(), start.elapsed().as_secs_f64());
 
+    // Runs write under the shared target dir: another clone's run waits, as cargo's builds do.
+    std::fs::create_dir_all(target_dir.join("runs"))?;
+    let lock = std::fs::File::create(target_dir.join("runs").join(".lock"))?;
+    lock.lock().context("locking the fuzz runs directory")?;
     let mut crashed = Vec::new();
     for target in &targets {
         let outcome = run_target(project, &fuzz_dir, &target_dir, target, seconds)?;
