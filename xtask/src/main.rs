@@ -12,6 +12,7 @@
 //! ```
 
 mod demo;
+mod fuzz;
 mod mobile;
 mod package;
 mod project;
@@ -40,9 +41,14 @@ commands:
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
   test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
                         crates, the shell for Android and iOS), unit tests (in a kernel session
-                        keyring), the Secret Service test, a 1-minute soak, app build, the .deb (contents, fields,
-                        its binary started under Xvfb to the sign-in screen), end-to-end tests
-                        under Xvfb with a Secret Service; --quick skips the app build and after
+                        keyring), the Secret Service test, a 1-minute soak, a few seconds of each
+                        fuzz target, app build, the .deb (contents, fields, its binary started under
+                        Xvfb to the sign-in screen), end-to-end tests under Xvfb with a Secret
+                        Service; --quick skips the app build and after
+  fuzz [--seconds N] [--target NAME]
+                        build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
+                        missing) and run each for N seconds (default 60) on a copy of its
+                        committed corpus; a crash fails, naming its input (make it a regression test)
   bench [ARGS...]       the release app and its .deb/.rpm, then (under Xvfb, with a Secret Service)
                         cargo run --release -p atrium-bench -- --report <target>/bench/report.json
                         --app <release app> --package <deb> --package <rpm> ARGS (e.g. --only startup)
@@ -88,6 +94,14 @@ fn try_main() -> Result<()> {
         "test" => {
             let flags = Flags::parse(&args, &["--quick"], &[])?;
             test::run(&project, flags.has("--quick"))
+        }
+        "fuzz" => {
+            let flags = Flags::parse(&args, &[], &["--seconds", "--target"])?;
+            let seconds = match flags.text("--seconds") {
+                Some(n) => n.parse().with_context(|| format!("--seconds takes a whole number, not `{n}`"))?,
+                None => fuzz::DEFAULT_SECONDS,
+            };
+            fuzz::run(&project, seconds, flags.text("--target"))
         }
         "bench" => bench(&project, &args),
         "soak" => {
@@ -248,6 +262,10 @@ impl Flags {
     }
 
     fn value(&self, option: &str) -> Option<PathBuf> {
-        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| PathBuf::from(value))
+        self.text(option).map(PathBuf::from)
+    }
+
+    fn text(&self, option: &str) -> Option<&str> {
+        self.values.iter().find(|(name, _)| name == option).map(|(_, value)| value.as_str())
     }
 }

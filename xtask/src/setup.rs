@@ -177,7 +177,7 @@ fn rust_targets(project: &Project) -> Result<()> {
 }
 
 /// `cargo install CRATE --version VERSION` unless its binary answers `check_args` acceptably.
-fn cargo_tool(
+pub(crate) fn cargo_tool(
     project: &Project,
     krate: &str,
     version: &str,

@@ -5,7 +5,7 @@ use std::process::Command;
 use anyhow::Result;
 
 use crate::project::{self, cargo_program, Project, Steps};
-use crate::{mobile, package, setup, ui};
+use crate::{fuzz, mobile, package, setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
 pub(crate) const XVFB_SERVER_ARGS: &str = "-screen 0 1280x800x24";
@@ -60,7 +60,11 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     };
 
     steps.run("setup", || setup::run(project))?;
-    steps.run("fmt", || project::run(&mut cargo(&["fmt", "--all", "--", "--check"])))?;
+    steps.run("fmt", || {
+        project::run(&mut cargo(&["fmt", "--all", "--", "--check"]))?;
+        // fuzz/ is a workspace of its own.
+        project::run(&mut cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
+    })?;
     // Before clippy: the shell's default `custom-protocol` feature embeds dist/ at compile time,
     // so checking the shell fails while dist/ does not exist.
     steps.run("ui build", || ui(project, false))?;
@@ -112,6 +116,10 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
             "--soak-seconds",
             "60",
         ]))
+    })?;
+    // Replays each target's corpus (the seeds and the inputs of crashes found before) and tries new ones.
+    steps.run(&format!("fuzz ({} s per target)", fuzz::TEST_SECONDS), || {
+        fuzz::run(project, fuzz::TEST_SECONDS, None)
     })?;
     if quick {
         println!("\ntest: --quick, skipping the app build and the end-to-end tests");

@@ -42,7 +42,8 @@ impl Default for KindMap {
 /// attribute with this key on a root asset (a site or building), applying to that root's tree.
 /// Its value (a JSON object, or a string holding one) is
 /// `{"rules": [{"contains": "boiler", "kind": "zone"}], "replaceDefaults": false}`: its rules are
-/// tried before the built-in ones, or instead of them with `"replaceDefaults": true`.
+/// tried before the built-in ones, or instead of them with `"replaceDefaults": true`. A rule's kind
+/// is a place's: `device` is refused (only devices are devices).
 pub const KIND_OVERRIDE_ATTRIBUTE: &str = "atriumKinds";
 
 #[derive(Debug, Deserialize)]
@@ -65,6 +66,13 @@ impl KindMap {
             parsed.map_err(|e| format!("{KIND_OVERRIDE_ATTRIBUTE} is not a valid kind mapping: {e}"))?;
         if let Some(empty) = parsed.rules.iter().position(|r| r.contains.trim().is_empty()) {
             return Err(format!("{KIND_OVERRIDE_ATTRIBUTE}: rule {} has an empty \"contains\"", empty + 1));
+        }
+        // The UI opens a device's panel for a node of kind device: an asset must never be one.
+        if let Some(device) = parsed.rules.iter().position(|r| r.kind == NodeKind::Device) {
+            return Err(format!(
+                "{KIND_OVERRIDE_ATTRIBUTE}: rule {} makes assets devices; only devices are",
+                device + 1
+            ));
         }
         let mut rules: Vec<KindRule> = parsed
             .rules
@@ -165,7 +173,10 @@ pub(crate) fn to_tree_limited(
         }
         on_path.insert(*root);
         let mut stack = vec![Frame::new(h, kinds, *root)];
-        while let Some(top) = stack.last_mut() {
+        while !stack.is_empty() {
+            // Children of the frame on top would be on this level.
+            let level = stack.len() + 1;
+            let top = stack.last_mut().expect("the loop holds a frame");
             let Some(&child) = top.children.get(top.next) else {
                 let done = stack.pop().expect("the loop holds a frame");
                 on_path.remove(&done.id);
@@ -184,14 +195,15 @@ pub(crate) fn to_tree_limited(
                 top.next = top.children.len();
                 continue;
             }
+            // Before links: a link takes a level too.
+            if level > limits.depth {
+                cut_depth = true;
+                continue;
+            }
             let kinds = top.kinds;
             if placed.contains(&child) {
                 entries += 1;
                 top.node.children.push(TreeNode { link: true, ..describe(h, kinds, child) });
-                continue;
-            }
-            if stack.len() >= limits.depth {
-                cut_depth = true;
                 continue;
             }
             entries += 1;
@@ -530,6 +542,23 @@ mod tests {
         assert_eq!(back, built.nodes);
     }
 
+    /// Found by fuzzing (`fuzz/`, tree_builder): a link to a place shown elsewhere was added
+    /// below the deepest level allowed, one level past the limit.
+    #[test]
+    fn a_link_past_the_depth_limit_is_cut_too() {
+        let (a, b) = (asset(1), asset(2));
+        // `b` is a root shown in full first; root `a` contains it, one level too deep.
+        let h = hierarchy(&[(a, b)], &[b, a], &[(a, "site"), (b, "site")]);
+        let limits = TreeLimits { entries: 10, depth: 1 };
+        let built = to_tree_limited(&h, &KindMap::default(), &HashMap::new(), limits);
+        assert_eq!(built.nodes.len(), 2);
+        assert!(built.nodes.iter().all(|n| n.children.is_empty()), "{:#?}", built.nodes);
+        assert_eq!(
+            built.notes,
+            ["Some places are nested more than 1 levels deep; the levels below are not shown."]
+        );
+    }
+
     #[test]
     fn a_building_over_the_size_limit_shows_the_first_places_and_says_so() {
         let root = asset(1);
@@ -568,6 +597,19 @@ mod tests {
         ] {
             let err = base.with_override(&bad).unwrap_err();
             assert!(err.contains(KIND_OVERRIDE_ATTRIBUTE), "{err}");
+        }
+    }
+
+    /// Found by fuzzing (`fuzz/`, kind_map): an override could map asset types to "device", and
+    /// the UI then opened the device panel for an asset.
+    #[test]
+    fn an_override_cannot_make_an_asset_a_device() {
+        let crash = r#"{"rules": [{"contains": "tz//-/+[ {", "kind": "device", "Hkind": "zone"}]}"#;
+        let base = KindMap::default();
+        let value: serde_json::Value = serde_json::from_str(crash).unwrap();
+        for value in [value, serde_json::Value::String(crash.to_owned())] {
+            let err = base.with_override(&value).unwrap_err();
+            assert_eq!(err, "atriumKinds: rule 1 makes assets devices; only devices are");
         }
     }
 

@@ -150,19 +150,13 @@ impl TreeCache {
                 return None;
             }
         };
-        let discard = |why: &str| {
-            tracing::warn!("discarding the building cache {}: {why}", path.display());
-            let _ = fs::remove_file(&path);
-            None
-        };
-        match serde_json::from_slice::<Header>(&bytes) {
-            Ok(h) if h.format == CACHE_FORMAT => {}
-            Ok(h) => return discard(&format!("format {} is not {CACHE_FORMAT}", h.format)),
-            Err(e) => return discard(&e.to_string()),
-        }
-        let building: CachedBuilding = match serde_json::from_slice(&bytes) {
-            Ok(b) => b,
-            Err(e) => return discard(&e.to_string()),
+        let building = match parse(&bytes) {
+            Ok(building) => building,
+            Err(why) => {
+                tracing::warn!("discarding the building cache {}: {why}", path.display());
+                let _ = fs::remove_file(&path);
+                return None;
+            }
         };
         // Another server or user with the same hash: not ours to use, not ours to delete.
         let same = building.server_url.trim_end_matches('/') == server_url.trim_end_matches('/')
@@ -206,6 +200,16 @@ impl TreeCache {
             _ => Ok(()),
         }
     }
+}
+
+/// A cache file's bytes as a building, or why they are not one (the file is then discarded).
+pub(crate) fn parse(bytes: &[u8]) -> Result<CachedBuilding, String> {
+    match serde_json::from_slice::<Header>(bytes) {
+        Ok(h) if h.format == CACHE_FORMAT => {}
+        Ok(h) => return Err(format!("format {} is not {CACHE_FORMAT}", h.format)),
+        Err(e) => return Err(e.to_string()),
+    }
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
 }
 
 #[cfg(unix)]

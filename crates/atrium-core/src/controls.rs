@@ -596,8 +596,9 @@ fn refuse(message: impl Into<String>) -> AppError {
 }
 
 fn within(value: f64, min: f64, max: f64, what: &str) -> Result<f64, AppError> {
-    // A hair of slack, so that 0.1 + 0.2 steps do not fall off the end.
-    let slack = (max - min).abs() * 1e-9;
+    // A hair of slack, so that 0.1 + 0.2 steps do not fall off the end; halves first, as
+    // `max - min` overflows to infinity for bounds near f64's range.
+    let slack = (max / 2.0 - min / 2.0).abs() * 2e-9;
     if !value.is_finite() || value < min - slack || value > max + slack {
         return Err(refuse(format!(
             "{what} must be between {min} and {max}; {value} was not sent to the device."
@@ -867,6 +868,19 @@ mod tests {
             "a bare word is an acknowledgement, not a state"
         );
         assert_eq!(state_in_reply(&Value::Null, &key), None);
+    }
+
+    /// Seen while writing the control_descriptors fuzz target's invariant (`fuzz/`), not found by
+    /// it: bounds near f64's range made the slack infinite, and any value was sent.
+    #[test]
+    fn huge_bounds_still_bound() {
+        let a = attrs(&[("minSetpoint", json!(-1e308)), ("maxSetpoint", json!(1e308))]);
+        let t = thermostat(&a);
+        assert!(t.plan(&ControlAction::SetSetpoint { value: 1e308 }).is_ok());
+        assert!(t.plan(&ControlAction::SetSetpoint { value: -1e308 }).is_ok());
+        for outside in [1.5e308, -1.5e308, f64::MAX] {
+            assert!(t.plan(&ControlAction::SetSetpoint { value: outside }).is_err(), "{outside}");
+        }
     }
 
     #[test]

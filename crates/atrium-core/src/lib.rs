@@ -25,6 +25,9 @@ mod controls;
 mod core;
 #[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 mod history;
 mod live_values;
 mod logging;

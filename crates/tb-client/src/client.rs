@@ -322,7 +322,7 @@ impl RawResponse {
 /// Server-written text kept in an error: a message is a sentence, not a page.
 pub(crate) const MAX_MESSAGE_CHARS: usize = 300;
 /// The part of a page or odd body kept to name it.
-const SNIPPET_CHARS: usize = 120;
+pub(crate) const SNIPPET_CHARS: usize = 120;
 /// Where a page's title is looked for: a proxy's error page has it near the top.
 const TITLE_SEARCH_BYTES: usize = 4096;
 
@@ -332,6 +332,11 @@ pub(crate) fn one_line(text: &str, max: usize) -> String {
     let mut count = 0;
     for word in text.split_whitespace() {
         if count > 0 {
+            // A space only with room for a character after it: a cut never ends in " …".
+            if count + 1 >= max {
+                out.push('…');
+                return out;
+            }
             out.push(' ');
             count += 1;
         }
@@ -806,6 +811,19 @@ mod tests {
     fn plain_text_bodies_of_async_endpoints_are_kept() {
         let e = raw(404, "text/plain;charset=UTF-8", "Device with requested id wasn't found!").into_error();
         assert_eq!(e.to_string(), "Device with requested id wasn't found! (HTTP 404)");
+    }
+
+    /// Found by fuzzing (`fuzz/`, error_body): a cut at a word's end kept the space before the
+    /// ellipsis, one character over the limit (a 120-character snippet came out as 122).
+    #[test]
+    fn a_cut_between_words_stays_within_the_limit() {
+        assert_eq!(one_line("abcd efgh", 5), "abcd…");
+        assert_eq!(one_line("abcde fgh", 5), "abcde…");
+        assert_eq!(one_line("abc defgh", 5), "abc d…");
+        assert_eq!(one_line("abcd e", 6), "abcd e");
+        let words = "word ".repeat(100);
+        let snippet = body_snippet(words.as_bytes());
+        assert!(snippet.chars().count() <= SNIPPET_CHARS + 1 && snippet.ends_with("d…"), "{snippet}");
     }
 
     #[test]

@@ -19,6 +19,9 @@
 pub mod certificate;
 mod client;
 mod error;
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod hierarchy;
 pub mod live;
 mod rest;

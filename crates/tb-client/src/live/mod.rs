@@ -22,6 +22,10 @@ mod spec;
 mod subscription;
 pub mod transport;
 
+// For the fuzz targets (`crate::fuzzing`): the protocol module stays private to `live`.
+#[cfg(fuzzing)]
+pub(crate) use protocol::decode;
+
 pub use backoff::Backoff;
 pub use handle::{ConnectionState, LiveConfig, LiveHandle, LiveStats, TokenSource};
 pub use spec::SubscriptionSpec;
