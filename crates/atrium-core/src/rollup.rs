@@ -472,5 +472,8 @@ mod tests {
         assert_eq!(page_size_for(0), 100);
         assert_eq!(page_size_for(1_000), 1_100);
         assert_eq!(page_size_for(50_001), 55_002);
+        // A server reporting an absurd number of matches (devices * 10 overflowed) is not believed.
+        assert_eq!(page_size_for(usize::MAX), 200_000);
+        assert_eq!(page_size_for(10_000_000), 200_000);
     }
 }

@@ -796,6 +796,14 @@ mod tests {
     }
 
     #[test]
+    fn a_request_prints_its_method_and_path_never_its_body() {
+        let body = LoginRequest { username: "ada@example.com".into(), password: "hunter2".into() };
+        let printed = format!("{:?}", RequestSpec::post("api/auth/login", &body));
+        assert!(printed.contains("api/auth/login") && printed.contains("bytes"), "{printed}");
+        assert!(!printed.contains("hunter2") && !printed.contains("ada@"), "{printed}");
+    }
+
+    #[test]
     fn thingsboard_error_body_is_parsed() {
         let e = raw(
             404,
