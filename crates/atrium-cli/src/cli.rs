@@ -145,8 +145,8 @@ pub(crate) enum Command {
 /// Global options that take a value: their value is not the command.
 const GLOBAL_VALUE_OPTIONS: [&str; 3] = ["--url", "--user", "--ca-cert"];
 
-/// The arguments with `share`'s `--user EMAIL` spelled `--customer-user EMAIL`: the issue names
-/// it `--user`, which is also the global sign-in option, and clap would take one for the other.
+/// The arguments with `share`'s `--user EMAIL` spelled `--customer-user EMAIL`: the documented
+/// spelling is `--user`, which is also the global sign-in option, and clap would take one for the other.
 /// Only what follows the `share` command is renamed, so `--user` before it still signs in.
 pub(crate) fn arguments(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let mut args: Vec<std::ffi::OsString> = args.into_iter().collect();

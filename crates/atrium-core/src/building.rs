@@ -385,11 +385,21 @@ impl<'a> TreeIndex<'a> {
         let mut full = HashMap::new();
         walk_tree(tree, |node, _| {
             if !node.link {
-                full.entry(node.id.as_str()).or_insert(node);
+                // An entry with children wins over a childless one (a tree built elsewhere may
+                // not mark its links).
+                let held = full.entry(node.id.as_str()).or_insert(node);
+                if held.children.is_empty() && !node.children.is_empty() {
+                    *held = node;
+                }
             }
             Walk::Continue
         });
         Self { full }
+    }
+
+    /// Node `id` where it is shown in full (not a link to it).
+    pub(crate) fn full(&self, id: &str) -> Option<&'a TreeNode> {
+        self.full.get(id).copied()
     }
 
     /// The devices at any depth below `node` (itself, if it is one), following links to where

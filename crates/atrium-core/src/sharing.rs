@@ -165,7 +165,7 @@ impl<'a> Sharing<'a> {
     fn below(tree: &[TreeNode], node_id: &str) -> Result<(SharedItem, Vec<SharedItem>), AppError> {
         let node = below::find(tree, node_id)
             .ok_or_else(|| not_found("This place is not in the loaded building; reload it."))?;
-        let items = below::items_below(node);
+        let items = below::items_below(tree, node);
         let place = below::item(node);
         if items.is_empty() {
             return Err(invalid(format!("{} is not an asset or a device.", place.name)));

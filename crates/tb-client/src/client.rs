@@ -480,11 +480,13 @@ impl Client {
     /// (`POST /api/noauth/activate`, `AuthController.activateUser`), and signs in as that user
     /// with the pair the server answers. No activation mail is asked for.
     pub async fn activate_user(&self, activate_token: &str, password: &Secret) -> Result<Principal, Error> {
-        let body = ActivateUserRequest {
+        let mut body = ActivateUserRequest {
             activate_token: activate_token.to_owned(),
             password: password.expose().to_owned(),
         };
         let spec = RequestSpec::post("api/noauth/activate", &body).query("sendActivationMail", false);
+        body.password.zeroize();
+        body.activate_token.zeroize();
         let pair: JwtPair = self.send_raw(&spec, None).await?.json()?;
         self.accept_pair(pair)
     }

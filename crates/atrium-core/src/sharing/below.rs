@@ -1,9 +1,11 @@
 //! "Below a place": the place and every asset and device under it in the loaded tree.
 //!
-//! A node with two parents may appear in full under one and as a childless entry (a link)
-//! under the other, or in full under both: each entity counts once, and each is expanded once.
+//! A node with two parents appears in full under one and as a childless entry (a link) under
+//! the other: a link is followed to where the node is shown in full, so a room under two floors
+//! brings its devices along from either; each entity counts once, and each is expanded once.
 //! Explicit stacks, no recursion: a deep building cannot overflow anything.
 
+use crate::building::TreeIndex;
 use atrium_ipc::{SharedItem, TreeNode};
 use std::collections::HashSet;
 
@@ -24,13 +26,17 @@ pub(crate) fn find<'a>(tree: &'a [TreeNode], id: &str) -> Option<&'a TreeNode> {
 }
 
 /// The place itself first, then what is under it, depth first in the tree's order; each entity
-/// once. Only assets and devices: nothing else can be assigned to a customer.
-pub(crate) fn items_below(place: &TreeNode) -> Vec<SharedItem> {
+/// once. Only assets and devices: nothing else can be assigned to a customer. `tree` is the
+/// whole tree `place` is in, where links lead.
+pub(crate) fn items_below<'a>(tree: &'a [TreeNode], place: &'a TreeNode) -> Vec<SharedItem> {
+    let index = TreeIndex::new(tree);
     let mut out = Vec::new();
     let mut listed: HashSet<&str> = HashSet::new();
     let mut expanded: HashSet<&str> = HashSet::new();
     let mut stack = vec![place];
     while let Some(node) = stack.pop() {
+        // A childless entry may be a link: what it holds is where the node is shown in full.
+        let node = if node.children.is_empty() { index.full(&node.id).unwrap_or(node) } else { node };
         if matches!(node.entity_type.as_str(), "ASSET" | "DEVICE") && listed.insert(&node.id) {
             out.push(item(node));
         }
@@ -86,9 +92,9 @@ mod tests {
             ],
         )];
         let floor = find(&tree, "floor").unwrap();
-        assert_eq!(ids(&items_below(floor)), ["floor", "r1", "d1", "shared", "r2", "d2"]);
-        assert_eq!(ids(&items_below(find(&tree, "r2").unwrap())), ["r2", "shared", "d2"]);
-        assert_eq!(items_below(find(&tree, "d1").unwrap())[0].name, "D1");
+        assert_eq!(ids(&items_below(&tree, floor)), ["floor", "r1", "d1", "shared", "r2", "d2"]);
+        assert_eq!(ids(&items_below(&tree, find(&tree, "r2").unwrap())), ["r2", "shared", "d2"]);
+        assert_eq!(items_below(&tree, find(&tree, "d1").unwrap())[0].name, "D1");
         assert!(find(&tree, "nowhere").is_none());
     }
 
@@ -102,9 +108,28 @@ mod tests {
             "ASSET",
             vec![node("r1", "ASSET", vec![link]), node("r2", "ASSET", vec![full])],
         )];
-        assert_eq!(ids(&items_below(&tree[0])), ["floor", "r1", "zone", "r2", "z1", "z2"]);
+        assert_eq!(ids(&items_below(&tree, &tree[0])), ["floor", "r1", "zone", "z1", "z2", "r2"]);
         assert_eq!(find(&tree, "zone").unwrap().children.len(), 2, "the full entry is the one found");
-        assert_eq!(ids(&items_below(find(&tree, "zone").unwrap())), ["zone", "z1", "z2"]);
+        assert_eq!(ids(&items_below(&tree, find(&tree, "zone").unwrap())), ["zone", "z1", "z2"]);
+    }
+
+    /// A room shown in full under Floor 1 and linked under Floor 2: sharing Floor 2 used to give
+    /// the room but none of its devices.
+    #[test]
+    fn a_link_under_another_place_brings_what_the_linked_place_holds() {
+        let mut link = node("lobby", "ASSET", vec![]);
+        link.link = true;
+        let full = node("lobby", "ASSET", vec![node("light", "DEVICE", vec![])]);
+        let tree = vec![node(
+            "hq",
+            "ASSET",
+            vec![
+                node("f1", "ASSET", vec![full]),
+                node("f2", "ASSET", vec![link, node("d2", "DEVICE", vec![])]),
+            ],
+        )];
+        let floor_2 = find(&tree, "f2").unwrap();
+        assert_eq!(ids(&items_below(&tree, floor_2)), ["f2", "lobby", "light", "d2"]);
     }
 
     #[test]
@@ -113,7 +138,7 @@ mod tests {
         for i in 1..20_000 {
             deepest = node(&format!("n{i}"), "ASSET", vec![deepest]);
         }
-        let items = items_below(&deepest);
+        let items = items_below(std::slice::from_ref(&deepest), &deepest);
         assert_eq!(items.len(), 20_000);
         // The tree's own drop is recursive: take it apart here, bottom up, without recursion.
         let mut stack = vec![deepest];
