@@ -24,7 +24,9 @@
 //! with the bare number), so a device already set up for those widgets answers; its state is
 //! found among the kind's usual keys in the device's telemetry, then in its attributes.
 
-use atrium_ipc::{AppError, ControlAction, ControlDescriptor, ControlKind, ErrorCode, StateSource};
+use atrium_ipc::{
+    AppError, ControlAction, ControlDescriptor, ControlKind, ErrorCode, Expectation, StateSource,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -670,6 +672,38 @@ impl ControlBinding {
     }
 }
 
+/// How far a reported position may be from the one asked for (devices round).
+pub(crate) const POSITION_TOLERANCE: f64 = 0.5;
+
+impl ControlBinding {
+    /// The reading that confirms `action` (already checked by [`ControlBinding::plan`]): a
+    /// setpoint within a hundredth of its step, a level within half a step (at least 0.5), a
+    /// cover's position within half a percent, and a cover's stop by any new reading.
+    pub(crate) fn expectation(&self, action: &ControlAction) -> Expectation {
+        let step = match &self.descriptor.kind {
+            ControlKind::Setpoint { step, .. } | ControlKind::Level { step, .. } => *step,
+            _ => 1.0,
+        };
+        match action {
+            ControlAction::SetSwitch { on } => Expectation::State { on: *on },
+            ControlAction::SetLocked { locked } => Expectation::State { on: *locked },
+            ControlAction::SetSetpoint { value } => {
+                Expectation::Number { value: *value, tolerance: (step / 100.0).max(1e-6) }
+            }
+            ControlAction::SetLevel { value } => {
+                Expectation::Number { value: *value, tolerance: (step / 2.0).max(0.5) }
+            }
+            ControlAction::OpenCover => Expectation::Number { value: 100.0, tolerance: POSITION_TOLERANCE },
+            ControlAction::CloseCover => Expectation::Number { value: 0.0, tolerance: POSITION_TOLERANCE },
+            ControlAction::SetCoverPosition { position } => {
+                Expectation::Number { value: *position, tolerance: POSITION_TOLERANCE }
+            }
+            // A cover's stop (and any action added later): whatever it reports next.
+            _ => Expectation::AnyReport,
+        }
+    }
+}
+
 /// The state a two-way reply states: a bare value, or the value under the state's key or
 /// `value` (`{"state": true}`, `{"ok": true, "setpoint": 22.5}`, `{"value": 40}`).
 pub(crate) fn state_in_reply(reply: &Value, state: &StateSource) -> Option<TbValue> {
@@ -741,6 +775,43 @@ mod tests {
         assert!(lock.critical);
         assert_eq!(lock.kind, ControlKind::Lock { state_key: "locked".into() });
         assert_eq!((lock.timeout_ms, controls_for("blinds")[0].timeout_ms), (20_000, 60_000));
+    }
+
+    #[test]
+    fn each_action_waits_for_the_reading_that_shows_it_took() {
+        let light = standard_bindings("light", &keys(&["state", "brightness"], &[]));
+        let expect = |b: &ControlBinding, a: ControlAction| b.expectation(&a);
+        assert_eq!(
+            expect(&light[0], ControlAction::SetSwitch { on: false }),
+            Expectation::State { on: false }
+        );
+        assert_eq!(
+            expect(&light[1], ControlAction::SetLevel { value: 40.0 }),
+            Expectation::Number { value: 40.0, tolerance: 0.5 },
+            "a level within half a step, at least 0.5"
+        );
+        let t = thermostat(&Attributes::new());
+        let ControlKind::Setpoint { step, .. } = t.descriptor.kind else { panic!() };
+        assert_eq!(
+            expect(&t, ControlAction::SetSetpoint { value: 21.5 }),
+            Expectation::Number { value: 21.5, tolerance: step / 100.0 },
+            "a setpoint within a hundredth of its step: 21.5 is not 22"
+        );
+        let blinds = standard_bindings("blinds", &keys(&["position"], &[]));
+        assert_eq!(
+            expect(&blinds[0], ControlAction::OpenCover),
+            Expectation::Number { value: 100.0, tolerance: POSITION_TOLERANCE }
+        );
+        assert_eq!(
+            expect(&blinds[0], ControlAction::CloseCover),
+            Expectation::Number { value: 0.0, tolerance: POSITION_TOLERANCE }
+        );
+        assert_eq!(expect(&blinds[0], ControlAction::StopCover), Expectation::AnyReport);
+        let lock = standard_bindings("door-lock", &keys(&["locked"], &[]));
+        assert_eq!(
+            expect(&lock[0], ControlAction::SetLocked { locked: true }),
+            Expectation::State { on: true }
+        );
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use atrium_core::{Core, NoUiEvents};
 use atrium_ipc::{
-    ControlAction, ControlCommand, ControlKind, DeviceDetail, ErrorCode, LoginArgs, StateSource,
+    ControlAction, ControlCommand, ControlKind, DeviceDetail, ErrorCode, Expectation, LoginArgs, StateSource,
     TelemetryBatch, TelemetryValue,
 };
 use std::sync::Arc;
@@ -102,17 +102,19 @@ async fn the_thermostat_setpoint_is_bounded_and_confirmed_by_the_device() {
     };
     let ack = core.operate_control(command(22.5)).await.unwrap();
     assert_eq!((ack.reply, ack.state, ack.timeout_ms), (None, None, 30_000), "setValue is one-way");
+    let expect = ack.expect;
+    assert!(matches!(expect, Expectation::Number { value, .. } if value == 22.5));
     let confirmed = timeout(Duration::from_secs(10), async {
         while let Some(batch) = rx.recv().await {
-            let newer = batch.values.iter().find(|v| v.key == "setpoint" && v.ts > before);
-            if newer.is_some_and(|r| r.value == TelemetryValue::Number(22.5)) {
-                return true;
+            let reading = batch.values.iter().find(|v| v.key == "setpoint");
+            if reading.is_some_and(|r| expect.confirmed_by(r, Some(before))) {
+                return reading.map(|r| r.value.clone());
             }
         }
-        false
+        None
     })
     .await;
-    assert_eq!(confirmed, Ok(true), "the device reports setpoint 22.5 in a newer reading");
+    assert_eq!(confirmed, Ok(Some(TelemetryValue::Number(22.5))), "the newer reading the backend expects");
     core.unwatch(watch);
 
     emu.faults().reset_counters();

@@ -1,3 +1,4 @@
+use crate::{LiveValue, TelemetryValue};
 use serde::{Deserialize, Serialize};
 
 /// A control a building manager can operate on a device.
@@ -119,7 +120,7 @@ pub enum ControlAction {
 }
 
 /// The server accepted the command. For a one-way command that means it was handed to the
-/// device's connection; confirmation comes when the device reports the requested state in a
+/// device's connection; confirmation comes when the device reports what `expect` describes in a
 /// reading newer than the last one before the command (device and server time, never the
 /// phone's clock), or right here in `state`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,8 +131,55 @@ pub struct ControlAck {
     /// The state the device answered with, in a two-way reply that states it or from its get
     /// method read after the command: it confirms the command or says it did not take.
     pub state: Option<crate::TelemetryValue>,
+    /// The reading that confirms the command.
+    pub expect: Expectation,
     /// How long to wait for the device's report, from the descriptor.
     pub timeout_ms: u64,
+}
+
+/// The reading that confirms a command, decided by the backend from the control and the action
+/// so that every screen waits for the same thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Expectation {
+    /// On or off (a switch), locked or unlocked (a lock).
+    State { on: bool },
+    /// A number within `tolerance` of `value` (devices round).
+    Number { value: f64, tolerance: f64 },
+    /// Any new reading (a cover's stop).
+    AnyReport,
+}
+
+impl Expectation {
+    /// Whether `value` is what this expects, whenever it was read.
+    pub fn matches(&self, value: &TelemetryValue) -> bool {
+        match self {
+            Self::State { on } => reported_state(value) == Some(*on),
+            Self::Number { value: want, tolerance } => {
+                value.as_f64().is_some_and(|n| (n - want).abs() <= *tolerance)
+            }
+            Self::AnyReport => !matches!(value, TelemetryValue::Missing),
+        }
+    }
+
+    /// Whether `reading` confirms a command sent when the newest reading was stamped `before_ts`
+    /// (`None`: there was none). Both stamps are the device's or the server's.
+    pub fn confirmed_by(&self, reading: &LiveValue, before_ts: Option<i64>) -> bool {
+        before_ts.is_none_or(|before| reading.ts > before) && self.matches(&reading.value)
+    }
+}
+
+/// A reported state read as on/off, or a lock's `locked`/`unlocked`.
+pub fn reported_state(value: &TelemetryValue) -> Option<bool> {
+    value.as_bool().or_else(|| match value {
+        TelemetryValue::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
+            "locked" => Some(true),
+            "unlocked" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    })
 }
 
 /// How long a command queued for an offline device waits on the server for it to come back.
@@ -139,13 +187,15 @@ pub const QUEUE_FOR_MS: u64 = 60 * 60 * 1000;
 
 /// A command stored on the server (a persistent RPC) for a device that is offline: it goes when
 /// the device is back, until [`QUEUE_FOR_MS`] has passed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct QueuedCommand {
     /// The server's id of the stored command, to ask how it went.
     pub rpc_id: String,
     /// How long the server keeps trying.
     pub expires_in_ms: u64,
+    /// The reading that confirms it once delivered.
+    pub expect: Expectation,
 }
 
 /// Arguments naming a queued command.
@@ -205,5 +255,28 @@ mod tests {
         assert_eq!(back, ControlAction::OpenCover);
         let source = serde_json::to_value(StateSource::Rpc { method: "getValue".into() }).unwrap();
         assert_eq!(source, serde_json::json!({"from": "rpc", "method": "getValue"}));
+    }
+
+    fn reading(ts: i64, value: TelemetryValue) -> LiveValue {
+        LiveValue { key: "state".into(), ts, value }
+    }
+
+    #[test]
+    fn a_command_is_confirmed_by_a_newer_reading_of_what_it_asked() {
+        let on = Expectation::State { on: true };
+        assert!(on.confirmed_by(&reading(2_000, TelemetryValue::Bool(true)), Some(1_000)));
+        assert!(on.confirmed_by(&reading(2_000, TelemetryValue::Text("ON".into())), None));
+        assert!(!on.confirmed_by(&reading(1_000, TelemetryValue::Bool(true)), Some(1_000)), "not newer");
+        assert!(!on.confirmed_by(&reading(2_000, TelemetryValue::Bool(false)), Some(1_000)));
+        let locked = Expectation::State { on: true };
+        assert!(locked.matches(&TelemetryValue::Text("Locked".into())));
+        assert!(!locked.matches(&TelemetryValue::Text("unlocked".into())));
+        let setpoint = Expectation::Number { value: 22.5, tolerance: 0.005 };
+        assert!(setpoint.matches(&TelemetryValue::Text("22.5".into())));
+        assert!(!setpoint.matches(&TelemetryValue::Number(22.6)));
+        assert!(Expectation::AnyReport.confirmed_by(&reading(3, TelemetryValue::Number(0.0)), Some(2)));
+        assert!(!Expectation::AnyReport.matches(&TelemetryValue::Missing));
+        let wire = serde_json::to_value(&setpoint).unwrap();
+        assert_eq!(wire, serde_json::json!({"report": "number", "value": 22.5, "tolerance": 0.005}));
     }
 }

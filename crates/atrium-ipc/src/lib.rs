@@ -46,8 +46,8 @@ pub use attributes::{
 };
 pub use connectivity::Connectivity;
 pub use control::{
-    ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind, QueuedArgs, QueuedCommand,
-    QueuedState, StateSource, QUEUE_FOR_MS,
+    reported_state, ControlAck, ControlAction, ControlCommand, ControlDescriptor, ControlKind, Expectation,
+    QueuedArgs, QueuedCommand, QueuedState, StateSource, QUEUE_FOR_MS,
 };
 pub use error::{AppError, ErrorCode};
 pub use history::{
@@ -56,7 +56,7 @@ pub use history::{
 };
 pub use live::{
     merge_latest, ConnectionState, DevicesBatch, LiveValue, TelemetryBatch, TelemetryValue, WatchArgs,
-    WatchDevicesArgs, WatchId,
+    WatchDevicesArgs, WatchId, MAX_WATCHED_DEVICES,
 };
 pub use rollup::{NodeArgs, NodeRollup, NodeRollupBatch, WatchNodeArgs, DEFAULT_AVERAGE_KEY};
 pub use sharing::{

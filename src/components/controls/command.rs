@@ -4,14 +4,16 @@
 //! device's reported state, never what was requested; this module only tracks the command's
 //! life and renders its status line and confirmation box.
 //!
-//! The device confirms with a reading of the requested state newer than the last reading before
-//! the command (both stamped by the device or the server, never compared with this phone's
-//! clock), or with the state its two-way reply or its get method answered.
+//! The device confirms with a reading that meets the backend's [`Expectation`] for the command,
+//! newer than the last reading before it (both stamped by the device or the server, never
+//! compared with this phone's clock), or with the state its two-way reply or its get method
+//! answered.
 
 use crate::hooks::use_clock;
 use crate::ipc;
 use atrium_ipc::{
-    ControlAction, ControlCommand, ControlDescriptor, ErrorCode, LiveValue, QueuedState, TelemetryValue,
+    ControlAction, ControlCommand, ControlDescriptor, ErrorCode, Expectation, LiveValue, QueuedState,
+    TelemetryValue,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -21,49 +23,6 @@ use std::time::Duration;
 /// A reported value read as a number (numbers, and text that parses as one).
 pub(crate) fn reported_number(value: &TelemetryValue) -> Option<f64> {
     value.as_f64()
-}
-
-/// A reported value read as on/off, or a lock's locked/unlocked.
-pub(crate) fn reported_bool(value: &TelemetryValue) -> Option<bool> {
-    value.as_bool().or_else(|| match value {
-        TelemetryValue::Text(t) => match t.trim().to_ascii_lowercase().as_str() {
-            "locked" => Some(true),
-            "unlocked" => Some(false),
-            _ => None,
-        },
-        _ => None,
-    })
-}
-
-/// The report that confirms a command.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Expect {
-    Bool(bool),
-    /// A number within `tolerance` of `value` (devices round).
-    Number {
-        value: f64,
-        tolerance: f64,
-    },
-    /// Any new reading (a cover's stop).
-    AnyReport,
-}
-
-impl Expect {
-    fn matches(&self, value: &TelemetryValue) -> bool {
-        match self {
-            Self::Bool(b) => reported_bool(value) == Some(*b),
-            Self::Number { value: want, tolerance } => {
-                reported_number(value).is_some_and(|n| (n - want).abs() <= *tolerance)
-            }
-            Self::AnyReport => !matches!(value, TelemetryValue::Missing),
-        }
-    }
-}
-
-/// Whether `value` is the device confirming `expect`, for a command sent when the newest reading
-/// was stamped `before_ts` (`None`: there was none).
-pub(crate) fn confirms(value: &LiveValue, expect: &Expect, before_ts: Option<i64>) -> bool {
-    before_ts.is_none_or(|before| value.ts > before) && expect.matches(&value.value)
 }
 
 /// A reading as a sentence part: "on", "22.5", "\"jammed\"".
@@ -81,7 +40,6 @@ fn reading_text(value: &TelemetryValue) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Request {
     pub(crate) action: ControlAction,
-    pub(crate) expect: Expect,
     /// What it does, as a button says it: "Turn on", "Unlock", "Set to 22.5 °C".
     pub(crate) verb: String,
 }
@@ -96,6 +54,8 @@ pub(crate) enum CommandStatus {
     /// The server accepted it; waiting for the device's report.
     Waiting {
         request: Request,
+        /// The reading that confirms it, as the backend said.
+        expect: Expectation,
         /// The newest reading's stamp when the command was sent.
         before_ts: Option<i64>,
         /// When waiting ends, by this page's clock (a countdown only, never compared with a reading).
@@ -114,6 +74,8 @@ pub(crate) enum CommandStatus {
         request: Request,
         rpc_id: String,
         state: QueuedState,
+        /// The reading that confirms it once delivered.
+        expect: Expectation,
     },
 }
 
@@ -180,9 +142,9 @@ impl ControlCommander {
         let status = RwSignal::new(CommandStatus::Idle);
         let control_id = control.id.clone();
         Effect::new(move |_| {
-            if let CommandStatus::Waiting { request, before_ts, .. } = status.get() {
-                let done = readings
-                    .with(|m| m.get(&control_id).is_some_and(|v| confirms(v, &request.expect, before_ts)));
+            if let CommandStatus::Waiting { expect, before_ts, .. } = status.get() {
+                let done =
+                    readings.with(|m| m.get(&control_id).is_some_and(|v| expect.confirmed_by(v, before_ts)));
                 if done {
                     status.set(CommandStatus::Confirmed);
                 }
@@ -257,7 +219,7 @@ impl ControlCommander {
                 Ok(ack) => {
                     // The device answered with its state: that settles it.
                     if let Some(state) = &ack.state {
-                        status.try_set(if request.expect.matches(state) {
+                        status.try_set(if ack.expect.matches(state) {
                             CommandStatus::Confirmed
                         } else {
                             CommandStatus::Failed(format!(
@@ -267,14 +229,20 @@ impl ControlCommander {
                         });
                         return;
                     }
-                    this.wait_for_report(request, before_ts, ack.timeout_ms);
+                    this.wait_for_report(request, ack.expect, before_ts, ack.timeout_ms);
                 }
             }
         });
     }
 
-    /// Waits for the device's report of `request`, newer than `before_ts`, for `timeout_ms`.
-    fn wait_for_report(&self, request: Request, before_ts: Option<i64>, timeout_ms: u64) {
+    /// Waits for the device's report that meets `expect`, newer than `before_ts`, for `timeout_ms`.
+    fn wait_for_report(
+        &self,
+        request: Request,
+        expect: Expectation,
+        before_ts: Option<i64>,
+        timeout_ms: u64,
+    ) {
         let Self { status, attempts, .. } = *self;
         let attempt = attempts.try_update_value(|a| {
             *a += 1;
@@ -284,6 +252,7 @@ impl ControlCommander {
         let timeout = Duration::from_millis(timeout_ms.max(1_000));
         status.try_set(CommandStatus::Waiting {
             request,
+            expect,
             before_ts,
             deadline_ms: js_sys::Date::now() + timeout.as_millis() as f64,
             attempt,
@@ -325,40 +294,54 @@ impl ControlCommander {
                         request,
                         rpc_id: queued.rpc_id.clone(),
                         state: QueuedState::Queued,
+                        expect: queued.expect,
                     });
-                    this.follow_queued(queued.rpc_id, before_ts);
+                    // A minute past the server's expiry: it says Expired by then, or it will not.
+                    let until_ms = js_sys::Date::now() + queued.expires_in_ms as f64 + 60_000.0;
+                    this.follow_queued(queued.rpc_id, before_ts, until_ms);
                 }
             }
         });
     }
 
-    /// Asks the server where a queued command is every few seconds, until it is over.
-    fn follow_queued(&self, rpc_id: String, before_ts: Option<i64>) {
+    /// Asks the server where a queued command is every few seconds, until it is over or its
+    /// expiry (`until_ms`, by this page's clock: only to stop asking) has passed.
+    fn follow_queued(&self, rpc_id: String, before_ts: Option<i64>, until_ms: f64) {
         let this = *self;
         set_timeout(
             move || {
                 spawn_local(async move {
-                    let still_this = this.status.with_untracked(
+                    // The page may be gone (the person left the device or the room).
+                    let still_this = this.status.try_with_untracked(
                         |s| matches!(s, CommandStatus::Queued { rpc_id: id, .. } if *id == rpc_id),
                     );
-                    if !still_this {
+                    if still_this != Some(true) {
+                        return;
+                    }
+                    if js_sys::Date::now() > until_ms {
+                        this.status.try_set(CommandStatus::Failed(
+                            "The device did not come back in time; the queued command was not delivered."
+                                .to_owned(),
+                        ));
                         return;
                     }
                     let state = match ipc::queued_control(&rpc_id).await {
                         Ok(state) => state,
+                        Err(err) if err.code == ErrorCode::NotFound => QueuedState::Failed,
                         // Asked again next time: a queued command stays queued on the server.
                         Err(err) => {
                             ipc::log_error("reading a queued command", &err);
-                            this.follow_queued(rpc_id, before_ts);
+                            this.follow_queued(rpc_id, before_ts, until_ms);
                             return;
                         }
                     };
-                    let Some(CommandStatus::Queued { request, .. }) = this.status.try_get_untracked() else {
+                    let Some(CommandStatus::Queued { request, expect, .. }) = this.status.try_get_untracked()
+                    else {
                         return;
                     };
                     match state {
                         QueuedState::Delivered | QueuedState::Answered => {
-                            this.wait_for_report(request, before_ts, this.timeout_ms)
+                            this.wait_for_report(request, expect, before_ts, this.timeout_ms)
                         }
                         QueuedState::Expired => {
                             this.status.try_set(CommandStatus::Failed(
@@ -371,8 +354,9 @@ impl ControlCommander {
                                 request,
                                 rpc_id: rpc_id.clone(),
                                 state,
+                                expect,
                             });
-                            this.follow_queued(rpc_id, before_ts);
+                            this.follow_queued(rpc_id, before_ts, until_ms);
                         }
                         _ => {
                             this.status.try_set(CommandStatus::Failed(
@@ -537,27 +521,12 @@ pub(crate) fn snap(value: f64, min: f64, max: f64, step: f64) -> f64 {
 mod tests {
     use super::*;
 
-    fn lv(ts: i64, value: TelemetryValue) -> LiveValue {
-        LiveValue { key: "k".into(), ts, value }
-    }
-
     #[test]
-    fn only_a_matching_reading_newer_than_the_last_one_confirms() {
-        let on = Expect::Bool(true);
-        // Stamps of the device or the server only: a device clock far behind this phone's still
-        // confirms, as long as its reading is newer than its previous one.
-        assert!(confirms(&lv(10_001, TelemetryValue::Bool(true)), &on, Some(10_000)));
-        assert!(!confirms(&lv(10_000, TelemetryValue::Bool(true)), &on, Some(10_000)), "the old reading");
-        assert!(!confirms(&lv(12_000, TelemetryValue::Bool(false)), &on, Some(10_000)));
-        assert!(confirms(&lv(5, TelemetryValue::Bool(true)), &on, None), "no reading before");
-        let sp = Expect::Number { value: 22.5, tolerance: 0.005 };
-        assert!(confirms(&lv(12_000, TelemetryValue::Number(22.5)), &sp, Some(11_000)));
-        assert!(confirms(&lv(12_000, TelemetryValue::Text("22.5".into())), &sp, Some(11_000)));
-        assert!(!confirms(&lv(12_000, TelemetryValue::Number(22.0)), &sp, Some(11_000)));
-        assert!(confirms(&lv(12_000, TelemetryValue::Number(3.0)), &Expect::AnyReport, Some(11_000)));
+    fn readings_read_as_people_say_them() {
         assert_eq!(reading_text(&TelemetryValue::Bool(false)), "off");
-        assert_eq!(reported_bool(&TelemetryValue::Text("ON".into())), Some(true));
-        assert_eq!(reported_bool(&TelemetryValue::Missing), None);
+        assert_eq!(reading_text(&TelemetryValue::Number(22.5)), "22.5");
+        assert_eq!(reading_text(&TelemetryValue::Text("jammed".into())), "\"jammed\"");
+        assert_eq!(reading_text(&TelemetryValue::Missing), "nothing");
     }
 
     #[test]

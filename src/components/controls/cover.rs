@@ -3,14 +3,14 @@
 
 use crate::components::controls::command::{
     control_label, dom_base, format_amount, reported, reported_number, ConfirmBox, ControlCommander,
-    ControlStatus, Expect, Request,
+    ControlStatus, Request,
 };
 use crate::components::controls::level::CommitSlider;
 use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
-/// A position report within this of the request confirms it (devices round).
+/// A position this close to an end reads as open or closed (devices round).
 const POSITION_TOLERANCE: f64 = 0.5;
 
 // The props builder that #[component] generates has `pub` methods.
@@ -30,32 +30,13 @@ pub(crate) fn ControlCover(
     let value = reported(values, control.id.clone());
     let current = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_number)));
 
-    let to = |position: f64| Expect::Number { value: position, tolerance: POSITION_TOLERANCE };
-    let open = move |_| {
-        commander.request(Request {
-            action: ControlAction::OpenCover,
-            expect: to(100.0),
-            verb: "Open".into(),
-        })
-    };
-    let close = move |_| {
-        commander.request(Request {
-            action: ControlAction::CloseCover,
-            expect: to(0.0),
-            verb: "Close".into(),
-        })
-    };
-    let stop = move |_| {
-        commander.request(Request {
-            action: ControlAction::StopCover,
-            expect: Expect::AnyReport,
-            verb: "Stop".into(),
-        })
-    };
+    let open = move |_| commander.request(Request { action: ControlAction::OpenCover, verb: "Open".into() });
+    let close =
+        move |_| commander.request(Request { action: ControlAction::CloseCover, verb: "Close".into() });
+    let stop = move |_| commander.request(Request { action: ControlAction::StopCover, verb: "Stop".into() });
     let on_commit = Callback::new(move |position: f64| {
         commander.request(Request {
             action: ControlAction::SetCoverPosition { position },
-            expect: to(position),
             verb: format!("Move to {}", format_amount(position, 1.0, Some("%"))),
         });
     });

@@ -3,7 +3,7 @@
 
 use crate::components::controls::command::{
     control_label, dom_base, format_amount, reported, reported_number, snap, ConfirmBox, ControlCommander,
-    ControlStatus, Expect, Request,
+    ControlStatus, Request,
 };
 use atrium_ipc::{ControlAction, ControlDescriptor, ControlKind, LiveValue};
 use leptos::prelude::*;
@@ -87,12 +87,8 @@ pub(crate) fn ControlLevel(
     let shown_unit = unit.clone();
     let on_commit = Callback::new(move |value: f64| {
         let shown = format_amount(value, step, shown_unit.as_deref());
-        commander.request(Request {
-            action: ControlAction::SetLevel { value },
-            // Devices round levels to whole numbers.
-            expect: Expect::Number { value, tolerance: (step / 2.0).max(0.5) },
-            verb: format!("Set to {shown}"),
-        });
+        commander
+            .request(Request { action: ControlAction::SetLevel { value }, verb: format!("Set to {shown}") });
     });
 
     let id = control.id.clone();

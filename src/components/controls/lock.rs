@@ -2,10 +2,9 @@
 //! normally critical, so the button asks for confirmation before anything is sent.
 
 use crate::components::controls::command::{
-    control_label, dom_base, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect,
-    Request,
+    control_label, dom_base, reported, ConfirmBox, ControlCommander, ControlStatus, Request,
 };
-use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
+use atrium_ipc::{reported_state, ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -24,14 +23,13 @@ pub(crate) fn ControlLock(
     let base = dom_base(scope.as_deref(), &control.id);
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
-    let locked = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_bool)));
+    let locked = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_state)));
 
     let on_click = move |_| {
         // Unknown: offer to lock, the safe direction.
         let lock = !locked.get_untracked().unwrap_or(false);
         commander.request(Request {
             action: ControlAction::SetLocked { locked: lock },
-            expect: Expect::Bool(lock),
             verb: if lock { "Lock" } else { "Unlock" }.to_owned(),
         });
     };

@@ -5,7 +5,7 @@
 
 use crate::components::controls::command::{
     control_label, dom_base, format_amount, reported, reported_number, snap, CommandStatus, ConfirmBox,
-    ControlCommander, ControlStatus, Expect, Request,
+    ControlCommander, ControlStatus, Request,
 };
 use crate::components::controls::level::CommitSlider;
 use atrium_ipc::{ControlAction, ControlDescriptor, ControlKind, LiveValue};
@@ -117,7 +117,6 @@ pub(crate) fn ControlSetpoint(
         sent.set(Some(value));
         commander.request(Request {
             action: ControlAction::SetSetpoint { value },
-            expect: Expect::Number { value, tolerance },
             verb: format!("Set to {}", amount(value)),
         });
     };
@@ -127,7 +126,8 @@ pub(crate) fn ControlSetpoint(
         taps.set(burst);
         set_timeout(
             move || {
-                let mut burst = taps.get_untracked();
+                // The person may have left the device (or the room) within the pause.
+                let Some(mut burst) = taps.try_get_untracked() else { return };
                 if let Some(value) = burst.settle(tap) {
                     taps.set(burst);
                     send(value);

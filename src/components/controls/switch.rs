@@ -2,10 +2,9 @@
 //! calls a command done only when the device's own report confirms it (see `control_command`).
 
 use crate::components::controls::command::{
-    control_label, dom_base, reported, reported_bool, ConfirmBox, ControlCommander, ControlStatus, Expect,
-    Request,
+    control_label, dom_base, reported, ConfirmBox, ControlCommander, ControlStatus, Request,
 };
-use atrium_ipc::{ControlAction, ControlDescriptor, LiveValue};
+use atrium_ipc::{reported_state, ControlAction, ControlDescriptor, LiveValue};
 use leptos::prelude::*;
 use std::collections::BTreeMap;
 
@@ -25,17 +24,13 @@ pub(crate) fn ControlSwitch(
     let base = dom_base(scope.as_deref(), &control.id);
     let commander = ControlCommander::new(&device_id, &control, values);
     let value = reported(values, control.id.clone());
-    let reported = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_bool)));
+    let reported = Memo::new(move |_| value.with(|v| v.as_ref().and_then(reported_state)));
 
     let on_click = move |_| {
         // Unknown counts as off: the request is then to turn it on.
         let on = !reported.get_untracked().unwrap_or(false);
         let verb = if on { "Turn on" } else { "Turn off" };
-        commander.request(Request {
-            action: ControlAction::SetSwitch { on },
-            expect: Expect::Bool(on),
-            verb: verb.to_owned(),
-        });
+        commander.request(Request { action: ControlAction::SetSwitch { on }, verb: verb.to_owned() });
     };
 
     let id = control.id.clone();

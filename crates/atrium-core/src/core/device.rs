@@ -285,8 +285,6 @@ impl Core {
         Ok(self.hold_watch(&active, task))
     }
 
-    /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
-    /// when the device reports it. Never retried when delivery is unknown.
     /// Stores a control's command on the server for a device that is offline (a persistent RPC,
     /// `AbstractRpcController.handleDeviceRPCRequest` with `persistent: true`): the server sends
     /// it when the device is back, for [`QUEUE_FOR_MS`]. Only commands sent by RPC are queued; an
@@ -310,7 +308,11 @@ impl Core {
             active.client.rpc_persistent_oneway(id, &call).await
         };
         let rpc_id = sent.map_err(|e| self.fail(&active, &e))?;
-        Ok(QueuedCommand { rpc_id: rpc_id.to_string(), expires_in_ms: QUEUE_FOR_MS })
+        Ok(QueuedCommand {
+            rpc_id: rpc_id.to_string(),
+            expires_in_ms: QUEUE_FOR_MS,
+            expect: binding.expectation(&command.action),
+        })
     }
 
     /// Where a command queued with [`Core::queue_control`] is.
@@ -352,6 +354,8 @@ impl Core {
         .ok_or_else(|| AppError::new(ErrorCode::InvalidRequest, "This device has no such control.", false))
     }
 
+    /// Sends a control's command. `Ok` means the server accepted it; the new state is confirmed
+    /// when the device reports it. Never retried when delivery is unknown.
     pub async fn operate_control(&self, command: ControlCommand) -> Result<ControlAck, AppError> {
         let active = self.shared.require()?;
         let id = parse_device_id(&command.device_id)?;
@@ -402,7 +406,12 @@ impl Core {
             }
             _ => None,
         };
-        Ok(ControlAck { reply, state: state.as_ref().map(to_ipc_value), timeout_ms: descriptor.timeout_ms })
+        Ok(ControlAck {
+            reply,
+            state: state.as_ref().map(to_ipc_value),
+            expect: binding.expectation(&command.action),
+            timeout_ms: descriptor.timeout_ms,
+        })
     }
 
     /// Streams the readings of a device's controls to `sink` until `unwatch`: one
