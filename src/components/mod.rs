@@ -18,4 +18,5 @@ pub(crate) mod offline_banner;
 pub(crate) mod quantity;
 pub(crate) mod room_tiles;
 pub(crate) mod sharing;
+pub(crate) mod time_text;
 pub(crate) mod tree;

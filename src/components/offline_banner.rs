@@ -2,21 +2,12 @@
 //! next try is, and a way to try now. It goes away by itself when the connection is back.
 
 use crate::components::connection_badge::retry_in_s;
+use crate::components::time_text::moment;
 use crate::hooks::{use_clock, use_connection};
 use crate::ipc;
 use atrium_ipc::ConnectionState;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsValue;
-
-/// `14:02`, in the person's locale.
-fn local_time(ms: f64) -> String {
-    let date = js_sys::Date::new(&JsValue::from_f64(ms));
-    let options = js_sys::Object::new();
-    let _ = js_sys::Reflect::set(&options, &"hour".into(), &"2-digit".into());
-    let _ = js_sys::Reflect::set(&options, &"minute".into(), &"2-digit".into());
-    String::from(date.to_locale_time_string_with_options("default", &options))
-}
 
 // The props builder that #[component] generates has `pub` methods.
 #[allow(unreachable_pub)]
@@ -27,11 +18,8 @@ pub(crate) fn OfflineBanner(
 ) -> impl IntoView {
     let connection = use_connection();
     let clock = use_clock();
-    let offline = Memo::new(move |_| {
-        let status = connection.status();
-        status.reported
-            && matches!(status.state, ConnectionState::Reconnecting { .. } | ConnectionState::Offline { .. })
-    });
+    // Also while the next attempt connects: the banner stays up, steady, until one succeeds.
+    let offline = Memo::new(move |_| connection.is_down());
     let retry = move |_| {
         spawn_local(async move {
             if let Err(err) = ipc::reconnect_now().await {
@@ -42,7 +30,8 @@ pub(crate) fn OfflineBanner(
     let text = move || {
         let as_of = shown_as_of.get().or_else(|| connection.lost_at_ms());
         match as_of {
-            Some(ms) => format!("Offline: showing data from {}", local_time(ms)),
+            // The day matters only for a building read before today; checked when the banner changes.
+            Some(ms) => format!("Offline: showing data from {}", moment(ms, js_sys::Date::now())),
             None => "Offline: values shown may be out of date".to_owned(),
         }
     };
@@ -55,6 +44,7 @@ pub(crate) fn OfflineBanner(
                     s => format!("Trying again in {s} s"),
                 }
             }
+            ConnectionState::Connecting => "Trying again now…".to_owned(),
             ConnectionState::Offline { reason } if !reason.is_empty() => reason,
             _ => String::new(),
         }

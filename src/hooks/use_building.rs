@@ -110,7 +110,11 @@ impl Building {
                 Err(err) => ipc::log_error("load progress", &err),
             };
             let loaded = ipc::load_tree(on_progress).await;
-            this.progress.try_set(None);
+            // Signed out while loading: the building page and its signals are gone.
+            if this.is_disposed() {
+                return;
+            }
+            this.progress.set(None);
             match loaded {
                 Ok(LoadedTree { nodes, notes }) => this.show_loaded(nodes, notes),
                 Err(err) if this.cache_note.get_untracked().is_some() => this.cache_note.update(|n| {
@@ -126,7 +130,7 @@ impl Building {
     /// The cached building, shown at once; the fresh one replaces it when it comes.
     async fn show_cached(&self) {
         let Ok(Some(cached)) = ipc::cached_tree().await else { return };
-        if self.state.get_untracked() != TreeState::Loading || cached.nodes.is_empty() {
+        if self.is_disposed() || self.state.get_untracked() != TreeState::Loading || cached.nodes.is_empty() {
             return;
         }
         self.expanded.set(initial_expansion(&cached.nodes));
@@ -135,6 +139,11 @@ impl Building {
         self.shown_as_of.set(Some(js_sys::Date::now() - cached.age_ms as f64));
         self.state.set(TreeState::Loaded(Arc::new(cached.nodes)));
         ipc::report_painted(Painted::CachedBuilding);
+    }
+
+    /// Whether the page that started this building has gone (every signal goes with it).
+    fn is_disposed(&self) -> bool {
+        self.state.is_disposed()
     }
 
     fn show_loaded(&self, nodes: Vec<TreeNode>, notes: Vec<String>) {

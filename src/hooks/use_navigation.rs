@@ -11,6 +11,7 @@ use crate::components::tree::keys::keys_around;
 use crate::hooks::use_building::Building;
 use atrium_ipc::{walk_tree, NodeKind, TreeNode, Walk};
 use leptos::prelude::*;
+use send_wrapper::SendWrapper;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use wasm_bindgen::closure::Closure;
@@ -103,6 +104,9 @@ pub(crate) struct Navigation {
     scroll: StoredValue<HashMap<String, f64>>,
     /// Where the spot is kept between runs (per account); `None` keeps nothing.
     storage_key: StoredValue<Option<String>>,
+    /// History entries this page pushed and the platform's back has not popped: going up pops
+    /// one of them first, so the platform's back and this page's agree on the levels.
+    pushed: StoredValue<usize>,
     /// Set once the kept spot has been read back: nothing is written over it before.
     restored: StoredValue<bool>,
 }
@@ -120,15 +124,26 @@ impl Navigation {
             scroll: StoredValue::new(HashMap::new()),
             storage_key: StoredValue::new(account.map(|a| format!("atrium-place:{a}"))),
             restored: StoredValue::new(false),
+            pushed: StoredValue::new(0),
         };
         provide_context(nav);
-        // The platform's back (a gesture, the Android button): one level up, the entry already popped.
-        let on_back = Closure::<dyn FnMut()>::new(move || nav.go(nav.up_spot(), false));
+        // The platform's back (a gesture, the Android button): one level up, its entry popped.
+        // Removed with the page, which a sign-out unmounts while the window lives on.
+        let on_back = Closure::<dyn FnMut()>::new(move || {
+            nav.pushed.update_value(|n| *n = n.saturating_sub(1));
+            nav.step_up();
+        });
         if let Some(window) = web_sys::window() {
             let _ = window.add_event_listener_with_callback("popstate", on_back.as_ref().unchecked_ref());
         }
-        // Removed with the page: the building page lives until sign-out, which reloads nothing.
-        on_back.forget();
+        let on_back = SendWrapper::new(on_back);
+        on_cleanup(move || {
+            if let Some(window) = web_sys::window() {
+                let _ =
+                    window.remove_event_listener_with_callback("popstate", on_back.as_ref().unchecked_ref());
+            }
+            drop(on_back);
+        });
         // Kept as it changes; reopened once the tree is there (see `restore`).
         Effect::new(move |_| {
             let spot = nav.spot();
@@ -144,6 +159,11 @@ impl Navigation {
 
     fn spot_untracked(&self) -> Spot {
         Spot { place: self.place.get_untracked(), device: self.device.get_untracked() }
+    }
+
+    /// `None` once the page is gone.
+    fn try_spot_untracked(&self) -> Option<Spot> {
+        Some(Spot { place: self.place.try_get_untracked()?, device: self.device.try_get_untracked()? })
     }
 
     /// Opens a place (a tree row, a row of a place's table, a breadcrumb).
@@ -164,17 +184,32 @@ impl Navigation {
 
     /// Opens or closes the alarms.
     pub(crate) fn toggle_alarms(&self) {
-        let open = !self.alarms.get_untracked();
-        if open {
-            push_history();
+        if self.alarms.get_untracked() {
+            self.up();
+            return;
         }
-        self.alarms.set(open);
+        self.push_history();
+        self.alarms.set(true);
         scroll_to(0.0);
     }
 
-    /// One level up (the breadcrumb's back, Escape): closes the alarms first.
+    /// One level up (the breadcrumb's back, Escape): through the history when this page put an
+    /// entry there (the platform's back then does the move), directly otherwise.
     pub(crate) fn up(&self) {
-        if self.alarms.get_untracked() {
+        if self.pushed.get_value() > 0 {
+            if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+                if history.back().is_ok() {
+                    return;
+                }
+            }
+        }
+        self.step_up();
+    }
+
+    /// One level up, now: closes the alarms first.
+    fn step_up(&self) {
+        let Some(alarms) = self.alarms.try_get_untracked() else { return };
+        if alarms {
             self.alarms.set(false);
             return;
         }
@@ -194,7 +229,7 @@ impl Navigation {
     /// Moves to `spot`, keeping the scroll position of the level left and restoring the one of the
     /// level reached; `push` adds a history entry for the platform's back to pop.
     fn go(&self, spot: Spot, push: bool) {
-        let here = self.spot_untracked();
+        let Some(here) = self.try_spot_untracked() else { return };
         if here == spot && !self.alarms.get_untracked() {
             return;
         }
@@ -203,7 +238,7 @@ impl Navigation {
             s.insert(here.key(), y);
         });
         if push {
-            push_history();
+            self.push_history();
         }
         let back_to = self.scroll.with_value(|s| s.get(&spot.key()).copied()).unwrap_or(0.0);
         self.reveal_in_tree(&spot);
@@ -269,9 +304,13 @@ fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
 }
 
-fn push_history() {
-    if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
-        let _ = history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", None);
+impl Navigation {
+    fn push_history(&self) {
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            if history.push_state_with_url(&wasm_bindgen::JsValue::NULL, "", None).is_ok() {
+                self.pushed.update_value(|n| *n += 1);
+            }
+        }
     }
 }
 

@@ -67,12 +67,14 @@ pub(crate) fn BuildingPage(session: SessionInfo) -> impl IntoView {
             nav.toggle_alarms();
         }
     });
-    // Escape goes up a level, unless a field or a dialog has a use for it.
-    let _escape = window_event_listener(leptos::ev::keydown, move |ev| {
+    // Escape goes up a level, unless a field or a dialog has a use for it. Removed with the page,
+    // which a sign-out unmounts while the window lives on.
+    let escape = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" && !ev.default_prevented() && !typing_or_in_dialog(&ev) {
             nav.up();
         }
     });
+    on_cleanup(move || escape.remove());
     let pane = Memo::new(move |_| {
         if nav.alarms.get() {
             Pane::Alarms
