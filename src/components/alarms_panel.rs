@@ -2,7 +2,7 @@
 //! place in the building, age and status, acknowledged or cleared in place (clearing asks first).
 
 use crate::components::device_panel::format_age;
-use crate::components::quantity::quantity;
+use crate::components::quantity::{key_words, quantity};
 use crate::hooks::{
     effective_row, use_alarm_actions, use_alarms, use_clock, use_connection, AlarmActionState, AlarmActions,
     AlarmVerb,
@@ -41,22 +41,6 @@ pub(crate) fn place_text(row: &AlarmRow) -> String {
         return "Not placed in the building".to_owned();
     }
     row.place.iter().rev().cloned().collect::<Vec<_>>().join(" · ")
-}
-
-/// "lastDisconnectTime" -> "Last disconnect time".
-fn key_words(key: &str) -> String {
-    let mut words = String::new();
-    for (i, c) in key.chars().enumerate() {
-        if i == 0 {
-            words.extend(c.to_uppercase());
-        } else if c.is_uppercase() {
-            words.push(' ');
-            words.extend(c.to_lowercase());
-        } else {
-            words.push(c);
-        }
-    }
-    words
 }
 
 /// A rule's details for a person: "Co2: 1450 · Last disconnect time: 03/12/2026, 03:31" (times in

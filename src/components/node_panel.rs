@@ -95,7 +95,8 @@ fn AveragePicker(node_id: String, average_key: RwSignal<String>) -> impl IntoVie
     }
 }
 
-/// The devices directly in place `node_id` (as the tree has it), for its tiles.
+/// The devices directly in place `node_id` (as the tree has it), for its tiles; none when there
+/// are more than one view can follow live, so such a place lists its devices as rows.
 fn devices_in(nodes: &[atrium_ipc::TreeNode], node_id: &str) -> Vec<TileDevice> {
     let mut found = Vec::new();
     walk_tree(nodes, |node, _| {
@@ -110,6 +111,9 @@ fn devices_in(nodes: &[atrium_ipc::TreeNode], node_id: &str) -> Vec<TileDevice> 
             .collect();
         Walk::Stop
     });
+    if found.len() > atrium_ipc::MAX_WATCHED_DEVICES {
+        found.clear();
+    }
     found
 }
 
@@ -354,5 +358,29 @@ mod tests {
         );
         let row = NodeRollup { offline: 0, average: None, ..row };
         assert_eq!(summary_text(&row, "humidity"), "4 devices, all online");
+    }
+
+    fn node(id: &str, kind: NodeKind, children: Vec<atrium_ipc::TreeNode>) -> atrium_ipc::TreeNode {
+        atrium_ipc::TreeNode {
+            id: id.into(),
+            entity_type: if kind == NodeKind::Device { "DEVICE" } else { "ASSET" }.into(),
+            name: id.into(),
+            label: None,
+            kind,
+            type_name: String::new(),
+            children,
+            link: false,
+        }
+    }
+
+    fn room_of(devices: usize) -> Vec<atrium_ipc::TreeNode> {
+        let devices = (0..devices).map(|i| node(&format!("d{i}"), NodeKind::Device, vec![])).collect();
+        vec![node("room", NodeKind::Room, devices)]
+    }
+
+    #[test]
+    fn a_place_with_more_devices_than_a_view_follows_has_no_tiles() {
+        assert_eq!(devices_in(&room_of(atrium_ipc::MAX_WATCHED_DEVICES), "room").len(), 200);
+        assert!(devices_in(&room_of(atrium_ipc::MAX_WATCHED_DEVICES + 1), "room").is_empty());
     }
 }

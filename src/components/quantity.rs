@@ -30,13 +30,46 @@ const KNOWN: &[(&str, &str, Option<&str>, usize)] = &[
     ("current", "Current", Some("A"), 2),
     ("battery", "Battery", Some("%"), 0),
     ("position", "Position", Some("%"), 0),
-    ("count", "People", None, 1),
+    ("count", "People", None, 0),
 ];
 
 pub(crate) fn quantity(key: &str) -> Quantity<'_> {
     match KNOWN.iter().find(|(k, ..)| *k == key) {
         Some((_, label, unit, decimals)) => Quantity { label, unit: *unit, decimals: Some(*decimals) },
         None => Quantity { label: key, unit: None, decimals: None },
+    }
+}
+
+/// A key as words: `lastDisconnectTime` -> "Last disconnect time", `locked` -> "Locked".
+pub(crate) fn key_words(key: &str) -> String {
+    let mut words = String::new();
+    for (i, c) in key.chars().enumerate() {
+        if i == 0 {
+            words.extend(c.to_uppercase());
+        } else if c.is_uppercase() {
+            words.push(' ');
+            words.extend(c.to_lowercase());
+        } else {
+            words.push(c);
+        }
+    }
+    words
+}
+
+/// An on/off reading in the words its key calls for: a lock is "Locked", a room "Occupied", a
+/// door "Open"; anything else "On" or "Off".
+pub(crate) fn state_words(key: &str, on: bool) -> &'static str {
+    let (yes, no) = match key.to_ascii_lowercase().as_str() {
+        "locked" | "lock" => ("Locked", "Unlocked"),
+        "occupied" | "occupancy" | "presence" => ("Occupied", "Empty"),
+        "open" | "contact" | "door" | "window" => ("Open", "Closed"),
+        "motion" => ("Motion", "No motion"),
+        _ => ("On", "Off"),
+    };
+    if on {
+        yes
+    } else {
+        no
     }
 }
 

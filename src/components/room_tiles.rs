@@ -5,7 +5,7 @@
 use crate::components::controls::Control;
 use crate::components::device_panel::format_age;
 use crate::components::names::NameView;
-use crate::components::quantity::quantity;
+use crate::components::quantity::{key_words, quantity, state_words};
 use crate::hooks::RoomTelemetry;
 use crate::hooks::{
     use_clock, use_connection, use_control_readings, use_names, use_navigation, use_room_telemetry,
@@ -44,11 +44,18 @@ pub(crate) fn tile_keys(values: &BTreeMap<String, LiveValue>) -> Vec<String> {
 }
 
 /// A reading as a tile shows it: a number with its unit, a switch as On/Off, text as it is.
+/// A reading's label: the known quantity's ("CO₂"), else the key in words ("Locked").
+fn reading_label(key: &str) -> String {
+    match quantity(key) {
+        known if known.label != key => known.label.to_owned(),
+        _ => key_words(key),
+    }
+}
+
 fn reading_text(key: &str, value: &TelemetryValue) -> String {
     match value {
         TelemetryValue::Number(n) => quantity(key).format(*n),
-        TelemetryValue::Bool(true) => "On".to_owned(),
-        TelemetryValue::Bool(false) => "Off".to_owned(),
+        TelemetryValue::Bool(on) => state_words(key, *on).to_owned(),
         other => other.to_string(),
     }
 }
@@ -100,30 +107,17 @@ fn DeviceTile(
         let id = id.clone();
         Memo::new(move |_| offline.with(|o| o.contains(&id)))
     };
-    let readings = move || {
-        values.with(|values| {
-            tile_keys(values)
-                .into_iter()
-                .filter_map(|key| values.get(&key).map(|v| (key.clone(), reading_text(&key, &v.value))))
-                .map(|(key, text)| {
-                    view! {
-                        <li class="tile-reading" data-key=key.clone()>
-                            <span class="tile-reading-label">{quantity(&key).label.to_owned()}</span>
-                            <span class="tile-reading-value">{text}</span>
-                        </li>
-                    }
-                })
-                .collect_view()
-        })
-    };
-    let age = move || {
+    // Keyed: a new value changes one text node, not the tile's list (40 tiles at a frame each).
+    let keys = Memo::new(move |_| values.with(tile_keys));
+    let reading = move |key: String| view! { <TileReading key=key values=values /> };
+    let age = Memo::new(move |_| {
         let newest = values.with(|v| v.values().map(|v| v.ts).max());
         match newest {
             Some(ts) if ts > 0 => format_age(clock.now_ms() - ts as f64),
             _ if values.with(BTreeMap::is_empty) => "waiting for values…".to_owned(),
             _ => String::new(),
         }
-    };
+    });
     let stale = move || !connection.is_live();
     let tile_id = id.clone();
     let open = {
@@ -140,9 +134,28 @@ fn DeviceTile(
                     {move || if is_offline.get() { "Offline" } else { "Online" }}
                 </span>
             </div>
-            <ul class="tile-readings">{readings}</ul>
-            <p class="tile-age age">{age}</p>
+            <ul class="tile-readings">
+                <For each=move || keys.get() key=|k| k.clone() children=reading />
+            </ul>
+            <p class="tile-age age">{move || age.get()}</p>
             <TileControl device_id=id />
+        </li>
+    }
+}
+
+/// One reading of a tile: its label and its value, which alone changes as the device reports.
+#[component]
+fn TileReading(key: String, values: Memo<BTreeMap<String, LiveValue>>) -> impl IntoView {
+    let text = {
+        let key = key.clone();
+        Memo::new(move |_| {
+            values.with(|v| v.get(&key).map(|v| reading_text(&key, &v.value)).unwrap_or_default())
+        })
+    };
+    view! {
+        <li class="tile-reading" data-key=key.clone()>
+            <span class="tile-reading-label">{reading_label(&key)}</span>
+            <span class="tile-reading-value">{move || text.get()}</span>
         </li>
     }
 }
@@ -205,5 +218,8 @@ mod tests {
         assert_eq!(tile_keys(&few), ["aa", "zz"]);
         assert_eq!(reading_text("temperature", &TelemetryValue::Number(21.04)), "21.0 °C");
         assert_eq!(reading_text("state", &TelemetryValue::Bool(true)), "On");
+        assert_eq!(reading_text("locked", &TelemetryValue::Bool(false)), "Unlocked");
+        assert_eq!(reading_text("occupied", &TelemetryValue::Bool(true)), "Occupied");
+        assert_eq!((reading_label("co2"), reading_label("locked")), ("CO₂".to_owned(), "Locked".to_owned()));
     }
 }

@@ -24,7 +24,7 @@ pub(crate) fn to_ipc_value(value: &TbValue) -> TelemetryValue {
 /// animation frame, whatever the devices report.
 pub(crate) const ROOM_FRAME: Duration = Duration::from_millis(16);
 /// Devices one `watch_devices` follows at most (a room; a floor's tiles are its rooms).
-pub(crate) const MAX_ROOM_DEVICES: usize = 200;
+pub(crate) const MAX_ROOM_DEVICES: usize = atrium_ipc::MAX_WATCHED_DEVICES;
 
 fn batch_of(device_id: &str, snapshot: bool, values: &[tb_client::LatestValue]) -> TelemetryBatch {
     let values = values

@@ -115,7 +115,10 @@ pub struct WatchArgs {
     pub device_id: String,
 }
 
-/// Arguments of `watch_devices` (a room's tiles), besides the channel.
+/// Devices one `watch_devices` follows at most; the UI shows a bigger place as rows instead.
+pub const MAX_WATCHED_DEVICES: usize = 200;
+
+/// Arguments of `watch_devices` (a room's tiles, at most [`MAX_WATCHED_DEVICES`]), besides the channel.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct WatchDevicesArgs {
