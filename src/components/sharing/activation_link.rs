@@ -23,6 +23,9 @@ fn navigator_has(name: &str) -> bool {
 
 /// Starts writing `text` to the clipboard; `None` when the webview has no Clipboard API (not a
 /// secure context). Call it within the click: the webview wants the person's gesture.
+/// How long the Clipboard API may take before the link is selected for copying by hand.
+const CLIPBOARD_PATIENCE: std::time::Duration = std::time::Duration::from_secs(2);
+
 fn write_clipboard(text: &str) -> Option<js_sys::Promise> {
     // Checked first: calling a method of a missing `navigator.clipboard` would throw through wasm.
     navigator_has("clipboard").then(|| window().navigator().clipboard().write_text(text))
@@ -44,7 +47,19 @@ pub(crate) fn ActivationLink(intro: String, link: String) -> impl IntoView {
     let copy = {
         let link = link.clone();
         move |_| {
+            copied.set(None);
             let writing = write_clipboard(&link);
+            // A clipboard that never answers (seen once in a while in WebKitGTK under Xvfb)
+            // must not leave the person with no word: after a moment the text is selected.
+            set_timeout(
+                move || {
+                    if copied.try_get_untracked() == Some(None) {
+                        select();
+                        copied.try_set(Some(Copied::Selected));
+                    }
+                },
+                CLIPBOARD_PATIENCE,
+            );
             spawn_local(async move {
                 // Refused (no gesture seen, a permission): the text is there to copy by hand.
                 let written = match writing {

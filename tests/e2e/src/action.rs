@@ -42,10 +42,25 @@ async fn tap(client: &Client, element: Element, what: &str) -> Result<()> {
     element.click().await.with_context(|| format!("clicking {what}"))
 }
 
+/// Scrolls `element` to the middle of the window and waits (at most 120 frames) until it has
+/// stayed put for three frames: content arriving above it (a chart, a list) moves it, and a tap
+/// aimed before that lands on whatever took its place.
 async fn center(client: &Client, element: &Element, what: &str) -> Result<()> {
     let target = serde_json::to_value(element).context("an element reference")?;
     client
-        .execute("arguments[0].scrollIntoView({block: 'center', inline: 'nearest'});", vec![target])
+        .execute_async(
+            "const [element, done] = arguments; \
+             element.scrollIntoView({block: 'center', inline: 'nearest'}); \
+             let last = '', still = 0, frames = 0; \
+             const look = () => { \
+               const r = element.getBoundingClientRect(); \
+               const now = [r.x, r.y, r.width, r.height].join(); \
+               still = now === last ? still + 1 : 0; last = now; \
+               if (still >= 3 || ++frames >= 120) { done(still >= 3); } else { requestAnimationFrame(look); } \
+             }; \
+             requestAnimationFrame(look);",
+            vec![target],
+        )
         .await
         .with_context(|| format!("scrolling to {what}"))?;
     Ok(())
@@ -88,6 +103,23 @@ pub async fn click_first_within<'a>(
         }
     }
     anyhow::bail!("none of {candidates:?} is inside `{parent_css}`")
+}
+
+/// Ticks the checkbox matching `css` from the keyboard (focus, Space), as a keyboard user does,
+/// and fails unless it ends up ticked: a tap on an 18 px box can land beside it while the page
+/// still settles, a key press cannot.
+pub async fn check(client: &Client, css: &str) -> Result<()> {
+    let checkbox = find::one(client, css).await?;
+    center(client, &checkbox, &format!("`{css}`")).await?;
+    checkbox.send_keys(" ").await.with_context(|| format!("pressing Space on `{css}`"))?;
+    crate::wait::until(&format!("`{css}` to be ticked"), std::time::Duration::from_secs(5), async || {
+        let ticked = find::one(client, css).await?.prop("checked").await?;
+        match ticked.as_deref() {
+            Some("true") => Ok(()),
+            other => Err(anyhow::anyhow!("checked is {other:?}")),
+        }
+    })
+    .await
 }
 
 /// Picks the option with `value` in the `<select>` matching `css` (a person's choice: fires `change`).
