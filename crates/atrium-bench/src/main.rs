@@ -10,6 +10,7 @@ mod package;
 mod refresh_storm;
 mod report;
 mod rollup;
+mod room_frames;
 mod room_view;
 mod sharing;
 mod soak;
@@ -51,7 +52,7 @@ async fn main() -> anyhow::Result<()> {
             emulator::RSS_PROBE_FLAG => return emulator::rss_probe().await,
             "-h" | "--help" => {
                 println!(
-                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--soak-seconds N] [--only tree_load|refresh_storm|emulator|live|rollup|history_view|room_view|sharing|startup|package|soak]"
+                    "atrium-bench [--report FILE] [--app RELEASE_BINARY] [--package FILE]... [--soak-seconds N] [--only tree_load|refresh_storm|emulator|live|rollup|history_view|room_view|sharing|startup|room_frames|package|soak]"
                 );
                 return Ok(());
             }
@@ -81,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
     bench!("room_view", room_view::run(&mut report));
     bench!("sharing", sharing::run(&mut report));
     bench!("startup", startup::run(&mut report, app.as_deref()));
+    bench!("room_frames", room_frames::run(&mut report, app.as_deref()));
     bench!("package", async { package::run(&mut report, &packages, app.as_deref()) });
     // Last: it logs at trace for the rest of the process.
     bench!("soak", soak::run(&mut report, std::time::Duration::from_secs(soak_seconds)));

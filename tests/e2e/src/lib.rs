@@ -121,7 +121,12 @@ impl App {
 
     /// Starts the app in `home`: a second launch in the same home is a restart of the app.
     pub async fn launch_in(home: &Home, size: Size) -> Result<App> {
-        let app_bin = app_binary()?;
+        App::launch_binary(&app_binary()?, home, size).await
+    }
+
+    /// Starts the app binary at `app_bin` (an absolute path; a release build for the benchmarks)
+    /// in `home`, with its window at `size`.
+    pub async fn launch_binary(app_bin: &std::path::Path, home: &Home, size: Size) -> Result<App> {
         let driver = DriverProcess::spawn(home)?;
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
@@ -176,17 +181,27 @@ impl App {
         .await
     }
 
-    /// Saves the webview as `<target>/screenshots/<name>_<width>.png` and returns the path.
+    /// Saves the webview as `<target>/screenshots/<name>_<width>.png` and returns the path; also
+    /// saves the same screen in the other theme as `<name>_dark_<width>.png` (or `_light`), so
+    /// every screen a journey shows is looked at in both.
     pub async fn screenshot(&self, name: &str) -> Result<PathBuf> {
-        // The DOM the checks just read may not be painted yet: wait for two frames so the
-        // picture shows what was checked.
-        self.client
-            .execute_async(
-                "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(done));",
-                vec![],
-            )
-            .await
-            .context("waiting for the page to paint")?;
+        let path = self.capture(name).await?;
+        // A journey that names the theme itself shows it on purpose.
+        if name.ends_with("_dark") || name.ends_with("_light") {
+            return Ok(path);
+        }
+        let theme = self.client.execute(SWAP_THEME, vec![]).await.context("swapping the theme")?;
+        let other = theme.as_str().unwrap_or("other").to_owned();
+        let captured = self.capture(&format!("{name}_{other}")).await;
+        self.client.execute(SWAP_THEME, vec![]).await.context("swapping the theme back")?;
+        captured.map(|_| path)
+    }
+
+    /// One screenshot, once what the checks just read is painted.
+    async fn capture(&self, name: &str) -> Result<PathBuf> {
+        // The DOM the checks just read may not be painted yet, and a theme's colours fade in:
+        // wait for finite animations to end, then two frames.
+        self.client.execute_async(SETTLE, vec![]).await.context("waiting for the page to paint")?;
         let png = self.client.screenshot().await.context("taking a WebDriver screenshot")?;
         let path = screenshots_dir()?.join(format!("{name}_{}.png", self.size.width));
         std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
@@ -197,7 +212,7 @@ impl App {
     /// journey; returns a line naming what was saved (or why not), for the failure message.
     pub async fn save_failure_artifacts(&self, name: &str) -> String {
         let mut saved = Vec::new();
-        match self.screenshot(&format!("{name}.failure")).await {
+        match self.capture(&format!("{name}.failure")).await {
             Ok(path) => saved.push(path.display().to_string()),
             Err(err) => saved.push(format!("(no screenshot: {err:#})")),
         }
@@ -262,6 +277,21 @@ where
     }
     outcome
 }
+
+/// Flips the page's theme attribute (the stylesheet's palettes key on it) and returns the theme
+/// it now shows; the app's own choice is untouched, and a second call flips it back.
+const SWAP_THEME: &str = "const root = document.documentElement; \
+    const next = root.getAttribute('data-theme') === 'dark' ? 'light' : 'dark'; \
+    root.setAttribute('data-theme', next); return next;";
+
+/// Resolves once every finite animation (a theme's colour fade, a panel sliding) has ended, at
+/// most a second later, and two frames have been painted.
+const SETTLE: &str = "const done = arguments[0]; \
+    const finite = (document.getAnimations ? document.getAnimations() : []) \
+        .filter(a => Number.isFinite(a.effect?.getComputedTiming().endTime ?? Infinity)); \
+    const ended = Promise.all(finite.map(a => a.finished.catch(() => {}))); \
+    const most = new Promise(r => setTimeout(r, 1000)); \
+    Promise.race([ended, most]).then(() => requestAnimationFrame(() => requestAnimationFrame(done)));";
 
 /// `<target>/screenshots/`, created if missing.
 pub fn screenshots_dir() -> Result<PathBuf> {
