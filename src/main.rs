@@ -9,6 +9,8 @@ mod hooks;
 mod ipc;
 mod pages;
 mod theme;
+#[cfg(test)]
+mod tree_fixture;
 
 fn main() {
     console_error_panic_hook::set_once();

@@ -108,20 +108,8 @@ pub(crate) fn Breadcrumb() -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use atrium_ipc::{NodeKind, TreeNode};
-
-    fn node(id: &str, kind: NodeKind, children: Vec<TreeNode>) -> TreeNode {
-        TreeNode {
-            id: id.into(),
-            entity_type: if kind == NodeKind::Device { "DEVICE" } else { "ASSET" }.into(),
-            name: id.into(),
-            label: None,
-            kind,
-            type_name: String::new(),
-            children,
-            link: false,
-        }
-    }
+    use crate::tree_fixture::node;
+    use atrium_ipc::NodeKind;
 
     #[test]
     fn a_device_follows_the_place_it_was_opened_from() {

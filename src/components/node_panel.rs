@@ -337,6 +337,7 @@ fn RollupRow(row: NodeRollup, key_name: String, open_row: Callback<(String, Node
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tree_fixture::node;
 
     #[test]
     fn alarm_and_summary_read_well() {
@@ -358,19 +359,6 @@ mod tests {
         );
         let row = NodeRollup { offline: 0, average: None, ..row };
         assert_eq!(summary_text(&row, "humidity"), "4 devices, all online");
-    }
-
-    fn node(id: &str, kind: NodeKind, children: Vec<atrium_ipc::TreeNode>) -> atrium_ipc::TreeNode {
-        atrium_ipc::TreeNode {
-            id: id.into(),
-            entity_type: if kind == NodeKind::Device { "DEVICE" } else { "ASSET" }.into(),
-            name: id.into(),
-            label: None,
-            kind,
-            type_name: String::new(),
-            children,
-            link: false,
-        }
     }
 
     fn room_of(devices: usize) -> Vec<atrium_ipc::TreeNode> {

@@ -324,17 +324,9 @@ fn scroll_to(y: f64) {
 mod tests {
     use super::*;
 
+    /// Named in capitals, so a name is never taken for an id.
     fn node(id: &str, kind: NodeKind, children: Vec<TreeNode>) -> TreeNode {
-        TreeNode {
-            id: id.into(),
-            entity_type: if kind == NodeKind::Device { "DEVICE" } else { "ASSET" }.into(),
-            name: id.to_uppercase(),
-            label: None,
-            kind,
-            type_name: String::new(),
-            children,
-            link: false,
-        }
+        crate::tree_fixture::named(id, &id.to_uppercase(), kind, children)
     }
 
     fn building() -> Vec<TreeNode> {
