@@ -24,6 +24,12 @@ const LONG_FRAME_MS: f64 = 50.0;
 const FLOOR_1: &str = r#"#building-tree li.tree-node[data-name="Floor 1"]"#;
 const LOBBY: &str = r#"#building-tree li.tree-node[data-name="Lobby"]"#;
 const BENCH_TILES: &str = r#"#device-tiles li.device-tile[data-name^="Bench Sensor"]"#;
+const FIRST_TILE_VALUE: &str =
+    r#"#device-tiles li.device-tile[data-name="Bench Sensor 0"] .tile-reading-value"#;
+/// How many bench tiles show a reading.
+const TILES_WITH_A_READING: &str = "return [...document.querySelectorAll('#device-tiles li.device-tile')] \
+    .filter(t => t.dataset.name.startsWith('Bench Sensor') && t.querySelector('.tile-reading-value')?.textContent) \
+    .length;";
 
 /// Records frame stamps for `arguments[0]` ms; meanwhile counts the text changes on the page and
 /// the channel messages the backend delivers (Tauri's `__TAURI_INTERNALS__.callbacks`, each
@@ -156,8 +162,13 @@ async fn measure(app: &App, emu: &Emulator, devices: &[Uuid]) -> anyhow::Result<
         Ok(())
     })
     .await?;
-    // The room's snapshots and first paints settle before the quiet recording.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Every tile shows its first reading before the quiet recording.
+    wait::until("a reading on every bench tile", atrium_e2e::DEMO_LOAD, async || {
+        let shown = app.client().execute(TILES_WITH_A_READING, vec![]).await?;
+        anyhow::ensure!(shown.as_u64() == Some(DEVICES as u64), "{shown} tiles show a reading");
+        Ok(())
+    })
+    .await?;
     settle(app).await?;
     let idle = record(app).await?;
 
@@ -181,8 +192,14 @@ async fn measure(app: &App, emu: &Emulator, devices: &[Uuid]) -> anyhow::Result<
         }
         sent
     };
+    // Recorded once the stream shows: the first tile has left the quiet room's 20.0.
     let busy = async {
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        wait::until("the tiles to follow the stream", atrium_e2e::DEMO_LOAD, async || {
+            let text = atrium_e2e::find::text(c, FIRST_TILE_VALUE).await?;
+            anyhow::ensure!(!text.starts_with("20.0"), "the first tile still reads {text}");
+            Ok(())
+        })
+        .await?;
         record(app).await
     };
     let (sent, busy) = tokio::join!(publish, busy);

@@ -66,8 +66,16 @@ async fn measure(one_watch: bool) -> anyhow::Result<(f64, u64)> {
             .map_err(|e| anyhow::anyhow!(e.message))?;
         }
     }
-    // The snapshots are in before counting starts.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The snapshots are in before counting starts: one message for the room, one per device
+    // watched alone.
+    let snapshots = if one_watch { 1 } else { DEVICES as u64 };
+    tokio::time::timeout(Duration::from_secs(10), async {
+        while messages.load(Ordering::Relaxed) < snapshots {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    })
+    .await
+    .context("the watches' snapshots")?;
     messages.store(0, Ordering::Relaxed);
     let started = Instant::now();
     let mut sent = 0u64;
