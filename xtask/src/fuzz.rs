@@ -55,13 +55,28 @@ pub(crate) fn run(project: &Project, seconds: u64, only: Option<&str>) -> Result
     std::fs::create_dir_all(target_dir.join("runs"))?;
     let lock = std::fs::File::create(target_dir.join("runs").join(".lock"))?;
     lock.lock().context("locking the fuzz runs directory")?;
+    // libFuzzer runs one thread per process: as many targets at a time as there are cores.
+    let at_once = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut crashed = Vec::new();
-    for target in &targets {
-        let outcome = run_target(project, &fuzz_dir, &target_dir, target, seconds)?;
-        println!("{}", outcome.line(target));
-        if outcome.crashed() {
-            println!("{}", outcome.crash_report(target, &target_dir));
-            crashed.push(target.as_str());
+    for batch in targets.chunks(at_once) {
+        let outcomes: Vec<Result<Outcome>> = std::thread::scope(|scope| {
+            let runs: Vec<_> = batch
+                .iter()
+                .map(|target| scope.spawn(|| run_target(project, &fuzz_dir, &target_dir, target, seconds)))
+                .collect();
+            runs.into_iter()
+                .map(|run| {
+                    run.join().unwrap_or_else(|_| Err(anyhow::anyhow!("a fuzz run's thread panicked")))
+                })
+                .collect()
+        });
+        for (target, outcome) in batch.iter().zip(outcomes) {
+            let outcome = outcome?;
+            println!("{}", outcome.line(target));
+            if outcome.crashed() {
+                println!("{}", outcome.crash_report(target, &target_dir));
+                crashed.push(target.as_str());
+            }
         }
     }
     if !crashed.is_empty() {

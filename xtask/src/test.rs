@@ -1,10 +1,11 @@
 //! `cargo xtask test`: everything CI checks, in order, failing fast, with a timing table.
 
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::Result;
+use anyhow::{bail, Context, Result};
 
-use crate::project::{self, cargo_program, Project, Steps};
+use crate::project::{self, json_string_field, Project, Steps};
 use crate::{fuzz, mobile, package, setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
@@ -68,9 +69,6 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     // Before clippy: the shell's default `custom-protocol` feature embeds dist/ at compile time,
     // so checking the shell fails while dist/ does not exist.
     steps.run("ui build", || ui(project, false))?;
-    steps.run("clippy (host)", || {
-        project::run(&mut cargo(&["clippy", "--workspace", "--all-targets", "--", "-D", "warnings"]))
-    })?;
     let wasm_clippy = |packages: &[&str]| {
         let mut cmd = cargo(&["clippy", "--target", "wasm32-unknown-unknown"]);
         for package in packages {
@@ -83,65 +81,208 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
     steps.run("clippy (wasm contract crates)", || wasm_clippy(&["tb-proto", "atrium-ipc"]))?;
     // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
-    for target in [mobile::ANDROID, mobile::IOS] {
-        steps.run(&format!("clippy ({target})"), || project::run(&mut mobile::clippy(project, target)?))?;
-    }
+    let phones = [mobile::ANDROID, mobile::IOS];
+    steps.run(&format!("clippy ({})", phones.join(", ")), || {
+        project::run(&mut mobile::clippy(project, &phones)?)
+    })?;
+    // Every host target of the workspace in one build, linted as it is built, which the steps
+    // after it run as built:
+    // - Clippy is `cargo check` with clippy-driver as the workspace crates' rustc wrapper; made
+    //   the wrapper of this build instead, it lints the same crates and targets, and no separate
+    //   check compiles every dependency a second time (the `cargo clippy` step took 155 s of a cold
+    //   run). The host cargo commands below carry the same wrapper and flags, or they rebuild.
+    // - Cargo unifies dependency features over the packages a command selects: `cargo build -p
+    //   atrium`, `cargo test -p atrium-e2e` and `cargo run -p atrium-bench` each select fewer than
+    //   the tests, so each built serde, tokio, tauri and all that depends on them again. The unit
+    //   tests select the workspace but atrium-e2e, which adds no feature (`cargo tree -e features`
+    //   alike), so they reuse this build too.
+    let clippy_driver = clippy_driver(project)?;
+    let host = |args: &[&str]| {
+        let mut cmd = cargo(args);
+        cmd.env("RUSTC_WORKSPACE_WRAPPER", &clippy_driver).env("RUSTFLAGS", "-D warnings");
+        cmd
+    };
+    steps.run("build and clippy (host, every target)", || {
+        project::run(&mut host(&["build", "--workspace", "--all-targets"]))
+    })?;
     steps.run("unit tests", || {
         // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
         // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,
         // so kept sessions go to the kernel keyring.
-        let mut test =
-            in_session_keyring(project, cargo(&["test", "--workspace", "--exclude", "atrium-e2e"]));
+        let mut test = in_session_keyring(project, host(&["test", "--workspace", "--exclude", "atrium-e2e"]));
         test.env("ATRIUM_EXPECT_SECRET_STORE", "kernel-keyring");
         project::run(&mut test)
     })?;
     steps.run("secret store (Secret Service)", || {
         // The unit tests' package selection, so features unify alike and nothing recompiles
         // (`-p atrium-core` alone rebuilt 85 crates, 45 s of a cold run).
-        let mut test =
-            cargo(&["test", "--workspace", "--exclude", "atrium-e2e", "--test", "os_secret_store"]);
+        let mut test = host(&["test", "--workspace", "--exclude", "atrium-e2e", "--test", "os_secret_store"]);
         test.env("ATRIUM_EXPECT_SECRET_STORE", "secret-service");
         project::run(&mut with_secret_service(project, test, &scratch(project, "secret-service")?))
     })?;
-    // A minute of the core against an emulator that keeps breaking (see atrium-bench's soak.rs);
-    // `cargo xtask soak --minutes N` runs it longer, in release.
-    steps.run("soak (1 min)", || {
-        project::run(&mut cargo(&[
-            "run",
-            "-p",
-            "atrium-bench",
-            "--",
-            "--only",
-            "soak",
-            "--soak-seconds",
-            "60",
-        ]))
-    })?;
-    // Replays each target's corpus (the seeds and the inputs of crashes found before) and tries new ones.
-    steps.run(&format!("fuzz ({} s per target)", fuzz::TEST_SECONDS), || {
-        fuzz::run(project, fuzz::TEST_SECONDS, None)
+    // A minute of the core against an emulator that keeps breaking (see atrium-bench's soak.rs;
+    // `cargo xtask soak --minutes N` runs it longer, in release), while the fuzz targets are built
+    // and run: the soak mostly waits on its clocks, and its checks wait for the watches to settle
+    // (up to two minutes), not for a deadline a busy machine could miss.
+    steps.run(&format!("soak (1 min) beside fuzz ({} s per target)", fuzz::TEST_SECONDS), || {
+        let bench = project.target_dir()?.join("debug").join("atrium-bench");
+        let log_path = scratch(project, "soak")?.join("soak.log");
+        let log = std::fs::File::create(&log_path)?;
+        let mut soak = project.cmd(bench);
+        soak.args(["--only", "soak", "--soak-seconds", "60"]).stdout(log.try_clone()?).stderr(log);
+        println!("$ {soak:?} > {}", log_path.display());
+        let mut soak = soak.spawn().context("could not start the soak")?;
+        // Replays each target's corpus (the seeds and the inputs of crashes found before) and
+        // tries new ones.
+        let fuzzed = fuzz::run(project, fuzz::TEST_SECONDS, None);
+        if fuzzed.is_err() {
+            let _ = soak.kill();
+        }
+        let soaked = soak.wait().context("waiting for the soak")?;
+        print!("{}", String::from_utf8_lossy(&std::fs::read(&log_path)?));
+        fuzzed?;
+        if !soaked.success() {
+            bail!("the soak failed ({soaked}); its output is above and in {}", log_path.display());
+        }
+        Ok(())
     })?;
     if quick {
-        println!("\ntest: --quick, skipping the app build and the end-to-end tests");
+        println!("\ntest: --quick, skipping the .deb and the end-to-end tests");
     } else {
         let app_bin = project.target_dir()?.join("debug").join("atrium");
-        steps.run("app build", || project::run(&mut cargo(&["build", "-p", "atrium"])))?;
         steps.run("package (deb)", || {
             let deb = package::bundle_debug_deb(project)?;
             package::check_deb(project, &deb, &scratch(project, "package")?)
         })?;
-        steps.run("e2e build", || project::run(&mut cargo(&["test", "-p", "atrium-e2e", "--no-run"])))?;
-        steps.run("e2e tests (Xvfb)", || {
-            let mut e2e = project.cmd("xvfb-run");
-            e2e.args(["-a", "-s", XVFB_SERVER_ARGS])
-                .arg(cargo_program())
-                .args(["test", "-p", "atrium-e2e", "--", "--test-threads=1"])
-                .env("ATRIUM_APP_BIN", &app_bin);
-            // The app keeps sessions in Secret Service, as on a desktop.
-            project::run(&mut with_secret_service(project, e2e, &scratch(project, "e2e-keyring")?))
-        })?;
+        let list = host(&["test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]);
+        steps.run("e2e tests (Xvfb)", || e2e(project, list, &app_bin))?;
     }
     steps.print_table(None);
     println!("test: all passed{}", if quick { " (--quick: no e2e)" } else { "" });
     Ok(())
+}
+
+/// Runs each end-to-end test executable the build step made, two at a time on a machine with two
+/// cores or more: a journey mostly waits on the app, whose software rendering under Xvfb kept the
+/// two cores two-thirds busy when run one at a time. Each executable runs its journeys one by one,
+/// under an Xvfb and in a Secret Service of its own (the app keeps sessions there, as on a
+/// desktop); its output is printed when it ends. Runs them all and fails naming those that failed.
+fn e2e(project: &Project, list: Command, app_bin: &Path) -> Result<()> {
+    let executables = e2e_executables(project, list)?;
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(E2E_AT_ONCE);
+    let queue = std::sync::Mutex::new(executables.iter());
+    let failed = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for worker in 0..workers {
+            let (queue, failed) = (&queue, &failed);
+            scope.spawn(move || loop {
+                let Some(executable) = queue.lock().unwrap_or_else(|e| e.into_inner()).next() else {
+                    return;
+                };
+                let name = executable.file_name().unwrap_or_default().to_string_lossy().into_owned();
+                if let Err(err) = run_e2e_executable(project, executable, app_bin, worker) {
+                    println!("e2e: {name} FAILED: {err:#}");
+                    failed.lock().unwrap_or_else(|e| e.into_inner()).push(name);
+                }
+            });
+        }
+    });
+    let failed = failed.into_inner().unwrap_or_else(|e| e.into_inner());
+    if !failed.is_empty() {
+        bail!("end-to-end tests failed in {}", failed.join(", "));
+    }
+    Ok(())
+}
+
+/// How many e2e executables run at once, at most.
+const E2E_AT_ONCE: usize = 2;
+
+/// One e2e executable under its own Xvfb (worker `worker` looks for a free display from its own
+/// number up, so two starting together do not pick the same one) and Secret Service; prints its
+/// output once it has ended.
+fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path, worker: usize) -> Result<()> {
+    let name = executable.file_name().unwrap_or_default().to_string_lossy().into_owned();
+    let scratch = scratch(project, &format!("e2e/{name}"))?;
+    let log_path = scratch.join("output.txt");
+    let log = std::fs::File::create(&log_path)?;
+    let first_display = 99 + 50 * worker;
+    let mut journeys = project.cmd("xvfb-run");
+    journeys
+        .args(["-a", "-n", &first_display.to_string(), "-s", XVFB_SERVER_ARGS])
+        .arg(executable)
+        .arg("--test-threads=1")
+        .env("ATRIUM_APP_BIN", app_bin)
+        .env("CARGO_MANIFEST_DIR", project.root.join("tests").join("e2e"));
+    let mut journeys = with_secret_service(project, journeys, &scratch);
+    journeys.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    let start = std::time::Instant::now();
+    let status = journeys.status().with_context(|| format!("could not start {name}"))?;
+    let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
+    println!(
+        "\ne2e: {name} {} in {:.1} s\n{}",
+        if status.success() { "passed" } else { "FAILED" },
+        start.elapsed().as_secs_f64(),
+        output.trim_end()
+    );
+    if !status.success() {
+        bail!("{status}");
+    }
+    Ok(())
+}
+
+/// The atrium-e2e test executables, from the messages of `list`, a `cargo test --no-run` of the
+/// whole workspace, as the build step selected it: selecting atrium-e2e alone unifies features
+/// differently and rebuilds most of the dependencies (and a bare `--test NAME` would also pick the
+/// core's and the emulator's tests of the same names).
+fn e2e_executables(project: &Project, mut list: Command) -> Result<Vec<PathBuf>> {
+    let manifest = project.root.join("tests").join("e2e").join("Cargo.toml");
+    let messages = project::output(&mut list)?;
+    let mut executables = e2e_artifacts(&messages, &manifest);
+    executables.sort();
+    if executables.is_empty() {
+        bail!("`cargo test --no-run` named no test executable of {}", manifest.display());
+    }
+    Ok(executables)
+}
+
+/// clippy-driver of the toolchain that runs this xtask, by path: the path is part of what cargo
+/// hashes for the workspace's crates, so it must be the same in every command.
+fn clippy_driver(project: &Project) -> Result<PathBuf> {
+    let sysroot = project::output(project.cmd("rustc").args(["--print", "sysroot"]))?;
+    let driver =
+        Path::new(sysroot.trim()).join("bin").join(format!("clippy-driver{}", std::env::consts::EXE_SUFFIX));
+    if !driver.is_file() {
+        bail!("{} is missing: `rustup component add clippy`", driver.display());
+    }
+    Ok(driver)
+}
+
+/// The executables among cargo's `compiler-artifact` messages whose package is `manifest`.
+fn e2e_artifacts(messages: &str, manifest: &Path) -> Vec<PathBuf> {
+    messages
+        .lines()
+        .filter(|line| line.contains("\"reason\":\"compiler-artifact\""))
+        .filter(|line| {
+            json_string_field(line, "manifest_path").is_some_and(|path| Path::new(&path) == manifest)
+        })
+        .filter_map(|line| json_string_field(line, "executable"))
+        .map(PathBuf::from)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use super::e2e_artifacts;
+
+    #[test]
+    fn picks_the_e2e_packages_executables_from_cargos_messages() {
+        let messages = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/tests/e2e#atrium-e2e@0.1.0","manifest_path":"/w/tests/e2e/Cargo.toml","target":{"kind":["test"],"name":"alarms"},"executable":"/t/debug/deps/alarms-1","fresh":true}
+{"reason":"compiler-artifact","package_id":"path+file:///w/crates/atrium-core#0.1.0","manifest_path":"/w/crates/atrium-core/Cargo.toml","target":{"kind":["test"],"name":"alarms"},"executable":"/t/debug/deps/alarms-2","fresh":true}
+{"reason":"compiler-artifact","package_id":"path+file:///w/tests/e2e#atrium-e2e@0.1.0","manifest_path":"/w/tests/e2e/Cargo.toml","target":{"kind":["lib"],"name":"atrium_e2e"},"executable":null,"fresh":true}
+{"reason":"build-finished","success":true}"#;
+        let found = e2e_artifacts(messages, Path::new("/w/tests/e2e/Cargo.toml"));
+        assert_eq!(found, vec![PathBuf::from("/t/debug/deps/alarms-1")]);
+    }
 }
