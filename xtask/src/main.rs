@@ -13,6 +13,7 @@
 
 mod demo;
 mod fuzz;
+mod lint;
 mod mobile;
 mod package;
 mod project;
@@ -39,12 +40,13 @@ commands:
   demo [--release] [--screenshot FILE]
                         build and run the app logged in to the embedded demo building;
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
-  test [--quick]        what CI runs: setup, fmt, UI build, clippy (host, wasm UI, wasm contract
-                        crates, the shell for Android and iOS), one build of every target, unit
-                        tests (in a kernel session keyring), the Secret Service test, a 1-minute
-                        soak, a few seconds of each fuzz target, the .deb (contents, fields, its
-                        binary started under Xvfb to the sign-in screen), end-to-end tests under
-                        Xvfb with a Secret Service; --quick skips the .deb and the end-to-end tests
+  test [--quick]        what CI runs: setup, fmt, the UI build, clippy of the shell for Android and
+                        iOS, one build of every host target (the UI and it linted by clippy as
+                        they are built), unit tests (in a kernel session keyring), the Secret
+                        Service test, a 1-minute soak beside a few seconds of each fuzz target, the
+                        .deb (contents, fields, its binary started under Xvfb to the sign-in
+                        screen), end-to-end tests under Xvfb with a Secret Service; --quick skips
+                        the .deb and the end-to-end tests
   fuzz [--seconds N] [--target NAME]
                         build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
                         missing) and run each for N seconds (default 60) on a copy of its

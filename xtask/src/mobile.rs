@@ -33,27 +33,20 @@ const TARGET_CONDITIONALS: &str = "\
 #define TARGET_OS_SIMULATOR 0
 ";
 
-/// One `cargo clippy` of the shell for each of `targets`, with the C settings above, warnings
-/// denied: one command, so the two phones' checks share their build scripts and keep both cores
-/// busy.
-pub(crate) fn clippy(project: &Project, targets: &[&str]) -> Result<Command> {
+/// `cargo clippy` of the shell for `target` with the C settings above, warnings denied.
+pub(crate) fn clippy(project: &Project, target: &str) -> Result<Command> {
     let mut cmd = project.cargo();
-    cmd.arg("clippy");
-    for target in targets {
-        cmd.args(["--target", target]);
-        let env_target = target.replace('-', "_");
-        let mut cflags = "-nostdlibinc -DRING_CORE_NOSTDLIBINC=1".to_owned();
-        if *target == IOS {
-            let sdk = stub_sdk(&project.target_dir()?)?;
-            cflags.push_str(&format!(" -I{}", sdk.join("include").display()));
-            // cc-rs reads SDKROOT for Apple targets only.
-            cmd.env("SDKROOT", &sdk);
-        }
-        cmd.env(format!("CC_{env_target}"), "clang")
-            .env(format!("AR_{env_target}"), "llvm-ar")
-            .env(format!("CFLAGS_{env_target}"), cflags);
+    cmd.args(["clippy", "--target", target, "-p", "atrium", "--", "-D", "warnings"]);
+    let env_target = target.replace('-', "_");
+    let mut cflags = "-nostdlibinc -DRING_CORE_NOSTDLIBINC=1".to_owned();
+    if target == IOS {
+        let sdk = stub_sdk(&project.target_dir()?)?;
+        cflags.push_str(&format!(" -I{}", sdk.join("include").display()));
+        cmd.env("SDKROOT", &sdk);
     }
-    cmd.args(["-p", "atrium", "--", "-D", "warnings"]);
+    cmd.env(format!("CC_{env_target}"), "clang")
+        .env(format!("AR_{env_target}"), "llvm-ar")
+        .env(format!("CFLAGS_{env_target}"), cflags);
     Ok(cmd)
 }
 

@@ -6,7 +6,7 @@ use std::process::Command;
 use anyhow::{bail, Context, Result};
 
 use crate::project::{self, json_string_field, Project, Steps};
-use crate::{fuzz, mobile, package, setup, ui};
+use crate::{fuzz, lint, mobile, package, setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
 pub(crate) const XVFB_SERVER_ARGS: &str = "-screen 0 1280x800x24";
@@ -66,40 +66,30 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         // fuzz/ is a workspace of its own.
         project::run(&mut cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
     })?;
-    // Before clippy: the shell's default `custom-protocol` feature embeds dist/ at compile time,
-    // so checking the shell fails while dist/ does not exist.
-    steps.run("ui build", || ui(project, false))?;
-    let wasm_clippy = |packages: &[&str]| {
-        let mut cmd = cargo(&["clippy", "--target", "wasm32-unknown-unknown"]);
-        for package in packages {
-            cmd.args(["-p", package]);
-        }
-        cmd.args(["--", "-D", "warnings"]);
-        project::run(&mut cmd)
-    };
-    steps.run("clippy (wasm UI)", || wasm_clippy(&["atrium-ui"]))?;
-    // ARCHITECTURE.md: the wire types and the UI contract have no IO and build for wasm32.
-    steps.run("clippy (wasm contract crates)", || wasm_clippy(&["tb-proto", "atrium-ipc"]))?;
+    let clippy_driver = lint::clippy_driver(project)?;
+    // Before the shell's checks: its default `custom-protocol` feature embeds dist/ at compile
+    // time, so checking the shell fails while dist/ does not exist. Linted as it is built (see
+    // lint.rs): the UI and the contract crates it links (ARCHITECTURE.md: the wire types and the
+    // UI contract have no IO and build for wasm32).
+    steps.run("ui build and clippy (wasm)", || ui::build_linted(project, &clippy_driver))?;
     // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
-    let phones = [mobile::ANDROID, mobile::IOS];
-    steps.run(&format!("clippy ({})", phones.join(", ")), || {
-        project::run(&mut mobile::clippy(project, &phones)?)
-    })?;
+    for target in [mobile::ANDROID, mobile::IOS] {
+        steps.run(&format!("clippy ({target})"), || project::run(&mut mobile::clippy(project, target)?))?;
+    }
     // Every host target of the workspace in one build, linted as it is built, which the steps
     // after it run as built:
     // - Clippy is `cargo check` with clippy-driver as the workspace crates' rustc wrapper; made
     //   the wrapper of this build instead, it lints the same crates and targets, and no separate
-    //   check compiles every dependency a second time (the `cargo clippy` step took 155 s of a cold
+    //   check compiles every dependency a second time (the `cargo clippy` step took 142 s of a cold
     //   run). The host cargo commands below carry the same wrapper and flags, or they rebuild.
     // - Cargo unifies dependency features over the packages a command selects: `cargo build -p
     //   atrium`, `cargo test -p atrium-e2e` and `cargo run -p atrium-bench` each select fewer than
     //   the tests, so each built serde, tokio, tauri and all that depends on them again. The unit
     //   tests select the workspace but atrium-e2e, which adds no feature (`cargo tree -e features`
     //   alike), so they reuse this build too.
-    let clippy_driver = clippy_driver(project)?;
     let host = |args: &[&str]| {
         let mut cmd = cargo(args);
-        cmd.env("RUSTC_WORKSPACE_WRAPPER", &clippy_driver).env("RUSTFLAGS", "-D warnings");
+        lint::with_clippy(&mut cmd, &clippy_driver);
         cmd
     };
     steps.run("build and clippy (host, every target)", || {
@@ -243,18 +233,6 @@ fn e2e_executables(project: &Project, mut list: Command) -> Result<Vec<PathBuf>>
         bail!("`cargo test --no-run` named no test executable of {}", manifest.display());
     }
     Ok(executables)
-}
-
-/// clippy-driver of the toolchain that runs this xtask, by path: the path is part of what cargo
-/// hashes for the workspace's crates, so it must be the same in every command.
-fn clippy_driver(project: &Project) -> Result<PathBuf> {
-    let sysroot = project::output(project.cmd("rustc").args(["--print", "sysroot"]))?;
-    let driver =
-        Path::new(sysroot.trim()).join("bin").join(format!("clippy-driver{}", std::env::consts::EXE_SUFFIX));
-    if !driver.is_file() {
-        bail!("{} is missing: `rustup component add clippy`", driver.display());
-    }
-    Ok(driver)
 }
 
 /// The executables among cargo's `compiler-artifact` messages whose package is `manifest`.

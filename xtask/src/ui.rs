@@ -32,6 +32,16 @@ fn start_script() -> String {
 }
 
 pub(crate) fn build(project: &Project, release: bool) -> Result<()> {
+    build_with(project, release, None)
+}
+
+/// The debug UI, its workspace crates linted by clippy as they are built (see lint.rs).
+pub(crate) fn build_linted(project: &Project, clippy_driver: &Path) -> Result<()> {
+    build_with(project, false, Some(clippy_driver))
+        .context("building the UI failed (run `cargo xtask setup` if a tool is missing)")
+}
+
+fn build_with(project: &Project, release: bool, clippy_driver: Option<&Path>) -> Result<()> {
     let target = project.target_dir()?;
     let profile = if release { "release" } else { "debug" };
     let stage = target.join("ui").join(profile);
@@ -46,6 +56,9 @@ pub(crate) fn build(project: &Project, release: bool) -> Result<()> {
     cargo.args(["build", "--target", WASM_TARGET, "-p", UI_PACKAGE]);
     if release {
         cargo.arg("--release");
+    }
+    if let Some(driver) = clippy_driver {
+        crate::lint::with_clippy(&mut cargo, driver);
     }
     project::run(&mut cargo)?;
     let wasm = target.join(WASM_TARGET).join(profile).join(format!("{UI_PACKAGE}.wasm"));

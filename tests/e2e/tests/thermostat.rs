@@ -53,7 +53,11 @@ async fn journey(app: &App) -> Result<()> {
     let wanted = before + 2.0 * STEP;
     action::click(c, RAISE).await?;
     action::click(c, RAISE).await?;
-    check::attr_eq(c, SETPOINT, "data-target", &wanted.to_string()).await?;
+    // While the taps settle (1 s) the stepper shows their target; on a loaded machine the
+    // WebDriver round trips can outlast that, so the attribute may be gone, never different.
+    if let Some(target) = find::attr(c, SETPOINT, "data-target").await? {
+        anyhow::ensure!(target == wanted.to_string(), "the stepper shows target {target}, not {wanted}");
+    }
     wait::until(&format!("the setpoint raised to {wanted} and confirmed"), CONFIRMATION, async || {
         check::attr_eq(c, SETPOINT_STATUS, "data-status", "confirmed").await?;
         let now = reported_setpoint(app).await?;
