@@ -90,7 +90,7 @@ pub(crate) fn run(project: &Project, seconds: u64, only: Option<&str>) -> Result
 }
 
 /// The nightly toolchain (checked, not installed: rustup would download it) and cargo-fuzz.
-fn tools(project: &Project) -> Result<()> {
+pub(crate) fn tools(project: &Project) -> Result<()> {
     if probe(nightly(project).arg("--version")).is_none() {
         bail!(
             "cargo-fuzz needs the nightly toolchain, which `cargo +nightly` does not find: \

@@ -35,6 +35,7 @@ commands:
   setup                 install what builds and tests need, skipping what is present:
                         apt packages, wasm32 target, wasm-bindgen-cli (= Cargo.lock),
                         tauri-driver, npm packages (Tauri CLI, wasm-opt)
+  tools                 only the tools cargo builds: wasm-bindgen-cli, tauri-driver, cargo-fuzz
   ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen, wasm-opt);
                         `trunk serve` reads the same index.html for live reload (optional)
   demo [--release] [--screenshot FILE]
@@ -83,6 +84,11 @@ fn try_main() -> Result<()> {
         "setup" => {
             no_flags(&command, &args)?;
             setup::run(&project)
+        }
+        "tools" => {
+            no_flags(&command, &args)?;
+            setup::tools(&project)?;
+            fuzz::tools(&project)
         }
         "ui" => {
             let flags = Flags::parse(&args, &["--release"], &[])?;

@@ -46,17 +46,28 @@ const RUST_TARGETS: &[&str] = &[ui::WASM_TARGET, mobile::ANDROID, mobile::IOS];
 
 pub(crate) fn run(project: &Project) -> Result<()> {
     let start = Instant::now();
+    prerequisites(project)?;
+    tools(project)?;
+    println!("setup: done in {:.2} s", start.elapsed().as_secs_f64());
+    Ok(())
+}
+
+/// The system packages, rust targets and npm packages: what comes ready-made.
+pub(crate) fn prerequisites(project: &Project) -> Result<()> {
     let wasm_bindgen = locked_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
     check_trunk_toml(&project.root.join("Trunk.toml"), &wasm_bindgen)?;
     apt_packages(project)?;
     rust_targets(project)?;
-    cargo_tool(project, "wasm-bindgen-cli", &wasm_bindgen, "~3 min", &["--version"], |out| {
+    npm_packages(project)
+}
+
+/// The tools cargo builds: wasm-bindgen (the UI) and tauri-driver (the end-to-end tests).
+pub(crate) fn tools(project: &Project) -> Result<()> {
+    let wasm_bindgen = locked_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
+    cargo_tool(project, "wasm-bindgen-cli", &wasm_bindgen, "~2 min", &["--version"], |out| {
         out.split_whitespace().nth(1) == Some(wasm_bindgen.as_str())
     })?;
-    cargo_tool(project, "tauri-driver", "^2", "~1 min", &["--help"], |_| true)?;
-    npm_packages(project)?;
-    println!("setup: done in {:.2} s", start.elapsed().as_secs_f64());
-    Ok(())
+    cargo_tool(project, "tauri-driver", "^2", "~20 s", &["--help"], |_| true)
 }
 
 fn step(what: &str) {

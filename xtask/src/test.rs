@@ -60,7 +60,7 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         cmd
     };
 
-    steps.run("setup", || setup::run(project))?;
+    steps.run("setup", || setup::prerequisites(project))?;
     steps.run("fmt", || {
         project::run(&mut cargo(&["fmt", "--all", "--", "--check"]))?;
         // fuzz/ is a workspace of its own.
@@ -71,6 +71,7 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     // time, so checking the shell fails while dist/ does not exist. Linted as it is built (see
     // lint.rs): the UI and the contract crates it links (ARCHITECTURE.md: the wire types and the
     // UI contract have no IO and build for wasm32).
+    steps.run("tools beside the UI's compile", || tools_beside_ui_compile(project, &clippy_driver))?;
     steps.run("ui build and clippy (wasm)", || ui::build_linted(project, &clippy_driver))?;
     // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
     for target in [mobile::ANDROID, mobile::IOS] {
@@ -149,6 +150,30 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     }
     steps.print_table(None);
     println!("test: all passed{}", if quick { " (--quick: no e2e)" } else { "" });
+    Ok(())
+}
+
+/// `cargo xtask tools` (the `cargo install`s of wasm-bindgen-cli, tauri-driver and cargo-fuzz; on
+/// a fresh machine about 2.5 minutes, mostly one crate at a time at their ends) in a process of
+/// its own, beside the UI's compile, which needs none of them; its output is printed when both
+/// are done.
+fn tools_beside_ui_compile(project: &Project, clippy_driver: &Path) -> Result<()> {
+    let log_path = scratch(project, "tools")?.join("output.txt");
+    let log = std::fs::File::create(&log_path)?;
+    let mut tools = project.cmd(std::env::current_exe().context("finding this xtask's binary")?);
+    tools.arg("tools").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    println!("$ xtask tools > {}", log_path.display());
+    let mut tools = tools.spawn().context("could not start `xtask tools`")?;
+    let compiled = project::run(&mut ui::cargo_build(project, false, Some(clippy_driver)));
+    if compiled.is_err() {
+        let _ = tools.kill();
+    }
+    let installed = tools.wait().context("waiting for `xtask tools`")?;
+    print!("{}", String::from_utf8_lossy(&std::fs::read(&log_path)?));
+    compiled?;
+    if !installed.success() {
+        bail!("`xtask tools` failed ({installed}); its output is above");
+    }
     Ok(())
 }
 

@@ -41,6 +41,23 @@ pub(crate) fn build_linted(project: &Project, clippy_driver: &Path) -> Result<()
         .context("building the UI failed (run `cargo xtask setup` if a tool is missing)")
 }
 
+/// The UI's `cargo build` for wasm, linted by `clippy_driver` if given: what [`build`] runs first.
+pub(crate) fn cargo_build(
+    project: &Project,
+    release: bool,
+    clippy_driver: Option<&Path>,
+) -> std::process::Command {
+    let mut cargo = project.cargo();
+    cargo.args(["build", "--target", WASM_TARGET, "-p", UI_PACKAGE]);
+    if release {
+        cargo.arg("--release");
+    }
+    if let Some(driver) = clippy_driver {
+        crate::lint::with_clippy(&mut cargo, driver);
+    }
+    cargo
+}
+
 fn build_with(project: &Project, release: bool, clippy_driver: Option<&Path>) -> Result<()> {
     let target = project.target_dir()?;
     let profile = if release { "release" } else { "debug" };
@@ -52,15 +69,7 @@ fn build_with(project: &Project, release: bool, clippy_driver: Option<&Path>) ->
     let html = std::fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
     let page = Page::parse(&html)?;
 
-    let mut cargo = project.cargo();
-    cargo.args(["build", "--target", WASM_TARGET, "-p", UI_PACKAGE]);
-    if release {
-        cargo.arg("--release");
-    }
-    if let Some(driver) = clippy_driver {
-        crate::lint::with_clippy(&mut cargo, driver);
-    }
-    project::run(&mut cargo)?;
+    project::run(&mut cargo_build(project, release, clippy_driver))?;
     let wasm = target.join(WASM_TARGET).join(profile).join(format!("{UI_PACKAGE}.wasm"));
     bindgen(project, &wasm, &stage)?;
     if release {
