@@ -66,23 +66,22 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         // fuzz/ is a workspace of its own.
         project::run(&mut cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
     })?;
-    let clippy_driver = lint::clippy_driver(project)?;
+    let clippy = lint::clippy_wrapper(project)?;
     // Before the shell's checks: its default `custom-protocol` feature embeds dist/ at compile
     // time, so checking the shell fails while dist/ does not exist. Linted as it is built (see
     // lint.rs): the UI and the contract crates it links (ARCHITECTURE.md: the wire types and the
     // UI contract have no IO and build for wasm32).
-    steps.run("tools beside the UI's compile", || tools_beside_ui_compile(project, &clippy_driver))?;
-    steps.run("ui build and clippy (wasm)", || ui::build_linted(project, &clippy_driver))?;
+    steps.run("tools beside the UI's compile", || tools_beside_ui_compile(project, &clippy))?;
+    steps.run("ui build and clippy (wasm)", || ui::build_linted(project, &clippy))?;
     // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
     for target in [mobile::ANDROID, mobile::IOS] {
         steps.run(&format!("clippy ({target})"), || project::run(&mut mobile::clippy(project, target)?))?;
     }
     // Every host target of the workspace in one build, linted as it is built, which the steps
     // after it run as built:
-    // - Clippy is `cargo check` with clippy-driver as the workspace crates' rustc wrapper; made
-    //   the wrapper of this build instead, it lints the same crates and targets, and no separate
-    //   check compiles every dependency a second time (the `cargo clippy` step took 142 s of a cold
-    //   run). The host cargo commands below carry the same wrapper and flags, or they rebuild.
+    // - Clippy runs as the workspace crates' rustc wrapper (lint.rs), so no separate `cargo
+    //   clippy` checks every dependency a second time (that step took 142 s of a cold run). The
+    //   host cargo commands below carry the same wrapper, or they rebuild.
     // - Cargo unifies dependency features over the packages a command selects: `cargo build -p
     //   atrium`, `cargo test -p atrium-e2e` and `cargo run -p atrium-bench` each select fewer than
     //   the tests, so each built serde, tokio, tauri and all that depends on them again. The unit
@@ -90,7 +89,7 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     //   alike), so they reuse this build too.
     let host = |args: &[&str]| {
         let mut cmd = cargo(args);
-        lint::with_clippy(&mut cmd, &clippy_driver);
+        lint::with_clippy(&mut cmd, &clippy);
         cmd
     };
     steps.run("build and clippy (host, every target)", || {
@@ -157,14 +156,14 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
 /// a fresh machine about 2.5 minutes, mostly one crate at a time at their ends) in a process of
 /// its own, beside the UI's compile, which needs none of them; its output is printed when both
 /// are done.
-fn tools_beside_ui_compile(project: &Project, clippy_driver: &Path) -> Result<()> {
+fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
     let log_path = scratch(project, "tools")?.join("output.txt");
     let log = std::fs::File::create(&log_path)?;
     let mut tools = project.cmd(std::env::current_exe().context("finding this xtask's binary")?);
     tools.arg("tools").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
     println!("$ xtask tools > {}", log_path.display());
     let mut tools = tools.spawn().context("could not start `xtask tools`")?;
-    let compiled = project::run(&mut ui::cargo_build(project, false, Some(clippy_driver)));
+    let compiled = project::run(&mut ui::cargo_build(project, false, Some(clippy)));
     if compiled.is_err() {
         let _ = tools.kill();
     }

@@ -36,29 +36,25 @@ pub(crate) fn build(project: &Project, release: bool) -> Result<()> {
 }
 
 /// The debug UI, its workspace crates linted by clippy as they are built (see lint.rs).
-pub(crate) fn build_linted(project: &Project, clippy_driver: &Path) -> Result<()> {
-    build_with(project, false, Some(clippy_driver))
+pub(crate) fn build_linted(project: &Project, clippy: &Path) -> Result<()> {
+    build_with(project, false, Some(clippy))
         .context("building the UI failed (run `cargo xtask setup` if a tool is missing)")
 }
 
-/// The UI's `cargo build` for wasm, linted by `clippy_driver` if given: what [`build`] runs first.
-pub(crate) fn cargo_build(
-    project: &Project,
-    release: bool,
-    clippy_driver: Option<&Path>,
-) -> std::process::Command {
+/// The UI's `cargo build` for wasm, linted through the `clippy` wrapper (lint.rs) if given: what [`build`] runs first.
+pub(crate) fn cargo_build(project: &Project, release: bool, clippy: Option<&Path>) -> std::process::Command {
     let mut cargo = project.cargo();
     cargo.args(["build", "--target", WASM_TARGET, "-p", UI_PACKAGE]);
     if release {
         cargo.arg("--release");
     }
-    if let Some(driver) = clippy_driver {
-        crate::lint::with_clippy(&mut cargo, driver);
+    if let Some(wrapper) = clippy {
+        crate::lint::with_clippy(&mut cargo, wrapper);
     }
     cargo
 }
 
-fn build_with(project: &Project, release: bool, clippy_driver: Option<&Path>) -> Result<()> {
+fn build_with(project: &Project, release: bool, clippy: Option<&Path>) -> Result<()> {
     let target = project.target_dir()?;
     let profile = if release { "release" } else { "debug" };
     let stage = target.join("ui").join(profile);
@@ -69,7 +65,7 @@ fn build_with(project: &Project, release: bool, clippy_driver: Option<&Path>) ->
     let html = std::fs::read_to_string(&source).with_context(|| format!("reading {}", source.display()))?;
     let page = Page::parse(&html)?;
 
-    project::run(&mut cargo_build(project, release, clippy_driver))?;
+    project::run(&mut cargo_build(project, release, clippy))?;
     let wasm = target.join(WASM_TARGET).join(profile).join(format!("{UI_PACKAGE}.wasm"));
     bindgen(project, &wasm, &stage)?;
     if release {
