@@ -80,6 +80,47 @@ pub(crate) fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// A command running beside the steps that follow, its output in a file, printed once it has
+/// been waited for (so two commands' lines never interleave).
+#[derive(Debug)]
+pub(crate) struct Background {
+    name: String,
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Background {
+    /// Starts `cmd` with its output going to `log`.
+    pub(crate) fn spawn(name: &str, cmd: &mut Command, log: PathBuf) -> Result<Background> {
+        let file = std::fs::File::create(&log).with_context(|| format!("creating {}", log.display()))?;
+        println!("$ {} > {}  ({name}, beside what follows)", show(cmd), log.display());
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(file.try_clone()?)
+            .stderr(file)
+            .spawn()
+            .with_context(|| format!("could not start {name}"))?;
+        Ok(Background { name: name.to_owned(), child, log })
+    }
+
+    /// Waits for it, prints its output, fails unless it succeeded.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        let status = self.child.wait().with_context(|| format!("waiting for {}", self.name))?;
+        let output = std::fs::read(&self.log).unwrap_or_default();
+        println!("\n--- {} ({status}) ---\n{}", self.name, String::from_utf8_lossy(&output).trim_end());
+        if !status.success() {
+            bail!("{} failed ({status}); its output is above and in {}", self.name, self.log.display());
+        }
+        Ok(())
+    }
+
+    /// Stops it, for when a step beside it failed.
+    pub(crate) fn stop(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Runs the command quietly and returns its stdout; fails unless it succeeds.
 pub(crate) fn output(cmd: &mut Command) -> Result<String> {
     let shown = show(cmd);

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-use crate::project::{self, json_string_field, Project, Steps};
+use crate::project::{self, json_string_field, Background, Project, Steps};
 use crate::{fuzz, lint, mobile, package, setup, ui};
 
 /// The X screen for Xvfb: the app's window is 1280x800.
@@ -95,46 +95,46 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     steps.run("build and clippy (host, every target)", || {
         project::run(&mut host(&["build", "--workspace", "--all-targets"]))
     })?;
-    steps.run("unit tests", || {
-        // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
-        // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,
-        // so kept sessions go to the kernel keyring.
-        let mut test = in_session_keyring(project, host(&["test", "--workspace", "--exclude", "atrium-e2e"]));
-        test.env("ATRIUM_EXPECT_SECRET_STORE", "kernel-keyring");
-        project::run(&mut test)
-    })?;
+    // The unit tests, the soak and the fuzz targets side by side: the unit tests mostly wait (on
+    // servers' timeouts and their own clocks: a fifth of the two cores in use, measured) and so
+    // does the soak, while building the fuzz targets keeps both cores busy. None of them waits
+    // for a deadline a busy machine could miss: the soak's checks wait up to two minutes for the
+    // watches to settle.
+    steps.run(
+        &format!("unit tests and soak (1 min) beside fuzz ({} s per target)", fuzz::TEST_SECONDS),
+        || {
+            // The UI's own unit tests run natively too; only the end-to-end suite needs Xvfb. Inside
+            // a kernel session keyring, as a desktop login gives one, and without a D-Bus session,
+            // so kept sessions go to the kernel keyring.
+            let mut test =
+                in_session_keyring(project, host(&["test", "--workspace", "--exclude", "atrium-e2e"]));
+            test.env("ATRIUM_EXPECT_SECRET_STORE", "kernel-keyring");
+            let unit =
+                Background::spawn("unit tests", &mut test, scratch(project, "unit")?.join("output.txt"))?;
+            // A minute of the core against an emulator that keeps breaking (see atrium-bench's
+            // soak.rs; `cargo xtask soak --minutes N` runs it longer, in release).
+            let bench = project.target_dir()?.join("debug").join("atrium-bench");
+            let mut soak = project.cmd(bench);
+            soak.args(["--only", "soak", "--soak-seconds", "60"]);
+            let soak = Background::spawn("soak", &mut soak, scratch(project, "soak")?.join("output.txt"))?;
+            // Replays each target's corpus (the seeds and the inputs of crashes found before) and
+            // tries new ones.
+            if let Err(err) = fuzz::run(project, fuzz::TEST_SECONDS, None) {
+                unit.stop();
+                soak.stop();
+                return Err(err);
+            }
+            let unit = unit.finish();
+            let soak = soak.finish();
+            unit.and(soak)
+        },
+    )?;
     steps.run("secret store (Secret Service)", || {
         // The unit tests' package selection, so features unify alike and nothing recompiles
         // (`-p atrium-core` alone rebuilt 85 crates, 45 s of a cold run).
         let mut test = host(&["test", "--workspace", "--exclude", "atrium-e2e", "--test", "os_secret_store"]);
         test.env("ATRIUM_EXPECT_SECRET_STORE", "secret-service");
         project::run(&mut with_secret_service(project, test, &scratch(project, "secret-service")?))
-    })?;
-    // A minute of the core against an emulator that keeps breaking (see atrium-bench's soak.rs;
-    // `cargo xtask soak --minutes N` runs it longer, in release), while the fuzz targets are built
-    // and run: the soak mostly waits on its clocks, and its checks wait for the watches to settle
-    // (up to two minutes), not for a deadline a busy machine could miss.
-    steps.run(&format!("soak (1 min) beside fuzz ({} s per target)", fuzz::TEST_SECONDS), || {
-        let bench = project.target_dir()?.join("debug").join("atrium-bench");
-        let log_path = scratch(project, "soak")?.join("soak.log");
-        let log = std::fs::File::create(&log_path)?;
-        let mut soak = project.cmd(bench);
-        soak.args(["--only", "soak", "--soak-seconds", "60"]).stdout(log.try_clone()?).stderr(log);
-        println!("$ {soak:?} > {}", log_path.display());
-        let mut soak = soak.spawn().context("could not start the soak")?;
-        // Replays each target's corpus (the seeds and the inputs of crashes found before) and
-        // tries new ones.
-        let fuzzed = fuzz::run(project, fuzz::TEST_SECONDS, None);
-        if fuzzed.is_err() {
-            let _ = soak.kill();
-        }
-        let soaked = soak.wait().context("waiting for the soak")?;
-        print!("{}", String::from_utf8_lossy(&std::fs::read(&log_path)?));
-        fuzzed?;
-        if !soaked.success() {
-            bail!("the soak failed ({soaked}); its output is above and in {}", log_path.display());
-        }
-        Ok(())
     })?;
     if quick {
         println!("\ntest: --quick, skipping the .deb and the end-to-end tests");
@@ -152,28 +152,18 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask tools` (the `cargo install`s of wasm-bindgen-cli, tauri-driver and cargo-fuzz; on
-/// a fresh machine about 2.5 minutes, mostly one crate at a time at their ends) in a process of
-/// its own, beside the UI's compile, which needs none of them; its output is printed when both
-/// are done.
+/// `cargo xtask tools` (the `cargo install`s of wasm-bindgen-cli, tauri-driver and cargo-fuzz;
+/// about 2.5 minutes on a fresh machine) in a process of its own, beside the UI's compile, which
+/// needs none of them; its output is printed when both are done.
 fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
-    let log_path = scratch(project, "tools")?.join("output.txt");
-    let log = std::fs::File::create(&log_path)?;
     let mut tools = project.cmd(std::env::current_exe().context("finding this xtask's binary")?);
-    tools.arg("tools").stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
-    println!("$ xtask tools > {}", log_path.display());
-    let mut tools = tools.spawn().context("could not start `xtask tools`")?;
-    let compiled = project::run(&mut ui::cargo_build(project, false, Some(clippy)));
-    if compiled.is_err() {
-        let _ = tools.kill();
+    tools.arg("tools");
+    let tools = Background::spawn("xtask tools", &mut tools, scratch(project, "tools")?.join("output.txt"))?;
+    if let Err(err) = project::run(&mut ui::cargo_build(project, false, Some(clippy))) {
+        tools.stop();
+        return Err(err);
     }
-    let installed = tools.wait().context("waiting for `xtask tools`")?;
-    print!("{}", String::from_utf8_lossy(&std::fs::read(&log_path)?));
-    compiled?;
-    if !installed.success() {
-        bail!("`xtask tools` failed ({installed}); its output is above");
-    }
-    Ok(())
+    tools.finish()
 }
 
 /// Runs each end-to-end test executable the build step made, two at a time on a machine with two
@@ -210,6 +200,9 @@ fn e2e(project: &Project, list: Command, app_bin: &Path) -> Result<()> {
 
 /// How many e2e executables run at once, at most.
 const E2E_AT_ONCE: usize = 2;
+/// The longest an e2e executable may run (the longest, sharing, takes under two minutes beside
+/// another): a WebDriver connection that dies mid-command otherwise leaves it waiting forever.
+const E2E_EXECUTABLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// One e2e executable under its own Xvfb (worker `worker` looks for a free display from its own
 /// number up, so two starting together do not pick the same one) and Secret Service; prints its
@@ -229,19 +222,34 @@ fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path, work
         .env("CARGO_MANIFEST_DIR", project.root.join("tests").join("e2e"));
     let mut journeys = with_secret_service(project, journeys, &scratch);
     journeys.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
+    // Its own process group, so that a hung run is stopped with everything it started (Xvfb,
+    // the D-Bus session, tauri-driver, the app).
+    std::os::unix::process::CommandExt::process_group(&mut journeys, 0);
     let start = std::time::Instant::now();
-    let status = journeys.status().with_context(|| format!("could not start {name}"))?;
+    let mut child = journeys.spawn().with_context(|| format!("could not start {name}"))?;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Ok(status);
+        }
+        if start.elapsed() > E2E_EXECUTABLE_TIMEOUT {
+            let _ = project.cmd("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
+            let _ = child.wait();
+            break Err(anyhow::anyhow!("still running after {E2E_EXECUTABLE_TIMEOUT:?}: stopped"));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
     let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
+    let passed = status.as_ref().is_ok_and(|status| status.success());
     println!(
         "\ne2e: {name} {} in {:.1} s\n{}",
-        if status.success() { "passed" } else { "FAILED" },
+        if passed { "passed" } else { "FAILED" },
         start.elapsed().as_secs_f64(),
         output.trim_end()
     );
-    if !status.success() {
-        bail!("{status}");
+    match status? {
+        status if status.success() => Ok(()),
+        status => bail!("{status}"),
     }
-    Ok(())
 }
 
 /// The atrium-e2e test executables, from the messages of `list`, a `cargo test --no-run` of the

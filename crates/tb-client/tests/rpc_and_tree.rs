@@ -46,10 +46,12 @@ async fn offline_device_and_unknown_device_are_told_apart() {
     let light = DeviceId(emu.device_id("Lobby Light").unwrap());
     emu.faults().set_device_online(light.uuid(), false);
     let call = RpcCall::new("setState", json!(true)).timeout(Duration::from_secs(5));
-    let err = client.rpc_oneway(light, &call).await.unwrap_err();
-    assert!(matches!(err, Error::Rpc(RpcFailure::DeviceOffline)), "v1 answers 409: {err:?}");
     let v2 = RpcCall { api: RpcApi::V2, ..call.clone() };
-    let err = client.rpc_twoway(light, &v2).await.unwrap_err();
+    // Side by side: each waits out the server's shortest timeout (5 s) before it answers.
+    let (v1_err, v2_err) = tokio::join!(client.rpc_oneway(light, &call), client.rpc_twoway(light, &v2));
+    let err = v1_err.unwrap_err();
+    assert!(matches!(err, Error::Rpc(RpcFailure::DeviceOffline)), "v1 answers 409: {err:?}");
+    let err = v2_err.unwrap_err();
     assert!(matches!(err, Error::Rpc(RpcFailure::Timeout)), "v2 answers 504: {err:?}");
     let err = client.rpc_oneway(DeviceId(uuid::Uuid::new_v4()), &call).await.unwrap_err();
     assert!(err.is_not_found(), "{err:?}");

@@ -57,10 +57,10 @@ pub(crate) struct Taps {
 }
 
 impl Taps {
-    /// A tap: the target moves one step from itself (or from `reported` at the first tap).
-    /// Returns the tap's number for its timer, or `None` when nothing moved.
-    pub(crate) fn tap(&mut self, reported: Option<f64>, direction: f64, bounds: Bounds) -> Option<u64> {
-        let from = self.target.or(reported)?;
+    /// A tap: the target moves one step from itself (or, at the first tap, from `resting`: see
+    /// [`resting_target`]). Returns the tap's number for its timer, or `None` when nothing moved.
+    pub(crate) fn tap(&mut self, resting: Option<f64>, direction: f64, bounds: Bounds) -> Option<u64> {
+        let from = self.target.or(resting)?;
         self.target = Some(bounds.step_from(from, direction)?);
         self.last += 1;
         Some(self.last)
@@ -74,6 +74,13 @@ impl Taps {
     pub(crate) fn target(&self) -> Option<f64> {
         self.target
     }
+}
+
+/// Where a new burst of taps starts: the target last sent while the device has not reported it
+/// yet, else the reported setpoint. Two taps a little more than the pause apart send 21.5 and
+/// then 22, not 21.5 twice.
+pub(crate) fn resting_target(sent: Option<f64>, reported: Option<f64>) -> Option<f64> {
+    sent.or(reported)
 }
 
 // The props builder that #[component] generates has `pub` methods.
@@ -122,7 +129,8 @@ pub(crate) fn ControlSetpoint(
     };
     let press = move |direction: f64| {
         let mut burst = taps.get_untracked();
-        let Some(tap) = burst.tap(current.get_untracked(), direction, bounds) else { return };
+        let from = resting_target(sent.get_untracked(), current.get_untracked());
+        let Some(tap) = burst.tap(from, direction, bounds) else { return };
         taps.set(burst);
         set_timeout(
             move || {
@@ -283,6 +291,19 @@ mod tests {
         assert_eq!(taps.settle(third), Some(22.5), "one command, with the last target");
         assert_eq!(taps.settle(third), None, "sent once");
         assert_eq!(taps.target(), None, "the stepper rests on the report again");
+    }
+
+    #[test]
+    fn a_tap_after_the_pause_steps_from_the_target_sent_until_the_device_reports_it() {
+        let mut taps = Taps::default();
+        let first = taps.tap(resting_target(None, Some(21.0)), 1.0, SETPOINT).unwrap();
+        let sent = taps.settle(first);
+        assert_eq!(sent, Some(21.5));
+        // The device still reports 21: the next tap goes on from 21.5.
+        let second = taps.tap(resting_target(sent, Some(21.0)), 1.0, SETPOINT).unwrap();
+        assert_eq!(taps.settle(second), Some(22.0));
+        // Reported (or given up), nothing is pending: taps start from the report.
+        assert_eq!(resting_target(None, Some(22.0)), Some(22.0));
     }
 
     #[test]
