@@ -66,7 +66,7 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         // fuzz/ is a workspace of its own.
         project::run(&mut cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
     })?;
-    let clippy = lint::clippy_wrapper(project)?;
+    let clippy = lint::clippy_driver(project)?;
     // Before the shell's checks: its default `custom-protocol` feature embeds dist/ at compile
     // time, so checking the shell fails while dist/ does not exist. Linted as it is built (see
     // lint.rs): the UI and the contract crates it links (ARCHITECTURE.md: the wire types and the
