@@ -41,15 +41,16 @@ pub(crate) fn build_linted(project: &Project, clippy: &Path) -> Result<()> {
         .context("building the UI failed (run `cargo xtask setup` if a tool is missing)")
 }
 
-/// The UI's `cargo build` for wasm, linted through the `clippy` wrapper (lint.rs) if given: what [`build`] runs first.
+/// The UI's `cargo build` for wasm, what [`build`] runs first; linted if given clippy-driver
+/// (lint.rs).
 pub(crate) fn cargo_build(project: &Project, release: bool, clippy: Option<&Path>) -> std::process::Command {
     let mut cargo = project.cargo();
     cargo.args(["build", "--target", WASM_TARGET, "-p", UI_PACKAGE]);
     if release {
         cargo.arg("--release");
     }
-    if let Some(wrapper) = clippy {
-        crate::lint::with_clippy(&mut cargo, wrapper);
+    if let Some(driver) = clippy {
+        crate::lint::with_clippy(&mut cargo, driver);
     }
     cargo
 }
