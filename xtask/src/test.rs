@@ -210,16 +210,19 @@ fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path) -> R
     std::os::unix::process::CommandExt::process_group(&mut journeys, 0);
     let start = std::time::Instant::now();
     let mut child = journeys.spawn().with_context(|| format!("could not start {name}"))?;
-    let status = loop {
-        if let Some(status) = child.try_wait()? {
-            break Ok(status);
+    let group = child.id();
+    // Waited for on a thread of its own, so that the deadline is a wait on its answer.
+    let (ended, end) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = ended.send(child.wait());
+    });
+    let status = match end.recv_timeout(E2E_EXECUTABLE_TIMEOUT) {
+        Ok(waited) => waited.with_context(|| format!("waiting for {name}")),
+        Err(_) => {
+            let _ = project.cmd("kill").args(["-KILL", "--", &format!("-{group}")]).status();
+            let _ = end.recv();
+            Err(anyhow::anyhow!("still running after {E2E_EXECUTABLE_TIMEOUT:?}: stopped"))
         }
-        if start.elapsed() > E2E_EXECUTABLE_TIMEOUT {
-            let _ = project.cmd("kill").args(["-KILL", "--", &format!("-{}", child.id())]).status();
-            let _ = child.wait();
-            break Err(anyhow::anyhow!("still running after {E2E_EXECUTABLE_TIMEOUT:?}: stopped"));
-        }
-        std::thread::sleep(std::time::Duration::from_millis(200));
     };
     let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
     let passed = status.as_ref().is_ok_and(|status| status.success());

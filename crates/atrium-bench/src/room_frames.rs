@@ -100,11 +100,7 @@ pub(crate) async fn run(report: &mut Report, app: Option<&Path>) -> anyhow::Resu
     };
     let app_bin = std::path::absolute(app_bin)?;
     let emu = Emulator::start(EmulatorConfig::for_tests()).await?;
-    let room = emu.asset_id("Lobby").context("the emulator's building has a lobby")?;
-    let devices: Vec<Uuid> = (0..DEVICES)
-        .map(|n| emu.add_device(room, &format!("Bench Sensor {n}"), "air-quality-sensor"))
-        .collect::<Option<_>>()
-        .context("devices added to the lobby")?;
+    let devices = crate::room_view::add_bench_sensors(&emu, DEVICES)?;
     for device in &devices {
         emu.publish_telemetry(*device, serde_json::json!({"temperature": 20.0}));
     }
