@@ -1,9 +1,9 @@
 //! `cargo xtask`: Atrium's build, test and setup tasks, in Rust instead of shell scripts.
 //!
-//! Like rust-analyzer's xtask it has almost no dependencies (std and `anyhow`), so it builds in
-//! seconds on a fresh machine, and it only runs the same tools a developer would run by hand
-//! (`apt-get`, `rustup`, `cargo`, `wasm-bindgen`, `npm`, `xvfb-run`), printing each command
-//! first. It is not a build system: cargo does the building; `ui` only strings together the
+//! Like rust-analyzer's xtask it has few dependencies (`anyhow`, and wasm-bindgen's CLI library,
+//! which compiles in less than a fifth of the time `cargo install wasm-bindgen-cli` takes), and it
+//! only runs the same tools a developer would run by hand (`apt-get`, `rustup`, `cargo`, `npm`,
+//! `xvfb-run`), printing each command first. It is not a build system: cargo does the building; `ui` only strings together the
 //! three steps trunk would run for this app (see ui.rs).
 //!
 //! ```text
@@ -33,10 +33,10 @@ cargo xtask <command> [flags]
 
 commands:
   setup                 install what builds and tests need, skipping what is present:
-                        apt packages, wasm32 target, wasm-bindgen-cli (= Cargo.lock),
-                        tauri-driver, npm packages (Tauri CLI, wasm-opt)
-  tools                 only the tools cargo builds: wasm-bindgen-cli, tauri-driver, cargo-fuzz
-  ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen, wasm-opt);
+                        apt packages, wasm32 target, tauri-driver, npm packages (Tauri CLI,
+                        wasm-opt)
+  tools                 only the tools cargo builds: tauri-driver, cargo-fuzz
+  ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen's library, wasm-opt);
                         `trunk serve` reads the same index.html for live reload (optional)
   demo [--release] [--screenshot FILE]
                         build and run the app logged in to the embedded demo building;

@@ -61,12 +61,9 @@ pub(crate) fn prerequisites(project: &Project) -> Result<()> {
     npm_packages(project)
 }
 
-/// The tools cargo builds: wasm-bindgen (the UI) and tauri-driver (the end-to-end tests).
+/// The tool cargo builds for the end-to-end tests: tauri-driver. (wasm-bindgen is linked into
+/// xtask, see ui.rs.)
 pub(crate) fn tools(project: &Project) -> Result<()> {
-    let wasm_bindgen = locked_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
-    cargo_tool(project, "wasm-bindgen-cli", &wasm_bindgen, "~2 min", &["--version"], |out| {
-        out.split_whitespace().nth(1) == Some(wasm_bindgen.as_str())
-    })?;
     cargo_tool(project, "tauri-driver", "^2", "~20 s", &["--help"], |_| true)
 }
 
@@ -210,13 +207,7 @@ pub(crate) fn cargo_tool(
         return Ok(());
     }
     println!("installing (takes {takes} on 2 cores)");
-    let mut install = project.cargo();
-    install.args(["install", krate, "--version", version]);
-    // wasm-bindgen-cli's lock file pins a webpki-roots the index no longer has: no --locked for it.
-    if krate != "wasm-bindgen-cli" {
-        install.arg("--locked");
-    }
-    project::run(&mut install)
+    project::run(project.cargo().args(["install", krate, "--version", version, "--locked"]))
 }
 
 /// `npm ci` unless node_modules is at least as new as package-lock.json.
@@ -260,5 +251,18 @@ mod tests {
         let root = Path::new(&manifest_dir).join("..");
         let version = locked_version(&root.join("Cargo.lock"), "wasm-bindgen").unwrap();
         assert!(version.starts_with("0.2."), "{version}");
+    }
+
+    #[test]
+    fn the_bindgen_linked_into_xtask_is_the_wasm_bindgen_the_ui_is_built_with() {
+        let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo test sets it");
+        let lock = Path::new(&manifest_dir).join("../Cargo.lock");
+        let ui = locked_version(&lock, "wasm-bindgen").unwrap();
+        let linked = locked_version(&lock, "wasm-bindgen-cli-support").unwrap();
+        assert_eq!(
+            linked, ui,
+            "set `wasm-bindgen-cli-support = \"={ui}\"` in xtask/Cargo.toml: another version \
+             refuses the UI's module"
+        );
     }
 }

@@ -152,8 +152,8 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask tools` (the `cargo install`s of wasm-bindgen-cli, tauri-driver and cargo-fuzz;
-/// about 2.5 minutes on a fresh machine) in a process of its own, beside the UI's compile, which
+/// `cargo xtask tools` (the `cargo install`s of tauri-driver and cargo-fuzz; about 45 s on a fresh
+/// machine) in a process of its own, beside the UI's compile, which
 /// needs none of them; its output is printed when both are done.
 fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
     let mut tools = project.cmd(std::env::current_exe().context("finding this xtask's binary")?);

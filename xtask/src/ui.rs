@@ -1,5 +1,5 @@
 //! `cargo xtask ui`: the Leptos UI into dist/, built the way trunk builds this app, from cargo,
-//! the wasm-bindgen CLI and (release only) npm's wasm-opt.
+//! wasm-bindgen (the CLI's library, linked into xtask) and (release only) npm's wasm-opt.
 //!
 //! Compiling trunk took about 10 minutes of a fresh 2-core machine's first run, for three steps
 //! this module does in a page. index.html keeps trunk's `data-trunk` links, so `trunk serve`
@@ -68,7 +68,7 @@ fn build_with(project: &Project, release: bool, clippy: Option<&Path>) -> Result
 
     project::run(&mut cargo_build(project, release, clippy))?;
     let wasm = target.join(WASM_TARGET).join(profile).join(format!("{UI_PACKAGE}.wasm"));
-    bindgen(project, &wasm, &stage)?;
+    bindgen(&wasm, &stage)?;
     if release {
         if let Some(level) = &page.wasm_opt {
             optimize(project, &stage.join(format!("{UI_PACKAGE}_bg.wasm")), level)?;
@@ -88,22 +88,19 @@ fn build_with(project: &Project, release: bool, clippy: Option<&Path>) -> Result
     Ok(())
 }
 
-/// `wasm-bindgen --target web`, as trunk runs it, after checking it is the version Cargo.lock
-/// pins (a different CLI refuses the module, or worse, half understands it).
-fn bindgen(project: &Project, wasm: &Path, out_dir: &Path) -> Result<()> {
-    let locked = crate::setup::locked_version(&project.root.join("Cargo.lock"), "wasm-bindgen")?;
-    let installed = project::probe(project.cmd("wasm-bindgen").arg("--version")).unwrap_or_default();
-    if installed.split_whitespace().nth(1) != Some(locked.as_str()) {
-        bail!(
-            "the UI needs wasm-bindgen {locked} (Cargo.lock), found {}: run `cargo xtask setup`",
-            if installed.is_empty() { "none" } else { installed.trim() }
-        );
-    }
-    let mut cmd = project.cmd("wasm-bindgen");
-    cmd.args(["--target", "web", "--no-typescript", "--out-name", UI_PACKAGE, "--out-dir"])
-        .arg(out_dir)
-        .arg(wasm);
-    project::run(&mut cmd)
+/// What `wasm-bindgen --target web --no-typescript` does, as trunk runs it, through the CLI's
+/// library. It refuses a module built against another wasm-bindgen's schema, so Cargo.lock's
+/// wasm-bindgen and xtask's pin must agree (a unit test checks).
+fn bindgen(wasm: &Path, out_dir: &Path) -> Result<()> {
+    let mut bindgen = wasm_bindgen_cli_support::Bindgen::new();
+    bindgen
+        .input_path(wasm)
+        .web(true)?
+        .typescript(false)
+        // The CLI's default: init() without an argument finds the module beside the script.
+        .omit_default_module_path(false)
+        .out_name(UI_PACKAGE);
+    bindgen.generate(out_dir).with_context(|| format!("wasm-bindgen on {}", wasm.display()))
 }
 
 /// npm's binaryen 132 wasm-opt, in place; Debian's 108 produces a module that never mounts.
