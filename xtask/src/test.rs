@@ -166,41 +166,47 @@ fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
     tools.finish()
 }
 
-/// Runs each end-to-end test executable the build step made, one at a time, each under an Xvfb
-/// and in a Secret Service of its own (the app keeps sessions there, as on a desktop); runs them
-/// all and fails naming those that failed. Two at a time saved 90 s of a cold run's 350, but on a
+/// Runs each end-to-end test alone (the journeys binary holds them all), each under an Xvfb and
+/// in a Secret Service of its own (the app keeps sessions there, as on a desktop); runs them all
+/// and fails naming those that failed. Two at a time saved 90 s of a cold run's 350, but on a
 /// machine that busy two journeys in three runs failed (a check outlasted by WebDriver round
 /// trips, fixed; an app that could not open the display), so they stay one at a time.
 fn e2e(project: &Project, list: Command, app_bin: &Path) -> Result<()> {
     let mut failed = Vec::new();
     for executable in e2e_executables(project, list)? {
-        if let Err(err) = run_e2e_executable(project, &executable, app_bin) {
-            let name = executable.file_name().unwrap_or_default().to_string_lossy().into_owned();
-            println!("e2e: {name} FAILED: {err:#}");
-            failed.push(name);
+        for test in tests_in(project, &executable)? {
+            if let Err(err) = run_e2e_test(project, &executable, &test, app_bin) {
+                println!("e2e: {test} FAILED: {err:#}");
+                failed.push(test);
+            }
         }
     }
     if !failed.is_empty() {
-        bail!("end-to-end tests failed in {}", failed.join(", "));
+        bail!("end-to-end tests failed: {}", failed.join(", "));
     }
     Ok(())
 }
 
-/// The longest an e2e executable may run (the longest, sharing, takes about a minute): a
-/// WebDriver connection that dies mid-command otherwise leaves it waiting forever.
-const E2E_EXECUTABLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+/// The tests a libtest executable holds, from `--list --format terse` ("name: test" lines).
+fn tests_in(project: &Project, executable: &Path) -> Result<Vec<String>> {
+    let listed = project::output(project.cmd(executable).args(["--list", "--format", "terse"]))?;
+    Ok(listed.lines().filter_map(|line| line.strip_suffix(": test")).map(str::to_owned).collect())
+}
 
-/// One e2e executable under its own Xvfb and Secret Service; prints its output once it has ended.
-fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path) -> Result<()> {
-    let name = executable.file_name().unwrap_or_default().to_string_lossy().into_owned();
-    let scratch = scratch(project, &format!("e2e/{name}"))?;
+/// The longest one journey (at both sizes) may run (the longest takes about 30 s): a WebDriver
+/// connection that dies mid-command otherwise leaves it waiting forever.
+const E2E_TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// One e2e test under its own Xvfb and Secret Service; prints its output once it has ended.
+fn run_e2e_test(project: &Project, executable: &Path, test: &str, app_bin: &Path) -> Result<()> {
+    let scratch = scratch(project, &format!("e2e/{}", test.replace("::", "-")))?;
     let log_path = scratch.join("output.txt");
     let log = std::fs::File::create(&log_path)?;
     let mut journeys = project.cmd("xvfb-run");
     journeys
         .args(["-a", "-s", XVFB_SERVER_ARGS])
         .arg(executable)
-        .arg("--test-threads=1")
+        .args(["--exact", test, "--test-threads=1"])
         .env("ATRIUM_APP_BIN", app_bin)
         .env("CARGO_MANIFEST_DIR", project.root.join("tests").join("e2e"));
     let mut journeys = with_secret_service(project, journeys, &scratch);
@@ -209,25 +215,25 @@ fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path) -> R
     // the D-Bus session, tauri-driver, the app).
     std::os::unix::process::CommandExt::process_group(&mut journeys, 0);
     let start = std::time::Instant::now();
-    let mut child = journeys.spawn().with_context(|| format!("could not start {name}"))?;
+    let mut child = journeys.spawn().with_context(|| format!("could not start {test}"))?;
     let group = child.id();
     // Waited for on a thread of its own, so that the deadline is a wait on its answer.
     let (ended, end) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = ended.send(child.wait());
     });
-    let status = match end.recv_timeout(E2E_EXECUTABLE_TIMEOUT) {
-        Ok(waited) => waited.with_context(|| format!("waiting for {name}")),
+    let status = match end.recv_timeout(E2E_TEST_TIMEOUT) {
+        Ok(waited) => waited.with_context(|| format!("waiting for {test}")),
         Err(_) => {
             let _ = project.cmd("kill").args(["-KILL", "--", &format!("-{group}")]).status();
             let _ = end.recv();
-            Err(anyhow::anyhow!("still running after {E2E_EXECUTABLE_TIMEOUT:?}: stopped"))
+            Err(anyhow::anyhow!("still running after {E2E_TEST_TIMEOUT:?}: stopped"))
         }
     };
     let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
     let passed = status.as_ref().is_ok_and(|status| status.success());
     println!(
-        "\ne2e: {name} {} in {:.1} s\n{}",
+        "\ne2e: {test} {} in {:.1} s\n{}",
         if passed { "passed" } else { "FAILED" },
         start.elapsed().as_secs_f64(),
         output.trim_end()
@@ -238,10 +244,9 @@ fn run_e2e_executable(project: &Project, executable: &Path, app_bin: &Path) -> R
     }
 }
 
-/// The atrium-e2e test executables, from the messages of `list`, a `cargo test --no-run` of the
-/// whole workspace, as the build step selected it: selecting atrium-e2e alone unifies features
-/// differently and rebuilds most of the dependencies (and a bare `--test NAME` would also pick the
-/// core's and the emulator's tests of the same names).
+/// The atrium-e2e test executables (the journeys, the harness's own unit tests), from the messages
+/// of `list`, a `cargo test --no-run` of the whole workspace, as the build step selected it:
+/// selecting atrium-e2e alone unifies features differently and rebuilds most of the dependencies.
 fn e2e_executables(project: &Project, mut list: Command) -> Result<Vec<PathBuf>> {
     let manifest = project.root.join("tests").join("e2e").join("Cargo.toml");
     let messages = project::output(&mut list)?;
@@ -274,11 +279,11 @@ mod tests {
 
     #[test]
     fn picks_the_e2e_packages_executables_from_cargos_messages() {
-        let messages = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/tests/e2e#atrium-e2e@0.1.0","manifest_path":"/w/tests/e2e/Cargo.toml","target":{"kind":["test"],"name":"alarms"},"executable":"/t/debug/deps/alarms-1","fresh":true}
-{"reason":"compiler-artifact","package_id":"path+file:///w/crates/atrium-core#0.1.0","manifest_path":"/w/crates/atrium-core/Cargo.toml","target":{"kind":["test"],"name":"alarms"},"executable":"/t/debug/deps/alarms-2","fresh":true}
+        let messages = r#"{"reason":"compiler-artifact","package_id":"path+file:///w/tests/e2e#atrium-e2e@0.1.0","manifest_path":"/w/tests/e2e/Cargo.toml","target":{"kind":["test"],"name":"journeys"},"executable":"/t/debug/deps/journeys-1","fresh":true}
+{"reason":"compiler-artifact","package_id":"path+file:///w/crates/atrium-core#0.1.0","manifest_path":"/w/crates/atrium-core/Cargo.toml","target":{"kind":["test"],"name":"integration"},"executable":"/t/debug/deps/integration-2","fresh":true}
 {"reason":"compiler-artifact","package_id":"path+file:///w/tests/e2e#atrium-e2e@0.1.0","manifest_path":"/w/tests/e2e/Cargo.toml","target":{"kind":["lib"],"name":"atrium_e2e"},"executable":null,"fresh":true}
 {"reason":"build-finished","success":true}"#;
         let found = e2e_artifacts(messages, Path::new("/w/tests/e2e/Cargo.toml"));
-        assert_eq!(found, vec![PathBuf::from("/t/debug/deps/alarms-1")]);
+        assert_eq!(found, vec![PathBuf::from("/t/debug/deps/journeys-1")]);
     }
 }

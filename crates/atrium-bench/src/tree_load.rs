@@ -279,7 +279,7 @@ fn python() -> anyhow::Result<PathBuf> {
     let python = target.join("py-fidelity/venv/bin/python");
     anyhow::ensure!(
         python.exists(),
-        "no python with tb-rest-client at {} (run `cargo test -p tb-emulator --test python_client` once, or set ATRIUM_PYTHON)",
+        "no python with tb-rest-client at {} (run `cargo test -p tb-emulator --test integration python_client` once, or set ATRIUM_PYTHON)",
         python.display()
     );
     Ok(python)
