@@ -110,7 +110,8 @@ fn limits_text(list: &AlarmList) -> Vec<String> {
     }
     if !list.live {
         notes.push(
-            "This server has no live alarm lists: the list is read again when the alarm count changes."
+            "Not live: the server did not answer for a live alarm list, so the list is read again when \
+             the alarm count changes."
                 .into(),
         );
     }

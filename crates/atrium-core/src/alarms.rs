@@ -268,38 +268,117 @@ impl NewAlarms {
     }
 }
 
+/// How many times an `ALARM_DATA` subscription left unanswered is asked for again before the
+/// list falls back to re-reading.
+const UNANSWERED_TRIES: u32 = 2;
+
 /// Runs one alarm list until aborted: live from `ALARM_DATA`, or re-read by the query when the
-/// server refuses that subscription.
+/// server refuses that subscription or leaves it unanswered. A list is never left unshown: if
+/// the subscription's first page is late (the socket up for [`LiveHandle::answer_wait`] and no
+/// answer), the list is read over REST meanwhile and the subscription asked for again.
 pub(crate) async fn run(
     client: Client,
     live: LiveHandle,
     (scope, scope_name): (Scope, Option<String>),
     args: WatchAlarmsArgs,
     places: HashMap<String, Vec<String>>,
-    sink: impl Fn(AlarmList),
+    mut sink: impl Fn(AlarmList),
 ) {
     let query = alarm_query(scope, &args);
     let mut state = AlarmListState::new(args, scope_name);
-    let mut subscription = live.subscribe(SubscriptionSpec::AlarmData { query: Box::new(query.clone()) });
+    for attempt in 1..=UNANSWERED_TRIES {
+        let subscription = live.subscribe(SubscriptionSpec::AlarmData { query: Box::new(query.clone()) });
+        match follow(subscription, &live, &mut state, &places, &mut sink).await {
+            Followed::Closed => return,
+            Followed::Refused => break,
+            Followed::Unanswered => {
+                tracing::warn!(
+                    attempt,
+                    "the server has not answered the alarm subscription in {:?}; reading the list meanwhile",
+                    live.answer_wait()
+                );
+                read_now(&client, &query, &mut state, &places, &mut sink).await;
+            }
+        }
+    }
+    re_read_on_count(&client, &live, &query, &mut state, &places, sink).await;
+}
+
+/// How following an `ALARM_DATA` subscription ended.
+enum Followed {
+    /// The subscription is over (unwatched, or the session ended).
+    Closed,
+    /// The server refused it.
+    Refused,
+    /// Its first page did not come while the socket was up for the answer wait.
+    Unanswered,
+}
+
+/// Passes each list of `subscription` to `sink` until it ends, is refused, or its first page
+/// is late.
+async fn follow(
+    mut subscription: tb_client::live::Subscription,
+    live: &LiveHandle,
+    state: &mut AlarmListState,
+    places: &HashMap<String, Vec<String>>,
+    // `&mut`, not `&`: held across awaits, a shared reference would need the sink to be `Sync`.
+    sink: &mut impl Fn(AlarmList),
+) -> Followed {
+    let mut deadline = tokio::time::Instant::now() + live.answer_wait();
+    let mut answered = false;
     loop {
-        match subscription.next().await {
+        let event = if answered {
+            subscription.next().await
+        } else {
+            match tokio::time::timeout_at(deadline, subscription.next()).await {
+                Ok(event) => event,
+                // While the socket is down nothing can answer: only time connected counts.
+                Err(_) if !live.is_connected() => {
+                    deadline = tokio::time::Instant::now() + live.answer_wait();
+                    continue;
+                }
+                Err(_) => return Followed::Unanswered,
+            }
+        };
+        match event {
             Some(LiveEvent::Alarms { page, changed }) => {
+                answered = true;
                 if let Some(page) = page {
                     state.apply_page(page);
                 }
                 state.apply_changes(changed);
-                sink(state.list(&places, true));
+                sink(state.list(places, true));
             }
             Some(LiveEvent::Error(e)) => {
                 tracing::warn!(code = e.code, "the server refused the alarm subscription: {}", e.message);
-                break;
+                return Followed::Refused;
             }
             Some(_) => {}
-            None => return,
+            None => return Followed::Closed,
         }
     }
-    drop(subscription);
-    re_read_on_count(&client, &live, &query, &mut state, &places, sink).await;
+}
+
+/// The query's page now, over REST, passed to `sink` as not live.
+async fn read_now(
+    client: &Client,
+    query: &AlarmDataQuery,
+    state: &mut AlarmListState,
+    places: &HashMap<String, Vec<String>>,
+    sink: &mut impl Fn(AlarmList),
+) {
+    match client.find_alarm_data(query).await {
+        Ok(page) => {
+            state.apply_page(AlarmPage {
+                total_alarms: page.total_elements,
+                alarms: page.data,
+                matching_entities: 0,
+                allowed_entities: 0,
+            });
+            sink(state.list(places, false));
+        }
+        Err(e) => tracing::warn!("reading the alarm list failed: {e}"),
+    }
 }
 
 /// The fallback: the query's page now, and again whenever the alarm count moves (or every
@@ -310,25 +389,14 @@ async fn re_read_on_count(
     query: &AlarmDataQuery,
     state: &mut AlarmListState,
     places: &HashMap<String, Vec<String>>,
-    sink: impl Fn(AlarmList),
+    mut sink: impl Fn(AlarmList),
 ) {
     let mut count =
         Some(live.subscribe(SubscriptionSpec::AlarmCount { query: Box::new(count_query(query)) }));
     let mut timer = tokio::time::interval(FALLBACK_REFRESH);
     timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        match client.find_alarm_data(query).await {
-            Ok(page) => {
-                state.apply_page(AlarmPage {
-                    total_alarms: page.total_elements,
-                    alarms: page.data,
-                    matching_entities: 0,
-                    allowed_entities: 0,
-                });
-                sink(state.list(places, false));
-            }
-            Err(e) => tracing::warn!("reading the alarm list failed: {e}"),
-        }
+        read_now(client, query, state, places, &mut sink).await;
         let counted = async {
             match count.as_mut() {
                 Some(sub) => sub.next().await,

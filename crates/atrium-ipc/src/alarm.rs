@@ -109,8 +109,8 @@ pub struct AlarmList {
     /// The scope has more devices than the server searches for alarms
     /// (`max_entities_per_alarm_subscription`): alarms of the rest are missing.
     pub devices_cut: bool,
-    /// Live from the server's alarm subscription; `false` when the server lacks it and the list
-    /// is re-read when the alarm count changes.
+    /// Live from the server's alarm subscription; `false` when the server refuses it or leaves it
+    /// unanswered and the list is read over REST (again when the alarm count changes).
     pub live: bool,
 }
 

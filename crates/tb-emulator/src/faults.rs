@@ -69,6 +69,8 @@ pub(crate) struct FaultState {
     fail_kind: FailureKind,
     refuse_ws_until: Option<Instant>,
     stall_ws_until: Option<Instant>,
+    /// `ALARM_DATA` commands still to be lost.
+    lose_alarm_data: u32,
 }
 
 /// What the fault middleware does with one REST request.
@@ -95,6 +97,13 @@ impl FaultState {
         let jitter =
             if self.jitter.is_zero() { Duration::ZERO } else { rng.gen_range(Duration::ZERO..=self.jitter) };
         RequestFault::Delay(self.latency + jitter)
+    }
+
+    /// Whether to lose this `ALARM_DATA` command (taking one of those pending).
+    pub(crate) fn lose_alarm_data(&mut self) -> bool {
+        let lose = self.lose_alarm_data > 0;
+        self.lose_alarm_data = self.lose_alarm_data.saturating_sub(1);
+        lose
     }
 
     pub(crate) fn refusing_websockets(&self, now: Instant) -> bool {
@@ -189,6 +198,12 @@ impl FaultHandle {
         let mut faults = self.state.faults();
         faults.latency = fixed;
         faults.jitter = jitter;
+    }
+
+    /// Loses the next `n` `ALARM_DATA` commands (on any session): never answered, never
+    /// subscribed, as a command lost on its way. Replaces any still pending; 0 cancels them.
+    pub fn lose_alarm_data_commands(&self, n: u32) {
+        self.state.faults().lose_alarm_data = n;
     }
 
     /// Fails the next `n` REST requests (any `/api` path but WebSocket upgrades; not the admin

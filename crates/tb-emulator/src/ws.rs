@@ -500,6 +500,9 @@ impl Session {
             return;
         }
         let Some(viewer) = self.viewer() else { return };
+        if self.state.faults().lose_alarm_data() {
+            return;
+        }
         let now = crate::clock::now_ms();
         self.state.store().alarm_data(self.id, viewer, &self.sink, cmd, now);
         // Counted once the page is queued: a test that sees the count may change alarms.

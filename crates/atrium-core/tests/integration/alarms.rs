@@ -1,6 +1,7 @@
 //! Live alarm lists through `Core` against the emulator: an alarm raised in a room appears in the
 //! room's list placed in the building, an acknowledgement updates it, a second one is refused
 //! with the reason, clearing removes it from the active list; another customer may not touch it.
+//! A subscription the server never answers still shows the list, read over REST meanwhile.
 
 use crate::common;
 
@@ -167,4 +168,40 @@ async fn a_new_critical_or_major_alarm_is_announced_once() {
         (all[1].alarm_type.as_str(), all[1].severity),
         ("Device Offline", atrium_ipc::AlarmSeverity::Critical)
     );
+}
+
+#[tokio::test]
+async fn a_lost_alarm_subscription_still_shows_the_list_and_is_asked_for_again() {
+    let emu = Emulator::start(EmulatorConfig::for_tests()).await.unwrap();
+    let config = tb_client::live::LiveConfig {
+        answer_wait: std::time::Duration::from_millis(300),
+        ..tb_client::live::LiveConfig::default()
+    };
+    let core = Core::builder(Arc::new(NoUiEvents)).live_config(config).build();
+    core.login(LoginArgs::new(emu.base_url(), "tenant@thingsboard.org", "tenant")).await.unwrap();
+    let tree = core.load_tree(|_| {}).await.unwrap();
+    let sensor = find(&tree, "Lobby Air Quality").expect("the demo has an air-quality sensor");
+    emu.publish_telemetry(sensor.id.parse().unwrap(), json!({"co2": 1450}));
+    let before = emu.faults().counters().alarm_data_subscriptions;
+
+    // Lost on its way: the server neither answers nor subscribes it.
+    emu.faults().lose_alarm_data_commands(1);
+    let (_watch, mut lists) = watch(&core, WatchAlarmsArgs::default());
+    let read = until(&mut lists, "the list read meanwhile", |_| true).await;
+    assert!(!read.live, "read over REST, and shown as not live: {read:?}");
+    assert!(read.rows.iter().any(|r| r.alarm_type == "High CO2"), "{read:?}");
+
+    // Asked for again, it is answered and the list is live from then on.
+    let live = until(&mut lists, "the live list", |l| l.live).await;
+    assert!(live.rows.iter().any(|r| r.alarm_type == "High CO2"), "{live:?}");
+    assert_eq!(
+        emu.faults().counters().alarm_data_subscriptions,
+        before + 1,
+        "answered once, the second time"
+    );
+    emu.publish_telemetry(sensor.id.parse().unwrap(), json!({"co2": 1900}));
+    until(&mut lists, "the change, live", |l| {
+        l.live && l.rows.iter().any(|r| r.details.as_deref().is_some_and(|d| d.contains("1900")))
+    })
+    .await;
 }

@@ -137,6 +137,7 @@ pub struct LiveHandle {
     next_cmd_id: Arc<AtomicI32>,
     state: watch::Receiver<ConnectionState>,
     stats: Arc<LiveStats>,
+    answer_wait: Duration,
 }
 
 impl LiveHandle {
@@ -160,9 +161,10 @@ impl LiveHandle {
         let (commands, inbox) = mpsc::unbounded_channel();
         let (state_tx, state) = watch::channel(ConnectionState::Connecting);
         let stats = Arc::new(LiveStats::default());
+        let answer_wait = config.answer_wait;
         let actor = Actor::new(tokens, transport, url, config, inbox, state_tx, stats.clone());
         tokio::spawn(actor.run());
-        Self { commands, next_cmd_id: Arc::new(AtomicI32::new(1)), state, stats }
+        Self { commands, next_cmd_id: Arc::new(AtomicI32::new(1)), state, stats, answer_wait }
     }
 
     /// Subscribes; the first event is the server's snapshot. Dropping the subscription unsubscribes.
@@ -187,6 +189,17 @@ impl LiveHandle {
 
     pub fn stats(&self) -> &LiveStats {
         &self.stats
+    }
+
+    /// How long a subscription's first answer may take once connected ([`LiveConfig::answer_wait`]):
+    /// a subscriber still waiting after that may read the same data another way.
+    pub fn answer_wait(&self) -> Duration {
+        self.answer_wait
+    }
+
+    /// Whether the socket is up now.
+    pub fn is_connected(&self) -> bool {
+        matches!(*self.state.borrow(), ConnectionState::Connected)
     }
 
     /// Drops the current connection (or cuts a backoff wait short) and reconnects at once.
