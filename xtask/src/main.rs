@@ -36,18 +36,20 @@ commands:
                         apt packages, wasm32 target, tauri-driver, npm packages (Tauri CLI,
                         wasm-opt)
   tools                 only the tools cargo builds: tauri-driver, cargo-fuzz
+  phones                clippy of the shell (and what it links) for Android and iOS, without
+                        their SDKs; needs dist/ (`cargo xtask ui`)
   ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen's library, wasm-opt);
                         `trunk serve` reads the same index.html for live reload (optional)
   demo [--release] [--screenshot FILE]
                         build and run the app logged in to the embedded demo building;
                         --screenshot runs it under its own Xvfb and saves FILE (PNG) instead
-  test [--quick]        what CI runs: setup, fmt, the UI build, clippy of the shell for Android and
-                        iOS, one build of every host target (the UI and it linted by clippy as
-                        they are built), unit tests (in a kernel session keyring), the Secret
-                        Service test, a 1-minute soak beside a few seconds of each fuzz target, the
-                        .deb (contents, fields, its binary started under Xvfb to the sign-in
-                        screen), end-to-end tests under Xvfb with a Secret Service; --quick skips
-                        the .deb and the end-to-end tests
+  test [--quick]        what CI runs: setup, fmt, the UI build, one build of every host target (the
+                        UI and it linted by clippy as they are built), unit tests (in a kernel
+                        session keyring), the Secret Service test, a 1-minute soak beside a few
+                        seconds of each fuzz target, the .deb (contents, fields, its binary started
+                        under Xvfb to the sign-in screen), end-to-end tests under Xvfb with a
+                        Secret Service, with `phones` beside them on the cores they leave idle;
+                        --quick skips the .deb and the end-to-end tests
   fuzz [--seconds N] [--target NAME]
                         build the cargo-fuzz targets in fuzz/ (nightly; cargo-fuzz installed if
                         missing) and run each for N seconds (default 60) on a copy of its
@@ -89,6 +91,10 @@ fn try_main() -> Result<()> {
             no_flags(&command, &args)?;
             setup::tools(&project)?;
             fuzz::tools(&project)
+        }
+        "phones" => {
+            no_flags(&command, &args)?;
+            mobile::check(&project)
         }
         "ui" => {
             let flags = Flags::parse(&args, &["--release"], &[])?;

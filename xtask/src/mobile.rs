@@ -33,6 +33,14 @@ const TARGET_CONDITIONALS: &str = "\
 #define TARGET_OS_SIMULATOR 0
 ";
 
+/// `cargo xtask phones`: the shell's clippy for Android, then for iOS.
+pub(crate) fn check(project: &Project) -> Result<()> {
+    for target in [ANDROID, IOS] {
+        crate::project::run(&mut clippy(project, target)?)?;
+    }
+    Ok(())
+}
+
 /// `cargo clippy` of the shell for `target` with the C settings above, warnings denied.
 pub(crate) fn clippy(project: &Project, target: &str) -> Result<Command> {
     let mut cmd = project.cargo();

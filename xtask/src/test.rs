@@ -67,16 +67,12 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         project::run(&mut cargo(&["fmt", "--manifest-path", "fuzz/Cargo.toml", "--", "--check"]))
     })?;
     let clippy = lint::clippy_driver(project)?;
-    // Before the shell's checks: its default `custom-protocol` feature embeds dist/ at compile
-    // time, so checking the shell fails while dist/ does not exist. Linted as it is built (see
+    // Before anything builds or checks the shell: its default `custom-protocol` feature embeds
+    // dist/ at compile time, so that fails while dist/ does not exist. Linted as it is built (see
     // lint.rs): the UI and the contract crates it links (ARCHITECTURE.md: the wire types and the
     // UI contract have no IO and build for wasm32).
     steps.run("tools beside the UI's compile", || tools_beside_ui_compile(project, &clippy))?;
     steps.run("ui build and clippy (wasm)", || ui::build_linted(project, &clippy))?;
-    // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
-    for target in [mobile::ANDROID, mobile::IOS] {
-        steps.run(&format!("clippy ({target})"), || project::run(&mut mobile::clippy(project, target)?))?;
-    }
     // Every host target of the workspace in one build, linted as it is built, which the steps
     // after it run as built:
     // - Clippy runs as the workspace crates' rustc wrapper (lint.rs), so no separate `cargo
@@ -136,7 +132,10 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
         test.env("ATRIUM_EXPECT_SECRET_STORE", "secret-service");
         project::run(&mut with_secret_service(project, test, &scratch(project, "secret-service")?))
     })?;
+    // The shell and what it links, for the phones: `#[cfg(mobile)]` code must keep compiling.
+    // After the host build, whose build scripts and proc macros they reuse.
     if quick {
+        steps.run("clippy (Android, iOS)", || mobile::check(project))?;
         println!("\ntest: --quick, skipping the .deb and the end-to-end tests");
     } else {
         let app_bin = project.target_dir()?.join("debug").join("atrium");
@@ -145,7 +144,13 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
             package::check_deb(project, &deb, &scratch(project, "package")?)
         })?;
         let list = host(&["test", "--workspace", "--no-run", "--message-format=json-render-diagnostics"]);
-        steps.run("e2e tests (Xvfb)", || e2e(project, list, &app_bin))?;
+        steps.run("e2e tests (Xvfb), beside them clippy (Android, iOS)", || {
+            let executables = e2e_executables(project, list)?;
+            let phones = phones_on_idle_cores(project)?;
+            let e2e = e2e(project, &executables, &app_bin);
+            let phones = phones.finish();
+            e2e.and(phones)
+        })?;
     }
     steps.print_table(None);
     println!("test: all passed{}", if quick { " (--quick: no e2e)" } else { "" });
@@ -171,11 +176,11 @@ fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
 /// and fails naming those that failed. Two at a time saved 90 s of a cold run's 350, but on a
 /// machine that busy two journeys in three runs failed (a check outlasted by WebDriver round
 /// trips, fixed; an app that could not open the display), so they stay one at a time.
-fn e2e(project: &Project, list: Command, app_bin: &Path) -> Result<()> {
+fn e2e(project: &Project, executables: &[PathBuf], app_bin: &Path) -> Result<()> {
     let mut failed = Vec::new();
-    for executable in e2e_executables(project, list)? {
-        for test in tests_in(project, &executable)? {
-            if let Err(err) = run_e2e_test(project, &executable, &test, app_bin) {
+    for executable in executables {
+        for test in tests_in(project, executable)? {
+            if let Err(err) = run_e2e_test(project, executable, &test, app_bin) {
                 println!("e2e: {test} FAILED: {err:#}");
                 failed.push(test);
             }
@@ -185,6 +190,20 @@ fn e2e(project: &Project, list: Command, app_bin: &Path) -> Result<()> {
         bail!("end-to-end tests failed: {}", failed.join(", "));
     }
     Ok(())
+}
+
+/// `cargo xtask phones` in a process of its own at the idle scheduling class (`chrt --idle`):
+/// the journeys leave about a third of the two cores idle (waiting on WebDriver round trips,
+/// the app and the emulator), which the phones' checks (two full dependency checks, about 136 s
+/// of both cores on a fresh machine) use without taking a cycle a journey wants. Started once
+/// the journeys are listed: it holds cargo's lock on the target dir.
+fn phones_on_idle_cores(project: &Project) -> Result<Background> {
+    let mut phones = project.cmd("chrt");
+    phones
+        .args(["--idle", "0"])
+        .arg(std::env::current_exe().context("finding this xtask's binary")?)
+        .arg("phones");
+    Background::spawn("clippy (Android, iOS)", &mut phones, scratch(project, "phones")?.join("output.txt"))
 }
 
 /// The tests a libtest executable holds, from `--list --format terse` ("name: test" lines).
@@ -197,7 +216,11 @@ fn tests_in(project: &Project, executable: &Path) -> Result<Vec<String>> {
 /// connection that dies mid-command otherwise leaves it waiting forever.
 const E2E_TEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(300);
 
-/// One e2e test under its own Xvfb and Secret Service; prints its output once it has ended.
+/// The app's log filter in the journeys (atrium-core's `log_filter` caps what could print a secret).
+const E2E_APP_LOG: &str = "info,tb_client=trace,atrium_core=debug,atrium_lib=debug,tb_emulator=debug";
+
+/// One e2e test under its own Xvfb and Secret Service; prints how long it took and, if it failed,
+/// its output.
 fn run_e2e_test(project: &Project, executable: &Path, test: &str, app_bin: &Path) -> Result<()> {
     let scratch = scratch(project, &format!("e2e/{}", test.replace("::", "-")))?;
     let log_path = scratch.join("output.txt");
@@ -208,7 +231,10 @@ fn run_e2e_test(project: &Project, executable: &Path, test: &str, app_bin: &Path
         .arg(executable)
         .args(["--exact", test, "--test-threads=1"])
         .env("ATRIUM_APP_BIN", app_bin)
-        .env("CARGO_MANIFEST_DIR", project.root.join("tests").join("e2e"));
+        .env("CARGO_MANIFEST_DIR", project.root.join("tests").join("e2e"))
+        // Every request the app made and what the core did: a journey that fails on something
+        // that never came shows what did (printed only for a failed journey).
+        .env("ATRIUM_LOG", E2E_APP_LOG);
     let mut journeys = with_secret_service(project, journeys, &scratch);
     journeys.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
     // Its own process group, so that a hung run is stopped with everything it started (Xvfb,
@@ -230,14 +256,14 @@ fn run_e2e_test(project: &Project, executable: &Path, test: &str, app_bin: &Path
             Err(anyhow::anyhow!("still running after {E2E_TEST_TIMEOUT:?}: stopped"))
         }
     };
-    let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
     let passed = status.as_ref().is_ok_and(|status| status.success());
-    println!(
-        "\ne2e: {test} {} in {:.1} s\n{}",
-        if passed { "passed" } else { "FAILED" },
-        start.elapsed().as_secs_f64(),
-        output.trim_end()
-    );
+    let took = start.elapsed().as_secs_f64();
+    if passed {
+        println!("e2e: {test} passed in {took:.1} s ({})", log_path.display());
+    } else {
+        let output = String::from_utf8_lossy(&std::fs::read(&log_path)?).into_owned();
+        println!("\ne2e: {test} FAILED in {took:.1} s\n{}\n", output.trim_end());
+    }
     match status? {
         status if status.success() => Ok(()),
         status => bail!("{status}"),
