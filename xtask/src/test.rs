@@ -161,7 +161,7 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
 /// machine) in a process of its own, beside the UI's compile, which
 /// needs none of them; its output is printed when both are done.
 fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
-    let mut tools = project.cmd(std::env::current_exe().context("finding this xtask's binary")?);
+    let mut tools = project.cmd(this_xtask());
     tools.arg("tools");
     let tools = Background::spawn("xtask tools", &mut tools, scratch(project, "tools")?.join("output.txt"))?;
     if let Err(err) = project::run(&mut ui::cargo_build(project, false, Some(clippy))) {
@@ -199,11 +199,14 @@ fn e2e(project: &Project, executables: &[PathBuf], app_bin: &Path) -> Result<()>
 /// the journeys are listed: it holds cargo's lock on the target dir.
 fn phones_on_idle_cores(project: &Project) -> Result<Background> {
     let mut phones = project.cmd("chrt");
-    phones
-        .args(["--idle", "0"])
-        .arg(std::env::current_exe().context("finding this xtask's binary")?)
-        .arg("phones");
+    phones.args(["--idle", "0"]).arg(this_xtask()).arg("phones");
     Background::spawn("clippy (Android, iOS)", &mut phones, scratch(project, "phones")?.join("output.txt"))
+}
+
+/// This very xtask binary, to run another of its commands: by its `/proc` entry, which stays
+/// runnable after the host build has replaced the file (`current_exe` then names a deleted path).
+fn this_xtask() -> PathBuf {
+    PathBuf::from(format!("/proc/{}/exe", std::process::id()))
 }
 
 /// The tests a libtest executable holds, from `--list --format terse` ("name: test" lines).
