@@ -12,8 +12,17 @@ use atrium_ipc::{
     UnshareArgs, UnsharePlan, UnshareSummary, VisibilityArgs, WatchAlarmsArgs, WatchArgs, WatchDevicesArgs,
     WatchId, WatchNodeArgs,
 };
-use tauri::ipc::Channel;
+use tauri::ipc::{Channel, IpcResponse};
 use tauri::{AppHandle, Runtime, State};
+
+/// Sends `message` to the page on `channel`. A failure usually means the page that asked has
+/// gone (the watch ends with the next unwatch or sign-out), but it is logged: a page still there
+/// would wait for what never came.
+fn deliver<T: IpcResponse>(channel: &Channel<T>, message: T) {
+    if let Err(e) = channel.send(message) {
+        tracing::debug!(channel = channel.id(), "a message was not delivered to the page: {e}");
+    }
+}
 
 #[tauri::command]
 pub(crate) async fn startup(core: State<'_, Core>) -> Result<Startup, AppError> {
@@ -150,9 +159,10 @@ pub(crate) async fn load_tree(
 ) -> Result<LoadedTree, AppError> {
     let nodes = core
         .load_tree(move |step| {
-            let _ = on_progress.send(step);
+            deliver(&on_progress, step);
         })
         .await?;
+    tracing::debug!(nodes = nodes.len(), "load_tree answered");
     Ok(LoadedTree { nodes, notes: core.tree_warnings() })
 }
 
@@ -169,8 +179,7 @@ pub(crate) async fn watch_device(
     on_batch: Channel<TelemetryBatch>,
 ) -> Result<WatchId, AppError> {
     core.watch_device(&args.device_id, move |batch| {
-        // A failed send means the page is gone; the watch ends with the next unwatch or logout.
-        let _ = on_batch.send(batch);
+        deliver(&on_batch, batch);
     })
 }
 
@@ -182,7 +191,7 @@ pub(crate) async fn watch_devices(
     on_batch: Channel<DevicesBatch>,
 ) -> Result<WatchId, AppError> {
     core.watch_devices(&args.device_ids, move |batch| {
-        let _ = on_batch.send(batch);
+        deliver(&on_batch, batch);
     })
 }
 
@@ -193,7 +202,7 @@ pub(crate) async fn watch_connectivity(
     on_batch: Channel<Connectivity>,
 ) -> Result<WatchId, AppError> {
     core.watch_connectivity(&args.device_id, move |update| {
-        let _ = on_batch.send(update);
+        deliver(&on_batch, update);
     })
 }
 
@@ -204,7 +213,7 @@ pub(crate) async fn watch_controls(
     on_batch: Channel<TelemetryBatch>,
 ) -> Result<WatchId, AppError> {
     core.watch_controls(&args.device_id, move |batch| {
-        let _ = on_batch.send(batch);
+        deliver(&on_batch, batch);
     })
 }
 
@@ -249,7 +258,7 @@ pub(crate) async fn watch_node(
     on_batch: Channel<NodeRollupBatch>,
 ) -> Result<WatchId, AppError> {
     core.watch_node(&args.node_id, args.average_key.as_deref(), move |batch| {
-        let _ = on_batch.send(batch);
+        deliver(&on_batch, batch);
     })
 }
 
@@ -261,7 +270,7 @@ pub(crate) async fn watch_alarms(
     on_batch: Channel<AlarmList>,
 ) -> Result<WatchId, AppError> {
     core.watch_alarms(args, move |list| {
-        let _ = on_batch.send(list);
+        deliver(&on_batch, list);
     })
 }
 
@@ -272,7 +281,7 @@ pub(crate) async fn watch_alarm_badges(
     on_batch: Channel<AlarmBadges>,
 ) -> Result<WatchId, AppError> {
     core.watch_alarm_badges(move |badges| {
-        let _ = on_batch.send(badges);
+        deliver(&on_batch, badges);
     })
 }
 
@@ -355,7 +364,7 @@ pub(crate) async fn share(
 ) -> Result<ShareSummary, AppError> {
     // A failed send means the page is gone; the run still finishes on the server's side.
     core.share(&args.plan, args.on_conflict, move |p| {
-        let _ = on_progress.send(p);
+        deliver(&on_progress, p);
     })
     .await
 }
@@ -375,7 +384,7 @@ pub(crate) async fn unshare(
     on_progress: Channel<SharingProgress>,
 ) -> Result<UnshareSummary, AppError> {
     core.unshare(&args.plan, move |p| {
-        let _ = on_progress.send(p);
+        deliver(&on_progress, p);
     })
     .await
 }
