@@ -66,7 +66,7 @@ pub(crate) fn run(project: &Project, release: bool, screenshot: Option<PathBuf>)
     // Each step says what it does and how long it took: a first run installs tools and builds
     // everything, minutes of output that would otherwise look like a hang.
     let mut steps = project::Steps::new("demo");
-    // Not the tools cargo builds (tauri-driver, cargo-fuzz): only the tests use them.
+    // Not cargo-fuzz: only the tests use it.
     steps.run("prerequisites (apt, rustup target, npm)", || setup::prerequisites(project))?;
     steps.run("UI (wasm)", || ui(project, release))?;
     steps.run("app", || {

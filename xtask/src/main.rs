@@ -33,9 +33,9 @@ cargo xtask <command> [flags]
 
 commands:
   setup                 install what builds and tests need, skipping what is present:
-                        apt packages, wasm32 target, tauri-driver, npm packages (Tauri CLI,
-                        wasm-opt)
-  tools                 only the tools cargo builds: tauri-driver, cargo-fuzz
+                        apt packages, wasm32 target, npm packages (Tauri CLI, wasm-opt),
+                        cargo-fuzz
+  tools                 only the tool cargo builds: cargo-fuzz (needs the nightly toolchain)
   phones                clippy of the shell (and what it links) for Android and iOS, without
                         their SDKs; needs dist/ (`cargo xtask ui`)
   ui [--release]        build the Leptos UI into dist/ (cargo, wasm-bindgen's library, wasm-opt);
@@ -89,7 +89,6 @@ fn try_main() -> Result<()> {
         }
         "tools" => {
             no_flags(&command, &args)?;
-            setup::tools(&project)?;
             fuzz::tools(&project)
         }
         "phones" => {
@@ -162,7 +161,7 @@ pub(crate) fn ui(project: &Project, release: bool) -> Result<()> {
 /// start-up benchmark times the release app, so that is built first (release UI embedded), and
 /// everything runs under Xvfb with a Secret Service for the app's kept session.
 fn bench(project: &Project, extra: &[String]) -> Result<()> {
-    setup::run(project)?;
+    setup::prerequisites(project)?;
     let target = project.target_dir()?;
     let report_dir = target.join("bench");
     std::fs::create_dir_all(&report_dir).with_context(|| format!("creating {}", report_dir.display()))?;
@@ -228,7 +227,7 @@ fn bundle(project: &Project, flags: &Flags) -> Result<()> {
     if bundles.is_empty() {
         bundles = vec!["deb", "rpm"];
     }
-    setup::run(project)?;
+    setup::prerequisites(project)?;
     // The Tauri CLI runs beforeBuildCommand (`cargo xtask ui --release`) itself.
     let mut tauri = project.cmd("tauri");
     tauri.args(["build", "--bundles", &bundles.join(",")]);

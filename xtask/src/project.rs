@@ -26,7 +26,7 @@ impl Project {
             bail!("{} is not the workspace root (no Cargo.toml)", root.display());
         }
         // node_modules/.bin first (npm's wasm-opt 132, the Tauri CLI), then cargo's bin dir
-        // (tauri-driver, cargo-fuzz), then the caller's PATH.
+        // (cargo-fuzz), then the caller's PATH.
         let mut dirs = vec![root.join("node_modules/.bin")];
         dirs.extend(cargo_bin_dir());
         dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));

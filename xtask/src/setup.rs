@@ -12,7 +12,8 @@ use crate::project::{self, cargo_bin_dir, probe, Project};
 use crate::{mobile, ui};
 
 /// Debian packages: WebKitGTK and friends for Tauri, Xvfb + ImageMagick for headless runs and
-/// screenshots, WebKitWebDriver for the e2e tests, keyutils and gnome-keyring for the secret stores.
+/// screenshots, WebKitWebDriver for the e2e tests (driven directly, no tauri-driver), keyutils
+/// and gnome-keyring for the secret stores.
 const APT_PACKAGES: &[&str] = &[
     "libwebkit2gtk-4.1-dev",
     "build-essential",
@@ -47,7 +48,7 @@ const RUST_TARGETS: &[&str] = &[ui::WASM_TARGET, mobile::ANDROID, mobile::IOS];
 pub(crate) fn run(project: &Project) -> Result<()> {
     let start = Instant::now();
     prerequisites(project)?;
-    tools(project)?;
+    crate::fuzz::tools(project)?;
     println!("setup: done in {:.2} s", start.elapsed().as_secs_f64());
     Ok(())
 }
@@ -59,12 +60,6 @@ pub(crate) fn prerequisites(project: &Project) -> Result<()> {
     apt_packages(project)?;
     rust_targets(project)?;
     npm_packages(project)
-}
-
-/// The tool cargo builds for the end-to-end tests: tauri-driver. (wasm-bindgen is linked into
-/// xtask, see ui.rs.)
-pub(crate) fn tools(project: &Project) -> Result<()> {
-    cargo_tool(project, "tauri-driver", "^2", "~20 s", &["--help"], |_| true)
 }
 
 fn step(what: &str) {

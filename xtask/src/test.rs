@@ -157,9 +157,9 @@ pub(crate) fn run(project: &Project, quick: bool) -> Result<()> {
     Ok(())
 }
 
-/// `cargo xtask tools` (the `cargo install`s of tauri-driver and cargo-fuzz; about 45 s on a fresh
-/// machine) in a process of its own, beside the UI's compile, which
-/// needs none of them; its output is printed when both are done.
+/// `cargo xtask tools` (the `cargo install` of cargo-fuzz; about 22 s on a fresh machine) in a
+/// process of its own, beside the UI's compile, which does not need it; its output is printed
+/// when both are done.
 fn tools_beside_ui_compile(project: &Project, clippy: &Path) -> Result<()> {
     let mut tools = project.cmd(this_xtask());
     tools.arg("tools");
@@ -212,7 +212,11 @@ fn this_xtask() -> PathBuf {
 /// The tests a libtest executable holds, from `--list --format terse` ("name: test" lines).
 fn tests_in(project: &Project, executable: &Path) -> Result<Vec<String>> {
     let listed = project::output(project.cmd(executable).args(["--list", "--format", "terse"]))?;
-    Ok(listed.lines().filter_map(|line| line.strip_suffix(": test")).map(str::to_owned).collect())
+    Ok(listed_tests(&listed))
+}
+
+fn listed_tests(terse_list: &str) -> Vec<String> {
+    terse_list.lines().filter_map(|line| line.strip_suffix(": test")).map(str::to_owned).collect()
 }
 
 /// The longest one journey (at both sizes) may run (the longest takes about 30 s): a WebDriver
@@ -241,7 +245,7 @@ fn run_e2e_test(project: &Project, executable: &Path, test: &str, app_bin: &Path
     let mut journeys = with_secret_service(project, journeys, &scratch);
     journeys.stdin(std::process::Stdio::null()).stdout(log.try_clone()?).stderr(log);
     // Its own process group, so that a hung run is stopped with everything it started (Xvfb,
-    // the D-Bus session, tauri-driver, the app).
+    // the D-Bus session, WebKitWebDriver, the app).
     std::os::unix::process::CommandExt::process_group(&mut journeys, 0);
     let start = std::time::Instant::now();
     let mut child = journeys.spawn().with_context(|| format!("could not start {test}"))?;
@@ -304,7 +308,14 @@ fn e2e_artifacts(messages: &str, manifest: &Path) -> Vec<PathBuf> {
 mod tests {
     use std::path::{Path, PathBuf};
 
-    use super::e2e_artifacts;
+    use super::{e2e_artifacts, listed_tests};
+
+    #[test]
+    fn reads_the_tests_from_libtests_terse_list() {
+        let listed = "access::a_customer_sees_only_their_floor: test\nsign_in::sign_in: test\n\
+                      common::helper: bench\n";
+        assert_eq!(listed_tests(listed), ["access::a_customer_sees_only_their_floor", "sign_in::sign_in"]);
+    }
 
     #[test]
     fn picks_the_e2e_packages_executables_from_cargos_messages() {

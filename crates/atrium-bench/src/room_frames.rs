@@ -1,10 +1,10 @@
 //! A room on screen in the real app (the release build, WebKitGTK under Xvfb, driven through
-//! tauri-driver): the webview's frame intervals, read with `requestAnimationFrame`, while the
+//! WebKitWebDriver): the webview's frame intervals, read with `requestAnimationFrame`, while the
 //! room's 40 devices report 10,000 updates a second, beside the same room with nothing reporting.
 //! `room_view` counts the messages the webview takes; this is what a person sees of them: whether
 //! the page keeps its frame rate while the tiles follow.
 //!
-//! Needs the release app (`--app`), an X display, tauri-driver and a secret store, as
+//! Needs the release app (`--app`), an X display, WebKitWebDriver and a secret store, as
 //! `cargo xtask bench` provides.
 
 use crate::report::Report;

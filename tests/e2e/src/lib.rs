@@ -1,11 +1,11 @@
-//! End-to-end harness for Atrium: it starts `tauri-driver` (which starts `WebKitWebDriver`, which
-//! starts the real app binary), opens a WebDriver session on the app's main window and offers small
-//! helpers split like leptos's e2e examples: [`find`] locates elements, [`action`] clicks them,
-//! [`check`] compares what the page shows, and [`wait`] polls a check every 50 ms up to a deadline.
+//! End-to-end harness for Atrium: it starts `WebKitWebDriver` (which starts the real app binary),
+//! opens a WebDriver session on the app's main window and offers small helpers split like
+//! leptos's e2e examples: [`find`] locates elements, [`action`] clicks them, [`check`] compares
+//! what the page shows, and [`wait`] polls a check every 50 ms up to a deadline.
 //!
 //! It is not a test framework and holds no test of its own: the journeys live in `tests/`.
-//! It needs an X display (run it under `xvfb-run`), `tauri-driver` on `PATH` or in `~/.cargo/bin`,
-//! `WebKitWebDriver` (Debian package `webkit2gtk-driver`) and an app binary with embedded assets,
+//! It needs an X display (run it under `xvfb-run`), `WebKitWebDriver` on `PATH` (Debian package
+//! `webkit2gtk-driver`) and an app binary with embedded assets,
 //! named by `ATRIUM_APP_BIN` (`cargo xtask test` sets it) or else `<target>/debug/atrium`.
 //!
 //! Every journey runs at a phone's size and a desktop's ([`SIZES`]); screenshots go to
@@ -41,7 +41,7 @@ pub const APP_START: Duration = Duration::from_secs(45);
 /// How long the embedded demo building may take to show after "Open the demo".
 pub const DEMO_LOAD: Duration = Duration::from_secs(20);
 
-/// How long tauri-driver may take to listen on its port (it is usually ready in well under a second).
+/// How long WebKitWebDriver may take to listen on its port (it is usually ready in well under a second).
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long opening a session (starting the app process) may take; a broken app binary otherwise
 /// leaves WebKitWebDriver waiting forever.
@@ -72,7 +72,7 @@ pub const SIZES: [Size; 2] = [Size::PHONE, Size::DESKTOP];
 
 /// A running app under WebDriver control.
 ///
-/// Dropping it kills `tauri-driver`; call [`App::close`] first to end the session, which also
+/// Dropping it kills `WebKitWebDriver`; call [`App::close`] first to end the session, which also
 /// closes the app window and process.
 #[derive(Debug)]
 pub struct App {
@@ -113,7 +113,7 @@ impl Home {
 }
 
 impl App {
-    /// Starts tauri-driver on free ports and opens a session on the app named by `ATRIUM_APP_BIN`,
+    /// Starts WebKitWebDriver on a free port and opens a session on the app named by `ATRIUM_APP_BIN`,
     /// in a home of its own, with its window at `size`.
     pub async fn launch(size: Size) -> Result<App> {
         App::launch_in(&Home::new("journey")?, size).await
@@ -130,13 +130,15 @@ impl App {
         let driver = DriverProcess::spawn(home)?;
         let mut capabilities = serde_json::Map::new();
         capabilities.insert("browserName".into(), "wry".into());
-        capabilities
-            .insert("tauri:options".into(), serde_json::json!({ "application": app_bin.to_string_lossy() }));
+        capabilities.insert(
+            "webkitgtk:browserOptions".into(),
+            serde_json::json!({ "binary": app_bin.to_string_lossy(), "args": [] }),
+        );
         let mut builder = ClientBuilder::new(HttpConnector::new());
         builder.capabilities(capabilities);
-        let what = || format!("opening a WebDriver session on {} through tauri-driver", app_bin.display());
-        // tauri-driver listens before the WebKitWebDriver behind it does; a session refused in that
-        // window ("webdriver server did not respond") is asked for again, a bounded number of times.
+        let what = || format!("opening a WebDriver session on {}", app_bin.display());
+        // A session refused while the driver settles ("webdriver server did not respond") is
+        // asked for again, a bounded number of times.
         let mut attempt = 1;
         let client = loop {
             let opened = tokio::time::timeout(SESSION_TIMEOUT, builder.connect(&driver.url()))
@@ -232,7 +234,7 @@ impl App {
         format!("failure artifacts: {}", saved.join(", "))
     }
 
-    /// Ends the session (which closes the app), then stops tauri-driver.
+    /// Ends the session (which closes the app), then stops WebKitWebDriver.
     pub async fn close(self) -> Result<()> {
         self.client.close().await.context("closing the WebDriver session")
     }
@@ -333,25 +335,34 @@ fn crate_dir() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }
 
-/// A `tauri-driver` child process, killed on drop.
+/// A `WebKitWebDriver` child process, killed on drop.
+///
+/// Driven directly rather than through tauri-driver, which on Linux only proxies to it (turning
+/// `tauri:options` into `webkitgtk:browserOptions` and setting `TAURI_WEBVIEW_AUTOMATION` for the
+/// app): one process per launch and one `cargo install` fewer.
 #[derive(Debug)]
 struct DriverProcess {
     child: Child,
     port: u16,
 }
 
+/// The WebKitGTK WebDriver, from Debian's webkit2gtk-driver package.
+const WEBKIT_WEBDRIVER: &str = "WebKitWebDriver";
+
 impl DriverProcess {
     fn spawn(home: &Home) -> Result<DriverProcess> {
-        let program = tauri_driver_program();
-        let [port, native_port] = free_ports()?;
-        // The driver starts WebKitWebDriver, which starts the app: all inherit the home.
-        let child = Command::new(&program)
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+        let port = free_port()?;
+        // The driver starts the app: both inherit the home; wry lets WebKit automate the
+        // webview only when the app is started with TAURI_WEBVIEW_AUTOMATION=true.
+        let child = Command::new(WEBKIT_WEBDRIVER)
+            .arg(format!("--port={port}"))
+            .arg("--host=127.0.0.1")
             .envs(home.env())
+            .env("TAURI_WEBVIEW_AUTOMATION", "true")
             .stdin(Stdio::null())
             .spawn()
             .with_context(|| {
-                format!("starting {} (install it with `cargo xtask setup`)", program.display())
+                format!("starting {WEBKIT_WEBDRIVER} (Debian package webkit2gtk-driver; `cargo xtask setup`)")
             })?;
         let mut driver = DriverProcess { child, port };
         driver.wait_until_listening()?;
@@ -370,11 +381,11 @@ impl DriverProcess {
             if TcpStream::connect_timeout(&addr.into(), Duration::from_millis(200)).is_ok() {
                 return Ok(());
             }
-            if let Some(status) = self.child.try_wait().context("checking on tauri-driver")? {
-                bail!("tauri-driver exited before listening on port {}: {status}", self.port);
+            if let Some(status) = self.child.try_wait().context("checking on WebKitWebDriver")? {
+                bail!("WebKitWebDriver exited before listening on port {}: {status}", self.port);
             }
             if Instant::now() >= deadline {
-                bail!("tauri-driver did not listen on port {} within {DRIVER_START_TIMEOUT:?}", self.port);
+                bail!("WebKitWebDriver did not listen on port {} within {DRIVER_START_TIMEOUT:?}", self.port);
             }
             std::thread::sleep(Duration::from_millis(50));
         }
@@ -389,31 +400,9 @@ impl Drop for DriverProcess {
     }
 }
 
-/// `TAURI_DRIVER` if set, else `tauri-driver` from `PATH`, else `~/.cargo/bin/tauri-driver`.
-fn tauri_driver_program() -> PathBuf {
-    if let Some(path) = std::env::var_os("TAURI_DRIVER") {
-        return PathBuf::from(path);
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join("tauri-driver").is_file()))
-        .unwrap_or(false);
-    if !on_path {
-        let cargo_home = std::env::var_os("CARGO_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cargo")));
-        if let Some(candidate) = cargo_home.map(|home| home.join("bin").join("tauri-driver")) {
-            if candidate.is_file() {
-                return candidate;
-            }
-        }
-    }
-    PathBuf::from("tauri-driver")
-}
-
-/// Two distinct ports that were free a moment ago: the OS picks them while both listeners are open,
-/// then they are released for tauri-driver (a small race, fine for tests).
-fn free_ports() -> Result<[u16; 2]> {
-    let first = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
-    let second = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
-    Ok([first.local_addr()?.port(), second.local_addr()?.port()])
+/// A port that was free a moment ago: the OS picks it, then it is released for the driver (a
+/// small race, fine for tests).
+fn free_port() -> Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).context("finding a free port")?;
+    Ok(listener.local_addr()?.port())
 }
