@@ -35,6 +35,30 @@ async fn show_tree_for(client: &Client, css: &str) -> Result<()> {
     Ok(())
 }
 
+/// How many times an element the page replaced between finding and clicking it is found again.
+const REPLACED_TRIES: u32 = 3;
+
+/// Whether `err` says the element found has left the page: the page rendered it anew (a list
+/// refreshed by a live update) between the find and the click.
+fn replaced(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<fantoccini::error::CmdError>()
+            .is_some_and(|e| e.is_stale_element_reference() || e.is_no_such_element())
+    })
+}
+
+/// Finds an element with `find` and taps it; finds it again if the page replaced it meanwhile.
+async fn tap_found(client: &Client, what: &str, find: impl AsyncFn() -> Result<Element>) -> Result<()> {
+    let mut attempt = 1;
+    loop {
+        match tap(client, find().await?, what).await {
+            Err(err) if attempt < REPLACED_TRIES && replaced(&err) => attempt += 1,
+            done => return done,
+        }
+    }
+}
+
 /// Clicks `element` once it is in the middle of the window, as a person scrolls before tapping:
 /// at phone size a sticky header may cover an element the driver only scrolls to the edge.
 async fn tap(client: &Client, element: Element, what: &str) -> Result<()> {
@@ -76,15 +100,17 @@ pub async fn scroll_to(client: &Client, css: &str) -> Result<()> {
 /// Clicks the first element matching `css`.
 pub async fn click(client: &Client, css: &str) -> Result<()> {
     show_tree_for(client, css).await?;
-    tap(client, find::one(client, css).await?, &format!("`{css}`")).await
+    tap_found(client, &format!("`{css}`"), async || find::one(client, css).await).await
 }
 
 /// Clicks the first element matching `css` inside the first element matching `parent_css`.
 pub async fn click_within(client: &Client, parent_css: &str, css: &str) -> Result<()> {
     show_tree_for(client, parent_css).await?;
-    let parent = find::one(client, parent_css).await?;
-    let target = find::within(&parent, parent_css, css).await?;
-    tap(client, target, &format!("`{css}` inside `{parent_css}`")).await
+    tap_found(client, &format!("`{css}` inside `{parent_css}`"), async || {
+        let parent = find::one(client, parent_css).await?;
+        find::within(&parent, parent_css, css).await
+    })
+    .await
 }
 
 /// Clicks the first of `candidates` (CSS selectors tried in order) found inside `parent_css`;
@@ -167,4 +193,23 @@ pub async fn sign_in(client: &Client, url: &str, username: &str, password: &str)
     fill(client, "#username", username).await?;
     fill(client, "#password", password).await?;
     click(client, "#sign-in").await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::replaced;
+    use fantoccini::error::{CmdError, ErrorStatus, WebDriver};
+
+    fn webdriver_error(status: ErrorStatus, message: &'static str) -> anyhow::Error {
+        anyhow::Error::new(CmdError::Standard(WebDriver::new(status, message))).context("clicking `#x`")
+    }
+
+    #[test]
+    fn an_element_gone_from_the_page_is_found_again_and_nothing_else_is() {
+        let gone = "Node with identifier 'node-E17DB2C7' was not found";
+        assert!(replaced(&webdriver_error(ErrorStatus::StaleElementReference, gone)));
+        assert!(replaced(&webdriver_error(ErrorStatus::NoSuchElement, gone)));
+        assert!(!replaced(&webdriver_error(ErrorStatus::ElementNotInteractable, "covered by the header")));
+        assert!(!replaced(&anyhow::anyhow!("no element matches `#x`")));
+    }
 }
