@@ -3,8 +3,8 @@
 //! Like rust-analyzer's xtask it has few dependencies (`anyhow`, and wasm-bindgen's CLI library,
 //! which compiles in less than a fifth of the time `cargo install wasm-bindgen-cli` takes), and it
 //! only runs the same tools a developer would run by hand (`apt-get`, `rustup`, `cargo`, `npm`,
-//! `xvfb-run`), printing each command first. It is not a build system: cargo does the building; `ui` only strings together the
-//! three steps trunk would run for this app (see ui.rs).
+//! `xvfb-run`), printing each command first. It is not a build system: cargo does the building;
+//! `ui` only strings together the three steps trunk would run for this app (see ui.rs).
 //!
 //! ```text
 //! cargo xtask setup     # install the toolchain (idempotent, well under a second when present)
