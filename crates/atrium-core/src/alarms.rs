@@ -297,7 +297,10 @@ pub(crate) async fn run(
                     "the server has not answered the alarm subscription in {:?}; reading the list meanwhile",
                     live.answer_wait()
                 );
-                read_now(&client, &query, &mut state, &places, &mut sink).await;
+                // After the last try the fallback below reads it at once.
+                if attempt < UNANSWERED_TRIES {
+                    read_now(&client, &query, &mut state, &places, &mut sink).await;
+                }
             }
         }
     }
